@@ -1,1 +1,309 @@
-fn main() {}
+//! `bitig`: the host CLI. Exit codes: 0 ok, 1 content errors, 2 usage or I/O.
+
+use anyhow::{Context, Result};
+use bitig_format::{line_text, Bundle, Header, Line, Strike};
+use bitig_typeset::{build_bundle, load_sources, write_atomic, Error as TsError, Inputs, Severity};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "bitig", version, about = "Build, check, inspect and proof Bitig kiosk bundles")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct SourceArgs {
+    /// The assets folder (fonts, profiles, ui, hyphenation).
+    #[arg(long, default_value = "assets")]
+    assets: PathBuf,
+    /// Statement folder or file; repeatable. Default: ASSETS/statements.
+    #[arg(long = "statements")]
+    statements: Vec<PathBuf>,
+    /// Treat lints as errors.
+    #[arg(long)]
+    strict: bool,
+}
+
+impl SourceArgs {
+    fn inputs(&self) -> Inputs {
+        let mut i = Inputs::new(&self.assets);
+        if !self.statements.is_empty() {
+            i.statements = self.statements.clone();
+        }
+        i.strict = self.strict;
+        i
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Typeset the statements and write one bundle per display profile.
+    Build {
+        #[command(flatten)]
+        src: SourceArgs,
+        /// Only this profile (name or path); default: every profile in ASSETS/profiles.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Output file (only with one profile); default: target/bitig/PROFILE.bundle.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate the sources and print diagnostics, without writing anything.
+    Check {
+        #[command(flatten)]
+        src: SourceArgs,
+    },
+    /// Summarize a bundle; --pages dumps page text, --glyphs glyph ids, clusters and advances.
+    Inspect {
+        bundle: PathBuf,
+        #[arg(long)]
+        pages: bool,
+        #[arg(long)]
+        glyphs: bool,
+        /// Only this document id.
+        #[arg(long)]
+        doc: Option<String>,
+    },
+    /// Write a PNG contact sheet of every page (per edition and size) into DIR.
+    Proof {
+        bundle: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// An error that maps to exit code 1 (content) rather than 2.
+#[derive(Debug)]
+struct ContentFailure;
+impl std::fmt::Display for ContentFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "content errors")
+    }
+}
+impl std::error::Error for ContentFailure {}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<ContentFailure>().is_some() {
+                ExitCode::from(1)
+            } else {
+                eprintln!("error: {e:#}");
+                let content = e.downcast_ref::<TsError>().is_some_and(TsError::is_content)
+                    || e.chain().any(|c| c.downcast_ref::<bitig_format::FormatError>().is_some());
+                ExitCode::from(if content { 1 } else { 2 })
+            }
+        }
+    }
+}
+
+/// Prints diagnostics; returns ContentFailure if any is an error.
+fn report(e: TsError) -> anyhow::Error {
+    match e {
+        TsError::Content { count, diagnostics } => {
+            for d in &diagnostics {
+                eprintln!("{d}\n");
+            }
+            let warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+            eprintln!("error: {count} error(s), {warnings} warning(s); nothing was written");
+            anyhow::Error::new(ContentFailure)
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Check { src } => {
+            let sources = load_sources(&src.inputs()).map_err(report)?;
+            for w in &sources.warnings {
+                eprintln!("{w}\n");
+            }
+            println!(
+                "ok: {} edition(s), {} warning(s)",
+                sources.statements.len(),
+                sources.warnings.len()
+            );
+            Ok(())
+        }
+        Cmd::Build { src, profile, out } => {
+            let inputs = src.inputs();
+            let sources = load_sources(&inputs).map_err(report)?;
+            for w in &sources.warnings {
+                eprintln!("{w}\n");
+            }
+            let mut profiles = inputs.profile_paths()?;
+            if let Some(p) = &profile {
+                let as_path = Path::new(p);
+                profiles = if as_path.is_file() {
+                    vec![as_path.to_path_buf()]
+                } else {
+                    profiles
+                        .into_iter()
+                        .filter(|x| x.file_stem().is_some_and(|s| s == p.as_str()))
+                        .collect()
+                };
+                anyhow::ensure!(!profiles.is_empty(), "no profile named {p} in {}", inputs.assets.join("profiles").display());
+            }
+            anyhow::ensure!(out.is_none() || profiles.len() == 1, "--out needs exactly one --profile");
+            let total = sources.statements.len();
+            for path in &profiles {
+                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+                let mut done = 0usize;
+                let mut progress = |step: &str| {
+                    if !step.contains('[') {
+                        return;
+                    }
+                    done += 1;
+                    eprint!("\r  {name}: {done}/{total} editions typeset ({step})\x1b[K");
+                };
+                let bytes = build_bundle(&sources, path, &mut progress).map_err(report)?;
+                eprintln!();
+                let target = out.clone().unwrap_or_else(|| PathBuf::from("target/bitig").join(format!("{name}.bundle")));
+                write_atomic(&target, &bytes).with_context(|| format!("cannot write {}", target.display()))?;
+                let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+                let pages: usize = bundle
+                    .documents
+                    .iter()
+                    .flat_map(|d| &d.editions)
+                    .flat_map(|e| &e.layouts)
+                    .map(|l| l.pages.len())
+                    .sum();
+                println!(
+                    "wrote {} ({} bytes, id {}, {} pages)",
+                    target.display(),
+                    bytes.len(),
+                    bundle.meta.bundle_id,
+                    pages
+                );
+            }
+            Ok(())
+        }
+        Cmd::Inspect { bundle, pages, glyphs, doc } => {
+            let bytes = std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+            let b = Bundle::from_bundle_bytes(&bytes).with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+            inspect(&b, &bytes, pages, glyphs, doc.as_deref());
+            Ok(())
+        }
+        Cmd::Proof { bundle, out } => {
+            let bytes = std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+            let b = Bundle::from_bundle_bytes(&bytes).with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            let names = bitig_typeset::proof::write_proofs(&b, &out)?;
+            for n in names {
+                println!("{}", out.join(n).display());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn glyph_dump(b: &Bundle<'_>, line: &Line) -> String {
+    let mut parts = Vec::new();
+    for run in &line.runs {
+        let Some(strike): Option<&Strike> = b.strikes.get(usize::from(run.strike.0)) else {
+            continue;
+        };
+        let mut pen = i32::from(line.x) + i32::from(run.x);
+        let positions: Vec<i32> = run
+            .glyphs
+            .iter()
+            .map(|g| {
+                pen += i32::from(g.dx);
+                pen
+            })
+            .collect();
+        for (i, g) in run.glyphs.iter().enumerate() {
+            let gid = strike.glyphs.get(usize::from(g.entry)).map_or(0, |a| a.gid.0);
+            let adv = positions.get(i + 1).map_or(0, |n| n - positions[i]);
+            parts.push(format!("g{gid}={}+{adv}", g.cluster));
+        }
+    }
+    parts.join("|")
+}
+
+/// `println!` into a String.
+macro_rules! outln {
+    ($o:expr, $($t:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($o, $($t)*);
+    }};
+}
+
+fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option<&str>) {
+    let mut o = String::new();
+    let header = Header::from_bundle_bytes(bytes).ok();
+    outln!(o, "bundle {} ({} bytes)", b.meta.bundle_id, bytes.len());
+    if let Some(h) = header {
+        let hex: String = h.hash.iter().map(|x| format!("{x:02x}")).collect();
+        outln!(o, "format v{}  blake3 {hex}", h.format_version);
+    }
+    outln!(o, "generator {}  content date {}", b.meta.generator, b.meta.content_date);
+    let p = &b.profile;
+    outln!(o, 
+        "profile {} {}x{} rot {}  page {}x{}",
+        p.name, p.width, p.height, p.rotation, p.page_width, p.page_height
+    );
+    let atlas_bytes: usize = b.atlases.iter().map(|a| a.alpha.len()).sum();
+    let glyph_count: usize = b.strikes.iter().map(|s| s.glyphs.len()).sum();
+    outln!(o, 
+        "{} atlases ({atlas_bytes} bytes), {} strikes, {glyph_count} glyphs, {} ui strings",
+        b.atlases.len(),
+        b.strikes.len(),
+        b.ui.len()
+    );
+    for d in &b.documents {
+        if only.is_some_and(|o| o != d.id) {
+            continue;
+        }
+        for e in &d.editions {
+            let texts: Vec<&str> = e.blocks.iter().map(|bl| bl.text).collect();
+            let sizes: Vec<String> = e
+                .layouts
+                .iter()
+                .map(|l| format!("{:?} {} pages", l.size, l.pages.len()))
+                .collect();
+            outln!(o, 
+                "{} [{}] {} blocks, {}: {}",
+                d.id,
+                e.lang.tag(),
+                e.blocks.len(),
+                sizes.join(", "),
+                e.title
+            );
+            if !(pages || glyphs) {
+                continue;
+            }
+            for l in &e.layouts {
+                for (pi, page) in l.pages.iter().enumerate() {
+                    outln!(o, "--- {} [{}] {:?} page {}/{}", d.id, e.lang.tag(), l.size, pi + 1, l.pages.len());
+                    for (li, line) in page.lines.iter().enumerate() {
+                        let t = line_text(&texts, line).unwrap_or("");
+                        let h = if line.hyphen { "-" } else { "" };
+                        if pages {
+                            outln!(o, "{t}{h}");
+                        }
+                        if glyphs {
+                            outln!(o, "l{li} b{} {t}{h}", line.block);
+                            outln!(o, "   {}", glyph_dump(b, line));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    use std::io::Write;
+    // A closed pipe (`| head`) is not an error.
+    let _ = std::io::stdout().lock().write_all(o.as_bytes());
+}

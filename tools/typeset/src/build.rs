@@ -1,0 +1,718 @@
+//! The whole pipeline: load and check sources, lay out every edition for a profile, build
+//! atlases and encode the bundle.
+
+use crate::atlas::{build_atlases, OwnedAtlas};
+use crate::checks;
+use crate::compose::{paginate, text_block, BlockStyle, Composer, Flow, StrikeTable};
+use crate::diag::{Diagnostic, Error, Severity};
+use crate::hyph::{to_upper, Hyphenator, Patterns};
+use crate::shape::{Fonts, ShapeContext};
+use crate::source::{parse_statement, SourceBlock, Statement, Style};
+use bitig_format as fmt;
+use bitig_format::{BlockKind, ColorRole, Lang, Line, TextSize};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where the inputs are.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The `assets/` folder (fonts, profiles, ui, hyphenation).
+    pub assets: PathBuf,
+    /// Statement folders or files (default `assets/statements`).
+    pub statements: Vec<PathBuf>,
+    /// Lints become errors.
+    pub strict: bool,
+}
+
+impl Inputs {
+    pub fn new(assets: &Path) -> Inputs {
+        Inputs {
+            assets: assets.to_path_buf(),
+            statements: vec![assets.join("statements")],
+            strict: false,
+        }
+    }
+
+    pub fn profile_paths(&self) -> Result<Vec<PathBuf>, Error> {
+        let dir = self.assets.join("profiles");
+        let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub name: String,
+    pub width: u16,
+    pub height: u16,
+    pub rotation: u16,
+    pub page_width: u16,
+    pub page_height: u16,
+    pub card_width: u16,
+    pub margins: Margins,
+    pub sizes: Sizes,
+    pub ui: UiSizes,
+    pub theme: ThemeSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Margins {
+    pub top: u16,
+    pub bottom: u16,
+    pub left: u16,
+    pub right: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sizes {
+    pub normal: SizeSpec,
+    pub large: SizeSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeSpec {
+    pub body_px: f32,
+    pub title_px: f32,
+    pub line_height: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSizes {
+    pub px: f32,
+    pub title_px: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeSpec {
+    pub background: String,
+    pub surface: String,
+    pub text: String,
+    pub muted: String,
+    pub accent: String,
+    pub title: String,
+}
+
+fn parse_color(path: &Path, s: &str) -> Result<fmt::Rgb, Error> {
+    let hex = s.strip_prefix('#').filter(|h| h.len() == 6);
+    let v = hex.and_then(|h| u32::from_str_radix(h, 16).ok());
+    match v {
+        Some(v) => Ok(fmt::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8)),
+        None => Err(Error::asset(path, format!("colour \"{s}\" is not #RRGGBB"))),
+    }
+}
+
+impl ProfileSpec {
+    pub fn load(path: &Path) -> Result<(ProfileSpec, Vec<u8>), Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let text = String::from_utf8(bytes.clone()).map_err(|e| Error::asset(path, e.to_string()))?;
+        let spec: ProfileSpec = toml::from_str(&text).map_err(|e| {
+            let pos = crate::diag::pos_of(&text, e.span().map_or(0, |s| s.start));
+            Error::asset(path, format!("{}:{}: {}", pos.line, pos.col, e.message()))
+        })?;
+        if spec.page_width > spec.width || spec.page_height > spec.height {
+            return Err(Error::asset(path, "the page is larger than the panel"));
+        }
+        if u32::from(spec.margins.left) + u32::from(spec.margins.right) + 100 > u32::from(spec.page_width) {
+            return Err(Error::asset(path, "margins leave less than 100 px for text"));
+        }
+        Ok((spec, bytes))
+    }
+
+    fn theme(&self, path: &Path) -> Result<fmt::Theme, Error> {
+        let t = &self.theme;
+        Ok(fmt::Theme {
+            background: parse_color(path, &t.background)?,
+            surface: parse_color(path, &t.surface)?,
+            text: parse_color(path, &t.text)?,
+            muted: parse_color(path, &t.muted)?,
+            accent: parse_color(path, &t.accent)?,
+            title: parse_color(path, &t.title)?,
+        })
+    }
+}
+
+/// UI strings of one language.
+#[derive(Debug, Clone)]
+pub struct UiLang {
+    pub lang: Lang,
+    pub path: PathBuf,
+    pub text: String,
+    /// key -> (value, is_title)
+    pub strings: BTreeMap<String, (String, bool)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UiFile {
+    title: BTreeMap<String, String>,
+    text: BTreeMap<String, String>,
+}
+
+impl UiLang {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.strings.get(key).map(|(v, _)| v.as_str())
+    }
+
+    /// Formats an ISO date with this language's `date.format` and month names.
+    pub fn format_date(&self, iso: &str) -> String {
+        let mut parts = iso.split('-');
+        let (y, m, d) = (parts.next(), parts.next(), parts.next());
+        let (Some(y), Some(m), Some(d)) = (y, m, d) else {
+            return iso.to_string();
+        };
+        let mi: u32 = m.parse().unwrap_or(0);
+        let di: u32 = d.parse().unwrap_or(0);
+        let month = self.get(&format!("month.{mi}")).unwrap_or(m);
+        self.get("date.format")
+            .unwrap_or("{year}-{month}-{day}")
+            .replace("{year}", y)
+            .replace("{month}", month)
+            .replace("{day}", &di.to_string())
+    }
+}
+
+/// Everything loaded and checked, ready to lay out for any profile.
+#[derive(Debug)]
+pub struct Sources {
+    pub statements: Vec<Statement>,
+    pub ui: Vec<UiLang>,
+    pub fonts: Fonts,
+    pub hyph: Hyphenator,
+    /// Warnings (lints) that did not stop the build.
+    pub warnings: Vec<Diagnostic>,
+    /// Hash of every input byte, for the bundle id.
+    pub input_hash: blake3::Hasher,
+}
+
+fn statement_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).map_err(|e| Error::io(p, e))? {
+                let path = e.map_err(|e| Error::io(p, e))?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.ends_with(".md") && name != "README.md" {
+                    out.push(path);
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Loads fonts, UI strings, hyphenation patterns and statements, and runs every check.
+/// Content errors (and lints under `strict`) come back as [`Error::Content`].
+pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let fonts_dir = inputs.assets.join("fonts");
+    let fonts = Fonts::load(&fonts_dir)?;
+    for d in &fonts.data {
+        hasher.update(d);
+    }
+    let hyph_path = inputs.assets.join("hyphenation/hyph-kk.tex");
+    let tex = std::fs::read_to_string(&hyph_path).map_err(|e| Error::io(&hyph_path, e))?;
+    let kk = Patterns::from_tex(&tex, 2, 2).map_err(|m| Error::asset(&hyph_path, m))?;
+    let hyph = Hyphenator::new(kk);
+
+    let mut diags = Vec::new();
+    let shaper = ShapeContext::new(&fonts);
+
+    // UI strings.
+    let mut ui = Vec::new();
+    for lang in Lang::ALL {
+        let path = inputs.assets.join("ui").join(format!("{}.toml", lang.tag()));
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        hasher.update(text.as_bytes());
+        let file: UiFile = toml::from_str(&text).map_err(|e| {
+            let pos = crate::diag::pos_of(&text, e.span().map_or(0, |s| s.start));
+            Error::asset(&path, format!("{}:{}: {}", pos.line, pos.col, e.message()))
+        })?;
+        let mut strings = BTreeMap::new();
+        for (k, v) in file.title {
+            strings.insert(k, (v, true));
+        }
+        for (k, v) in file.text {
+            strings.insert(k, (v, false));
+        }
+        for (k, (v, title)) in &strings {
+            let font = if *title { 3 } else { 0 };
+            if let Some(c) = v.chars().find(|&c| !shaper.has_glyph(font, c)) {
+                let at = text.find(k.as_str()).unwrap_or(0);
+                diags.push(
+                    Diagnostic::error(
+                        "missing-glyph",
+                        &path,
+                        format!("UI string {k}: U+{:04X} ({c}) has no glyph in {}", c as u32, fonts.names[font]),
+                        "replace the character".into(),
+                    )
+                    .at(&text, at),
+                );
+            }
+        }
+        ui.push(UiLang {
+            lang,
+            path,
+            text,
+            strings,
+        });
+    }
+    for u in &ui[1..] {
+        for k in ui[0].strings.keys() {
+            if !u.strings.contains_key(k) {
+                diags.push(Diagnostic::error(
+                    "ui-missing-key",
+                    &u.path,
+                    format!("UI key \"{k}\" is missing (it is in {})", ui[0].path.display()),
+                    "add the key with its translation".into(),
+                ));
+            }
+        }
+        for k in u.strings.keys() {
+            if !ui[0].strings.contains_key(k) {
+                diags.push(Diagnostic::error(
+                    "ui-missing-key",
+                    &ui[0].path,
+                    format!("UI key \"{k}\" is missing (it is in {})", u.path.display()),
+                    "add the key with its translation".into(),
+                ));
+            }
+        }
+    }
+
+    // Statements.
+    let mut statements: Vec<Statement> = Vec::new();
+    for path in statement_files(&inputs.statements)? {
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        hasher.update(&bytes);
+        match parse_statement(&path, &bytes) {
+            Ok(st) => {
+                if let Some(other) = statements.iter().find(|o| o.id == st.id && o.lang == st.lang) {
+                    diags.push(Diagnostic::error(
+                        "duplicate-edition",
+                        &path,
+                        format!(
+                            "duplicate edition: id \"{}\" lang \"{}\" is also defined in {}",
+                            st.id,
+                            st.lang.tag(),
+                            other.path.display()
+                        ),
+                        "remove one of the files or give it another id or lang".into(),
+                    ));
+                    continue;
+                }
+                diags.extend(checks::coverage(&st, &shaper, &fonts));
+                diags.extend(checks::lints(&st));
+                statements.push(st);
+            }
+            Err(errs) => diags.extend(errs),
+        }
+    }
+    diags.extend(checks::alignment(&statements));
+    if statements.is_empty() {
+        diags.push(Diagnostic::error(
+            "no-statements",
+            inputs.statements.first().map_or(Path::new("."), |p| p.as_path()),
+            "no statement files (*.md) found".into(),
+            "add statements or pass the right folder".into(),
+        ));
+    }
+    drop(shaper);
+    if inputs.strict {
+        for d in &mut diags {
+            d.severity = Severity::Error;
+        }
+    }
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        let count = errors.len();
+        let mut all = errors;
+        all.extend(warnings);
+        return Err(Error::Content {
+            count,
+            diagnostics: all,
+        });
+    }
+    statements.sort_by(|a, b| (a.date.as_str(), &a.id, a.lang).cmp(&(b.date.as_str(), &b.id, b.lang)));
+    statements.reverse(); // newest first, as the library lists them
+    statements.sort_by(|a, b| b.date.cmp(&a.date).then(a.id.cmp(&b.id)).then(a.lang.cmp(&b.lang)));
+    Ok(Sources {
+        statements,
+        ui,
+        fonts,
+        hyph,
+        warnings,
+        input_hash: hasher,
+    })
+}
+
+/// Owned block: kind and text.
+struct OwnedBlock {
+    kind: BlockKind,
+    text: String,
+    styles: Vec<(std::ops::Range<usize>, Style)>,
+}
+
+struct OwnedEdition {
+    lang: Lang,
+    title: String,
+    place: String,
+    source: String,
+    blocks: Vec<OwnedBlock>,
+    card: fmt::TextBlock,
+    layouts: Vec<fmt::Layout>,
+}
+
+struct OwnedDoc {
+    id: String,
+    kind: String,
+    date: String,
+    editions: Vec<OwnedEdition>,
+}
+
+fn whole(text: &str, style: Style) -> Vec<(std::ops::Range<usize>, Style)> {
+    vec![(0..text.len(), style)]
+}
+
+fn owned_blocks(st: &Statement, ui: &UiLang) -> Vec<OwnedBlock> {
+    let kind_label = ui
+        .get(&format!("kind.{}", st.kind))
+        .map_or_else(|| st.kind.clone(), str::to_string);
+    let byline = format!(
+        "{} · {} · {}",
+        to_upper(st.lang, &kind_label),
+        ui.format_date(&st.date),
+        st.place
+    );
+    let mut blocks = vec![
+        OwnedBlock {
+            kind: BlockKind::Title,
+            styles: whole(&st.title, Style::Title),
+            text: st.title.clone(),
+        },
+        OwnedBlock {
+            kind: BlockKind::Byline,
+            styles: whole(&byline, Style::Regular),
+            text: byline,
+        },
+    ];
+    blocks.extend(st.blocks.iter().map(|b: &SourceBlock| OwnedBlock {
+        kind: b.kind,
+        text: b.text.clone(),
+        styles: b.styles.clone(),
+    }));
+    blocks
+}
+
+/// Progress callback: called with a short description of each step.
+pub type Progress<'a> = &'a mut dyn FnMut(&str);
+
+/// Lays out all sources for one profile and returns the encoded bundle bytes.
+pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'_>) -> Result<Vec<u8>, Error> {
+    let (spec, profile_bytes) = ProfileSpec::load(profile_path)?;
+    let theme = spec.theme(profile_path)?;
+    let mut shaper = ShapeContext::new(&sources.fonts);
+    let mut strikes = StrikeTable::default();
+    let mut comp = Composer {
+        shaper: &mut shaper,
+        hyph: &sources.hyph,
+        strikes: &mut strikes,
+    };
+    let layout_err = |file: &Path, block: usize| {
+        let file = file.display().to_string();
+        move |message: String| Error::Layout {
+            file: file.clone(),
+            block,
+            message,
+        }
+    };
+
+    // UI strings.
+    let ui_measure = f32::from(spec.width) - 2.0 * f32::from(spec.margins.left);
+    // Room for ink that overhangs the advance box (j, у, italics) at any UI size.
+    let pad = (spec.ui.title_px / 5.0).ceil() as i32;
+    let mut ui_owned: Vec<(String, Lang, String, fmt::TextBlock)> = Vec::new();
+    for u in &sources.ui {
+        for (key, (value, is_title)) in &u.strings {
+            if key.starts_with("month.") || key == "date.format" {
+                continue;
+            }
+            let (style, px) = if *is_title {
+                (Style::Title, spec.ui.title_px)
+            } else {
+                (Style::Regular, spec.ui.px)
+            };
+            let bs = BlockStyle {
+                px,
+                line_height: 1.3,
+                color: if *is_title { ColorRole::Title } else { ColorRole::Text },
+                justify: false,
+                hyphenate: false,
+            };
+            let (lines, vm, w) = comp
+                .compose(0, value, &whole(value, style), u.lang, bs, ui_measure, 0.0, pad)
+                .map_err(layout_err(&u.path, 0))?;
+            let h = vm.line_height * lines.len() as i32;
+            ui_owned.push((key.clone(), u.lang, value.clone(), text_block(lines, h, w, pad)));
+        }
+    }
+    progress("ui strings");
+
+    // Documents.
+    let mut docs: Vec<OwnedDoc> = Vec::new();
+    let measure = f32::from(spec.page_width) - f32::from(spec.margins.left) - f32::from(spec.margins.right);
+    let left = i32::from(spec.margins.left);
+    for st in &sources.statements {
+        let ui = sources
+            .ui
+            .iter()
+            .find(|u| u.lang == st.lang)
+            .ok_or_else(|| Error::asset(&sources.ui[0].path, "missing UI language"))?;
+        let blocks = owned_blocks(st, ui);
+        let mut layouts = Vec::new();
+        for (size, ss) in [(TextSize::Normal, &spec.sizes.normal), (TextSize::Large, &spec.sizes.large)] {
+            let lh = ss.line_height;
+            let body_lh = (ss.body_px * lh).round() as i32;
+            let mut flows = Vec::new();
+            for (bi, b) in blocks.iter().enumerate() {
+                let (bs, space_before, keep) = match b.kind {
+                    BlockKind::Title => (
+                        BlockStyle { px: ss.title_px, line_height: 1.25, color: ColorRole::Title, justify: false, hyphenate: false },
+                        0,
+                        true,
+                    ),
+                    BlockKind::Byline => (
+                        BlockStyle { px: (ss.body_px * 0.8).round(), line_height: 1.5, color: ColorRole::Muted, justify: false, hyphenate: false },
+                        body_lh / 4,
+                        true,
+                    ),
+                    BlockKind::Heading(_) => (
+                        BlockStyle { px: (ss.body_px * 1.1).round(), line_height: lh, color: ColorRole::Title, justify: false, hyphenate: false },
+                        body_lh * 3 / 4,
+                        true,
+                    ),
+                    BlockKind::ListItem(_) => (
+                        BlockStyle { px: ss.body_px, line_height: lh, color: ColorRole::Text, justify: true, hyphenate: true },
+                        body_lh / 4,
+                        false,
+                    ),
+                    BlockKind::Paragraph => (
+                        BlockStyle { px: ss.body_px, line_height: lh, color: ColorRole::Text, justify: true, hyphenate: true },
+                        if bi == 2 { body_lh } else { body_lh / 2 },
+                        false,
+                    ),
+                };
+                let space_before = if bi == 2 { body_lh } else { space_before };
+                // Hanging indent for list items: the width of "12.\u{a0}".
+                let indent = match (b.kind, b.text.find('\u{a0}')) {
+                    (BlockKind::ListItem(_), Some(i)) => {
+                        let prefix = &b.text[..i + '\u{a0}'.len_utf8()];
+                        let (_, _, w) = comp
+                            .compose(0, prefix, &whole(prefix, Style::Regular), st.lang, BlockStyle { justify: false, hyphenate: false, ..bs }, measure, 0.0, 0)
+                            .map_err(layout_err(&st.path, bi))?;
+                        w + comp.shaper.shape(0, st.lang, "\u{a0}").advance as f32 * bs.px / comp.shaper.upem[0]
+                    }
+                    _ => 0.0,
+                };
+                let bidx = u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
+                let (lines, vm, _) = comp
+                    .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
+                    .map_err(layout_err(&st.path, bi))?;
+                flows.push(Flow {
+                    block: bidx,
+                    lines,
+                    line_height: vm.line_height,
+                    space_before,
+                    keep_with_next: keep,
+                });
+            }
+            let (pages, block_pages) = paginate(
+                &flows,
+                blocks.len(),
+                i32::from(spec.page_height),
+                i32::from(spec.margins.top),
+                i32::from(spec.margins.bottom),
+            );
+            layouts.push(fmt::Layout {
+                size,
+                pages,
+                block_pages,
+            });
+        }
+        // Library card: title, then byline, in the UI size.
+        let card_measure = f32::from(spec.card_width) - 2.0 * pad as f32;
+        let title_bs = BlockStyle { px: (spec.ui.px * 1.15).round(), line_height: 1.3, color: ColorRole::Title, justify: false, hyphenate: false };
+        let (mut lines, vm, w1) = comp
+            .compose(0, &blocks[0].text, &blocks[0].styles, st.lang, title_bs, card_measure, 0.0, pad)
+            .map_err(layout_err(&st.path, 0))?;
+        let by_bs = BlockStyle { px: (spec.ui.px * 0.85).round(), line_height: 1.4, color: ColorRole::Muted, justify: false, hyphenate: false };
+        let (by_lines, vm2, w2) = comp
+            .compose(1, &blocks[1].text, &blocks[1].styles, st.lang, by_bs, card_measure, 0.0, pad)
+            .map_err(layout_err(&st.path, 1))?;
+        let title_h = vm.line_height * lines.len() as i32 + 4;
+        lines.extend(by_lines.into_iter().map(|mut l: Line| {
+            l.y += title_h as i16;
+            l
+        }));
+        let h = title_h + vm2.line_height * 2;
+        let card = text_block(lines, h, w1.max(w2).max(card_measure), pad);
+
+        let ed = OwnedEdition {
+            lang: st.lang,
+            title: st.title.clone(),
+            place: st.place.clone(),
+            source: st.source.clone(),
+            blocks,
+            card,
+            layouts,
+        };
+        match docs.iter_mut().find(|d| d.id == st.id) {
+            Some(d) => d.editions.push(ed),
+            None => docs.push(OwnedDoc {
+                id: st.id.clone(),
+                kind: st.kind.clone(),
+                date: st.date.clone(),
+                editions: vec![ed],
+            }),
+        }
+        progress(&format!("{} [{}]", st.id, st.lang.tag()));
+    }
+    for d in &mut docs {
+        d.editions.sort_by_key(|e| e.lang);
+    }
+
+    let (atlases, strike_list) = build_atlases(&sources.fonts, &shaper, &strikes)
+        .map_err(|m| Error::Encode(format!("atlas: {m}")))?;
+    progress("atlases");
+
+    let mut hasher = sources.input_hash.clone();
+    hasher.update(&profile_bytes);
+    let bundle_id = hasher.finalize().to_hex()[..16].to_string();
+    let content_date = sources.statements.iter().map(|s| s.date.as_str()).max().unwrap_or("").to_string();
+    let generator = format!("bitig {}", env!("CARGO_PKG_VERSION"));
+    encode(&spec, theme, &bundle_id, &generator, &content_date, &atlases, strike_list, &ui_owned, &docs)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encode(
+    spec: &ProfileSpec,
+    theme: fmt::Theme,
+    bundle_id: &str,
+    generator: &str,
+    content_date: &str,
+    atlases: &[OwnedAtlas],
+    strikes: Vec<fmt::Strike>,
+    ui: &[(String, Lang, String, fmt::TextBlock)],
+    docs: &[OwnedDoc],
+) -> Result<Vec<u8>, Error> {
+    let bundle = fmt::Bundle {
+        meta: fmt::Meta {
+            bundle_id,
+            generator,
+            content_date,
+        },
+        profile: fmt::Profile {
+            name: &spec.name,
+            width: spec.width,
+            height: spec.height,
+            rotation: spec.rotation,
+            page_width: spec.page_width,
+            page_height: spec.page_height,
+            card_width: spec.card_width,
+            theme,
+        },
+        atlases: atlases
+            .iter()
+            .map(|a| fmt::Atlas {
+                width: a.width,
+                height: a.height,
+                alpha: &a.alpha,
+            })
+            .collect(),
+        strikes,
+        ui: ui
+            .iter()
+            .map(|(k, l, t, b)| fmt::UiText {
+                key: k,
+                lang: *l,
+                text: t,
+                block: b.clone(),
+            })
+            .collect(),
+        documents: docs
+            .iter()
+            .map(|d| fmt::Document {
+                id: &d.id,
+                kind: &d.kind,
+                date: &d.date,
+                editions: d
+                    .editions
+                    .iter()
+                    .map(|e| fmt::Edition {
+                        lang: e.lang,
+                        title: &e.title,
+                        place: &e.place,
+                        source: &e.source,
+                        blocks: e
+                            .blocks
+                            .iter()
+                            .map(|b| fmt::Block {
+                                kind: b.kind,
+                                text: &b.text,
+                            })
+                            .collect(),
+                        card: e.card.clone(),
+                        layouts: e.layouts.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    if let Err(inv) = bundle.validate() {
+        return Err(Error::Encode(format!(
+            "the laid-out bundle does not validate ({}); this is a bitig bug",
+            fmt::FormatError::Invalid(inv)
+        )));
+    }
+    bundle.to_bundle_bytes().map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename, fsync
+/// of the folder. A reader never sees a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
