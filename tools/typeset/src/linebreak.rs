@@ -286,8 +286,12 @@ pub fn set_paragraph(
                 } else {
                     100.0 * (-diff / shrink).powi(3)
                 }
-            } else if last || !input.justify {
+            } else if last {
                 0.0
+            } else if !input.justify {
+                // Ragged: prefer full lines, gently.
+                let slack = diff / f64::from(measure.max(1.0));
+                400.0 * slack * slack
             } else if stretch <= 0.0 {
                 5000.0
             } else {
