@@ -2,7 +2,10 @@
 
 use anyhow::{Context, Result};
 use bitig_format::{line_text, Bundle, Header, Line, Strike};
-use bitig_typeset::{build_bundle, load_sources, write_atomic, Error as TsError, Inputs, Severity};
+use bitig_typeset::build::overflowing_lines;
+use bitig_typeset::shape::ShapeContext;
+use bitig_typeset::{build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity};
+use std::io::IsTerminal;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -161,15 +164,22 @@ fn run(cli: Cli) -> Result<()> {
             for path in &profiles {
                 let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
                 let mut done = 0usize;
+                let tty = std::io::stderr().is_terminal();
                 let mut progress = |step: &str| {
                     if !step.contains('[') {
                         return;
                     }
                     done += 1;
-                    eprint!("\r  {name}: {done}/{total} editions typeset ({step})\x1b[K");
+                    if tty {
+                        eprint!("\r  {name}: {done}/{total} editions typeset ({step})\x1b[K");
+                    } else {
+                        eprintln!("  {name}: {done}/{total} editions typeset ({step})");
+                    }
                 };
                 let bytes = build_bundle(&sources, path, &mut progress).map_err(report)?;
-                eprintln!();
+                if tty {
+                    eprintln!();
+                }
                 let target = out.clone().unwrap_or_else(|| PathBuf::from("target/bitig").join(format!("{name}.bundle")));
                 write_atomic(&target, &bytes).with_context(|| format!("cannot write {}", target.display()))?;
                 let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
@@ -180,12 +190,19 @@ fn run(cli: Cli) -> Result<()> {
                     .flat_map(|e| &e.layouts)
                     .map(|l| l.pages.len())
                     .sum();
+                // Independent re-checks of the written bundle (build_bundle refuses both).
+                let (spec, _) = ProfileSpec::load(path)?;
+                let shaper = ShapeContext::new(&sources.fonts);
+                let overflowing = overflowing_lines(&bundle, &spec.margins, &shaper).len();
+                let missing = missing_glyphs(&bundle);
                 println!(
-                    "wrote {} ({} bytes, id {}, {} pages)",
+                    "wrote {} ({} bytes, id {}, {} pages, {} missing glyphs, {} overflowing lines)",
                     target.display(),
                     bytes.len(),
                     bundle.meta.bundle_id,
-                    pages
+                    pages,
+                    missing,
+                    overflowing
                 );
             }
             Ok(())
@@ -209,8 +226,37 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn glyph_dump(b: &Bundle<'_>, line: &Line) -> String {
-    let mut parts = Vec::new();
+/// One text line per glyph run: `f{font}@{px} g{gid}={cluster}+{advance}|…`. The cluster is a
+/// byte offset into the line text; the advance is the pen movement to the next glyph of the
+/// run (justification included). Blank glyphs (spaces) are not stored, so they never appear.
+/// Glyphs drawn as `.notdef` (glyph id 0, the font's "tofu" box).
+fn missing_glyphs(b: &Bundle<'_>) -> usize {
+    let strikes = &b.strikes;
+    let notdef = |line: &Line| {
+        line.runs
+            .iter()
+            .flat_map(|r| r.glyphs.iter().map(move |g| (r.strike, g.entry)))
+            .filter(|(s, e)| {
+                strikes
+                    .get(usize::from(s.0))
+                    .and_then(|s| s.glyphs.get(usize::from(*e)))
+                    .is_some_and(|a| a.gid.0 == 0)
+            })
+            .count()
+    };
+    let pages: usize = b
+        .documents
+        .iter()
+        .flat_map(|d| &d.editions)
+        .flat_map(|e| e.layouts.iter().flat_map(|l| &l.pages).flat_map(|p| &p.lines).chain(&e.card.lines))
+        .map(notdef)
+        .sum();
+    let ui: usize = b.ui.iter().flat_map(|u| &u.block.lines).map(notdef).sum();
+    pages + ui
+}
+
+fn glyph_dump(b: &Bundle<'_>, line: &Line) -> Vec<String> {
+    let mut out = Vec::new();
     for run in &line.runs {
         let Some(strike): Option<&Strike> = b.strikes.get(usize::from(run.strike.0)) else {
             continue;
@@ -224,13 +270,15 @@ fn glyph_dump(b: &Bundle<'_>, line: &Line) -> String {
                 pen
             })
             .collect();
+        let mut parts = Vec::new();
         for (i, g) in run.glyphs.iter().enumerate() {
             let gid = strike.glyphs.get(usize::from(g.entry)).map_or(0, |a| a.gid.0);
             let adv = positions.get(i + 1).map_or(0, |n| n - positions[i]);
             parts.push(format!("g{gid}={}+{adv}", g.cluster));
         }
+        out.push(format!("f{}@{} {}", strike.font, strike.px, parts.join("|")));
     }
-    parts.join("|")
+    out
 }
 
 /// `println!` into a String.
@@ -296,7 +344,9 @@ fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option
                         }
                         if glyphs {
                             outln!(o, "l{li} b{} {t}{h}", line.block);
-                            outln!(o, "   {}", glyph_dump(b, line));
+                            for run in glyph_dump(b, line) {
+                                outln!(o, "   {run}");
+                            }
                         }
                     }
                 }

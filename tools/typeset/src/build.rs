@@ -605,12 +605,13 @@ pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'
     let bundle_id = hasher.finalize().to_hex()[..16].to_string();
     let content_date = sources.statements.iter().map(|s| s.date.as_str()).max().unwrap_or("").to_string();
     let generator = format!("bitig {}", env!("CARGO_PKG_VERSION"));
-    encode(&spec, theme, &bundle_id, &generator, &content_date, &atlases, strike_list, &ui_owned, &docs)
+    encode(&spec, &shaper, theme, &bundle_id, &generator, &content_date, &atlases, strike_list, &ui_owned, &docs)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn encode(
     spec: &ProfileSpec,
+    shaper: &ShapeContext<'_>,
     theme: fmt::Theme,
     bundle_id: &str,
     generator: &str,
@@ -683,6 +684,14 @@ fn encode(
             })
             .collect(),
     };
+    let over = overflowing_lines(&bundle, &spec.margins, shaper);
+    if let Some(first) = over.first() {
+        return Err(Error::Encode(format!(
+            "{} line(s) overflow the measure of {}, first: {first}; this is a bitig bug",
+            over.len(),
+            spec.name
+        )));
+    }
     if let Err(inv) = bundle.validate() {
         return Err(Error::Encode(format!(
             "the laid-out bundle does not validate ({}); this is a bitig bug",
@@ -690,6 +699,65 @@ fn encode(
         )));
     }
     bundle.to_bundle_bytes().map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// Every page line that leaves the measure (the page minus its left and right margins), as
+/// `doc [lang] size page N line M: text`. A line's extent is its advance box: from the first
+/// pen position to the last glyph's pen position plus its advance (pens are rounded to whole
+/// pixels, so the right edge may pass by under half a pixel). Ink may overhang that box by a
+/// side bearing (a serif `J`, an italic `f`); that is how type is set, and the profile's
+/// margins leave room for it. The line breaker guarantees no overflow; this is the independent
+/// check on the finished bundle.
+pub fn overflowing_lines(bundle: &fmt::Bundle<'_>, margins: &Margins, shaper: &ShapeContext<'_>) -> Vec<String> {
+    let lo = f32::from(margins.left);
+    let hi = f32::from(bundle.profile.page_width) - f32::from(margins.right);
+    let mut out = Vec::new();
+    for d in &bundle.documents {
+        for e in &d.editions {
+            let texts: Vec<&str> = e.blocks.iter().map(|b| b.text).collect();
+            for l in &e.layouts {
+                for (pi, page) in l.pages.iter().enumerate() {
+                    for (li, line) in page.lines.iter().enumerate() {
+                        let Some((min, max)) = advance_extent(bundle, line, shaper) else {
+                            continue;
+                        };
+                        if min < lo || max > hi + 0.5 {
+                            out.push(format!(
+                                "{} [{}] {:?} page {} line {} (extent {min:.1}..{max:.1}, measure {lo}..{hi}): {}",
+                                d.id,
+                                e.lang.tag(),
+                                l.size,
+                                pi + 1,
+                                li + 1,
+                                fmt::line_text(&texts, line).unwrap_or("")
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// First pen position and last advance edge of a line, in page pixels (`None` if it has no
+/// glyphs).
+pub fn advance_extent(bundle: &fmt::Bundle<'_>, line: &fmt::Line, shaper: &ShapeContext<'_>) -> Option<(f32, f32)> {
+    let mut extent: Option<(f32, f32)> = None;
+    for run in &line.runs {
+        let strike = bundle.strikes.get(usize::from(run.strike.0))?;
+        let font = usize::from(strike.font);
+        let scale = f32::from(strike.px) / shaper.upem.get(font).copied().unwrap_or(1000.0);
+        let mut pen = i32::from(line.x) + i32::from(run.x);
+        for g in &run.glyphs {
+            pen += i32::from(g.dx);
+            let gid = strike.glyphs.get(usize::from(g.entry))?.gid.0;
+            let right = pen as f32 + shaper.advance(font, gid) * scale;
+            let left = pen as f32;
+            extent = Some(extent.map_or((left, right), |(a, b)| (a.min(left), b.max(right))));
+        }
+    }
+    extent
 }
 
 /// Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename, fsync

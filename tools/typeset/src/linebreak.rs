@@ -337,7 +337,10 @@ pub fn set_paragraph(
         let x = if first { 0.0 } else { input.indent };
         let last = n.kind == Kind::Mandatory;
         let (natural, gaps) = line_width(&mut m, &words, w0, s0, n, space);
-        let extra = if input.justify && !last && gaps > 0 {
+        // Justified lines stretch or shrink to the measure. Any line that the fit accepted
+        // only by shrinking its spaces (a last or ragged line too) is shrunk, never left
+        // overflowing.
+        let extra = if gaps > 0 && ((input.justify && !last) || natural > measure) {
             (measure - natural) / gaps as f32
         } else {
             0.0

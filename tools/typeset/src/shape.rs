@@ -137,6 +137,14 @@ impl<'f> ShapeContext<'f> {
             .is_none()
     }
 
+    /// Horizontal advance of a glyph in font units (0 for an unknown glyph).
+    pub fn advance(&self, font: usize, gid: u16) -> f32 {
+        self.faces
+            .get(font)
+            .and_then(|f| f.glyph_hor_advance(rustybuzz::ttf_parser::GlyphId(gid)))
+            .map_or(0.0, f32::from)
+    }
+
     /// Font ascender and descender in font units.
     pub fn metrics(&self, font: usize) -> (i16, i16) {
         let f = &self.faces[font];
