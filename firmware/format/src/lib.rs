@@ -515,7 +515,8 @@ impl<'a> Bundle<'a> {
         let header = Header {
             format_version: FORMAT_VERSION,
             flags: 0,
-            body_len: u32::try_from(body.len()).map_err(|_| postcard::Error::SerializeBufferFull)?,
+            body_len: u32::try_from(body.len())
+                .map_err(|_| postcard::Error::SerializeBufferFull)?,
             hash: *blake3::hash(&body).as_bytes(),
         };
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());

@@ -39,8 +39,16 @@ impl Bundle<'_> {
         let p = &self.profile;
         bound("profile.width", i64::from(p.width), 8193)?;
         bound("profile.height", i64::from(p.height), 8193)?;
-        at_most("profile.page_width", i64::from(p.page_width), i64::from(p.width))?;
-        at_most("profile.page_height", i64::from(p.page_height), i64::from(p.height))?;
+        at_most(
+            "profile.page_width",
+            i64::from(p.page_width),
+            i64::from(p.width),
+        )?;
+        at_most(
+            "profile.page_height",
+            i64::from(p.page_height),
+            i64::from(p.height),
+        )?;
         at_most("atlases.len", self.atlases.len() as i64, 256)?;
         at_most("strikes.len", self.strikes.len() as i64, 256)?;
         for atlas in &self.atlases {
@@ -53,7 +61,11 @@ impl Bundle<'_> {
         for strike in &self.strikes {
             at_most("strike.glyphs.len", strike.glyphs.len() as i64, 65536)?;
             for g in &strike.glyphs {
-                bound("glyph.atlas", i64::from(g.atlas.0), self.atlases.len() as i64)?;
+                bound(
+                    "glyph.atlas",
+                    i64::from(g.atlas.0),
+                    self.atlases.len() as i64,
+                )?;
                 let atlas = &self.atlases[usize::from(g.atlas.0)];
                 at_most(
                     "glyph.x+w",
@@ -75,7 +87,11 @@ impl Bundle<'_> {
                 let mut texts = alloc::vec::Vec::with_capacity(ed.blocks.len());
                 texts.extend(ed.blocks.iter().map(|b| b.text));
                 at_most("edition.blocks.len", texts.len() as i64, 65535)?;
-                at_most("edition.card.width", i64::from(ed.card.width), i64::from(p.width))?;
+                at_most(
+                    "edition.card.width",
+                    i64::from(ed.card.width),
+                    i64::from(p.width),
+                )?;
                 self.check_block(&ed.card, &texts)?;
                 for layout in &ed.layouts {
                     bound("layout.pages.len", layout.pages.len() as i64, 65536)?;
@@ -85,10 +101,18 @@ impl Bundle<'_> {
                         texts.len() as i64,
                     )?;
                     for &bp in &layout.block_pages {
-                        bound("layout.block_pages[]", i64::from(bp), layout.pages.len() as i64)?;
+                        bound(
+                            "layout.block_pages[]",
+                            i64::from(bp),
+                            layout.pages.len() as i64,
+                        )?;
                     }
                     for page in &layout.pages {
-                        bound("page.first_block", i64::from(page.first_block), texts.len() as i64)?;
+                        bound(
+                            "page.first_block",
+                            i64::from(page.first_block),
+                            texts.len() as i64,
+                        )?;
                         for line in &page.lines {
                             self.check_line(line, &texts, p.page_width, p.page_height)?;
                         }
@@ -127,11 +151,19 @@ impl Bundle<'_> {
         }
         let text_len = i64::from(line.end - line.start) + i64::from(line.hyphen);
         for run in &line.runs {
-            bound("run.strike", i64::from(run.strike.0), self.strikes.len() as i64)?;
+            bound(
+                "run.strike",
+                i64::from(run.strike.0),
+                self.strikes.len() as i64,
+            )?;
             let strike: &Strike = &self.strikes[usize::from(run.strike.0)];
             let mut pen = i64::from(line.x) + i64::from(run.x);
             for g in &run.glyphs {
-                bound("glyph.entry", i64::from(g.entry), strike.glyphs.len() as i64)?;
+                bound(
+                    "glyph.entry",
+                    i64::from(g.entry),
+                    strike.glyphs.len() as i64,
+                )?;
                 at_most("glyph.cluster", i64::from(g.cluster), text_len)?;
                 pen += i64::from(g.dx);
                 let ag = &strike.glyphs[usize::from(g.entry)];

@@ -36,7 +36,8 @@ pub trait GlyphTarget {
     type Error;
     /// Blends `color` into the target at (`x`, `y`) with the mask's coverage. Parts of the mask
     /// outside the target are clipped.
-    fn blend_mask(&mut self, x: i32, y: i32, mask: Mask<'_>, color: Rgb) -> Result<(), Self::Error>;
+    fn blend_mask(&mut self, x: i32, y: i32, mask: Mask<'_>, color: Rgb)
+        -> Result<(), Self::Error>;
 }
 
 /// `(fg * a + bg * (255 - a)) / 255`, rounded, in integers.
@@ -338,13 +339,15 @@ mod tests {
         let mut buf = [0u8; 4 * 3 * 3];
         let mut c = Canvas::new(&mut buf, 4, 3).expect("size");
         c.fill(Rgb(255, 255, 255));
-        c.blend_mask(2, 2, mask(), Rgb(0, 0, 0)).expect("infallible");
+        c.blend_mask(2, 2, mask(), Rgb(0, 0, 0))
+            .expect("infallible");
         // Row 0 of the mask lands on y=2: x=2 has a=0, x=3 has a=255, x=4 is clipped.
         assert_eq!(c.pixel(2, 2), Some(Rgb(255, 255, 255)));
         assert_eq!(c.pixel(3, 2), Some(Rgb(0, 0, 0)));
         // Row 1 is below the canvas and clipped; nothing else changed.
         assert_eq!(c.pixel(1, 2), Some(Rgb(255, 255, 255)));
-        c.blend_mask(-1, -1, mask(), Rgb(0, 0, 0)).expect("infallible");
+        c.blend_mask(-1, -1, mask(), Rgb(0, 0, 0))
+            .expect("infallible");
         // Mask (2,1) a=0 -> (1,0) untouched; mask (1,1) a=0; mask (2,0) a=128 lands off-canvas? no: (1,-1).
         assert_eq!(c.pixel(0, 0), Some(Rgb(255, 255, 255)));
     }

@@ -4,14 +4,20 @@ use anyhow::{Context, Result};
 use bitig_format::{line_text, Bundle, Header, Line, Strike};
 use bitig_typeset::build::overflowing_lines;
 use bitig_typeset::shape::ShapeContext;
-use bitig_typeset::{build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity};
-use std::io::IsTerminal;
+use bitig_typeset::{
+    build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity,
+};
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "bitig", version, about = "Build, check, inspect and proof Bitig kiosk bundles")]
+#[command(
+    name = "bitig",
+    version,
+    about = "Build, check, inspect and proof Bitig kiosk bundles"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -93,7 +99,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli) {
@@ -104,7 +114,8 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("error: {e:#}");
                 let content = e.downcast_ref::<TsError>().is_some_and(TsError::is_content)
-                    || e.chain().any(|c| c.downcast_ref::<bitig_format::FormatError>().is_some());
+                    || e.chain()
+                        .any(|c| c.downcast_ref::<bitig_format::FormatError>().is_some());
                 ExitCode::from(if content { 1 } else { 2 })
             }
         }
@@ -118,7 +129,10 @@ fn report(e: TsError) -> anyhow::Error {
             for d in &diagnostics {
                 eprintln!("{d}\n");
             }
-            let warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+            let warnings = diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count();
             eprintln!("error: {count} error(s), {warnings} warning(s); nothing was written");
             anyhow::Error::new(ContentFailure)
         }
@@ -157,12 +171,23 @@ fn run(cli: Cli) -> Result<()> {
                         .filter(|x| x.file_stem().is_some_and(|s| s == p.as_str()))
                         .collect()
                 };
-                anyhow::ensure!(!profiles.is_empty(), "no profile named {p} in {}", inputs.assets.join("profiles").display());
+                anyhow::ensure!(
+                    !profiles.is_empty(),
+                    "no profile named {p} in {}",
+                    inputs.assets.join("profiles").display()
+                );
             }
-            anyhow::ensure!(out.is_none() || profiles.len() == 1, "--out needs exactly one --profile");
+            anyhow::ensure!(
+                out.is_none() || profiles.len() == 1,
+                "--out needs exactly one --profile"
+            );
             let total = sources.statements.len();
             for path in &profiles {
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("profile").to_string();
+                let name = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("profile")
+                    .to_string();
                 let mut done = 0usize;
                 let tty = std::io::stderr().is_terminal();
                 let mut progress = |step: &str| {
@@ -180,9 +205,13 @@ fn run(cli: Cli) -> Result<()> {
                 if tty {
                     eprintln!();
                 }
-                let target = out.clone().unwrap_or_else(|| PathBuf::from("target/bitig").join(format!("{name}.bundle")));
-                write_atomic(&target, &bytes).with_context(|| format!("cannot write {}", target.display()))?;
-                let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+                let target = out.clone().unwrap_or_else(|| {
+                    PathBuf::from("target/bitig").join(format!("{name}.bundle"))
+                });
+                write_atomic(&target, &bytes)
+                    .with_context(|| format!("cannot write {}", target.display()))?;
+                let bundle =
+                    Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
                 let pages: usize = bundle
                     .documents
                     .iter()
@@ -207,16 +236,26 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Inspect { bundle, pages, glyphs, doc } => {
-            let bytes = std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
-            let b = Bundle::from_bundle_bytes(&bytes).with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+        Cmd::Inspect {
+            bundle,
+            pages,
+            glyphs,
+            doc,
+        } => {
+            let bytes = std::fs::read(&bundle)
+                .with_context(|| format!("cannot read {}", bundle.display()))?;
+            let b = Bundle::from_bundle_bytes(&bytes)
+                .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
             inspect(&b, &bytes, pages, glyphs, doc.as_deref());
             Ok(())
         }
         Cmd::Proof { bundle, out } => {
-            let bytes = std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
-            let b = Bundle::from_bundle_bytes(&bytes).with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
-            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            let bytes = std::fs::read(&bundle)
+                .with_context(|| format!("cannot read {}", bundle.display()))?;
+            let b = Bundle::from_bundle_bytes(&bytes)
+                .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
             let names = bitig_typeset::proof::write_proofs(&b, &out)?;
             for n in names {
                 println!("{}", out.join(n).display());
@@ -248,7 +287,13 @@ fn missing_glyphs(b: &Bundle<'_>) -> usize {
         .documents
         .iter()
         .flat_map(|d| &d.editions)
-        .flat_map(|e| e.layouts.iter().flat_map(|l| &l.pages).flat_map(|p| &p.lines).chain(&e.card.lines))
+        .flat_map(|e| {
+            e.layouts
+                .iter()
+                .flat_map(|l| &l.pages)
+                .flat_map(|p| &p.lines)
+                .chain(&e.card.lines)
+        })
         .map(notdef)
         .sum();
     let ui: usize = b.ui.iter().flat_map(|u| &u.block.lines).map(notdef).sum();
@@ -272,11 +317,19 @@ fn glyph_dump(b: &Bundle<'_>, line: &Line) -> Vec<String> {
             .collect();
         let mut parts = Vec::new();
         for (i, g) in run.glyphs.iter().enumerate() {
-            let gid = strike.glyphs.get(usize::from(g.entry)).map_or(0, |a| a.gid.0);
+            let gid = strike
+                .glyphs
+                .get(usize::from(g.entry))
+                .map_or(0, |a| a.gid.0);
             let adv = positions.get(i + 1).map_or(0, |n| n - positions[i]);
             parts.push(format!("g{gid}={}+{adv}", g.cluster));
         }
-        out.push(format!("f{}@{} {}", strike.font, strike.px, parts.join("|")));
+        out.push(format!(
+            "f{}@{} {}",
+            strike.font,
+            strike.px,
+            parts.join("|")
+        ));
     }
     out
 }
@@ -297,15 +350,27 @@ fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option
         let hex: String = h.hash.iter().map(|x| format!("{x:02x}")).collect();
         outln!(o, "format v{}  blake3 {hex}", h.format_version);
     }
-    outln!(o, "generator {}  content date {}", b.meta.generator, b.meta.content_date);
+    outln!(
+        o,
+        "generator {}  content date {}",
+        b.meta.generator,
+        b.meta.content_date
+    );
     let p = &b.profile;
-    outln!(o, 
+    outln!(
+        o,
         "profile {} {}x{} rot {}  page {}x{}",
-        p.name, p.width, p.height, p.rotation, p.page_width, p.page_height
+        p.name,
+        p.width,
+        p.height,
+        p.rotation,
+        p.page_width,
+        p.page_height
     );
     let atlas_bytes: usize = b.atlases.iter().map(|a| a.alpha.len()).sum();
     let glyph_count: usize = b.strikes.iter().map(|s| s.glyphs.len()).sum();
-    outln!(o, 
+    outln!(
+        o,
         "{} atlases ({atlas_bytes} bytes), {} strikes, {glyph_count} glyphs, {} ui strings",
         b.atlases.len(),
         b.strikes.len(),
@@ -322,7 +387,8 @@ fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option
                 .iter()
                 .map(|l| format!("{:?} {} pages", l.size, l.pages.len()))
                 .collect();
-            outln!(o, 
+            outln!(
+                o,
                 "{} [{}] {} blocks, {}: {}",
                 d.id,
                 e.lang.tag(),
@@ -335,7 +401,15 @@ fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option
             }
             for l in &e.layouts {
                 for (pi, page) in l.pages.iter().enumerate() {
-                    outln!(o, "--- {} [{}] {:?} page {}/{}", d.id, e.lang.tag(), l.size, pi + 1, l.pages.len());
+                    outln!(
+                        o,
+                        "--- {} [{}] {:?} page {}/{}",
+                        d.id,
+                        e.lang.tag(),
+                        l.size,
+                        pi + 1,
+                        l.pages.len()
+                    );
                     for (li, line) in page.lines.iter().enumerate() {
                         let t = line_text(&texts, line).unwrap_or("");
                         let h = if line.hyphen { "-" } else { "" };

@@ -36,7 +36,11 @@ fn parse_dump(dump: &str) -> Vec<RunDump> {
     let flush = |line_text: &str, line_runs: &mut Vec<RunDump>, out: &mut Vec<RunDump>| {
         let n = line_runs.len();
         for i in 0..n {
-            let end = if i + 1 < n { line_runs[i + 1].start } else { line_text.len() };
+            let end = if i + 1 < n {
+                line_runs[i + 1].start
+            } else {
+                line_text.len()
+            };
             let r = &mut line_runs[i];
             r.text = line_text[r.start..end].to_string();
         }
@@ -46,7 +50,11 @@ fn parse_dump(dump: &str) -> Vec<RunDump> {
         if let Some(rest) = l.strip_prefix("--- ") {
             flush(&line_text, &mut line_runs, &mut runs);
             page = rest.to_string();
-            let tag = rest.split('[').nth(1).and_then(|s| s.split(']').next()).unwrap();
+            let tag = rest
+                .split('[')
+                .nth(1)
+                .and_then(|s| s.split(']').next())
+                .unwrap();
             lang = Some(Lang::from_tag(tag).unwrap());
         } else if let Some(run) = l.strip_prefix("   f") {
             let (head, glyphs) = run.split_once(' ').unwrap();
@@ -56,7 +64,11 @@ fn parse_dump(dump: &str) -> Vec<RunDump> {
                 .map(|g| {
                     let (gid, rest) = g.trim_start_matches('g').split_once('=').unwrap();
                     let (cl, adv) = rest.split_once('+').unwrap();
-                    (gid.parse().unwrap(), cl.parse().unwrap(), adv.parse().unwrap())
+                    (
+                        gid.parse().unwrap(),
+                        cl.parse().unwrap(),
+                        adv.parse().unwrap(),
+                    )
                 })
                 .collect();
             line_runs.push(RunDump {
@@ -79,7 +91,12 @@ fn parse_dump(dump: &str) -> Vec<RunDump> {
 }
 
 /// hb-shape one text per line; returns (gid, cluster, x advance in font units) per glyph.
-fn hb_shape(font_file: &str, lang: Lang, features: &str, texts: &[&str]) -> Vec<Vec<(u16, usize, i32)>> {
+fn hb_shape(
+    font_file: &str,
+    lang: Lang,
+    features: &str,
+    texts: &[&str],
+) -> Vec<Vec<(u16, usize, i32)>> {
     let dir = scratch(&format!("hb-{}-{}", lang.tag(), font_file));
     let input = dir.join("lines.txt");
     std::fs::write(&input, texts.join("\n") + "\n").unwrap();
@@ -95,7 +112,11 @@ fn hb_shape(font_file: &str, lang: Lang, features: &str, texts: &[&str]) -> Vec<
         .arg(repo().join("assets/fonts").join(font_file))
         .output()
         .expect("hb-shape not found: run scripts/setup-debian.sh (package libharfbuzz-bin)");
-    assert!(out.status.success(), "hb-shape failed: {}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hb-shape failed: {}",
+        text(&out.stderr)
+    );
     text(&out.stdout)
         .lines()
         .map(|l| {
@@ -105,7 +126,10 @@ fn hb_shape(font_file: &str, lang: Lang, features: &str, texts: &[&str]) -> Vec<
                 .map(|g| {
                     let field = |name: &str| -> i64 {
                         let at = g.find(&format!("\"{name}\":")).unwrap() + name.len() + 3;
-                        let v: String = g[at..].chars().take_while(|c| *c == '-' || c.is_ascii_digit()).collect();
+                        let v: String = g[at..]
+                            .chars()
+                            .take_while(|c| *c == '-' || c.is_ascii_digit())
+                            .collect();
                         v.parse().unwrap()
                     };
                     (field("g") as u16, field("cl") as usize, field("ax") as i32)
@@ -139,12 +163,19 @@ fn every_fixture_line_matches_hb_shape() {
             let texts: Vec<&str> = group.iter().map(|r| r.text.as_str()).collect();
             let file = FONT_FILES[font];
             let upem = f32::from(
-                rustybuzz::Face::from_slice(&std::fs::read(repo().join("assets/fonts").join(file)).unwrap(), 0)
-                    .unwrap()
-                    .units_per_em() as u16,
+                rustybuzz::Face::from_slice(
+                    &std::fs::read(repo().join("assets/fonts").join(file)).unwrap(),
+                    0,
+                )
+                .unwrap()
+                .units_per_em() as u16,
             );
             let hb = hb_shape(file, lang, &ctx.features_hb(font, lang), &texts);
-            assert_eq!(hb.len(), group.len(), "hb-shape returned a different number of lines");
+            assert_eq!(
+                hb.len(),
+                group.len(),
+                "hb-shape returned a different number of lines"
+            );
             for (r, hb) in group.iter().zip(hb) {
                 let inked: Vec<(u16, usize, i32)> = hb
                     .iter()
@@ -153,7 +184,11 @@ fn every_fixture_line_matches_hb_shape() {
                     .collect();
                 let ours: Vec<(u16, usize)> = r.glyphs.iter().map(|&(g, cl, _)| (g, cl)).collect();
                 let theirs: Vec<(u16, usize)> = inked.iter().map(|&(g, cl, _)| (g, cl)).collect();
-                assert_eq!(ours, theirs, "glyphs differ from hb-shape in {:?} of {}", r.text, r.where_);
+                assert_eq!(
+                    ours, theirs,
+                    "glyphs differ from hb-shape in {:?} of {}",
+                    r.text, r.where_
+                );
                 // Advances: compare where the next glyph follows directly (no space between).
                 for (i, pair) in hb.windows(2).enumerate() {
                     let next_is_ink = !r.text[pair[1].1..].starts_with(char::is_whitespace);
@@ -161,7 +196,9 @@ fn every_fixture_line_matches_hb_shape() {
                     if !(this_is_ink && next_is_ink) {
                         continue;
                     }
-                    let k = inked.iter().position(|g| g.1 == pair[0].1 + r.start && g.0 == pair[0].0);
+                    let k = inked
+                        .iter()
+                        .position(|g| g.1 == pair[0].1 + r.start && g.0 == pair[0].0);
                     let Some(k) = k else { continue };
                     if k + 1 >= r.glyphs.len() || inked[k + 1].1 != pair[1].1 + r.start {
                         continue;
@@ -180,7 +217,16 @@ fn every_fixture_line_matches_hb_shape() {
         }
     }
     // Both scripts were really exercised, with substantial text.
-    assert!(langs_seen.get("tr").copied().unwrap_or(0) > 50, "{langs_seen:?}");
-    assert!(langs_seen.get("kk").copied().unwrap_or(0) > 50, "{langs_seen:?}");
-    assert!(checked_glyphs > 5000, "only {checked_glyphs} glyphs checked");
+    assert!(
+        langs_seen.get("tr").copied().unwrap_or(0) > 50,
+        "{langs_seen:?}"
+    );
+    assert!(
+        langs_seen.get("kk").copied().unwrap_or(0) > 50,
+        "{langs_seen:?}"
+    );
+    assert!(
+        checked_glyphs > 5000,
+        "only {checked_glyphs} glyphs checked"
+    );
 }

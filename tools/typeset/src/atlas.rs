@@ -63,7 +63,12 @@ pub fn build_atlases(
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| {
         let it = &items[i];
-        (std::cmp::Reverse(it.h), std::cmp::Reverse(it.w), it.strike, it.entry)
+        (
+            std::cmp::Reverse(it.h),
+            std::cmp::Reverse(it.w),
+            it.strike,
+            it.entry,
+        )
     });
     let config = rect_packer::Config {
         width: i32::from(ATLAS_WIDTH),

@@ -116,7 +116,8 @@ fn parse_color(path: &Path, s: &str) -> Result<fmt::Rgb, Error> {
 impl ProfileSpec {
     pub fn load(path: &Path) -> Result<(ProfileSpec, Vec<u8>), Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let text = String::from_utf8(bytes.clone()).map_err(|e| Error::asset(path, e.to_string()))?;
+        let text =
+            String::from_utf8(bytes.clone()).map_err(|e| Error::asset(path, e.to_string()))?;
         let spec: ProfileSpec = toml::from_str(&text).map_err(|e| {
             let pos = crate::diag::pos_of(&text, e.span().map_or(0, |s| s.start));
             Error::asset(path, format!("{}:{}: {}", pos.line, pos.col, e.message()))
@@ -124,8 +125,13 @@ impl ProfileSpec {
         if spec.page_width > spec.width || spec.page_height > spec.height {
             return Err(Error::asset(path, "the page is larger than the panel"));
         }
-        if u32::from(spec.margins.left) + u32::from(spec.margins.right) + 100 > u32::from(spec.page_width) {
-            return Err(Error::asset(path, "margins leave less than 100 px for text"));
+        if u32::from(spec.margins.left) + u32::from(spec.margins.right) + 100
+            > u32::from(spec.page_width)
+        {
+            return Err(Error::asset(
+                path,
+                "margins leave less than 100 px for text",
+            ));
         }
         Ok((spec, bytes))
     }
@@ -236,7 +242,10 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
     // UI strings.
     let mut ui = Vec::new();
     for lang in Lang::ALL {
-        let path = inputs.assets.join("ui").join(format!("{}.toml", lang.tag()));
+        let path = inputs
+            .assets
+            .join("ui")
+            .join(format!("{}.toml", lang.tag()));
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         hasher.update(text.as_bytes());
         let file: UiFile = toml::from_str(&text).map_err(|e| {
@@ -258,7 +267,10 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
                     Diagnostic::error(
                         "missing-glyph",
                         &path,
-                        format!("UI string {k}: U+{:04X} ({c}) has no glyph in {}", c as u32, fonts.names[font]),
+                        format!(
+                            "UI string {k}: U+{:04X} ({c}) has no glyph in {}",
+                            c as u32, fonts.names[font]
+                        ),
                         "replace the character".into(),
                     )
                     .at(&text, at),
@@ -278,7 +290,10 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
                 diags.push(Diagnostic::error(
                     "ui-missing-key",
                     &u.path,
-                    format!("UI key \"{k}\" is missing (it is in {})", ui[0].path.display()),
+                    format!(
+                        "UI key \"{k}\" is missing (it is in {})",
+                        ui[0].path.display()
+                    ),
                     "add the key with its translation".into(),
                 ));
             }
@@ -302,7 +317,10 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         hasher.update(&bytes);
         match parse_statement(&path, &bytes) {
             Ok(st) => {
-                if let Some(other) = statements.iter().find(|o| o.id == st.id && o.lang == st.lang) {
+                if let Some(other) = statements
+                    .iter()
+                    .find(|o| o.id == st.id && o.lang == st.lang)
+                {
                     diags.push(Diagnostic::error(
                         "duplicate-edition",
                         &path,
@@ -327,7 +345,10 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
     if statements.is_empty() {
         diags.push(Diagnostic::error(
             "no-statements",
-            inputs.statements.first().map_or(Path::new("."), |p| p.as_path()),
+            inputs
+                .statements
+                .first()
+                .map_or(Path::new("."), |p| p.as_path()),
             "no statement files (*.md) found".into(),
             "add statements or pass the right folder".into(),
         ));
@@ -338,7 +359,9 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
             d.severity = Severity::Error;
         }
     }
-    let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.severity == Severity::Error);
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
         let count = errors.len();
         let mut all = errors;
@@ -348,9 +371,15 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
             diagnostics: all,
         });
     }
-    statements.sort_by(|a, b| (a.date.as_str(), &a.id, a.lang).cmp(&(b.date.as_str(), &b.id, b.lang)));
+    statements
+        .sort_by(|a, b| (a.date.as_str(), &a.id, a.lang).cmp(&(b.date.as_str(), &b.id, b.lang)));
     statements.reverse(); // newest first, as the library lists them
-    statements.sort_by(|a, b| b.date.cmp(&a.date).then(a.id.cmp(&b.id)).then(a.lang.cmp(&b.lang)));
+    statements.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then(a.id.cmp(&b.id))
+            .then(a.lang.cmp(&b.lang))
+    });
     Ok(Sources {
         statements,
         ui,
@@ -423,7 +452,11 @@ fn owned_blocks(st: &Statement, ui: &UiLang) -> Vec<OwnedBlock> {
 pub type Progress<'a> = &'a mut dyn FnMut(&str);
 
 /// Lays out all sources for one profile and returns the encoded bundle bytes.
-pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'_>) -> Result<Vec<u8>, Error> {
+pub fn build_bundle(
+    sources: &Sources,
+    profile_path: &Path,
+    progress: Progress<'_>,
+) -> Result<Vec<u8>, Error> {
     let (spec, profile_bytes) = ProfileSpec::load(profile_path)?;
     let theme = spec.theme(profile_path)?;
     let mut shaper = ShapeContext::new(&sources.fonts);
@@ -460,22 +493,41 @@ pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'
             let bs = BlockStyle {
                 px,
                 line_height: 1.3,
-                color: if *is_title { ColorRole::Title } else { ColorRole::Text },
+                color: if *is_title {
+                    ColorRole::Title
+                } else {
+                    ColorRole::Text
+                },
                 justify: false,
                 hyphenate: false,
             };
             let (lines, vm, w) = comp
-                .compose(0, value, &whole(value, style), u.lang, bs, ui_measure, 0.0, pad)
+                .compose(
+                    0,
+                    value,
+                    &whole(value, style),
+                    u.lang,
+                    bs,
+                    ui_measure,
+                    0.0,
+                    pad,
+                )
                 .map_err(layout_err(&u.path, 0))?;
             let h = vm.line_height * lines.len() as i32;
-            ui_owned.push((key.clone(), u.lang, value.clone(), text_block(lines, h, w, pad)));
+            ui_owned.push((
+                key.clone(),
+                u.lang,
+                value.clone(),
+                text_block(lines, h, w, pad),
+            ));
         }
     }
     progress("ui strings");
 
     // Documents.
     let mut docs: Vec<OwnedDoc> = Vec::new();
-    let measure = f32::from(spec.page_width) - f32::from(spec.margins.left) - f32::from(spec.margins.right);
+    let measure =
+        f32::from(spec.page_width) - f32::from(spec.margins.left) - f32::from(spec.margins.right);
     let left = i32::from(spec.margins.left);
     for st in &sources.statements {
         let ui = sources
@@ -485,34 +537,67 @@ pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'
             .ok_or_else(|| Error::asset(&sources.ui[0].path, "missing UI language"))?;
         let blocks = owned_blocks(st, ui);
         let mut layouts = Vec::new();
-        for (size, ss) in [(TextSize::Normal, &spec.sizes.normal), (TextSize::Large, &spec.sizes.large)] {
+        for (size, ss) in [
+            (TextSize::Normal, &spec.sizes.normal),
+            (TextSize::Large, &spec.sizes.large),
+        ] {
             let lh = ss.line_height;
             let body_lh = (ss.body_px * lh).round() as i32;
             let mut flows = Vec::new();
             for (bi, b) in blocks.iter().enumerate() {
                 let (bs, space_before, keep) = match b.kind {
                     BlockKind::Title => (
-                        BlockStyle { px: ss.title_px, line_height: 1.25, color: ColorRole::Title, justify: false, hyphenate: false },
+                        BlockStyle {
+                            px: ss.title_px,
+                            line_height: 1.25,
+                            color: ColorRole::Title,
+                            justify: false,
+                            hyphenate: false,
+                        },
                         0,
                         true,
                     ),
                     BlockKind::Byline => (
-                        BlockStyle { px: (ss.body_px * 0.8).round(), line_height: 1.5, color: ColorRole::Muted, justify: false, hyphenate: false },
+                        BlockStyle {
+                            px: (ss.body_px * 0.8).round(),
+                            line_height: 1.5,
+                            color: ColorRole::Muted,
+                            justify: false,
+                            hyphenate: false,
+                        },
                         body_lh / 4,
                         true,
                     ),
                     BlockKind::Heading(_) => (
-                        BlockStyle { px: (ss.body_px * 1.1).round(), line_height: lh, color: ColorRole::Title, justify: false, hyphenate: false },
+                        BlockStyle {
+                            px: (ss.body_px * 1.1).round(),
+                            line_height: lh,
+                            color: ColorRole::Title,
+                            justify: false,
+                            hyphenate: false,
+                        },
                         body_lh * 3 / 4,
                         true,
                     ),
                     BlockKind::ListItem(_) => (
-                        BlockStyle { px: ss.body_px, line_height: lh, color: ColorRole::Text, justify: true, hyphenate: true },
+                        BlockStyle {
+                            px: ss.body_px,
+                            line_height: lh,
+                            color: ColorRole::Text,
+                            justify: true,
+                            hyphenate: true,
+                        },
                         body_lh / 4,
                         false,
                     ),
                     BlockKind::Paragraph => (
-                        BlockStyle { px: ss.body_px, line_height: lh, color: ColorRole::Text, justify: true, hyphenate: true },
+                        BlockStyle {
+                            px: ss.body_px,
+                            line_height: lh,
+                            color: ColorRole::Text,
+                            justify: true,
+                            hyphenate: true,
+                        },
                         if bi == 2 { body_lh } else { body_lh / 2 },
                         false,
                     ),
@@ -523,13 +608,28 @@ pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'
                     (BlockKind::ListItem(_), Some(i)) => {
                         let prefix = &b.text[..i + '\u{a0}'.len_utf8()];
                         let (_, _, w) = comp
-                            .compose(0, prefix, &whole(prefix, Style::Regular), st.lang, BlockStyle { justify: false, hyphenate: false, ..bs }, measure, 0.0, 0)
+                            .compose(
+                                0,
+                                prefix,
+                                &whole(prefix, Style::Regular),
+                                st.lang,
+                                BlockStyle {
+                                    justify: false,
+                                    hyphenate: false,
+                                    ..bs
+                                },
+                                measure,
+                                0.0,
+                                0,
+                            )
                             .map_err(layout_err(&st.path, bi))?;
-                        w + comp.shaper.shape(0, st.lang, "\u{a0}").advance as f32 * bs.px / comp.shaper.upem[0]
+                        w + comp.shaper.shape(0, st.lang, "\u{a0}").advance as f32 * bs.px
+                            / comp.shaper.upem[0]
                     }
                     _ => 0.0,
                 };
-                let bidx = u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
+                let bidx = u16::try_from(bi)
+                    .map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
                 let (lines, vm, _) = comp
                     .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
                     .map_err(layout_err(&st.path, bi))?;
@@ -556,13 +656,43 @@ pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'
         }
         // Library card: title, then byline, in the UI size.
         let card_measure = f32::from(spec.card_width) - 2.0 * pad as f32;
-        let title_bs = BlockStyle { px: (spec.ui.px * 1.15).round(), line_height: 1.3, color: ColorRole::Title, justify: false, hyphenate: false };
+        let title_bs = BlockStyle {
+            px: (spec.ui.px * 1.15).round(),
+            line_height: 1.3,
+            color: ColorRole::Title,
+            justify: false,
+            hyphenate: false,
+        };
         let (mut lines, vm, w1) = comp
-            .compose(0, &blocks[0].text, &blocks[0].styles, st.lang, title_bs, card_measure, 0.0, pad)
+            .compose(
+                0,
+                &blocks[0].text,
+                &blocks[0].styles,
+                st.lang,
+                title_bs,
+                card_measure,
+                0.0,
+                pad,
+            )
             .map_err(layout_err(&st.path, 0))?;
-        let by_bs = BlockStyle { px: (spec.ui.px * 0.85).round(), line_height: 1.4, color: ColorRole::Muted, justify: false, hyphenate: false };
+        let by_bs = BlockStyle {
+            px: (spec.ui.px * 0.85).round(),
+            line_height: 1.4,
+            color: ColorRole::Muted,
+            justify: false,
+            hyphenate: false,
+        };
         let (by_lines, vm2, w2) = comp
-            .compose(1, &blocks[1].text, &blocks[1].styles, st.lang, by_bs, card_measure, 0.0, pad)
+            .compose(
+                1,
+                &blocks[1].text,
+                &blocks[1].styles,
+                st.lang,
+                by_bs,
+                card_measure,
+                0.0,
+                pad,
+            )
             .map_err(layout_err(&st.path, 1))?;
         let title_h = vm.line_height * lines.len() as i32 + 4;
         lines.extend(by_lines.into_iter().map(|mut l: Line| {
@@ -603,9 +733,26 @@ pub fn build_bundle(sources: &Sources, profile_path: &Path, progress: Progress<'
     let mut hasher = sources.input_hash.clone();
     hasher.update(&profile_bytes);
     let bundle_id = hasher.finalize().to_hex()[..16].to_string();
-    let content_date = sources.statements.iter().map(|s| s.date.as_str()).max().unwrap_or("").to_string();
+    let content_date = sources
+        .statements
+        .iter()
+        .map(|s| s.date.as_str())
+        .max()
+        .unwrap_or("")
+        .to_string();
     let generator = format!("bitig {}", env!("CARGO_PKG_VERSION"));
-    encode(&spec, &shaper, theme, &bundle_id, &generator, &content_date, &atlases, strike_list, &ui_owned, &docs)
+    encode(
+        &spec,
+        &shaper,
+        theme,
+        &bundle_id,
+        &generator,
+        &content_date,
+        &atlases,
+        strike_list,
+        &ui_owned,
+        &docs,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -698,7 +845,9 @@ fn encode(
             fmt::FormatError::Invalid(inv)
         )));
     }
-    bundle.to_bundle_bytes().map_err(|e| Error::Encode(e.to_string()))
+    bundle
+        .to_bundle_bytes()
+        .map_err(|e| Error::Encode(e.to_string()))
 }
 
 /// Every page line that leaves the measure (the page minus its left and right margins), as
@@ -708,7 +857,11 @@ fn encode(
 /// side bearing (a serif `J`, an italic `f`); that is how type is set, and the profile's
 /// margins leave room for it. The line breaker guarantees no overflow; this is the independent
 /// check on the finished bundle.
-pub fn overflowing_lines(bundle: &fmt::Bundle<'_>, margins: &Margins, shaper: &ShapeContext<'_>) -> Vec<String> {
+pub fn overflowing_lines(
+    bundle: &fmt::Bundle<'_>,
+    margins: &Margins,
+    shaper: &ShapeContext<'_>,
+) -> Vec<String> {
     let lo = f32::from(margins.left);
     let hi = f32::from(bundle.profile.page_width) - f32::from(margins.right);
     let mut out = Vec::new();
@@ -742,7 +895,11 @@ pub fn overflowing_lines(bundle: &fmt::Bundle<'_>, margins: &Margins, shaper: &S
 
 /// First pen position and last advance edge of a line, in page pixels (`None` if it has no
 /// glyphs).
-pub fn advance_extent(bundle: &fmt::Bundle<'_>, line: &fmt::Line, shaper: &ShapeContext<'_>) -> Option<(f32, f32)> {
+pub fn advance_extent(
+    bundle: &fmt::Bundle<'_>,
+    line: &fmt::Line,
+    shaper: &ShapeContext<'_>,
+) -> Option<(f32, f32)> {
     let mut extent: Option<(f32, f32)> = None;
     for run in &line.runs {
         let strike = bundle.strikes.get(usize::from(run.strike.0))?;
@@ -764,7 +921,10 @@ pub fn advance_extent(bundle: &fmt::Bundle<'_>, line: &fmt::Line, shaper: &Shape
 /// of the folder. A reader never sees a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));

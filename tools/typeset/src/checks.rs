@@ -82,7 +82,10 @@ pub fn lints(st: &Statement) -> Vec<Diagnostic> {
         // Words: maximal runs of letters (and combining marks).
         let mut start = None;
         let mut ends = Vec::new();
-        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
             let letter = c.is_alphabetic();
             match (letter, start) {
                 (true, None) => start = Some(i),

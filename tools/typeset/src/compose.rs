@@ -37,7 +37,8 @@ impl StrikeTable {
         if let Some(&e) = self.entries[s].get(&gid) {
             return Ok(e);
         }
-        let e = u16::try_from(self.glyphs[s].len()).map_err(|_| "more than 65536 glyphs in a strike")?;
+        let e = u16::try_from(self.glyphs[s].len())
+            .map_err(|_| "more than 65536 glyphs in a strike")?;
         self.entries[s].insert(gid, e);
         self.glyphs[s].push(gid);
         Ok(e)
@@ -182,7 +183,8 @@ impl Composer<'_, '_> {
                         entry,
                         dx: i16::try_from(pos - last_pos).map_err(|_| "glyph step too large")?,
                         dy,
-                        cluster: u16::try_from(cluster).map_err(|_| "line longer than 65535 bytes")?,
+                        cluster: u16::try_from(cluster)
+                            .map_err(|_| "line longer than 65535 bytes")?,
                     });
                     last_pos = pos;
                 }
@@ -230,16 +232,17 @@ pub fn paginate(
     let mut cur: Vec<Line> = Vec::new();
     let mut first: Option<u16> = None;
     let mut y = 0i32;
-    let flush = |pages: &mut Vec<Page>, cur: &mut Vec<Line>, first: &mut Option<u16>, y: &mut i32| {
-        if !cur.is_empty() {
-            pages.push(Page {
-                first_block: first.unwrap_or(0),
-                lines: std::mem::take(cur),
-            });
-        }
-        *first = None;
-        *y = 0;
-    };
+    let flush =
+        |pages: &mut Vec<Page>, cur: &mut Vec<Line>, first: &mut Option<u16>, y: &mut i32| {
+            if !cur.is_empty() {
+                pages.push(Page {
+                    first_block: first.unwrap_or(0),
+                    lines: std::mem::take(cur),
+                });
+            }
+            *first = None;
+            *y = 0;
+        };
     let (mut i, mut off) = (0usize, 0usize);
     while i < flows.len() {
         let f = &flows[i];

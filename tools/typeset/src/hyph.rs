@@ -17,10 +17,7 @@ pub struct Patterns {
 impl Patterns {
     /// Parses the `\patterns{...}` group of a TeX hyphenation file.
     pub fn from_tex(tex: &str, left_min: usize, right_min: usize) -> Result<Patterns, String> {
-        let start = tex
-            .find("\\patterns{")
-            .ok_or("no \\patterns{ group")?
-            + "\\patterns{".len();
+        let start = tex.find("\\patterns{").ok_or("no \\patterns{ group")? + "\\patterns{".len();
         let end = tex[start..].find('}').ok_or("\\patterns{ is not closed")? + start;
         let mut map = HashMap::new();
         let mut max_len = 0;
@@ -116,6 +113,67 @@ pub struct Hyphenator {
     kk: Patterns,
 }
 
+const KK_VOWELS: &str = "аәеёиоөуұүыіэюя";
+
+fn kk_vowel(c: char) -> bool {
+    KK_VOWELS.contains(c)
+}
+
+/// Consonant clusters that may open a syllable in Kazakh loanwords (`ст`ан, `пр`езидент,
+/// ре`спу`блика, `стр`атегия). Native syllables open with at most one consonant.
+fn kk_loan_onset(cluster: &[char]) -> bool {
+    match cluster {
+        ['с', b] => "тпкхш".contains(*b),
+        [a, b] => "бпвгдкфтх".contains(*a) && "рл".contains(*b),
+        ['с', b, c] => "тпк".contains(*b) && "рл".contains(*c),
+        _ => false,
+    }
+}
+
+/// The Kazakh patterns (version 0.1, 2025) say themselves that their consonant-cluster list
+/// is not exhaustive, and on clusters they miss they put a point on both sides of a
+/// consonant: `Қазақ-с-тан`, `сыр-т-қы`, `орын-да-л-уын`. Every Kazakh syllable has a vowel,
+/// so a vowelless piece is joined to a neighbour by dropping one of its two points:
+/// - to the next piece when that piece starts with a vowel (`да-луын`, `ғай-ту`), or when
+///   the piece and the next piece's first consonant form a loan onset (`Қазақ-стан`);
+/// - otherwise to the previous piece, as a syllable coda (`сырт-қы`, `министр-лі`).
+fn kk_syllable_repair(word: &[char], mut points: Vec<usize>) -> Vec<usize> {
+    loop {
+        let mut bounds = Vec::with_capacity(points.len() + 2);
+        bounds.push(0);
+        bounds.extend_from_slice(&points);
+        bounds.push(word.len());
+        let bad = bounds
+            .windows(2)
+            .position(|w| !word[w[0]..w[1]].iter().any(|&c| kk_vowel(c)));
+        let Some(k) = bad else {
+            return points;
+        };
+        // Piece k runs from bounds[k] to bounds[k + 1]; points[i] == bounds[i + 1].
+        let piece = &word[bounds[k]..bounds[k + 1]];
+        let next_first = word.get(bounds[k + 1]).copied();
+        let has_next = k + 1 < bounds.len() - 1;
+        let has_prev = k > 0;
+        let join_next = has_next
+            && next_first.is_some_and(|c| {
+                let mut onset = piece.to_vec();
+                onset.push(c);
+                kk_vowel(c) || kk_loan_onset(&onset)
+            });
+        if join_next || !has_prev {
+            // Drop the point after the piece.
+            if has_next {
+                points.remove(k);
+            } else {
+                return points;
+            }
+        } else {
+            // Drop the point before the piece.
+            points.remove(k - 1);
+        }
+    }
+}
+
 impl Hyphenator {
     pub fn new(kk: Patterns) -> Hyphenator {
         Hyphenator { kk }
@@ -129,7 +187,7 @@ impl Hyphenator {
         }
         let lower: Vec<char> = chars.iter().map(|&c| lower_char(lang, c)).collect();
         let char_points: Vec<usize> = match lang {
-            Lang::Kk => self.kk.points(&lower),
+            Lang::Kk => kk_syllable_repair(&lower, self.kk.points(&lower)),
             Lang::Tr | Lang::En => {
                 let (hl, left, right) = match lang {
                     Lang::Tr => (hypher::Lang::Turkish, 2, 2),
@@ -171,8 +229,16 @@ mod tests {
 
     #[test]
     fn liang_on_a_tiny_pattern_set() {
-        let p = Patterns::from_tex("\\patterns{\na1b\n.ab4\n}", 1, 1).expect("parse");
-        assert_eq!(p.points(&"abab".chars().collect::<Vec<_>>()), vec![3]);
+        let abab: Vec<char> = "abab".chars().collect();
+        // a1b and b1a allow a break between every pair...
+        let p = Patterns::from_tex("\\patterns{\na1b b1a\n}", 1, 1).expect("parse");
+        assert_eq!(p.points(&abab), vec![1, 2, 3]);
+        // ...and the even value of .ab4 inhibits the one after a word-initial "ab".
+        let p = Patterns::from_tex("\\patterns{\na1b b1a\n.ab4 % comment\n}", 1, 1).expect("parse");
+        assert_eq!(p.points(&abab), vec![1, 3]);
+        // left_min/right_min 2 keep two letters on each side.
+        let p = Patterns::from_tex("\\patterns{\na1b b1a\n}", 2, 2).expect("parse");
+        assert_eq!(p.points(&abab), vec![2]);
     }
 
     #[test]

@@ -6,9 +6,10 @@ use crate::hyph::Hyphenator;
 use crate::shape::{font_index, ShapeContext};
 use crate::source::Style;
 use bitig_format::Lang;
+use icu_segmenter::options::LineBreakOptions;
+use icu_segmenter::LineSegmenter;
 use std::collections::HashMap;
 use std::ops::Range;
-use unicode_linebreak::{linebreaks, BreakOpportunity};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// What to set: one block of text.
@@ -108,7 +109,10 @@ impl Measurer<'_, '_> {
 }
 
 /// Splits `r` into maximal pieces of one style.
-pub fn style_units(styles: &[(Range<usize>, Style)], r: Range<usize>) -> Vec<(Range<usize>, Style)> {
+pub fn style_units(
+    styles: &[(Range<usize>, Style)],
+    r: Range<usize>,
+) -> Vec<(Range<usize>, Style)> {
     let mut out: Vec<(Range<usize>, Style)> = Vec::new();
     for (sr, st) in styles {
         let a = sr.start.max(r.start);
@@ -123,15 +127,40 @@ pub fn style_units(styles: &[(Range<usize>, Style)], r: Range<usize>) -> Vec<(Ra
     out
 }
 
+/// The UAX #14 line break opportunities of `text`: byte offsets where a line may (or, if the
+/// flag is set, must) end. The end of the text is always one. This is the segmenter the line
+/// breaker uses (ICU4X, default rules, no dictionary scripts); `tests/tests/uax14.rs` runs
+/// the Unicode conformance file of [`UAX14_UNICODE_VERSION`] through it.
+pub fn break_opportunities(text: &str) -> impl Iterator<Item = (usize, bool)> + '_ {
+    LineSegmenter::new_neo_for_non_complex_scripts(LineBreakOptions::default())
+        .segment_str(text)
+        .filter(|&i| i > 0)
+        .map(move |i| {
+            // LB3: at the end of the text, and LB4, LB5: after BK, CR, LF and NL, a break is
+            // mandatory.
+            let mandatory = i == text.len()
+                || text[..i].chars().next_back().is_some_and(|c| {
+                    matches!(
+                        c,
+                        '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+                    )
+                });
+            (i, mandatory)
+        })
+}
+
+/// The Unicode version of the line break rules and data behind [`break_opportunities`]
+/// (icu_segmenter 2.4's "neo" line segmenter).
+pub const UAX14_UNICODE_VERSION: (u8, u8, u8) = (18, 0, 0);
+
 fn words_of(text: &str) -> Vec<Word> {
     let mut words = Vec::new();
     let mut prev = 0;
-    for (idx, op) in linebreaks(text) {
+    for (idx, mandatory) in break_opportunities(text) {
         let seg = &text[prev..idx];
         let trimmed = seg.trim_end_matches([' ', '\n']);
         let end = prev + trimmed.len();
         let space_after = trimmed.len() < seg.len() && seg[trimmed.len()..].contains(' ');
-        let mandatory = op == BreakOpportunity::Mandatory;
         if end > prev {
             words.push(Word {
                 range: prev..end,
@@ -233,7 +262,10 @@ pub fn set_paragraph(
                 let n = nodes[i];
                 match n.kind {
                     Kind::Hyphen | Kind::Emergency => (n.word, n.at),
-                    _ => (n.word + 1, words.get(n.word + 1).map_or(n.at, |w| w.range.start)),
+                    _ => (
+                        n.word + 1,
+                        words.get(n.word + 1).map_or(n.at, |w| w.range.start),
+                    ),
                 }
             }
         }
@@ -241,7 +273,9 @@ pub fn set_paragraph(
 
     // Optimal fit: best[j] = (demerits, previous node) for a line ending at node j.
     let mut best: Vec<Option<(f64, Option<usize>)>> = vec![None; nodes.len()];
-    let starts: Vec<Option<usize>> = std::iter::once(None).chain((0..nodes.len()).map(Some)).collect();
+    let starts: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..nodes.len()).map(Some))
+        .collect();
     for &from in &starts {
         let base = match from {
             None => 0.0,
@@ -256,7 +290,11 @@ pub fn set_paragraph(
             }
         }
         let (w0, s0) = start_of(from);
-        let measure = if from.is_none() { input.measure } else { narrowest };
+        let measure = if from.is_none() {
+            input.measure
+        } else {
+            narrowest
+        };
         let prev_hyphen = from.is_some_and(|i| nodes[i].kind == Kind::Hyphen);
         let first_j = from.map_or(0, |i| i + 1);
         let mut feasible = false;
@@ -349,12 +387,23 @@ pub fn set_paragraph(
         let mut pen = 0.0f32;
         for wi in w0..=n.word.min(words.len() - 1) {
             let w = &words[wi];
-            let a = if wi == w0 { s0.max(w.range.start) } else { w.range.start };
-            let b = if wi == n.word { n.at.min(w.range.end) } else { w.range.end };
+            let a = if wi == w0 {
+                s0.max(w.range.start)
+            } else {
+                w.range.start
+            };
+            let b = if wi == n.word {
+                n.at.min(w.range.end)
+            } else {
+                w.range.end
+            };
             if a >= b {
                 continue;
             }
-            pieces.push(Piece { range: a..b, x: pen });
+            pieces.push(Piece {
+                range: a..b,
+                x: pen,
+            });
             pen += m.width(a..b, false);
             if wi < n.word && w.space_after {
                 pen += space + extra;
@@ -389,8 +438,16 @@ fn line_width(
     let mut width = 0.0;
     let mut gaps = 0;
     for (wi, w) in words.iter().enumerate().take(n.word + 1).skip(w0) {
-        let a = if wi == w0 { s0.max(w.range.start) } else { w.range.start };
-        let b = if wi == n.word { n.at.min(w.range.end) } else { w.range.end };
+        let a = if wi == w0 {
+            s0.max(w.range.start)
+        } else {
+            w.range.start
+        };
+        let b = if wi == n.word {
+            n.at.min(w.range.end)
+        } else {
+            w.range.end
+        };
         if a < b {
             width += m.width(a..b, hyphen && wi == n.word);
         }
@@ -415,7 +472,12 @@ mod tests {
             .collect();
         assert_eq!(
             r,
-            [("ab", true, false), ("cd", false, true), ("ef-", false, false), ("gh", false, true)]
+            [
+                ("ab", true, false),
+                ("cd", false, true),
+                ("ef-", false, false),
+                ("gh", false, true)
+            ]
         );
     }
 }

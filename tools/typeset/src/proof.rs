@@ -40,7 +40,8 @@ pub fn contact_sheet(bundle: &Bundle<'_>, layout: &Layout, cols: u32) -> (u32, u
         for row in 0..ph {
             let src = (row * pw * 3) as usize;
             let dst = (((y0 + row) * w + x0) * 3) as usize;
-            sheet[dst..dst + (pw * 3) as usize].copy_from_slice(&page[src..src + (pw * 3) as usize]);
+            sheet[dst..dst + (pw * 3) as usize]
+                .copy_from_slice(&page[src..src + (pw * 3) as usize]);
         }
     }
     (w, h, sheet)

@@ -50,8 +50,9 @@ impl Fonts {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             Face::from_slice(&bytes, 0)
                 .ok_or_else(|| Error::asset(&path, "not a font that rustybuzz can read"))?;
-            let font = fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
-                .map_err(|e| Error::asset(&path, format!("fontdue cannot read it: {e}")))?;
+            let font =
+                fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
+                    .map_err(|e| Error::asset(&path, format!("fontdue cannot read it: {e}")))?;
             names.push(file.trim_end_matches(".ttf").replace('-', " "));
             raster.push(font);
             data.push(bytes);
@@ -106,7 +107,11 @@ fn has_turkish_langsys(face: &Face<'_>) -> bool {
     gsub.scripts
         .into_iter()
         .filter(|s| s.tag == Tag::from_bytes(b"latn"))
-        .any(|s| s.languages.into_iter().any(|l| l.tag == Tag::from_bytes(b"TRK ")))
+        .any(|s| {
+            s.languages
+                .into_iter()
+                .any(|l| l.tag == Tag::from_bytes(b"TRK "))
+        })
 }
 
 impl<'f> ShapeContext<'f> {
@@ -116,7 +121,10 @@ impl<'f> ShapeContext<'f> {
             .iter()
             .filter_map(|d| Face::from_slice(d, 0))
             .collect();
-        let upem = faces.iter().map(|f| f32::from(f.units_per_em() as u16)).collect();
+        let upem = faces
+            .iter()
+            .map(|f| f32::from(f.units_per_em() as u16))
+            .collect();
         let turkish_locl = faces.iter().map(has_turkish_langsys).collect();
         ShapeContext {
             faces,

@@ -80,7 +80,12 @@ pub struct Statement {
     pub blocks: Vec<SourceBlock>,
 }
 
-fn err(path: &Path, code: &'static str, msg: impl Into<String>, help: impl Into<String>) -> Diagnostic {
+fn err(
+    path: &Path,
+    code: &'static str,
+    msg: impl Into<String>,
+    help: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::error(code, path, msg.into(), help.into())
 }
 
@@ -114,11 +119,10 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
         )
         .at(&text, 0)]);
     };
-    let Some(close) = after_open.find("\n+++\n").or_else(|| {
-        after_open
-            .strip_suffix("\n+++")
-            .map(|s| s.len())
-    }) else {
+    let Some(close) = after_open
+        .find("\n+++\n")
+        .or_else(|| after_open.strip_suffix("\n+++").map(|s| s.len()))
+    else {
         return Err(vec![err(
             path,
             "missing-front-matter",
@@ -182,12 +186,19 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
         return Err(vec![err(
             path,
             "bad-id",
-            format!("id \"{}\" must be non-empty ASCII letters, digits and '-'", fm.id),
+            format!(
+                "id \"{}\" must be non-empty ASCII letters, digits and '-'",
+                fm.id
+            ),
             "use an id such as jspg-8-2026, shared by all language editions",
         )
         .at(&text, key_offset("id"))]);
     }
-    for (key, value) in [("title", &fm.title), ("place", &fm.place), ("kind", &fm.kind)] {
+    for (key, value) in [
+        ("title", &fm.title),
+        ("place", &fm.place),
+        ("kind", &fm.kind),
+    ] {
         if value.trim().is_empty() {
             return Err(vec![err(
                 path,
@@ -297,7 +308,10 @@ impl BlockBuilder {
             .filter(|&n| text.is_char_boundary(n))
             .filter_map(|n| {
                 let o = old(n);
-                let k = self.origins.partition_point(|&(t, _)| t <= o).checked_sub(1)?;
+                let k = self
+                    .origins
+                    .partition_point(|&(t, _)| t <= o)
+                    .checked_sub(1)?;
                 let (t, f) = self.origins[k];
                 Some((n, f + (o - t)))
             })
@@ -311,7 +325,11 @@ impl BlockBuilder {
     }
 }
 
-fn parse_body(path: &Path, text: &str, body_start: usize) -> Result<Vec<SourceBlock>, Vec<Diagnostic>> {
+fn parse_body(
+    path: &Path,
+    text: &str,
+    body_start: usize,
+) -> Result<Vec<SourceBlock>, Vec<Diagnostic>> {
     let body = &text[body_start..];
     let parser = Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH).into_offset_iter();
     let mut blocks = Vec::new();
@@ -380,7 +398,10 @@ fn parse_body(path: &Path, text: &str, body_start: usize) -> Result<Vec<SourceBl
                     Some(Some(n)) => {
                         let k = *n;
                         *n += 1;
-                        (BlockKind::ListItem(u32::try_from(k).unwrap_or(u32::MAX)), format!("{k}.\u{a0}"))
+                        (
+                            BlockKind::ListItem(u32::try_from(k).unwrap_or(u32::MAX)),
+                            format!("{k}.\u{a0}"),
+                        )
                     }
                     _ => (BlockKind::ListItem(0), "•\u{a0}".to_string()),
                 };
@@ -458,9 +479,20 @@ mod tests {
 
     #[test]
     fn paragraphs_lists_and_styles() {
-        let s = parse(&format!("{FM}One  *two*\nthree.\n\n1. First **bold**.\n2. Second.\n\nA  \nB\n")).expect("parses");
+        let s = parse(&format!(
+            "{FM}One  *two*\nthree.\n\n1. First **bold**.\n2. Second.\n\nA  \nB\n"
+        ))
+        .expect("parses");
         let texts: Vec<&str> = s.blocks.iter().map(|b| b.text.as_str()).collect();
-        assert_eq!(texts, ["One two three.", "1.\u{a0}First bold.", "2.\u{a0}Second.", "A\nB"]);
+        assert_eq!(
+            texts,
+            [
+                "One two three.",
+                "1.\u{a0}First bold.",
+                "2.\u{a0}Second.",
+                "A\nB"
+            ]
+        );
         assert_eq!(s.blocks[1].kind, BlockKind::ListItem(1));
         assert_eq!(s.blocks[0].style_at(4), Style::Italic);
         assert_eq!(s.blocks[1].style_at(10), Style::Bold);

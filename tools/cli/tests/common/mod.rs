@@ -42,5 +42,9 @@ pub fn build_fixtures(profile: &str, out: &Path) {
         "--out",
         out.to_str().unwrap_or_default(),
     ]);
-    assert!(o.status.success(), "fixture build failed: {}", text(&o.stderr));
+    assert!(
+        o.status.success(),
+        "fixture build failed: {}",
+        text(&o.stderr)
+    );
 }
