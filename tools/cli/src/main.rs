@@ -244,16 +244,14 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let bytes = std::fs::read(&bundle)
                 .with_context(|| format!("cannot read {}", bundle.display()))?;
-            let b = Bundle::from_bundle_bytes(&bytes)
-                .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+            let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
             inspect(&b, &bytes, pages, glyphs, doc.as_deref());
             Ok(())
         }
         Cmd::Proof { bundle, out } => {
             let bytes = std::fs::read(&bundle)
                 .with_context(|| format!("cannot read {}", bundle.display()))?;
-            let b = Bundle::from_bundle_bytes(&bytes)
-                .with_context(|| format!("{} is not a valid bundle", bundle.display()))?;
+            let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let names = bitig_typeset::proof::write_proofs(&b, &out)?;
@@ -268,6 +266,12 @@ fn run(cli: Cli) -> Result<()> {
 /// One text line per glyph run: `f{font}@{px} g{gid}={cluster}+{advance}|…`. The cluster is a
 /// byte offset into the line text; the advance is the pen movement to the next glyph of the
 /// run (justification included). Blank glyphs (spaces) are not stored, so they never appear.
+/// A refused bundle as an error that names the file and the error code (exit code 1).
+fn invalid_bundle(path: &Path, e: bitig_format::FormatError) -> anyhow::Error {
+    let code = e.code();
+    anyhow::Error::new(e).context(format!("{} is not a valid bundle [{code}]", path.display()))
+}
+
 /// Glyphs drawn as `.notdef` (glyph id 0, the font's "tofu" box).
 fn missing_glyphs(b: &Bundle<'_>) -> usize {
     let strikes = &b.strikes;

@@ -342,7 +342,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         }
     }
     diags.extend(checks::alignment(&statements));
-    if statements.is_empty() {
+    if statements.is_empty() && diags.is_empty() {
         diags.push(Diagnostic::error(
             "no-statements",
             inputs

@@ -112,10 +112,11 @@ pub enum Error {
         count: usize,
         diagnostics: Vec<Diagnostic>,
     },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause} (run bitig from the repository root, or pass --assets and --statements)", path = path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        // Not named `source`: the message above already includes it once.
+        cause: std::io::Error,
     },
     #[error("{path}: {message}")]
     Asset { path: PathBuf, message: String },
@@ -133,7 +134,7 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 

@@ -158,7 +158,12 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
                 Some((here, l))
             })
             .find(|(_, l)| l.trim_start().starts_with(key))
-            .map_or(0, |(o, _)| o)
+            // Point at the value, after `key =`.
+            .map_or(0, |(o, l)| {
+                o + l.find('=').map_or(0, |e| {
+                    e + 1 + (l.len() - e - 1 - l[e + 1..].trim_start().len())
+                })
+            })
             + front_start
     };
     let Some(lang) = Lang::from_tag(&fm.lang) else {
@@ -166,7 +171,7 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
             path,
             "unknown-lang",
             format!("unknown lang \"{}\"", fm.lang),
-            "lang must be one of kk, tr, en",
+            "lang must be one of kk, tr or en (Kazakh, Turkish, English)",
         )
         .at(&text, key_offset("lang"))]);
     };
