@@ -33,13 +33,23 @@ def write(name, front, paragraphs):
     (out / name).write_text("\n".join(lines) + "\n" + body + "\n", encoding="utf-8")
 
 
-# --- jspg-8-2026, English: seed 000 (line 1 is chrome: date + image credit) -------------
+# --- jspg-8-2026, English: seeds 000 and 001 ---------------------------------------------
+# Seed 001 lines 1-24 are the statement as the ministry published it. Seed 000 is a reprint of
+# the same 24 paragraphs with web chrome (line 1: date + image credit), a news attribution
+# appended to paragraph 1 (", Ministry of Foreign Affairs of the Republic of Kazakhstan
+# reports", no full stop) and a hyphen for the dash in "Vision – 2040". Use 001, and check
+# that 000 says the same apart from exactly those two differences.
 s000 = seed("000")
 assert s000[0].startswith(" date 2026-02-04 Images")
-paras = [l for l in s000[1:] if l.strip()]
-assert len(paras) == 24, len(paras)
-paras[0] = fix(paras[0], "Kazakhstan reports", "Kazakhstan reports.")
-paras[17] = fix(paras[17], "Vision - 2040", "Vision – 2040")
+reprint = [l.strip() for l in s000[1:] if l.strip()]
+s001 = seed("001")
+paras = [l.strip() for l in s001[:24]]
+assert all(paras) and len(reprint) == 24
+assert reprint[0] == paras[0][:-1] + ", Ministry of Foreign Affairs of the Republic of Kazakhstan reports"
+assert reprint[17] == paras[17].replace("Vision – 2040", "Vision - 2040")
+assert all(a == b for i, (a, b) in enumerate(zip(reprint, paras)) if i not in (0, 17))
+# Seed 001 from line 25 on is unrelated material; see README.md.
+assert s001[24].startswith("Kazakhstan has undertaken a comprehensive programme")
 write("jspg-8-2026.en.md", [
     ("id", "jspg-8-2026"), ("lang", "en"),
     ("title", "Joint Statement of the Foreign Ministers of Kazakhstan and Türkiye on the 8th Meeting of the Joint Strategic Planning Group"),
