@@ -14,8 +14,6 @@ packages=(
   fonts-noto-core
   # hb-shape: the reference shaper the glyph tests compare against
   libharfbuzz-bin
-  # LineBreakTest.txt (Unicode 15.0), the UAX #14 conformance file for unicode-linebreak 0.1.5
-  unicode-data
   # Slint simulator (winit) and software renderer
   libfontconfig1-dev libxkbcommon-dev libxkbcommon-x11-0 libx11-dev libxcursor1 libxrandr2 libxi6 libgl1
   # linuxkms backend, native build
@@ -38,3 +36,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all system packages present"
 fi
+
+# Rust: Debian 12's rustc (1.63) is too old; Bitig needs 1.88 or newer, from rustup.
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found. Install Rust with rustup (https://rustup.rs), then run this again:" >&2
+  echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y" >&2
+  exit 1
+fi
+need="1.88"
+have="$(rustc --version | awk '{print $2}')"
+if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+  echo "setup: rustc $have is older than $need; run: rustup update stable" >&2
+  exit 1
+fi
+echo "setup: rustc $have"

@@ -385,8 +385,8 @@ pub fn set_paragraph(
         };
         let mut pieces = Vec::new();
         let mut pen = 0.0f32;
-        for wi in w0..=n.word.min(words.len() - 1) {
-            let w = &words[wi];
+        let last_word = n.word.min(words.len() - 1);
+        for (wi, w) in words.iter().enumerate().take(last_word + 1).skip(w0) {
             let a = if wi == w0 {
                 s0.max(w.range.start)
             } else {
