@@ -264,8 +264,41 @@ pub struct Bundle<'a> {
     pub strikes: Vec<Strike>,
     #[serde(borrow)]
     pub ui: Vec<UiText<'a>>,
+    /// Glyphs for text only known on the device (page counters, version, hashes, uptime).
+    pub ascii: AsciiStrip,
     #[serde(borrow)]
     pub documents: Vec<Document<'a>>,
+}
+
+/// Printable ASCII, U+0020 to U+007E, at the UI size in Noto Sans, each character shaped on
+/// its own (no kerning). Entry `i` is the character `0x20 + i`. The device composes short
+/// dynamic strings from it by adding advances; it still never shapes or opens a font.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsciiStrip {
+    pub strike: StrikeId,
+    /// Glyph entry in the strike per character, [`AsciiStrip::BLANK`] for a blank (space).
+    pub entries: Vec<u16>,
+    /// Advance per character in 1/64 px.
+    pub advances: Vec<u16>,
+}
+
+impl AsciiStrip {
+    /// Number of characters: U+0020 to U+007E.
+    pub const LEN: usize = 95;
+    /// Entry of a character with no ink.
+    pub const BLANK: u16 = u16::MAX;
+
+    /// Entry and advance (1/64 px) of `c`; characters outside the strip map to `?`.
+    pub fn glyph(&self, c: char) -> (u16, u16) {
+        let i = match c {
+            ' '..='~' => c as usize - 0x20,
+            _ => usize::from(b'?' - 0x20),
+        };
+        (
+            self.entries.get(i).copied().unwrap_or(Self::BLANK),
+            self.advances.get(i).copied().unwrap_or(0),
+        )
+    }
 }
 
 /// Identity of the bundle, for the operator menu.

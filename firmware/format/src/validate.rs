@@ -82,6 +82,28 @@ impl Bundle<'_> {
         for ui in &self.ui {
             self.check_block(&ui.block, &[ui.text])?;
         }
+        let a = &self.ascii;
+        bound(
+            "ascii.strike",
+            i64::from(a.strike.0),
+            self.strikes.len() as i64,
+        )?;
+        equal(
+            "ascii.entries.len",
+            a.entries.len() as i64,
+            crate::AsciiStrip::LEN as i64,
+        )?;
+        equal(
+            "ascii.advances.len",
+            a.advances.len() as i64,
+            crate::AsciiStrip::LEN as i64,
+        )?;
+        let glyphs = self.strikes[usize::from(a.strike.0)].glyphs.len() as i64;
+        for &e in &a.entries {
+            if e != crate::AsciiStrip::BLANK {
+                bound("ascii.entries[]", i64::from(e), glyphs)?;
+            }
+        }
         for doc in &self.documents {
             for ed in &doc.editions {
                 let mut texts = alloc::vec::Vec::with_capacity(ed.blocks.len());

@@ -279,6 +279,65 @@ pub fn draw_line<T: GlyphTarget>(
     Ok(())
 }
 
+/// Draws `text` from the bundle's ASCII strip with the pen starting at (`x`, `baseline`), and
+/// returns the pen advance in pixels. Characters outside printable ASCII draw as `?`. For
+/// text only known on the device (page counters, hashes, uptime); no shaping happens.
+pub fn draw_ascii<T: GlyphTarget>(
+    target: &mut T,
+    bundle: &Bundle<'_>,
+    text: &str,
+    x: i32,
+    baseline: i32,
+    color: Rgb,
+) -> Result<i32, T::Error> {
+    let strip = &bundle.ascii;
+    let Some(strike) = bundle.strikes.get(usize::from(strip.strike.0)) else {
+        return Ok(0);
+    };
+    let mut pen64 = 0i32;
+    for c in text.chars() {
+        let (entry, advance) = strip.glyph(c);
+        let pen = x + (pen64 + 32) / 64;
+        pen64 += i32::from(advance);
+        let Some(ag) = strike.glyphs.get(usize::from(entry)) else {
+            continue;
+        };
+        let Some(atlas) = bundle.atlases.get(usize::from(ag.atlas.0)) else {
+            continue;
+        };
+        if ag.w == 0 || ag.h == 0 {
+            continue;
+        }
+        let stride = usize::from(atlas.width);
+        let start = usize::from(ag.y) * stride + usize::from(ag.x);
+        let Some(data) = atlas.alpha.get(start..) else {
+            continue;
+        };
+        let mask = Mask {
+            data,
+            stride,
+            w: u32::from(ag.w),
+            h: u32::from(ag.h),
+        };
+        target.blend_mask(
+            pen + i32::from(ag.left),
+            baseline - i32::from(ag.top),
+            mask,
+            color,
+        )?;
+    }
+    Ok((pen64 + 32) / 64)
+}
+
+/// Width in pixels of `text` drawn by [`draw_ascii`].
+pub fn ascii_width(bundle: &Bundle<'_>, text: &str) -> i32 {
+    let w: i32 = text
+        .chars()
+        .map(|c| i32::from(bundle.ascii.glyph(c).1))
+        .sum();
+    (w + 32) / 64
+}
+
 /// Draws every line of a page at (`ox`, `oy`).
 pub fn draw_page<T: GlyphTarget>(
     target: &mut T,

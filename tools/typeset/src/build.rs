@@ -522,6 +522,29 @@ pub fn build_bundle(
             ));
         }
     }
+    // Printable ASCII, each character shaped alone, for text composed on the device.
+    let ascii = {
+        let px = spec.ui.px.round() as u16;
+        let strike = comp.strikes.strike(0, px).map_err(Error::Encode)?;
+        let scale = spec.ui.px / comp.shaper.upem[0];
+        let mut entries = Vec::with_capacity(fmt::AsciiStrip::LEN);
+        let mut advances = Vec::with_capacity(fmt::AsciiStrip::LEN);
+        for c in ' '..='~' {
+            let shaped = comp.shaper.shape(0, Lang::En, c.encode_utf8(&mut [0; 4]));
+            let g = shaped.glyphs.first().map_or(0, |g| g.gid);
+            entries.push(if shaped.glyphs.len() != 1 || comp.shaper.is_blank(0, g) {
+                fmt::AsciiStrip::BLANK
+            } else {
+                comp.strikes.entry(strike, g).map_err(Error::Encode)?
+            });
+            advances.push((shaped.advance as f32 * scale * 64.0).round() as u16);
+        }
+        fmt::AsciiStrip {
+            strike,
+            entries,
+            advances,
+        }
+    };
     progress("ui strings");
 
     // Documents.
@@ -751,6 +774,7 @@ pub fn build_bundle(
         &atlases,
         strike_list,
         &ui_owned,
+        ascii,
         &docs,
     )
 }
@@ -766,6 +790,7 @@ fn encode(
     atlases: &[OwnedAtlas],
     strikes: Vec<fmt::Strike>,
     ui: &[(String, Lang, String, fmt::TextBlock)],
+    ascii: fmt::AsciiStrip,
     docs: &[OwnedDoc],
 ) -> Result<Vec<u8>, Error> {
     let bundle = fmt::Bundle {
@@ -802,6 +827,7 @@ fn encode(
                 block: b.clone(),
             })
             .collect(),
+        ascii,
         documents: docs
             .iter()
             .map(|d| fmt::Document {
