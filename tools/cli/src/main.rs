@@ -34,6 +34,10 @@ struct SourceArgs {
     /// Treat lints as errors.
     #[arg(long)]
     strict: bool,
+    /// No statements, only the UI strings: the kiosk's built-in fallback for its maintenance
+    /// screen (firmware/kiosk/fallback.bundle).
+    #[arg(long, conflicts_with = "statements")]
+    fallback: bool,
 }
 
 impl SourceArgs {
@@ -43,6 +47,9 @@ impl SourceArgs {
             i.statements = self.statements.clone();
         }
         i.strict = self.strict;
+        if self.fallback {
+            i.statements.clear();
+        }
         i
     }
 }

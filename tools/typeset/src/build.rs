@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 pub struct Inputs {
     /// The `assets/` folder (fonts, profiles, ui, hyphenation).
     pub assets: PathBuf,
-    /// Statement folders or files (default `assets/statements`).
+    /// Statement folders or files (default `assets/statements`). Empty: a bundle of UI
+    /// strings only (the kiosk's fallback).
     pub statements: Vec<PathBuf>,
     /// Lints become errors.
     pub strict: bool,
@@ -342,7 +343,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         }
     }
     diags.extend(checks::alignment(&statements));
-    if statements.is_empty() && diags.is_empty() {
+    if statements.is_empty() && diags.is_empty() && !inputs.statements.is_empty() {
         diags.push(Diagnostic::error(
             "no-statements",
             inputs

@@ -1,0 +1,523 @@
+//! The glue between the bundle, the navigation state machine and the Slint UI. Rust talks to
+//! the UI only through the `Theme` and `Ui` globals.
+
+use crate::config::Config;
+use crate::images::{self, PageBuffers, Stack};
+use crate::nav::{classify, Content, Nav, Screen, Turn};
+use crate::{AppWindow, Card, Theme, Ui};
+use bitig_format::{Bundle, FormatError, Lang, Rgb, TextSize};
+use slint::{ComponentHandle, Image, ModelRc, VecModel};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// The pre-shaped strings for the maintenance screen, used when the real bundle is refused.
+/// Built by `bitig build --fallback` (see `tools/cli`); a test checks it is up to date.
+pub static FALLBACK_BUNDLE: &[u8] = include_bytes!("../fallback.bundle");
+
+/// How long a page slides.
+pub const SLIDE_MS: u64 = 180;
+/// How long the hidden corner must be held.
+pub const CORNER_HOLD_MS: u64 = 5_000;
+/// How often "touch to begin" changes language.
+pub const ATTRACT_CYCLE_MS: u64 = 2_500;
+
+/// What went wrong when the bundle was loaded.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A checked bundle and its content hash (hex), for the operator menu.
+pub struct Loaded {
+    pub bundle: Bundle<'static>,
+    pub hash: String,
+}
+
+/// Reads and checks the bundle. The bytes are leaked on purpose: the bundle lives as long as
+/// the process (an update restarts the kiosk), and the decoded view borrows from them.
+pub fn load_bundle(path: &std::path::Path) -> Result<Loaded, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError {
+        code: if e.kind() == std::io::ErrorKind::NotFound { "E-MISSING" } else { "E-READ" },
+        message: format!("{}: {e}", path.display()),
+    })?;
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let refused = |e: FormatError| LoadError {
+        code: e.code(),
+        message: format!("{}: {e}", path.display()),
+    };
+    let header = bitig_format::Header::from_bundle_bytes(bytes).map_err(refused)?;
+    let bundle = Bundle::from_bundle_bytes(bytes).map_err(refused)?;
+    Ok(Loaded {
+        bundle,
+        hash: header.hash.iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+/// The bundle as the navigation state machine sees it.
+pub struct BundleContent<'b>(pub &'b Bundle<'static>);
+
+impl Content for BundleContent<'_> {
+    fn doc_count(&self) -> usize {
+        self.0.documents.len()
+    }
+    fn has_edition(&self, doc: usize, lang: Lang) -> bool {
+        self.0.documents.get(doc).is_some_and(|d| d.edition(lang).is_some())
+    }
+    fn page_count(&self, doc: usize, lang: Lang, size: TextSize) -> u16 {
+        self.layout(doc, lang, size).map_or(0, |(_, l)| l.pages.len() as u16)
+    }
+    fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
+        let (e, l) = self.layout(doc, lang, size)?;
+        let first = usize::from(l.pages.get(usize::from(page))?.first_block);
+        first.checked_sub(e.body_start()).map(|a| a as u16)
+    }
+    fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16 {
+        let Some((e, l)) = self.layout(doc, lang, size) else {
+            return 0;
+        };
+        let block = (e.body_start() + usize::from(anchor)).min(e.blocks.len().saturating_sub(1));
+        l.block_pages.get(block).copied().unwrap_or(0)
+    }
+}
+
+impl BundleContent<'_> {
+    fn layout(&self, doc: usize, lang: Lang, size: TextSize) -> Option<(&bitig_format::Edition<'static>, &bitig_format::Layout)> {
+        let e = self.0.documents.get(doc)?.edition(lang)?;
+        Some((e, e.layout(size)?))
+    }
+}
+
+fn screen_index(s: Screen) -> i32 {
+    match s {
+        Screen::Attract => 0,
+        Screen::Language => 1,
+        Screen::Library => 2,
+        Screen::Reader => 3,
+        Screen::Pin => 4,
+        Screen::Operator => 5,
+        Screen::TestPattern => 6,
+        Screen::Maintenance => 7,
+    }
+}
+
+/// A clock in milliseconds since start: real on the device, virtual in headless tests.
+pub type Clock = Rc<dyn Fn() -> u64>;
+
+struct Slide {
+    start_ms: u64,
+    dir: i32,
+}
+
+/// Kiosk state behind the UI.
+pub struct State {
+    bundle: Bundle<'static>,
+    hash: String,
+    fallback: Option<Bundle<'static>>,
+    error: Option<LoadError>,
+    config: Config,
+    nav: Nav,
+    pages: PageBuffers,
+    clock: Clock,
+    slide: Option<Slide>,
+    corner_down_ms: Option<u64>,
+    attract_phase: u64,
+    shown_screen: Option<Screen>,
+    restart_requested: bool,
+}
+
+/// The running kiosk: the Slint window and its state.
+pub struct Kiosk {
+    pub window: AppWindow,
+    pub state: Rc<RefCell<State>>,
+    _timer: slint::Timer,
+}
+
+fn rgb(c: Rgb) -> slint::Color {
+    slint::Color::from_rgb_u8(c.0, c.1, c.2)
+}
+
+impl Kiosk {
+    /// Builds the UI over `loaded` (or the maintenance screen if it failed).
+    pub fn new(loaded: Result<Loaded, LoadError>, config: Config, clock: Clock) -> anyhow::Result<Kiosk> {
+        let window = AppWindow::new()?;
+        let (bundle, hash, fallback, error) = match loaded {
+            Ok(l) => (l.bundle, l.hash, None, None),
+            Err(e) => {
+                eprintln!("bitig-kiosk: bundle refused [{}]: {}", e.code, e.message);
+                let fb = Bundle::from_bundle_bytes(FALLBACK_BUNDLE)
+                    .map_err(|e| anyhow::anyhow!("the built-in fallback bundle is invalid: {e}"))?;
+                (fb.clone(), "-".to_string(), Some(fb), Some(e))
+            }
+        };
+        let theme = bundle.profile.theme;
+        let t = window.global::<Theme>();
+        t.set_background(rgb(theme.background));
+        t.set_surface(rgb(theme.surface));
+        t.set_text(rgb(theme.text));
+        t.set_muted(rgb(theme.muted));
+        t.set_accent(rgb(theme.accent));
+        t.set_title(rgb(theme.title));
+        let p = &bundle.profile;
+        let pages = PageBuffers::new(u32::from(p.page_width), u32::from(p.page_height));
+        let nav = Nav::new(config.idle_timeout_ms, error.is_some());
+        let state = Rc::new(RefCell::new(State {
+            bundle,
+            hash,
+            fallback,
+            error,
+            config,
+            nav,
+            pages,
+            clock,
+            slide: None,
+            corner_down_ms: None,
+            attract_phase: u64::MAX,
+            shown_screen: None,
+            restart_requested: false,
+        }));
+        wire_callbacks(&window, &state);
+        let timer = slint::Timer::default();
+        {
+            let weak = window.as_weak();
+            let st = state.clone();
+            timer.start(slint::TimerMode::Repeated, Duration::from_millis(16), move || {
+                if let Some(w) = weak.upgrade() {
+                    st.borrow_mut().tick(&w);
+                }
+            });
+        }
+        state.borrow_mut().refresh(&window);
+        Ok(Kiosk {
+            window,
+            state,
+            _timer: timer,
+        })
+    }
+
+    /// UI size in pixels (the profile's panel size).
+    pub fn size(&self) -> (u32, u32) {
+        let s = self.state.borrow();
+        (u32::from(s.bundle.profile.width), u32::from(s.bundle.profile.height))
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.state.borrow().nav.screen
+    }
+
+    pub fn restart_requested(&self) -> bool {
+        self.state.borrow().restart_requested
+    }
+}
+
+fn lang_of(i: i32) -> Option<Lang> {
+    Lang::ALL.get(usize::try_from(i).ok()?).copied()
+}
+
+fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
+    let ui = window.global::<Ui>();
+    // Every callback: note the touch, act, redraw what changed.
+    macro_rules! on {
+        ($setter:ident, |$s:ident $(, $arg:ident : $ty:ty)*| $body:block) => {{
+            let weak = window.as_weak();
+            let st = state.clone();
+            ui.$setter(move |$($arg: $ty),*| {
+                let Some(w) = weak.upgrade() else { return };
+                let mut guard = st.borrow_mut();
+                let $s: &mut State = &mut guard;
+                let now = ($s.clock)();
+                $s.nav.touched(now);
+                $body
+                $s.refresh(&w);
+            });
+        }};
+    }
+    on!(on_wake, |s| { s.nav.wake(); });
+    on!(on_choose_language, |s, i: i32| {
+        if let Some(l) = lang_of(i) {
+            s.nav.choose_language(l);
+        }
+    });
+    on!(on_open, |s, i: i32| {
+        let content = BundleContent(&s.bundle);
+        s.nav.open(usize::try_from(i).unwrap_or(usize::MAX), &content);
+    });
+    on!(on_page_gesture, |s, x0: f32, y0: f32, x1: f32, y1: f32, width: f32| {
+        let g = classify(x0 as i32, y0 as i32, x1 as i32, y1 as i32, width as i32);
+        let content = BundleContent(&s.bundle);
+        let turn = s.nav.gesture(g, &content);
+        s.start_slide(turn);
+    });
+    on!(on_back, |s| { s.nav.back(); });
+    on!(on_switch_language, |s, i: i32| {
+        if let Some(l) = lang_of(i) {
+            let content = BundleContent(&s.bundle);
+            s.nav.switch_language(l, &content);
+        }
+    });
+    on!(on_toggle_size, |s| {
+        let content = BundleContent(&s.bundle);
+        s.nav.toggle_size(&content);
+    });
+    on!(on_corner_pressed, |s| { s.corner_down_ms = Some(now); });
+    on!(on_corner_released, |s| { s.corner_down_ms = None; });
+    on!(on_pin_digit, |s, d: i32| { s.nav.pin_digit(u8::try_from(d).unwrap_or(255)); });
+    on!(on_pin_clear, |s| { s.nav.pin_clear(); });
+    on!(on_pin_ok, |s| {
+        let config = &s.config;
+        s.nav.pin_submit(|p| config.pin_ok(p));
+    });
+    on!(on_operator_action, |s, i: i32| {
+        match i {
+            0 => s.nav.test_pattern(),
+            1 => {
+                s.restart_requested = true;
+                let _ = slint::quit_event_loop();
+            }
+            _ => s.nav.close_menu(),
+        }
+    });
+    on!(on_close_test_pattern, |s| { s.nav.close_test_pattern(); });
+}
+
+impl State {
+    fn start_slide(&mut self, turn: Turn) {
+        let dir = match turn {
+            Turn::Next => 1,
+            Turn::Prev => -1,
+            Turn::None => return,
+        };
+        self.slide = Some(Slide {
+            start_ms: (self.clock)(),
+            dir,
+        });
+        self.shown_screen = None; // force the page images to be redrawn
+    }
+
+    /// Timers: idle timeout, slide animation, attract cycling, the operator corner.
+    fn tick(&mut self, w: &AppWindow) {
+        let now = (self.clock)();
+        let mut dirty = false;
+        if self.nav.tick(now) {
+            self.slide = None;
+            dirty = true;
+        }
+        if let Some(t0) = self.corner_down_ms {
+            if now.saturating_sub(t0) >= CORNER_HOLD_MS {
+                self.corner_down_ms = None;
+                self.nav.corner_held();
+                self.nav.touched(now);
+                dirty = true;
+            }
+        }
+        if self.nav.screen == Screen::Attract {
+            let phase = now / ATTRACT_CYCLE_MS;
+            if phase != self.attract_phase {
+                self.attract_phase = phase;
+                let lang = Lang::ALL[(phase % 3) as usize];
+                w.global::<Ui>().set_attract_touch(images::label(&self.bundle, "attract.touch", lang));
+            }
+        }
+        if let Some(sl) = &self.slide {
+            let ui = w.global::<Ui>();
+            let width = f32::from(self.bundle.profile.page_width);
+            let t = (now.saturating_sub(sl.start_ms) as f32 / SLIDE_MS as f32).min(1.0);
+            let eased = 1.0 - (1.0 - t) * (1.0 - t);
+            let dir = sl.dir as f32;
+            ui.set_page_x(dir * width * (1.0 - eased));
+            ui.set_page_out_x(-dir * width * eased);
+            if t >= 1.0 {
+                self.slide = None;
+                ui.set_page_out(Image::default());
+                ui.set_page_x(0.0);
+            }
+        }
+        if dirty {
+            self.refresh(w);
+        }
+    }
+
+    /// Pushes the state into the UI.
+    fn refresh(&mut self, w: &AppWindow) {
+        let ui = w.global::<Ui>();
+        let screen = self.nav.screen;
+        let first_show = self.shown_screen != Some(screen);
+        ui.set_screen(screen_index(screen));
+        let b = &self.bundle;
+        let lang = self.nav.lang;
+        match screen {
+            Screen::Attract if first_show => {
+                let titles: Vec<_> = Lang::ALL.iter().filter_map(|&l| b.ui_text("app.title", l)).collect();
+                let mut stack = Stack::new(true);
+                for (i, t) in titles.iter().enumerate() {
+                    stack = stack.block(&t.block, if i == 0 { 0 } else { 8 });
+                }
+                ui.set_attract_titles(stack.render(b, images::ink(b), 0));
+                self.attract_phase = u64::MAX;
+                let lang = Lang::ALL[(((self.clock)() / ATTRACT_CYCLE_MS) % 3) as usize];
+                ui.set_attract_touch(images::label(b, "attract.touch", lang));
+            }
+            Screen::Language if first_show => {
+                let labels: Vec<Image> = Lang::ALL.iter().map(|&l| images::label(b, "lang.name", l)).collect();
+                ui.set_language_labels(ModelRc::new(VecModel::from(labels)));
+            }
+            Screen::Library => {
+                ui.set_library_title(images::label(b, "library.title", lang));
+                ui.set_back_label(images::label(b, "reader.back", lang));
+                let cards: Vec<Card> = (0..b.documents.len()).map(|d| Card { image: card_image(b, d, lang) }).collect();
+                ui.set_cards(ModelRc::new(VecModel::from(cards)));
+            }
+            Screen::Reader => self.refresh_reader(w),
+            Screen::Pin => {
+                let l = lang;
+                ui.set_pin_title(images::label(b, "menu.pin", l));
+                ui.set_pin_wrong_label(images::label(b, "menu.wrong-pin", l));
+                ui.set_pin_length(self.nav.pin.len() as i32);
+                ui.set_pin_wrong(self.nav.pin_wrong);
+                if first_show {
+                    let text = b.profile.theme.text;
+                    let digits: Vec<Image> = (0..10).map(|d| images::ascii_label(b, &d.to_string(), text)).collect();
+                    ui.set_digit_labels(ModelRc::new(VecModel::from(digits)));
+                    ui.set_clear_label(images::ascii_label(b, "C", text));
+                    ui.set_ok_label(images::ascii_label(b, "OK", text));
+                }
+            }
+            Screen::Operator => {
+                ui.set_operator_info(self.operator_info());
+                let buttons: Vec<Image> = ["menu.test-pattern", "menu.restart", "menu.close"]
+                    .iter()
+                    .map(|k| images::label(b, k, lang))
+                    .collect();
+                ui.set_operator_buttons(ModelRc::new(VecModel::from(buttons)));
+            }
+            Screen::Maintenance if first_show => {
+                ui.set_maintenance(self.maintenance_image());
+            }
+            _ => {}
+        }
+        self.shown_screen = Some(screen);
+    }
+
+    fn refresh_reader(&mut self, w: &AppWindow) {
+        let ui = w.global::<Ui>();
+        let b = &self.bundle;
+        let n = &self.nav;
+        let content = BundleContent(b);
+        let count = n.page_count(&content).max(1);
+        let Some(doc) = b.documents.get(n.doc) else { return };
+        let page = doc.edition(n.edition).and_then(|e| e.layout(n.size)).and_then(|l| l.pages.get(usize::from(n.page)));
+        ui.set_page_height(f32::from(b.profile.page_height));
+        ui.set_back_label(images::label(b, "reader.back", n.lang));
+        let names: Vec<Image> = Lang::ALL.iter().map(|&l| images::label(b, "lang.name", l)).collect();
+        let avail: Vec<bool> = Lang::ALL.iter().map(|&l| doc.edition(l).is_some()).collect();
+        ui.set_reader_languages(ModelRc::new(VecModel::from(names)));
+        ui.set_reader_language_available(ModelRc::new(VecModel::from(avail)));
+        ui.set_reader_language_current(Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32);
+        ui.set_size_label(images::label(b, "reader.size", n.lang));
+        let label = format!("{} / {}", n.page + 1, count);
+        ui.set_page_label(images::ascii_label(b, &label, b.profile.theme.muted));
+        ui.set_progress((f32::from(n.page) + 1.0) / f32::from(count));
+        // The page image: the old one slides out while the new one slides in.
+        if self.slide.is_some() {
+            ui.set_page_out(ui.get_page());
+        } else {
+            ui.set_page_out(Image::default());
+            ui.set_page_x(0.0);
+            ui.set_page_out_x(0.0);
+        }
+        let img = self.pages.render(b, page);
+        ui.set_page(img);
+    }
+
+    fn operator_info(&self) -> Image {
+        let b = &self.bundle;
+        let uptime_s = (self.clock)() / 1000;
+        let lines = [
+            format!("bitig-kiosk {}", env!("CARGO_PKG_VERSION")),
+            format!("bundle id   {}", b.meta.bundle_id),
+            format!("hash        {}", self.hash.get(..32).unwrap_or(&self.hash)),
+            format!("            {}", self.hash.get(32..).unwrap_or("")),
+            format!("generator   {}", b.meta.generator),
+            format!("content     {}", b.meta.content_date),
+            format!("profile     {} {}x{} rot {}", b.profile.name, b.profile.width, b.profile.height, self.config.rotation_degrees()),
+            format!("uptime      {:02}:{:02}:{:02}", uptime_s / 3600, uptime_s / 60 % 60, uptime_s % 60),
+            match &self.error {
+                Some(e) => format!("last error  [{}]", e.code),
+                None => "last error  none".to_string(),
+            },
+        ];
+        let (ascent, lh) = images::ascii_metrics(b);
+        let mut stack = Stack::new(false);
+        for l in &lines {
+            stack = stack.ascii(b, l, b.profile.theme.text, lh + 4);
+        }
+        if let Some(e) = &self.error {
+            // The message wraps at 60 characters; it is ASCII-safe (non-ASCII shows as ?).
+            let chars: Vec<char> = e.message.chars().collect();
+            for chunk in chars.chunks(60).take(4) {
+                let s: String = chunk.iter().collect();
+                stack = stack.ascii(b, &s, b.profile.theme.muted, lh);
+            }
+        }
+        stack.render(b, images::ink(b), ascent)
+    }
+
+    fn maintenance_image(&self) -> Image {
+        let b = self.fallback.as_ref().unwrap_or(&self.bundle);
+        let mut stack = Stack::new(true);
+        let mut gap = 0;
+        for lang in Lang::ALL {
+            if let Some(t) = b.ui_text("maintenance.title", lang) {
+                stack = stack.block(&t.block, gap);
+            }
+            if let Some(t) = b.ui_text("maintenance.body", lang) {
+                stack = stack.block(&t.block, 2);
+            }
+            gap = 28;
+        }
+        let (ascent, lh) = images::ascii_metrics(b);
+        if let Some(e) = &self.error {
+            stack = stack.ascii(b, "", b.profile.theme.muted, 12);
+            stack = stack.ascii(b, &format!("[{}]", e.code), b.profile.theme.accent, lh);
+        }
+        stack.render(b, images::ink(b), ascent)
+    }
+}
+
+impl Config {
+    fn rotation_degrees(&self) -> u16 {
+        match self.rotation {
+            crate::config::Rotation::R0 => 0,
+            crate::config::Rotation::R90 => 90,
+            crate::config::Rotation::R180 => 180,
+            crate::config::Rotation::R270 => 270,
+        }
+    }
+}
+
+/// A library card: title and byline of the edition in `lang`, or of the first edition the
+/// document has, with a note saying which languages it has.
+fn card_image(b: &Bundle<'_>, doc: usize, lang: Lang) -> Image {
+    let Some(d) = b.documents.get(doc) else {
+        return Image::default();
+    };
+    if let Some(e) = d.edition(lang) {
+        return Stack::new(false).block(&e.card, 0).render(b, images::ink(b), 0);
+    }
+    let Some(e) = Lang::ALL.iter().find_map(|&l| d.edition(l)) else {
+        return Image::default();
+    };
+    let mut stack = Stack::new(false).block(&e.card, 0);
+    if let Some(note) = b.ui_text("library.available", lang) {
+        stack = stack.block(&note.block, 6);
+    }
+    for l in Lang::ALL {
+        if d.edition(l).is_some() {
+            if let Some(name) = b.ui_text("lang.name", l) {
+                stack = stack.block(&name.block, 0);
+            }
+        }
+    }
+    stack.render(b, images::ink(b), 0)
+}

@@ -1,0 +1,201 @@
+//! Kiosk configuration: a TOML file, every key optional, documented defaults.
+//!
+//! ```toml
+//! # Bundle to show. Default: target/bitig/<profile>.bundle in the source tree (simulator),
+//! # /var/lib/bitig/current.bundle on the device.
+//! bundle = "/var/lib/bitig/current.bundle"
+//! # Display profile the bundle must be laid out for. Default: pi-touch-800x480.
+//! profile = "pi-touch-800x480"
+//! # Seconds without a touch before the kiosk returns to its attract screen. Default: 90.
+//! idle_timeout_s = 90
+//! # BLAKE3 of "bitig-pin:" + PIN, hex (`bitig-kiosk --hash-pin 1234` prints it).
+//! # Default: the hash of 1234. Change it on every real kiosk.
+//! pin_blake3 = "…"
+//! # Panel rotation in degrees, clockwise: 0, 90, 180 or 270. Default: 0.
+//! rotation = 0
+//! ```
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_PROFILE: &str = "pi-touch-800x480";
+pub const DEFAULT_IDLE_S: u64 = 90;
+pub const DEFAULT_PIN: &str = "1234";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub bundle: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub idle_timeout_s: Option<u64>,
+    pub pin_blake3: Option<String>,
+    pub rotation: Option<u16>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bundle: Option<PathBuf>,
+    pub profile: String,
+    pub idle_timeout_ms: u64,
+    pub pin_hash: [u8; 32],
+    pub rotation: Rotation,
+}
+
+/// Panel rotation, clockwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    R0,
+    R90,
+    R180,
+    R270,
+}
+
+impl Rotation {
+    pub fn from_degrees(d: u16) -> Option<Rotation> {
+        Some(match d {
+            0 => Rotation::R0,
+            90 => Rotation::R90,
+            180 => Rotation::R180,
+            270 => Rotation::R270,
+            _ => return None,
+        })
+    }
+
+    /// Panel size for a UI of `w` x `h`.
+    pub fn panel_size(self, w: u32, h: u32) -> (u32, u32) {
+        match self {
+            Rotation::R0 | Rotation::R180 => (w, h),
+            Rotation::R90 | Rotation::R270 => (h, w),
+        }
+    }
+
+    /// Maps a touch at panel pixel (`px`, `py`) to UI coordinates, for a UI of `w` x `h`.
+    /// The UI is drawn rotated clockwise by the rotation onto the panel.
+    pub fn touch_to_ui(self, px: f32, py: f32, w: f32, h: f32) -> (f32, f32) {
+        match self {
+            Rotation::R0 => (px, py),
+            // UI (x, y) lands on panel (h - 1 - y, x).
+            Rotation::R90 => (py, h - 1.0 - px),
+            Rotation::R180 => (w - 1.0 - px, h - 1.0 - py),
+            // UI (x, y) lands on panel (y, w - 1 - x).
+            Rotation::R270 => (w - 1.0 - py, px),
+        }
+    }
+
+    /// Rotates a UI frame (`w` x `h`, RGB) into panel orientation.
+    pub fn rotate_frame(self, rgb: &[u8], w: usize, h: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.resize(rgb.len(), 0);
+        let (pw, _) = self.panel_size(w as u32, h as u32);
+        let pw = pw as usize;
+        for y in 0..h {
+            for x in 0..w {
+                let (px, py) = match self {
+                    Rotation::R0 => (x, y),
+                    Rotation::R90 => (h - 1 - y, x),
+                    Rotation::R180 => (w - 1 - x, h - 1 - y),
+                    Rotation::R270 => (y, w - 1 - x),
+                };
+                let s = (y * w + x) * 3;
+                let d = (py * pw + px) * 3;
+                out[d..d + 3].copy_from_slice(&rgb[s..s + 3]);
+            }
+        }
+    }
+}
+
+pub fn pin_hash(pin: &str) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(b"bitig-pin:");
+    h.update(pin.as_bytes());
+    *h.finalize().as_bytes()
+}
+
+fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl Config {
+    /// Loads `path` (if given) and resolves defaults. Errors name the file and say what to fix.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let file: ConfigFile = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", p.display()))?
+            }
+            None => ConfigFile::default(),
+        };
+        let rotation = match file.rotation {
+            None => Rotation::R0,
+            Some(d) => Rotation::from_degrees(d)
+                .ok_or_else(|| anyhow::anyhow!("config: rotation = {d} is not 0, 90, 180 or 270"))?,
+        };
+        let pin_hash = match &file.pin_blake3 {
+            None => pin_hash(DEFAULT_PIN),
+            Some(h) => parse_hex32(h).ok_or_else(|| {
+                anyhow::anyhow!("config: pin_blake3 must be 64 hex digits (bitig-kiosk --hash-pin PIN prints it)")
+            })?,
+        };
+        Ok(Config {
+            bundle: file.bundle,
+            profile: file.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
+            idle_timeout_ms: file.idle_timeout_s.unwrap_or(DEFAULT_IDLE_S).max(5) * 1000,
+            pin_hash,
+            rotation,
+        })
+    }
+
+    pub fn pin_ok(&self, pin: &str) -> bool {
+        pin_hash(pin) == self.pin_hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touch_transform_inverts_the_frame_rotation() {
+        let (w, h) = (5usize, 3usize);
+        // A frame whose every pixel encodes its own UI coordinates.
+        let rgb: Vec<u8> = (0..h).flat_map(|y| (0..w).flat_map(move |x| [x as u8, y as u8, 7])).collect();
+        for r in [Rotation::R0, Rotation::R90, Rotation::R180, Rotation::R270] {
+            let mut out = Vec::new();
+            r.rotate_frame(&rgb, w, h, &mut out);
+            let (pw, ph) = r.panel_size(w as u32, h as u32);
+            for py in 0..ph as usize {
+                for px in 0..pw as usize {
+                    let d = (py * pw as usize + px) * 3;
+                    let (ux, uy) = r.touch_to_ui(px as f32, py as f32, w as f32, h as f32);
+                    assert_eq!((out[d], out[d + 1]), (ux as u8, uy as u8), "{r:?} panel ({px},{py})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pin_hash_and_config_errors() {
+        let c = Config::load(None).unwrap();
+        assert!(c.pin_ok("1234") && !c.pin_ok("1235"));
+        assert_eq!(c.idle_timeout_ms, 90_000);
+        let dir = std::env::temp_dir().join(format!("bitig-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bad.toml");
+        std::fs::write(&p, "rotation = 45\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains("rotation = 45"), "{e}");
+        std::fs::write(&p, "idle_timeout = 3\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains("bad.toml") && e.contains("unknown field"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

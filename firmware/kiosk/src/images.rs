@@ -1,0 +1,184 @@
+//! Everything Slint shows as text is an image drawn here from the bundle's pre-shaped glyphs
+//! with `bitig-render`: labels (premultiplied RGBA over any background) and pages (RGB).
+
+use bitig_format::{Bundle, Lang, Rgb, TextBlock};
+use bitig_render::{blend_channel, GlyphTarget, Mask};
+use slint::{Image, Rgb8Pixel, Rgba8Pixel, SharedPixelBuffer};
+
+/// A premultiplied RGBA canvas: glyph ink composited "over" what is there.
+pub struct LabelCanvas {
+    pub buf: SharedPixelBuffer<Rgba8Pixel>,
+}
+
+impl LabelCanvas {
+    pub fn new(width: u32, height: u32) -> LabelCanvas {
+        LabelCanvas {
+            buf: SharedPixelBuffer::new(width.max(1), height.max(1)),
+        }
+    }
+
+    pub fn into_image(self) -> Image {
+        Image::from_rgba8_premultiplied(self.buf)
+    }
+
+    /// Fills a rectangle with an opaque colour.
+    pub fn fill_rect(&mut self, x: i32, y: i32, w: u32, h: u32, c: Rgb) {
+        let (bw, bh) = (self.buf.width() as i32, self.buf.height() as i32);
+        let px = self.buf.make_mut_slice();
+        for yy in y.max(0)..(y + h as i32).min(bh) {
+            for xx in x.max(0)..(x + w as i32).min(bw) {
+                px[(yy * bw + xx) as usize] = Rgba8Pixel { r: c.0, g: c.1, b: c.2, a: 255 };
+            }
+        }
+    }
+}
+
+impl GlyphTarget for LabelCanvas {
+    type Error = core::convert::Infallible;
+
+    fn blend_mask(&mut self, x: i32, y: i32, mask: Mask<'_>, c: Rgb) -> Result<(), Self::Error> {
+        let (bw, bh) = (self.buf.width() as i32, self.buf.height() as i32);
+        let px = self.buf.make_mut_slice();
+        for my in 0..mask.h as i32 {
+            let yy = y + my;
+            if yy < 0 || yy >= bh {
+                continue;
+            }
+            for mx in 0..mask.w as i32 {
+                let xx = x + mx;
+                if xx < 0 || xx >= bw {
+                    continue;
+                }
+                let a = mask.data.get(my as usize * mask.stride + mx as usize).copied().unwrap_or(0);
+                if a == 0 {
+                    continue;
+                }
+                let d = &mut px[(yy * bw + xx) as usize];
+                // Premultiplied "over": out = src * a + dst * (1 - a).
+                d.r = blend_channel(c.0, d.r, a);
+                d.g = blend_channel(c.1, d.g, a);
+                d.b = blend_channel(c.2, d.b, a);
+                d.a = blend_channel(255, d.a, a);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Vertical text blocks to stack into one image.
+pub struct Stack<'b> {
+    parts: Vec<(&'b TextBlock, i32)>,
+    ascii: Vec<(String, Rgb, i32)>,
+    width: u32,
+    height: u32,
+    centre: bool,
+}
+
+impl<'b> Stack<'b> {
+    pub fn new(centre: bool) -> Stack<'b> {
+        Stack {
+            parts: Vec::new(),
+            ascii: Vec::new(),
+            width: 1,
+            height: 0,
+            centre,
+        }
+    }
+
+    /// Adds a text block below what is there, `gap` px further down.
+    pub fn block(mut self, b: &'b TextBlock, gap: u32) -> Stack<'b> {
+        self.height += gap;
+        self.parts.push((b, self.height as i32));
+        self.height += u32::from(b.height);
+        self.width = self.width.max(u32::from(b.width));
+        self
+    }
+
+    /// Adds a line of device-composed ASCII (`line_height` px tall).
+    pub fn ascii(mut self, bundle: &Bundle<'_>, text: &str, color: Rgb, line_height: u32) -> Stack<'b> {
+        let w = bitig_render::ascii_width(bundle, text).max(1) as u32 + 4;
+        self.ascii.push((text.to_string(), color, self.height as i32));
+        self.height += line_height;
+        self.width = self.width.max(w);
+        self
+    }
+
+    pub fn render(self, bundle: &Bundle<'_>, theme_ink: bitig_render::Ink, ascii_baseline: i32) -> Image {
+        let mut c = LabelCanvas::new(self.width, self.height.max(1));
+        for (b, y) in &self.parts {
+            let x = if self.centre { (self.width as i32 - i32::from(b.width)) / 2 } else { 0 };
+            let _ = bitig_render::draw_block(&mut c, bundle, b, x, *y, theme_ink);
+        }
+        for (t, color, y) in &self.ascii {
+            let x = if self.centre {
+                (self.width as i32 - bitig_render::ascii_width(bundle, t)) / 2
+            } else {
+                2
+            };
+            let _ = bitig_render::draw_ascii(&mut c, bundle, t, x, y + ascii_baseline, *color);
+        }
+        c.into_image()
+    }
+}
+
+/// A UI string as an image, or an empty image if the bundle lacks it.
+pub fn label(bundle: &Bundle<'_>, key: &str, lang: Lang) -> Image {
+    match bundle.ui_text(key, lang) {
+        Some(u) => Stack::new(false).block(&u.block, 0).render(bundle, ink(bundle), 0),
+        None => Image::default(),
+    }
+}
+
+/// Device-composed ASCII text (page counter, digits) as a label image.
+pub fn ascii_label(bundle: &Bundle<'_>, text: &str, color: Rgb) -> Image {
+    let (ascent, height) = ascii_metrics(bundle);
+    Stack::new(false).ascii(bundle, text, color, height).render(bundle, ink(bundle), ascent)
+}
+
+/// Ascent and line height (px) of the ASCII strip's strike.
+pub fn ascii_metrics(bundle: &Bundle<'_>) -> (i32, u32) {
+    bundle
+        .strikes
+        .get(usize::from(bundle.ascii.strike.0))
+        .map_or((16, 24), |s| (i32::from(s.ascent) + 2, (i32::from(s.ascent) - i32::from(s.descent) + 6).max(1) as u32))
+}
+
+pub fn ink(bundle: &Bundle<'_>) -> bitig_render::Ink {
+    bitig_render::Ink::Theme(bundle.profile.theme)
+}
+
+/// The reader's page buffers. Pages are rendered into reused buffers (no allocation once
+/// they are unshared), in rotation, so Slint always sees a new buffer address.
+pub struct PageBuffers {
+    bufs: [SharedPixelBuffer<Rgb8Pixel>; 3],
+    next: usize,
+}
+
+impl PageBuffers {
+    pub fn new(width: u32, height: u32) -> PageBuffers {
+        PageBuffers {
+            bufs: [
+                SharedPixelBuffer::new(width, height),
+                SharedPixelBuffer::new(width, height),
+                SharedPixelBuffer::new(width, height),
+            ],
+            next: 0,
+        }
+    }
+
+    /// Draws `page` of `layout` into the next buffer and returns it as an image.
+    pub fn render(&mut self, bundle: &Bundle<'_>, page: Option<&bitig_format::Page>) -> Image {
+        let i = self.next;
+        self.next = (self.next + 1) % self.bufs.len();
+        let buf = &mut self.bufs[i];
+        let (w, h) = (buf.width(), buf.height());
+        let bytes = buf.make_mut_bytes();
+        if let Some(mut c) = bitig_render::Canvas::new(bytes, w, h) {
+            c.fill(bundle.profile.theme.background);
+            if let Some(p) = page {
+                let _ = bitig_render::draw_page(&mut c, bundle, p, 0, 0, ink(bundle));
+            }
+        }
+        Image::from_rgb8(buf.clone())
+    }
+}

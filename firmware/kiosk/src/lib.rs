@@ -1,0 +1,16 @@
+//! Bitig kiosk: the Slint reader over a pre-shaped bundle.
+//!
+//! - [`nav`]: the navigation state machine (plain Rust, unit-tested without Slint);
+//! - [`app`]: glue between bundle, state machine and UI (`ui/app.slint`);
+//! - [`images`]: every label and page drawn from the bundle with `bitig-render`;
+//! - [`platform`]: headless, simulator and device glue;
+//! - [`config`], [`script`]: configuration file and headless touch scripts.
+
+slint::include_modules!();
+
+pub mod app;
+pub mod config;
+pub mod images;
+pub mod nav;
+pub mod platform;
+pub mod script;

@@ -1,0 +1,231 @@
+//! `bitig-kiosk`: with no arguments, the simulator on the default bundle (built if missing).
+//!
+//! ```text
+//! bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME]
+//!             [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN]
+//! ```
+
+use anyhow::{bail, Context, Result};
+use bitig_kiosk::app::{load_bundle, Kiosk, LoadError};
+use bitig_kiosk::config::Config;
+use bitig_kiosk::platform;
+use bitig_kiosk::script::{self, Step};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Default)]
+struct Args {
+    config: Option<PathBuf>,
+    bundle: Option<PathBuf>,
+    profile: Option<String>,
+    headless: bool,
+    script: Option<PathBuf>,
+    screenshot: Option<PathBuf>,
+    hash_pin: Option<String>,
+}
+
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN]";
+
+fn parse_args() -> Result<Args> {
+    let mut a = Args::default();
+    let mut it = std::env::args_os().skip(1);
+    while let Some(arg) = it.next() {
+        let arg = arg.to_string_lossy().into_owned();
+        let mut value = |name: &str| -> Result<String> {
+            it.next()
+                .map(|v| v.to_string_lossy().into_owned())
+                .with_context(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--config" => a.config = Some(value("--config")?.into()),
+            "--bundle" => a.bundle = Some(value("--bundle")?.into()),
+            "--profile" => a.profile = Some(value("--profile")?),
+            "--headless" => a.headless = true,
+            "--script" => a.script = Some(value("--script")?.into()),
+            "--screenshot" => a.screenshot = Some(value("--screenshot")?.into()),
+            "--hash-pin" => a.hash_pin = Some(value("--hash-pin")?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument `{other}`\n{USAGE}"),
+        }
+    }
+    Ok(a)
+}
+
+/// The source tree this binary was built from (for the simulator's default bundle).
+fn source_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where the bundle is: `--bundle`, the config, or the default for this build.
+fn bundle_path(args: &Args, config: &Config) -> PathBuf {
+    if let Some(b) = args.bundle.clone().or_else(|| config.bundle.clone()) {
+        return b;
+    }
+    if cfg!(feature = "device") {
+        PathBuf::from("/var/lib/bitig/current.bundle")
+    } else {
+        source_root().join("target/bitig").join(format!("{}.bundle", config.profile))
+    }
+}
+
+/// A newcomer runs `cargo run -p bitig-kiosk` before any bundle exists: build it.
+fn build_default_bundle(path: &Path, profile: &str) -> Result<()> {
+    eprintln!("bitig-kiosk: {} is missing; building it with `bitig build`", path.display());
+    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(source_root())
+        .args(["run", "-q", "-p", "bitig", "--", "build", "--profile", profile, "--out"])
+        .arg(path)
+        .status()
+        .context("cannot run cargo to build the default bundle")?;
+    if !status.success() {
+        bail!("building the default bundle failed ({status})");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bitig-kiosk: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let args = parse_args()?;
+    if let Some(pin) = &args.hash_pin {
+        let h = bitig_kiosk::config::pin_hash(pin);
+        println!("pin_blake3 = \"{}\"", h.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(p) = &args.profile {
+        config.profile = p.clone();
+    }
+    let path = bundle_path(&args, &config);
+    let default_path = args.bundle.is_none() && config.bundle.is_none();
+    if default_path && !args.headless && !cfg!(feature = "device") && !path.exists() {
+        build_default_bundle(&path, &config.profile)?;
+    }
+    let loaded: Result<_, LoadError> = load_bundle(&path);
+    if let Ok(l) = &loaded {
+        if l.bundle.profile.name != config.profile {
+            eprintln!(
+                "bitig-kiosk: note: {} was laid out for profile {}, the config says {}",
+                path.display(),
+                l.bundle.profile.name,
+                config.profile
+            );
+        }
+    }
+    if args.headless || args.script.is_some() || args.screenshot.is_some() {
+        return headless(&args, loaded, config);
+    }
+    interactive(loaded, config)
+}
+
+#[cfg(any(feature = "simulator", feature = "device"))]
+fn interactive(loaded: Result<bitig_kiosk::app::Loaded, LoadError>, config: Config) -> Result<ExitCode> {
+    #[cfg(feature = "device")]
+    platform::device::select(config.rotation)?;
+    #[cfg(all(feature = "simulator", not(feature = "device")))]
+    platform::simulator::select()?;
+    let kiosk = Kiosk::new(loaded, config, platform::wall_clock())?;
+    #[cfg(feature = "device")]
+    platform::device::run(&kiosk)?;
+    #[cfg(all(feature = "simulator", not(feature = "device")))]
+    platform::simulator::run(&kiosk)?;
+    // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.
+    Ok(if kiosk.restart_requested() { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+#[cfg(not(any(feature = "simulator", feature = "device")))]
+fn interactive(_: Result<bitig_kiosk::app::Loaded, LoadError>, _: Config) -> Result<ExitCode> {
+    bail!("this build has neither the simulator nor the device backend; use --headless")
+}
+
+fn headless(args: &Args, loaded: Result<bitig_kiosk::app::Loaded, LoadError>, config: Config) -> Result<ExitCode> {
+    let steps = match &args.script {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read script {}", p.display()))?;
+            script::parse(p, &text)?
+        }
+        None => vec![Step::Shot("screen".into())],
+    };
+    let shots = args.screenshot.clone().unwrap_or_else(|| PathBuf::from("."));
+    let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
+    let kiosk = Kiosk::new(loaded, config, clock)?;
+    h.attach(&kiosk)?;
+    for step in steps {
+        match step {
+            Step::Tap(x, y) => {
+                h.press(x, y);
+                h.advance(60);
+                h.release(x, y);
+                h.advance(16);
+            }
+            Step::Press(x, y) => h.press(x, y),
+            Step::Move(x, y) => h.move_to(x, y),
+            Step::Release(x, y) => h.release(x, y),
+            Step::Swipe(x0, y0, x1, y1, ms) => {
+                h.press(x0, y0);
+                let n = 8;
+                for i in 1..=n {
+                    let t = i as f32 / n as f32;
+                    h.advance(ms / n);
+                    h.move_to(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+                }
+                h.release(x1, y1);
+                h.advance(16);
+            }
+            Step::Wait(ms) => h.advance(ms),
+            Step::Shot(name) => {
+                std::fs::create_dir_all(&shots).with_context(|| format!("cannot create {}", shots.display()))?;
+                let (w, hh, rgb) = h.frame();
+                let png = encode_png(w, hh, rgb)?;
+                let path = shots.join(format!("{name}.png"));
+                write_atomic(&path, &png)?;
+            }
+            Step::Expect(want) => {
+                let got = kiosk.screen();
+                if got != want {
+                    eprintln!(
+                        "bitig-kiosk: expected the {} screen at {} ms, but the {} screen is up",
+                        script::screen_name(want),
+                        h.now_ms(),
+                        script::screen_name(got)
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header()?;
+        wr.write_image_data(rgb)?;
+    }
+    Ok(out)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("png.tmp");
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

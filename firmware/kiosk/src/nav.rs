@@ -1,0 +1,482 @@
+//! The kiosk's navigation state machine: plain Rust, no Slint, fixed-size state.
+//!
+//! The UI reports what the visitor did (`wake`, `choose_language`, `next`, ...), and the
+//! clock (`tick`); this module decides which screen, document, language, size and page are
+//! shown. Content questions (how many pages, which page holds paragraph n) go through the
+//! [`Content`] trait, so the tests use a fake and the kiosk uses the bundle.
+
+use bitig_format::{Lang, TextSize};
+
+/// Which screen is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Attract,
+    Language,
+    Library,
+    Reader,
+    Pin,
+    Operator,
+    TestPattern,
+    Maintenance,
+}
+
+/// What the kiosk must know about the content to navigate it.
+pub trait Content {
+    fn doc_count(&self) -> usize;
+    fn has_edition(&self, doc: usize, lang: Lang) -> bool;
+    /// Pages of an edition at a size (0 if absent).
+    fn page_count(&self, doc: usize, lang: Lang, size: TextSize) -> u16;
+    /// The body paragraph a page starts in (its anchor), or `None` before the body.
+    fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16>;
+    /// The page on which body paragraph `anchor` starts (clamped to the edition).
+    fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16;
+}
+
+/// A page turn, for the slide animation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    None,
+    Next,
+    Prev,
+}
+
+/// How a touch on the page area is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gesture {
+    Next,
+    Prev,
+    Nothing,
+}
+
+/// A swipe moves at least this far horizontally (px; 9 mm on a 7" 800x480 panel is 48 px).
+pub const SWIPE_MIN_PX: i32 = 48;
+/// Taps in the outer fifth of the page turn it.
+pub const EDGE_FRACTION_PERCENT: i32 = 20;
+
+/// Reads a press at (`x0`, `y0`) released at (`x1`, `y1`) on a page `width` wide: a
+/// horizontal swipe (left = next), or a tap near an edge, or nothing.
+pub fn classify(x0: i32, y0: i32, x1: i32, y1: i32, width: i32) -> Gesture {
+    let (dx, dy) = (x1 - x0, y1 - y0);
+    if dx.abs() >= SWIPE_MIN_PX && dx.abs() > dy.abs() {
+        return if dx < 0 { Gesture::Next } else { Gesture::Prev };
+    }
+    if dx.abs() >= SWIPE_MIN_PX || dy.abs() >= SWIPE_MIN_PX {
+        return Gesture::Nothing; // a vertical drag or a sloppy swipe: not a tap
+    }
+    let edge = width * EDGE_FRACTION_PERCENT / 100;
+    if x1 >= width - edge {
+        Gesture::Next
+    } else if x1 < edge {
+        Gesture::Prev
+    } else {
+        Gesture::Nothing
+    }
+}
+
+/// The longest PIN the pad accepts.
+pub const PIN_MAX: usize = 8;
+
+/// Navigation state. Fixed size: no allocation on any transition.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub screen: Screen,
+    pub lang: Lang,
+    pub doc: usize,
+    /// The language of the open edition (may differ from `lang` when the chosen language
+    /// has no edition of this document).
+    pub edition: Lang,
+    pub size: TextSize,
+    pub page: u16,
+    pub pin: heapless::String<PIN_MAX>,
+    pub pin_wrong: bool,
+    idle_timeout_ms: u64,
+    last_activity_ms: u64,
+    /// The screen to return to from the test pattern.
+    maintenance: bool,
+}
+
+impl Nav {
+    pub fn new(idle_timeout_ms: u64, maintenance: bool) -> Nav {
+        Nav {
+            screen: if maintenance { Screen::Maintenance } else { Screen::Attract },
+            lang: Lang::Kk,
+            doc: 0,
+            edition: Lang::Kk,
+            size: TextSize::Normal,
+            page: 0,
+            pin: heapless::String::new(),
+            pin_wrong: false,
+            idle_timeout_ms,
+            last_activity_ms: 0,
+            maintenance,
+        }
+    }
+
+    /// Any touch, anywhere: the visitor is still here.
+    pub fn touched(&mut self, now_ms: u64) {
+        self.last_activity_ms = now_ms;
+    }
+
+    /// Time passes. Returns true if the kiosk went back to its attract screen.
+    pub fn tick(&mut self, now_ms: u64) -> bool {
+        let idle = now_ms.saturating_sub(self.last_activity_ms) >= self.idle_timeout_ms;
+        let resting = matches!(self.screen, Screen::Attract | Screen::Maintenance);
+        if idle && !resting {
+            self.reset();
+            return true;
+        }
+        false
+    }
+
+    /// Forget the visitor.
+    pub fn reset(&mut self) {
+        *self = Nav::new(self.idle_timeout_ms, self.maintenance);
+    }
+
+    /// The attract screen was touched: wake up. That touch activates nothing else.
+    pub fn wake(&mut self) {
+        if self.screen == Screen::Attract {
+            self.screen = Screen::Language;
+        }
+    }
+
+    pub fn choose_language(&mut self, lang: Lang) {
+        if self.screen == Screen::Language {
+            self.lang = lang;
+            self.screen = Screen::Library;
+        }
+    }
+
+    /// Opens a document from the library: in the chosen language if it has that edition,
+    /// otherwise in the first language it has.
+    pub fn open(&mut self, doc: usize, content: &dyn Content) {
+        if self.screen != Screen::Library || doc >= content.doc_count() {
+            return;
+        }
+        let edition = if content.has_edition(doc, self.lang) {
+            Some(self.lang)
+        } else {
+            Lang::ALL.into_iter().find(|&l| content.has_edition(doc, l))
+        };
+        if let Some(edition) = edition {
+            self.doc = doc;
+            self.edition = edition;
+            self.page = 0;
+            self.screen = Screen::Reader;
+        }
+    }
+
+    pub fn page_count(&self, content: &dyn Content) -> u16 {
+        content.page_count(self.doc, self.edition, self.size)
+    }
+
+    pub fn next(&mut self, content: &dyn Content) -> Turn {
+        if self.screen == Screen::Reader && self.page + 1 < self.page_count(content) {
+            self.page += 1;
+            Turn::Next
+        } else {
+            Turn::None
+        }
+    }
+
+    pub fn prev(&mut self, content: &dyn Content) -> Turn {
+        if self.screen == Screen::Reader && self.page > 0 {
+            self.page -= 1;
+            Turn::Prev
+        } else {
+            Turn::None
+        }
+    }
+
+    pub fn gesture(&mut self, g: Gesture, content: &dyn Content) -> Turn {
+        match g {
+            Gesture::Next => self.next(content),
+            Gesture::Prev => self.prev(content),
+            Gesture::Nothing => Turn::None,
+        }
+    }
+
+    pub fn back(&mut self) {
+        self.screen = match self.screen {
+            Screen::Reader => Screen::Library,
+            Screen::Library => Screen::Language,
+            Screen::Pin | Screen::Operator => self.resting(),
+            other => other,
+        };
+    }
+
+    /// Switches the open document to another language edition, on the same paragraph.
+    pub fn switch_language(&mut self, lang: Lang, content: &dyn Content) {
+        if self.screen != Screen::Reader || lang == self.edition || !content.has_edition(self.doc, lang) {
+            return;
+        }
+        let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
+        self.edition = lang;
+        self.lang = lang;
+        self.page = anchor.map_or(0, |a| content.page_of(self.doc, lang, self.size, a));
+    }
+
+    /// Switches between the two text sizes, on the same paragraph.
+    pub fn toggle_size(&mut self, content: &dyn Content) {
+        if self.screen != Screen::Reader {
+            return;
+        }
+        let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
+        self.size = match self.size {
+            TextSize::Normal => TextSize::Large,
+            TextSize::Large => TextSize::Normal,
+        };
+        self.page = anchor.map_or(0, |a| content.page_of(self.doc, self.edition, self.size, a));
+    }
+
+    /// The hidden corner was held long enough: ask for the PIN.
+    pub fn corner_held(&mut self) {
+        if self.screen != Screen::Attract {
+            self.screen = Screen::Pin;
+            self.pin.clear();
+            self.pin_wrong = false;
+        }
+    }
+
+    pub fn pin_digit(&mut self, d: u8) {
+        if self.screen == Screen::Pin && d < 10 {
+            self.pin_wrong = false;
+            let _ = self.pin.push(char::from(b'0' + d));
+        }
+    }
+
+    pub fn pin_clear(&mut self) {
+        if self.screen == Screen::Pin {
+            self.pin.clear();
+            self.pin_wrong = false;
+        }
+    }
+
+    /// Checks the entered PIN; `check` compares it with the configured hash.
+    pub fn pin_submit(&mut self, check: impl FnOnce(&str) -> bool) {
+        if self.screen != Screen::Pin {
+            return;
+        }
+        if check(&self.pin) {
+            self.screen = Screen::Operator;
+            self.pin_wrong = false;
+        } else {
+            self.pin_wrong = true;
+        }
+        self.pin.clear();
+    }
+
+    pub fn test_pattern(&mut self) {
+        if self.screen == Screen::Operator {
+            self.screen = Screen::TestPattern;
+        }
+    }
+
+    pub fn close_test_pattern(&mut self) {
+        if self.screen == Screen::TestPattern {
+            self.screen = Screen::Operator;
+        }
+    }
+
+    /// Leave the operator menu: back to rest, visitor state forgotten.
+    pub fn close_menu(&mut self) {
+        if matches!(self.screen, Screen::Operator | Screen::Pin) {
+            self.reset();
+        }
+    }
+
+    fn resting(&self) -> Screen {
+        if self.maintenance {
+            Screen::Maintenance
+        } else {
+            Screen::Attract
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two documents. Doc 0: kk (4 paragraphs over 3 pages at normal, 5 at large) and en
+    /// (4 paragraphs over 2 pages / 4 pages). Doc 1: en only, 1 page.
+    struct Fake;
+    impl Content for Fake {
+        fn doc_count(&self) -> usize {
+            2
+        }
+        fn has_edition(&self, doc: usize, lang: Lang) -> bool {
+            matches!((doc, lang), (0, Lang::Kk) | (0, Lang::En) | (1, Lang::En))
+        }
+        fn page_count(&self, doc: usize, lang: Lang, size: TextSize) -> u16 {
+            self.starts(doc, lang, size).map_or(0, |s| s.len() as u16)
+        }
+        fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
+            // Page p starts in paragraph starts[p] (None = title page).
+            self.starts(doc, lang, size)?.get(usize::from(page)).copied().flatten()
+        }
+        fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16 {
+            let starts = self.starts(doc, lang, size).unwrap_or(&[]);
+            let mut page = 0;
+            for (i, s) in starts.iter().enumerate() {
+                if s.is_some_and(|s| s <= anchor) {
+                    page = i as u16;
+                }
+            }
+            page
+        }
+    }
+    impl Fake {
+        fn starts(&self, doc: usize, lang: Lang, size: TextSize) -> Option<&'static [Option<u16>]> {
+            Some(match (doc, lang, size) {
+                (0, Lang::Kk, TextSize::Normal) => &[None, Some(1), Some(3)],
+                (0, Lang::Kk, TextSize::Large) => &[None, Some(0), Some(1), Some(2), Some(3)],
+                (0, Lang::En, TextSize::Normal) => &[None, Some(2)],
+                (0, Lang::En, TextSize::Large) => &[None, Some(1), Some(2), Some(3)],
+                (1, Lang::En, _) => &[None],
+                _ => return None,
+            })
+        }
+    }
+
+    fn reader(lang: Lang, doc: usize) -> Nav {
+        let mut n = Nav::new(90_000, false);
+        n.wake();
+        n.choose_language(lang);
+        n.open(doc, &Fake);
+        n
+    }
+
+    #[test]
+    fn visitor_path_and_page_bounds() {
+        let mut n = Nav::new(90_000, false);
+        assert_eq!(n.screen, Screen::Attract);
+        // Library actions do nothing before the visitor gets there.
+        n.open(0, &Fake);
+        assert_eq!(n.screen, Screen::Attract);
+        n.wake();
+        assert_eq!(n.screen, Screen::Language);
+        n.choose_language(Lang::Kk);
+        assert_eq!(n.screen, Screen::Library);
+        n.open(0, &Fake);
+        assert_eq!((n.screen, n.edition, n.page), (Screen::Reader, Lang::Kk, 0));
+        assert_eq!(n.prev(&Fake), Turn::None);
+        assert_eq!(n.next(&Fake), Turn::Next);
+        assert_eq!(n.next(&Fake), Turn::Next);
+        assert_eq!(n.next(&Fake), Turn::None, "no page after the last");
+        assert_eq!(n.page, 2);
+        assert_eq!(n.prev(&Fake), Turn::Prev);
+        n.back();
+        assert_eq!(n.screen, Screen::Library);
+        n.back();
+        assert_eq!(n.screen, Screen::Language);
+    }
+
+    #[test]
+    fn a_missing_edition_opens_in_a_language_the_document_has() {
+        let n = reader(Lang::Tr, 0);
+        assert_eq!((n.screen, n.lang, n.edition), (Screen::Reader, Lang::Tr, Lang::Kk));
+        let n = reader(Lang::Kk, 1);
+        assert_eq!(n.edition, Lang::En);
+    }
+
+    #[test]
+    fn language_switch_keeps_the_paragraph() {
+        let mut n = reader(Lang::Kk, 0);
+        n.next(&Fake);
+        n.next(&Fake); // kk normal page 2 starts in paragraph 3
+        n.switch_language(Lang::En, &Fake);
+        // en normal: paragraph 3 is on page 1 (which starts at paragraph 2)
+        assert_eq!((n.edition, n.page), (Lang::En, 1));
+        // A language the document lacks changes nothing.
+        n.switch_language(Lang::Tr, &Fake);
+        assert_eq!((n.edition, n.page), (Lang::En, 1));
+        // From the title page, the other edition opens on its title page.
+        n.prev(&Fake);
+        n.switch_language(Lang::Kk, &Fake);
+        assert_eq!((n.edition, n.page), (Lang::Kk, 0));
+    }
+
+    #[test]
+    fn size_switch_keeps_the_paragraph() {
+        let mut n = reader(Lang::Kk, 0);
+        n.next(&Fake); // normal page 1: paragraph 1
+        n.toggle_size(&Fake);
+        assert_eq!((n.size, n.page), (TextSize::Large, 2)); // large page 2 starts at paragraph 1
+        n.next(&Fake); // large page 3: paragraph 2
+        n.toggle_size(&Fake);
+        assert_eq!((n.size, n.page), (TextSize::Normal, 1)); // paragraph 2 is on normal page 1
+    }
+
+    #[test]
+    fn idle_timeout_forgets_the_visitor() {
+        let mut n = reader(Lang::En, 0);
+        n.touched(1_000);
+        n.next(&Fake);
+        n.toggle_size(&Fake);
+        assert!(!n.tick(90_999));
+        assert_eq!(n.screen, Screen::Reader);
+        assert!(n.tick(91_000));
+        assert_eq!((n.screen, n.page, n.size, n.lang), (Screen::Attract, 0, TextSize::Normal, Lang::Kk));
+        // Resting screens do not time out.
+        assert!(!n.tick(500_000));
+    }
+
+    #[test]
+    fn operator_pin_flow() {
+        let mut n = reader(Lang::En, 0);
+        n.corner_held();
+        assert_eq!(n.screen, Screen::Pin);
+        for d in [1, 2, 3, 5] {
+            n.pin_digit(d);
+        }
+        n.pin_submit(|p| p == "1234");
+        assert_eq!((n.screen, n.pin_wrong, n.pin.as_str()), (Screen::Pin, true, ""));
+        for d in [1, 2, 3, 4] {
+            n.pin_digit(d);
+        }
+        n.pin_submit(|p| p == "1234");
+        assert_eq!(n.screen, Screen::Operator);
+        n.test_pattern();
+        assert_eq!(n.screen, Screen::TestPattern);
+        n.close_test_pattern();
+        n.close_menu();
+        assert_eq!(n.screen, Screen::Attract);
+        // The PIN buffer is bounded: extra digits are dropped, nothing panics.
+        let mut n = reader(Lang::En, 0);
+        n.corner_held();
+        for _ in 0..100 {
+            n.pin_digit(9);
+        }
+        assert_eq!(n.pin.len(), PIN_MAX);
+        // The corner does nothing on the attract screen (a stranger's long press there only wakes).
+        let mut n = Nav::new(90_000, false);
+        n.corner_held();
+        assert_eq!(n.screen, Screen::Attract);
+    }
+
+    #[test]
+    fn maintenance_rests_on_maintenance() {
+        let mut n = Nav::new(90_000, true);
+        assert_eq!(n.screen, Screen::Maintenance);
+        n.wake();
+        assert_eq!(n.screen, Screen::Maintenance);
+        n.corner_held();
+        n.pin_submit(|_| true);
+        assert_eq!(n.screen, Screen::Operator);
+        n.close_menu();
+        assert_eq!(n.screen, Screen::Maintenance);
+    }
+
+    #[test]
+    fn gestures() {
+        let w = 800;
+        assert_eq!(classify(400, 200, 300, 210, w), Gesture::Next, "swipe left");
+        assert_eq!(classify(300, 200, 400, 190, w), Gesture::Prev, "swipe right");
+        assert_eq!(classify(780, 200, 782, 201, w), Gesture::Next, "right edge tap");
+        assert_eq!(classify(10, 200, 12, 201, w), Gesture::Prev, "left edge tap");
+        assert_eq!(classify(400, 200, 402, 201, w), Gesture::Nothing, "middle tap");
+        assert_eq!(classify(400, 100, 420, 300, w), Gesture::Nothing, "vertical drag");
+        assert_eq!(classify(780, 100, 790, 300, w), Gesture::Nothing, "drag at the edge is no tap");
+    }
+}

@@ -1,0 +1,226 @@
+//! Platform glue, all in one place:
+//! - [`headless`]: a custom Slint platform rendering into a buffer, with a virtual clock, for
+//!   scripted tests and screenshots;
+//! - [`simulator`]: a desktop window (winit) with the software renderer;
+//! - [`device`]: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer.
+//!
+//! All three run the same UI and the same software renderer, so pixels match.
+
+use crate::app::{Clock, Kiosk};
+use std::rc::Rc;
+
+/// A real clock: milliseconds since the process started.
+pub fn wall_clock() -> Clock {
+    let start = std::time::Instant::now();
+    Rc::new(move || start.elapsed().as_millis() as u64)
+}
+
+pub mod headless {
+    use super::*;
+    use crate::config::Rotation;
+    use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+    use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
+    use slint::{LogicalPosition, Rgb8Pixel};
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    struct Platform {
+        window: Rc<MinimalSoftwareWindow>,
+        now_ms: Rc<Cell<u64>>,
+    }
+
+    impl slint::platform::Platform for Platform {
+        fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+            Ok(self.window.clone())
+        }
+        fn duration_since_start(&self) -> Duration {
+            Duration::from_millis(self.now_ms.get())
+        }
+    }
+
+    /// The headless kiosk: a window without a screen and a clock that moves only when told.
+    pub struct Headless {
+        window: Rc<MinimalSoftwareWindow>,
+        now_ms: Rc<Cell<u64>>,
+        width: u32,
+        height: u32,
+        rotation: Rotation,
+        frame: Vec<Rgb8Pixel>,
+        rotated: Vec<u8>,
+    }
+
+    /// One frame step of the virtual clock.
+    pub const STEP_MS: u64 = 16;
+
+    impl Headless {
+        /// Installs the headless platform. Call before creating the kiosk; once per process.
+        pub fn install(rotation: Rotation) -> anyhow::Result<(Headless, Clock)> {
+            let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+            let now_ms = Rc::new(Cell::new(0u64));
+            slint::platform::set_platform(Box::new(Platform {
+                window: window.clone(),
+                now_ms: now_ms.clone(),
+            }))
+            .map_err(|e| anyhow::anyhow!("cannot install the headless platform: {e:?}"))?;
+            let clock_cell = now_ms.clone();
+            let clock: Clock = Rc::new(move || clock_cell.get());
+            Ok((
+                Headless {
+                    window,
+                    now_ms,
+                    width: 0,
+                    height: 0,
+                    rotation,
+                    frame: Vec::new(),
+                    rotated: Vec::new(),
+                },
+                clock,
+            ))
+        }
+
+        /// Sizes the window for the kiosk's UI and shows it.
+        pub fn attach(&mut self, kiosk: &Kiosk) -> anyhow::Result<()> {
+            use slint::ComponentHandle;
+            let (w, h) = kiosk.size();
+            self.width = w;
+            self.height = h;
+            self.window.set_size(slint::PhysicalSize::new(w, h));
+            kiosk.window.show()?;
+            self.advance(0);
+            Ok(())
+        }
+
+        pub fn now_ms(&self) -> u64 {
+            self.now_ms.get()
+        }
+
+        /// Moves the virtual clock on by `ms`, a frame at a time, running timers and animations.
+        pub fn advance(&mut self, ms: u64) {
+            let end = self.now_ms.get() + ms;
+            loop {
+                slint::platform::update_timers_and_animations();
+                let t = self.now_ms.get();
+                if t >= end {
+                    break;
+                }
+                self.now_ms.set((t + STEP_MS).min(end));
+            }
+        }
+
+        /// Panel size (after rotation).
+        pub fn panel_size(&self) -> (u32, u32) {
+            self.rotation.panel_size(self.width, self.height)
+        }
+
+        fn ui_pos(&self, px: f32, py: f32) -> LogicalPosition {
+            let (x, y) = self.rotation.touch_to_ui(px, py, self.width as f32, self.height as f32);
+            LogicalPosition::new(x, y)
+        }
+
+        /// A touch at panel pixel (`x`, `y`) goes down.
+        pub fn press(&mut self, x: f32, y: f32) {
+            let position = self.ui_pos(x, y);
+            let w = self.window.window();
+            w.dispatch_event(WindowEvent::PointerMoved { position });
+            w.dispatch_event(WindowEvent::PointerPressed {
+                position,
+                button: PointerEventButton::Left,
+            });
+            self.advance(0);
+        }
+
+        pub fn move_to(&mut self, x: f32, y: f32) {
+            let position = self.ui_pos(x, y);
+            self.window.window().dispatch_event(WindowEvent::PointerMoved { position });
+            self.advance(0);
+        }
+
+        pub fn release(&mut self, x: f32, y: f32) {
+            let position = self.ui_pos(x, y);
+            let w = self.window.window();
+            w.dispatch_event(WindowEvent::PointerMoved { position });
+            w.dispatch_event(WindowEvent::PointerReleased {
+                position,
+                button: PointerEventButton::Left,
+            });
+            self.advance(0);
+        }
+
+        /// The finger leaves the panel (no release inside it).
+        pub fn exit(&mut self) {
+            self.window.window().dispatch_event(WindowEvent::PointerExited);
+            self.advance(0);
+        }
+
+        /// Renders the current frame and returns it in panel orientation, RGB.
+        pub fn frame(&mut self) -> (u32, u32, &[u8]) {
+            let (w, h) = (self.width as usize, self.height as usize);
+            self.frame.resize(w * h, Rgb8Pixel { r: 0, g: 0, b: 0 });
+            self.window.request_redraw();
+            let frame = &mut self.frame;
+            self.window.draw_if_needed(|renderer| {
+                renderer.render(frame, w);
+            });
+            let rgb: Vec<u8> = self.frame.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+            self.rotation.rotate_frame(&rgb, w, h, &mut self.rotated);
+            let (pw, ph) = self.panel_size();
+            (pw, ph, &self.rotated)
+        }
+    }
+}
+
+#[cfg(feature = "simulator")]
+pub mod simulator {
+    use super::*;
+    use slint::ComponentHandle;
+
+    /// Selects the winit backend with the software renderer (the device's renderer).
+    pub fn select() -> anyhow::Result<()> {
+        // Pixel for pixel the device: no desktop scaling.
+        if std::env::var_os("SLINT_SCALE_FACTOR").is_none() {
+            // Safety of set_var: called before any other thread exists.
+            std::env::set_var("SLINT_SCALE_FACTOR", "1");
+        }
+        slint::BackendSelector::new()
+            .backend_name("winit".into())
+            .renderer_name("software".into())
+            .select()
+            .map_err(|e| anyhow::anyhow!("cannot open the simulator window (winit): {e}"))
+    }
+
+    pub fn run(kiosk: &Kiosk) -> anyhow::Result<()> {
+        let (w, h) = kiosk.size();
+        kiosk.window.window().set_size(slint::PhysicalSize::new(w, h));
+        kiosk.window.run()?;
+        Ok(())
+    }
+}
+
+#[cfg(feature = "device")]
+pub mod device {
+    use super::*;
+    use crate::config::Rotation;
+    use slint::ComponentHandle;
+
+    /// Selects DRM/KMS + libinput with the software renderer. The panel rotation is handed to
+    /// the backend, which rotates both the frame and the touch coordinates.
+    pub fn select(rotation: Rotation) -> anyhow::Result<()> {
+        let deg = match rotation {
+            Rotation::R0 => "0",
+            Rotation::R90 => "90",
+            Rotation::R180 => "180",
+            Rotation::R270 => "270",
+        };
+        std::env::set_var("SLINT_KMS_ROTATION", deg);
+        slint::BackendSelector::new()
+            .backend_name("linuxkms".into())
+            .renderer_name("software".into())
+            .select()
+            .map_err(|e| anyhow::anyhow!("cannot open the display (linuxkms): {e}"))
+    }
+
+    pub fn run(kiosk: &Kiosk) -> anyhow::Result<()> {
+        kiosk.window.run()?;
+        Ok(())
+    }
+}

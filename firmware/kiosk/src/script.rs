@@ -1,0 +1,113 @@
+//! Touch scripts for the headless kiosk. One command per line, coordinates in panel pixels:
+//!
+//! ```text
+//! # comment
+//! tap X Y                 press, 60 ms, release
+//! press X Y | move X Y | release X Y
+//! swipe X0 Y0 X1 Y1 [MS]  press, move in steps over MS (default 160), release
+//! wait MS                 let MS of (virtual) time pass
+//! shot NAME               write NAME.png into the screenshot folder
+//! expect SCREEN           fail unless SCREEN is up (attract, language, library, reader,
+//!                         pin, operator, test-pattern, maintenance)
+//! ```
+
+use crate::nav::Screen;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Tap(f32, f32),
+    Press(f32, f32),
+    Move(f32, f32),
+    Release(f32, f32),
+    Swipe(f32, f32, f32, f32, u64),
+    Wait(u64),
+    Shot(String),
+    Expect(Screen),
+}
+
+pub fn screen_name(s: Screen) -> &'static str {
+    match s {
+        Screen::Attract => "attract",
+        Screen::Language => "language",
+        Screen::Library => "library",
+        Screen::Reader => "reader",
+        Screen::Pin => "pin",
+        Screen::Operator => "operator",
+        Screen::TestPattern => "test-pattern",
+        Screen::Maintenance => "maintenance",
+    }
+}
+
+/// Parses a script; errors name the file, line and column and say what is expected.
+pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
+    let mut steps = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let col = raw.len() - raw.trim_start().len() + 1;
+        let at = || format!("{}:{}:{}", path.display(), n + 1, col);
+        let mut words = line.split_whitespace();
+        let cmd = words.next().unwrap_or("");
+        let args: Vec<&str> = words.collect();
+        let nums = |count: std::ops::RangeInclusive<usize>| -> anyhow::Result<Vec<f32>> {
+            if !count.contains(&args.len()) {
+                anyhow::bail!("{}: `{cmd}` takes {:?} numbers, got {}: {line}", at(), count, args.len());
+            }
+            args.iter()
+                .map(|a| a.parse::<f32>().map_err(|_| anyhow::anyhow!("{}: `{a}` is not a number", at())))
+                .collect()
+        };
+        let step = match cmd {
+            "tap" => nums(2..=2).map(|v| Step::Tap(v[0], v[1]))?,
+            "press" => nums(2..=2).map(|v| Step::Press(v[0], v[1]))?,
+            "move" => nums(2..=2).map(|v| Step::Move(v[0], v[1]))?,
+            "release" => nums(2..=2).map(|v| Step::Release(v[0], v[1]))?,
+            "swipe" => nums(4..=5).map(|v| Step::Swipe(v[0], v[1], v[2], v[3], v.get(4).map_or(160, |m| *m as u64)))?,
+            "wait" => nums(1..=1).map(|v| Step::Wait(v[0].max(0.0) as u64))?,
+            "shot" => match args.as_slice() {
+                [name] if name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) => Step::Shot(name.to_string()),
+                _ => anyhow::bail!("{}: `shot` takes one file name (letters, digits, - _ .)", at()),
+            },
+            "expect" => {
+                let want = args.first().copied().unwrap_or("");
+                let all = [
+                    Screen::Attract,
+                    Screen::Language,
+                    Screen::Library,
+                    Screen::Reader,
+                    Screen::Pin,
+                    Screen::Operator,
+                    Screen::TestPattern,
+                    Screen::Maintenance,
+                ];
+                match all.into_iter().find(|s| screen_name(*s) == want) {
+                    Some(s) => Step::Expect(s),
+                    None => anyhow::bail!("{}: unknown screen `{want}`", at()),
+                }
+            }
+            other => anyhow::bail!("{}: unknown command `{other}` (tap, press, move, release, swipe, wait, shot, expect)", at()),
+        };
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_reports_positions() {
+        let p = Path::new("s.txt");
+        let s = parse(p, "tap 1 2\n  # c\nswipe 1 2 3 4\nwait 10\nshot a-b\nexpect reader\n").unwrap();
+        assert_eq!(s[1], Step::Swipe(1.0, 2.0, 3.0, 4.0, 160));
+        assert_eq!(s[4], Step::Expect(Screen::Reader));
+        let e = parse(p, "tap 1 2\n   tap x 2\n").unwrap_err().to_string();
+        assert!(e.starts_with("s.txt:2:4"), "{e}");
+        let e = parse(p, "fly 1\n").unwrap_err().to_string();
+        assert!(e.contains("unknown command `fly`"), "{e}");
+    }
+}
