@@ -39,7 +39,11 @@ pub struct Loaded {
 /// the process (an update restarts the kiosk), and the decoded view borrows from them.
 pub fn load_bundle(path: &std::path::Path) -> Result<Loaded, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError {
-        code: if e.kind() == std::io::ErrorKind::NotFound { "E-MISSING" } else { "E-READ" },
+        code: if e.kind() == std::io::ErrorKind::NotFound {
+            "E-MISSING"
+        } else {
+            "E-READ"
+        },
         message: format!("{}: {e}", path.display()),
     })?;
     let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
@@ -63,10 +67,14 @@ impl Content for BundleContent<'_> {
         self.0.documents.len()
     }
     fn has_edition(&self, doc: usize, lang: Lang) -> bool {
-        self.0.documents.get(doc).is_some_and(|d| d.edition(lang).is_some())
+        self.0
+            .documents
+            .get(doc)
+            .is_some_and(|d| d.edition(lang).is_some())
     }
     fn page_count(&self, doc: usize, lang: Lang, size: TextSize) -> u16 {
-        self.layout(doc, lang, size).map_or(0, |(_, l)| l.pages.len() as u16)
+        self.layout(doc, lang, size)
+            .map_or(0, |(_, l)| l.pages.len() as u16)
     }
     fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
         let (e, l) = self.layout(doc, lang, size)?;
@@ -83,7 +91,12 @@ impl Content for BundleContent<'_> {
 }
 
 impl BundleContent<'_> {
-    fn layout(&self, doc: usize, lang: Lang, size: TextSize) -> Option<(&bitig_format::Edition<'static>, &bitig_format::Layout)> {
+    fn layout(
+        &self,
+        doc: usize,
+        lang: Lang,
+        size: TextSize,
+    ) -> Option<(&bitig_format::Edition<'static>, &bitig_format::Layout)> {
         let e = self.0.documents.get(doc)?.edition(lang)?;
         Some((e, e.layout(size)?))
     }
@@ -140,7 +153,11 @@ fn rgb(c: Rgb) -> slint::Color {
 
 impl Kiosk {
     /// Builds the UI over `loaded` (or the maintenance screen if it failed).
-    pub fn new(loaded: Result<Loaded, LoadError>, config: Config, clock: Clock) -> anyhow::Result<Kiosk> {
+    pub fn new(
+        loaded: Result<Loaded, LoadError>,
+        config: Config,
+        clock: Clock,
+    ) -> anyhow::Result<Kiosk> {
         let window = AppWindow::new()?;
         let (bundle, hash, fallback, error) = match loaded {
             Ok(l) => (l.bundle, l.hash, None, None),
@@ -182,11 +199,15 @@ impl Kiosk {
         {
             let weak = window.as_weak();
             let st = state.clone();
-            timer.start(slint::TimerMode::Repeated, Duration::from_millis(16), move || {
-                if let Some(w) = weak.upgrade() {
-                    st.borrow_mut().tick(&w);
-                }
-            });
+            timer.start(
+                slint::TimerMode::Repeated,
+                Duration::from_millis(16),
+                move || {
+                    if let Some(w) = weak.upgrade() {
+                        st.borrow_mut().tick(&w);
+                    }
+                },
+            );
         }
         state.borrow_mut().refresh(&window);
         Ok(Kiosk {
@@ -199,7 +220,10 @@ impl Kiosk {
     /// UI size in pixels (the profile's panel size).
     pub fn size(&self) -> (u32, u32) {
         let s = self.state.borrow();
-        (u32::from(s.bundle.profile.width), u32::from(s.bundle.profile.height))
+        (
+            u32::from(s.bundle.profile.width),
+            u32::from(s.bundle.profile.height),
+        )
     }
 
     pub fn screen(&self) -> Screen {
@@ -233,7 +257,9 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
             });
         }};
     }
-    on!(on_wake, |s| { s.nav.wake(); });
+    on!(on_wake, |s| {
+        s.nav.wake();
+    });
     on!(on_choose_language, |s, i: i32| {
         if let Some(l) = lang_of(i) {
             s.nav.choose_language(l);
@@ -241,15 +267,23 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
     });
     on!(on_open, |s, i: i32| {
         let content = BundleContent(&s.bundle);
-        s.nav.open(usize::try_from(i).unwrap_or(usize::MAX), &content);
+        s.nav
+            .open(usize::try_from(i).unwrap_or(usize::MAX), &content);
     });
-    on!(on_page_gesture, |s, x0: f32, y0: f32, x1: f32, y1: f32, width: f32| {
+    on!(on_page_gesture, |s,
+                          x0: f32,
+                          y0: f32,
+                          x1: f32,
+                          y1: f32,
+                          width: f32| {
         let g = classify(x0 as i32, y0 as i32, x1 as i32, y1 as i32, width as i32);
         let content = BundleContent(&s.bundle);
         let turn = s.nav.gesture(g, &content);
         s.start_slide(turn);
     });
-    on!(on_back, |s| { s.nav.back(); });
+    on!(on_back, |s| {
+        s.nav.back();
+    });
     on!(on_switch_language, |s, i: i32| {
         if let Some(l) = lang_of(i) {
             let content = BundleContent(&s.bundle);
@@ -260,10 +294,18 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
         let content = BundleContent(&s.bundle);
         s.nav.toggle_size(&content);
     });
-    on!(on_corner_pressed, |s| { s.corner_down_ms = Some(now); });
-    on!(on_corner_released, |s| { s.corner_down_ms = None; });
-    on!(on_pin_digit, |s, d: i32| { s.nav.pin_digit(u8::try_from(d).unwrap_or(255)); });
-    on!(on_pin_clear, |s| { s.nav.pin_clear(); });
+    on!(on_corner_pressed, |s| {
+        s.corner_down_ms = Some((s.clock)());
+    });
+    on!(on_corner_released, |s| {
+        s.corner_down_ms = None;
+    });
+    on!(on_pin_digit, |s, d: i32| {
+        s.nav.pin_digit(u8::try_from(d).unwrap_or(255));
+    });
+    on!(on_pin_clear, |s| {
+        s.nav.pin_clear();
+    });
     on!(on_pin_ok, |s| {
         let config = &s.config;
         s.nav.pin_submit(|p| config.pin_ok(p));
@@ -278,7 +320,9 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
             _ => s.nav.close_menu(),
         }
     });
-    on!(on_close_test_pattern, |s| { s.nav.close_test_pattern(); });
+    on!(on_close_test_pattern, |s| {
+        s.nav.close_test_pattern();
+    });
 }
 
 impl State {
@@ -316,7 +360,11 @@ impl State {
             if phase != self.attract_phase {
                 self.attract_phase = phase;
                 let lang = Lang::ALL[(phase % 3) as usize];
-                w.global::<Ui>().set_attract_touch(images::label(&self.bundle, "attract.touch", lang));
+                w.global::<Ui>().set_attract_touch(images::label(
+                    &self.bundle,
+                    "attract.touch",
+                    lang,
+                ));
             }
         }
         if let Some(sl) = &self.slide {
@@ -348,7 +396,10 @@ impl State {
         let lang = self.nav.lang;
         match screen {
             Screen::Attract if first_show => {
-                let titles: Vec<_> = Lang::ALL.iter().filter_map(|&l| b.ui_text("app.title", l)).collect();
+                let titles: Vec<_> = Lang::ALL
+                    .iter()
+                    .filter_map(|&l| b.ui_text("app.title", l))
+                    .collect();
                 let mut stack = Stack::new(true);
                 for (i, t) in titles.iter().enumerate() {
                     stack = stack.block(&t.block, if i == 0 { 0 } else { 8 });
@@ -359,13 +410,20 @@ impl State {
                 ui.set_attract_touch(images::label(b, "attract.touch", lang));
             }
             Screen::Language if first_show => {
-                let labels: Vec<Image> = Lang::ALL.iter().map(|&l| images::label(b, "lang.name", l)).collect();
+                let labels: Vec<Image> = Lang::ALL
+                    .iter()
+                    .map(|&l| images::label(b, "lang.name", l))
+                    .collect();
                 ui.set_language_labels(ModelRc::new(VecModel::from(labels)));
             }
             Screen::Library => {
                 ui.set_library_title(images::label(b, "library.title", lang));
                 ui.set_back_label(images::label(b, "reader.back", lang));
-                let cards: Vec<Card> = (0..b.documents.len()).map(|d| Card { image: card_image(b, d, lang) }).collect();
+                let cards: Vec<Card> = (0..b.documents.len())
+                    .map(|d| Card {
+                        image: card_image(b, d, lang),
+                    })
+                    .collect();
                 ui.set_cards(ModelRc::new(VecModel::from(cards)));
             }
             Screen::Reader => self.refresh_reader(w),
@@ -377,7 +435,9 @@ impl State {
                 ui.set_pin_wrong(self.nav.pin_wrong);
                 if first_show {
                     let text = b.profile.theme.text;
-                    let digits: Vec<Image> = (0..10).map(|d| images::ascii_label(b, &d.to_string(), text)).collect();
+                    let digits: Vec<Image> = (0..10)
+                        .map(|d| images::ascii_label(b, &d.to_string(), text))
+                        .collect();
                     ui.set_digit_labels(ModelRc::new(VecModel::from(digits)));
                     ui.set_clear_label(images::ascii_label(b, "C", text));
                     ui.set_ok_label(images::ascii_label(b, "OK", text));
@@ -405,15 +465,28 @@ impl State {
         let n = &self.nav;
         let content = BundleContent(b);
         let count = n.page_count(&content).max(1);
-        let Some(doc) = b.documents.get(n.doc) else { return };
-        let page = doc.edition(n.edition).and_then(|e| e.layout(n.size)).and_then(|l| l.pages.get(usize::from(n.page)));
+        let Some(doc) = b.documents.get(n.doc) else {
+            return;
+        };
+        let page = doc
+            .edition(n.edition)
+            .and_then(|e| e.layout(n.size))
+            .and_then(|l| l.pages.get(usize::from(n.page)));
         ui.set_page_height(f32::from(b.profile.page_height));
         ui.set_back_label(images::label(b, "reader.back", n.lang));
-        let names: Vec<Image> = Lang::ALL.iter().map(|&l| images::label(b, "lang.name", l)).collect();
-        let avail: Vec<bool> = Lang::ALL.iter().map(|&l| doc.edition(l).is_some()).collect();
+        let names: Vec<Image> = Lang::ALL
+            .iter()
+            .map(|&l| images::label(b, "lang.name", l))
+            .collect();
+        let avail: Vec<bool> = Lang::ALL
+            .iter()
+            .map(|&l| doc.edition(l).is_some())
+            .collect();
         ui.set_reader_languages(ModelRc::new(VecModel::from(names)));
         ui.set_reader_language_available(ModelRc::new(VecModel::from(avail)));
-        ui.set_reader_language_current(Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32);
+        ui.set_reader_language_current(
+            Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32
+        );
         ui.set_size_label(images::label(b, "reader.size", n.lang));
         let label = format!("{} / {}", n.page + 1, count);
         ui.set_page_label(images::ascii_label(b, &label, b.profile.theme.muted));
@@ -440,8 +513,19 @@ impl State {
             format!("            {}", self.hash.get(32..).unwrap_or("")),
             format!("generator   {}", b.meta.generator),
             format!("content     {}", b.meta.content_date),
-            format!("profile     {} {}x{} rot {}", b.profile.name, b.profile.width, b.profile.height, self.config.rotation_degrees()),
-            format!("uptime      {:02}:{:02}:{:02}", uptime_s / 3600, uptime_s / 60 % 60, uptime_s % 60),
+            format!(
+                "profile     {} {}x{} rot {}",
+                b.profile.name,
+                b.profile.width,
+                b.profile.height,
+                self.config.rotation_degrees()
+            ),
+            format!(
+                "uptime      {:02}:{:02}:{:02}",
+                uptime_s / 3600,
+                uptime_s / 60 % 60,
+                uptime_s % 60
+            ),
             match &self.error {
                 Some(e) => format!("last error  [{}]", e.code),
                 None => "last error  none".to_string(),
@@ -503,7 +587,9 @@ fn card_image(b: &Bundle<'_>, doc: usize, lang: Lang) -> Image {
         return Image::default();
     };
     if let Some(e) = d.edition(lang) {
-        return Stack::new(false).block(&e.card, 0).render(b, images::ink(b), 0);
+        return Stack::new(false)
+            .block(&e.card, 0)
+            .render(b, images::ink(b), 0);
     }
     let Some(e) = Lang::ALL.iter().find_map(|&l| d.edition(l)) else {
         return Image::default();

@@ -136,8 +136,9 @@ impl Config {
         };
         let rotation = match file.rotation {
             None => Rotation::R0,
-            Some(d) => Rotation::from_degrees(d)
-                .ok_or_else(|| anyhow::anyhow!("config: rotation = {d} is not 0, 90, 180 or 270"))?,
+            Some(d) => Rotation::from_degrees(d).ok_or_else(|| {
+                anyhow::anyhow!("config: rotation = {d} is not 0, 90, 180 or 270")
+            })?,
         };
         let pin_hash = match &file.pin_blake3 {
             None => pin_hash(DEFAULT_PIN),
@@ -167,7 +168,9 @@ mod tests {
     fn touch_transform_inverts_the_frame_rotation() {
         let (w, h) = (5usize, 3usize);
         // A frame whose every pixel encodes its own UI coordinates.
-        let rgb: Vec<u8> = (0..h).flat_map(|y| (0..w).flat_map(move |x| [x as u8, y as u8, 7])).collect();
+        let rgb: Vec<u8> = (0..h)
+            .flat_map(|y| (0..w).flat_map(move |x| [x as u8, y as u8, 7]))
+            .collect();
         for r in [Rotation::R0, Rotation::R90, Rotation::R180, Rotation::R270] {
             let mut out = Vec::new();
             r.rotate_frame(&rgb, w, h, &mut out);
@@ -176,7 +179,11 @@ mod tests {
                 for px in 0..pw as usize {
                     let d = (py * pw as usize + px) * 3;
                     let (ux, uy) = r.touch_to_ui(px as f32, py as f32, w as f32, h as f32);
-                    assert_eq!((out[d], out[d + 1]), (ux as u8, uy as u8), "{r:?} panel ({px},{py})");
+                    assert_eq!(
+                        (out[d], out[d + 1]),
+                        (ux as u8, uy as u8),
+                        "{r:?} panel ({px},{py})"
+                    );
                 }
             }
         }

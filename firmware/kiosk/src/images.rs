@@ -27,7 +27,12 @@ impl LabelCanvas {
         let px = self.buf.make_mut_slice();
         for yy in y.max(0)..(y + h as i32).min(bh) {
             for xx in x.max(0)..(x + w as i32).min(bw) {
-                px[(yy * bw + xx) as usize] = Rgba8Pixel { r: c.0, g: c.1, b: c.2, a: 255 };
+                px[(yy * bw + xx) as usize] = Rgba8Pixel {
+                    r: c.0,
+                    g: c.1,
+                    b: c.2,
+                    a: 255,
+                };
             }
         }
     }
@@ -49,7 +54,11 @@ impl GlyphTarget for LabelCanvas {
                 if xx < 0 || xx >= bw {
                     continue;
                 }
-                let a = mask.data.get(my as usize * mask.stride + mx as usize).copied().unwrap_or(0);
+                let a = mask
+                    .data
+                    .get(my as usize * mask.stride + mx as usize)
+                    .copied()
+                    .unwrap_or(0);
                 if a == 0 {
                     continue;
                 }
@@ -95,18 +104,34 @@ impl<'b> Stack<'b> {
     }
 
     /// Adds a line of device-composed ASCII (`line_height` px tall).
-    pub fn ascii(mut self, bundle: &Bundle<'_>, text: &str, color: Rgb, line_height: u32) -> Stack<'b> {
+    pub fn ascii(
+        mut self,
+        bundle: &Bundle<'_>,
+        text: &str,
+        color: Rgb,
+        line_height: u32,
+    ) -> Stack<'b> {
         let w = bitig_render::ascii_width(bundle, text).max(1) as u32 + 4;
-        self.ascii.push((text.to_string(), color, self.height as i32));
+        self.ascii
+            .push((text.to_string(), color, self.height as i32));
         self.height += line_height;
         self.width = self.width.max(w);
         self
     }
 
-    pub fn render(self, bundle: &Bundle<'_>, theme_ink: bitig_render::Ink, ascii_baseline: i32) -> Image {
+    pub fn render(
+        self,
+        bundle: &Bundle<'_>,
+        theme_ink: bitig_render::Ink,
+        ascii_baseline: i32,
+    ) -> Image {
         let mut c = LabelCanvas::new(self.width, self.height.max(1));
         for (b, y) in &self.parts {
-            let x = if self.centre { (self.width as i32 - i32::from(b.width)) / 2 } else { 0 };
+            let x = if self.centre {
+                (self.width as i32 - i32::from(b.width)) / 2
+            } else {
+                0
+            };
             let _ = bitig_render::draw_block(&mut c, bundle, b, x, *y, theme_ink);
         }
         for (t, color, y) in &self.ascii {
@@ -124,7 +149,9 @@ impl<'b> Stack<'b> {
 /// A UI string as an image, or an empty image if the bundle lacks it.
 pub fn label(bundle: &Bundle<'_>, key: &str, lang: Lang) -> Image {
     match bundle.ui_text(key, lang) {
-        Some(u) => Stack::new(false).block(&u.block, 0).render(bundle, ink(bundle), 0),
+        Some(u) => Stack::new(false)
+            .block(&u.block, 0)
+            .render(bundle, ink(bundle), 0),
         None => Image::default(),
     }
 }
@@ -132,7 +159,9 @@ pub fn label(bundle: &Bundle<'_>, key: &str, lang: Lang) -> Image {
 /// Device-composed ASCII text (page counter, digits) as a label image.
 pub fn ascii_label(bundle: &Bundle<'_>, text: &str, color: Rgb) -> Image {
     let (ascent, height) = ascii_metrics(bundle);
-    Stack::new(false).ascii(bundle, text, color, height).render(bundle, ink(bundle), ascent)
+    Stack::new(false)
+        .ascii(bundle, text, color, height)
+        .render(bundle, ink(bundle), ascent)
 }
 
 /// Ascent and line height (px) of the ASCII strip's strike.
@@ -140,7 +169,12 @@ pub fn ascii_metrics(bundle: &Bundle<'_>) -> (i32, u32) {
     bundle
         .strikes
         .get(usize::from(bundle.ascii.strike.0))
-        .map_or((16, 24), |s| (i32::from(s.ascent) + 2, (i32::from(s.ascent) - i32::from(s.descent) + 6).max(1) as u32))
+        .map_or((16, 24), |s| {
+            (
+                i32::from(s.ascent) + 2,
+                (i32::from(s.ascent) - i32::from(s.descent) + 6).max(1) as u32,
+            )
+        })
 }
 
 pub fn ink(bundle: &Bundle<'_>) -> bitig_render::Ink {

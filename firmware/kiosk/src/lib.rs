@@ -6,6 +6,9 @@
 //! - [`platform`]: headless, simulator and device glue;
 //! - [`config`], [`script`]: configuration file and headless touch scripts.
 
+// Slint's generated types and the handles around them have no Debug.
+#![allow(missing_debug_implementations)]
+
 slint::include_modules!();
 
 pub mod app;

@@ -67,19 +67,35 @@ fn bundle_path(args: &Args, config: &Config) -> PathBuf {
     if cfg!(feature = "device") {
         PathBuf::from("/var/lib/bitig/current.bundle")
     } else {
-        source_root().join("target/bitig").join(format!("{}.bundle", config.profile))
+        source_root()
+            .join("target/bitig")
+            .join(format!("{}.bundle", config.profile))
     }
 }
 
 /// A newcomer runs `cargo run -p bitig-kiosk` before any bundle exists: build it.
 fn build_default_bundle(path: &Path, profile: &str) -> Result<()> {
-    eprintln!("bitig-kiosk: {} is missing; building it with `bitig build`", path.display());
-    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .current_dir(source_root())
-        .args(["run", "-q", "-p", "bitig", "--", "build", "--profile", profile, "--out"])
-        .arg(path)
-        .status()
-        .context("cannot run cargo to build the default bundle")?;
+    eprintln!(
+        "bitig-kiosk: {} is missing; building it with `bitig build`",
+        path.display()
+    );
+    let status =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .current_dir(source_root())
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "bitig",
+                "--",
+                "build",
+                "--profile",
+                profile,
+                "--out",
+            ])
+            .arg(path)
+            .status()
+            .context("cannot run cargo to build the default bundle")?;
     if !status.success() {
         bail!("building the default bundle failed ({status})");
     }
@@ -100,7 +116,10 @@ fn run() -> Result<ExitCode> {
     let args = parse_args()?;
     if let Some(pin) = &args.hash_pin {
         let h = bitig_kiosk::config::pin_hash(pin);
-        println!("pin_blake3 = \"{}\"", h.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        println!(
+            "pin_blake3 = \"{}\"",
+            h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let mut config = Config::load(args.config.as_deref())?;
@@ -130,7 +149,10 @@ fn run() -> Result<ExitCode> {
 }
 
 #[cfg(any(feature = "simulator", feature = "device"))]
-fn interactive(loaded: Result<bitig_kiosk::app::Loaded, LoadError>, config: Config) -> Result<ExitCode> {
+fn interactive(
+    loaded: Result<bitig_kiosk::app::Loaded, LoadError>,
+    config: Config,
+) -> Result<ExitCode> {
     #[cfg(feature = "device")]
     platform::device::select(config.rotation)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
@@ -141,7 +163,11 @@ fn interactive(loaded: Result<bitig_kiosk::app::Loaded, LoadError>, config: Conf
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::run(&kiosk)?;
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.
-    Ok(if kiosk.restart_requested() { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if kiosk.restart_requested() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(not(any(feature = "simulator", feature = "device")))]
@@ -149,15 +175,23 @@ fn interactive(_: Result<bitig_kiosk::app::Loaded, LoadError>, _: Config) -> Res
     bail!("this build has neither the simulator nor the device backend; use --headless")
 }
 
-fn headless(args: &Args, loaded: Result<bitig_kiosk::app::Loaded, LoadError>, config: Config) -> Result<ExitCode> {
+fn headless(
+    args: &Args,
+    loaded: Result<bitig_kiosk::app::Loaded, LoadError>,
+    config: Config,
+) -> Result<ExitCode> {
     let steps = match &args.script {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read script {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read script {}", p.display()))?;
             script::parse(p, &text)?
         }
         None => vec![Step::Shot("screen".into())],
     };
-    let shots = args.screenshot.clone().unwrap_or_else(|| PathBuf::from("."));
+    let shots = args
+        .screenshot
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
     let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
     let kiosk = Kiosk::new(loaded, config, clock)?;
     h.attach(&kiosk)?;
@@ -185,7 +219,8 @@ fn headless(args: &Args, loaded: Result<bitig_kiosk::app::Loaded, LoadError>, co
             }
             Step::Wait(ms) => h.advance(ms),
             Step::Shot(name) => {
-                std::fs::create_dir_all(&shots).with_context(|| format!("cannot create {}", shots.display()))?;
+                std::fs::create_dir_all(&shots)
+                    .with_context(|| format!("cannot create {}", shots.display()))?;
                 let (w, hh, rgb) = h.frame();
                 let png = encode_png(w, hh, rgb)?;
                 let path = shots.join(format!("{name}.png"));
@@ -223,7 +258,8 @@ fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("png.tmp");
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;

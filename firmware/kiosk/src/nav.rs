@@ -98,7 +98,11 @@ pub struct Nav {
 impl Nav {
     pub fn new(idle_timeout_ms: u64, maintenance: bool) -> Nav {
         Nav {
-            screen: if maintenance { Screen::Maintenance } else { Screen::Attract },
+            screen: if maintenance {
+                Screen::Maintenance
+            } else {
+                Screen::Attract
+            },
             lang: Lang::Kk,
             doc: 0,
             edition: Lang::Kk,
@@ -179,7 +183,7 @@ impl Nav {
         }
     }
 
-    pub fn prev(&mut self, content: &dyn Content) -> Turn {
+    pub fn prev(&mut self, _content: &dyn Content) -> Turn {
         if self.screen == Screen::Reader && self.page > 0 {
             self.page -= 1;
             Turn::Prev
@@ -207,7 +211,10 @@ impl Nav {
 
     /// Switches the open document to another language edition, on the same paragraph.
     pub fn switch_language(&mut self, lang: Lang, content: &dyn Content) {
-        if self.screen != Screen::Reader || lang == self.edition || !content.has_edition(self.doc, lang) {
+        if self.screen != Screen::Reader
+            || lang == self.edition
+            || !content.has_edition(self.doc, lang)
+        {
             return;
         }
         let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
@@ -313,7 +320,10 @@ mod tests {
         }
         fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
             // Page p starts in paragraph starts[p] (None = title page).
-            self.starts(doc, lang, size)?.get(usize::from(page)).copied().flatten()
+            self.starts(doc, lang, size)?
+                .get(usize::from(page))
+                .copied()
+                .flatten()
         }
         fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16 {
             let starts = self.starts(doc, lang, size).unwrap_or(&[]);
@@ -375,7 +385,10 @@ mod tests {
     #[test]
     fn a_missing_edition_opens_in_a_language_the_document_has() {
         let n = reader(Lang::Tr, 0);
-        assert_eq!((n.screen, n.lang, n.edition), (Screen::Reader, Lang::Tr, Lang::Kk));
+        assert_eq!(
+            (n.screen, n.lang, n.edition),
+            (Screen::Reader, Lang::Tr, Lang::Kk)
+        );
         let n = reader(Lang::Kk, 1);
         assert_eq!(n.edition, Lang::En);
     }
@@ -417,7 +430,10 @@ mod tests {
         assert!(!n.tick(90_999));
         assert_eq!(n.screen, Screen::Reader);
         assert!(n.tick(91_000));
-        assert_eq!((n.screen, n.page, n.size, n.lang), (Screen::Attract, 0, TextSize::Normal, Lang::Kk));
+        assert_eq!(
+            (n.screen, n.page, n.size, n.lang),
+            (Screen::Attract, 0, TextSize::Normal, Lang::Kk)
+        );
         // Resting screens do not time out.
         assert!(!n.tick(500_000));
     }
@@ -431,7 +447,10 @@ mod tests {
             n.pin_digit(d);
         }
         n.pin_submit(|p| p == "1234");
-        assert_eq!((n.screen, n.pin_wrong, n.pin.as_str()), (Screen::Pin, true, ""));
+        assert_eq!(
+            (n.screen, n.pin_wrong, n.pin.as_str()),
+            (Screen::Pin, true, "")
+        );
         for d in [1, 2, 3, 4] {
             n.pin_digit(d);
         }
@@ -472,11 +491,35 @@ mod tests {
     fn gestures() {
         let w = 800;
         assert_eq!(classify(400, 200, 300, 210, w), Gesture::Next, "swipe left");
-        assert_eq!(classify(300, 200, 400, 190, w), Gesture::Prev, "swipe right");
-        assert_eq!(classify(780, 200, 782, 201, w), Gesture::Next, "right edge tap");
-        assert_eq!(classify(10, 200, 12, 201, w), Gesture::Prev, "left edge tap");
-        assert_eq!(classify(400, 200, 402, 201, w), Gesture::Nothing, "middle tap");
-        assert_eq!(classify(400, 100, 420, 300, w), Gesture::Nothing, "vertical drag");
-        assert_eq!(classify(780, 100, 790, 300, w), Gesture::Nothing, "drag at the edge is no tap");
+        assert_eq!(
+            classify(300, 200, 400, 190, w),
+            Gesture::Prev,
+            "swipe right"
+        );
+        assert_eq!(
+            classify(780, 200, 782, 201, w),
+            Gesture::Next,
+            "right edge tap"
+        );
+        assert_eq!(
+            classify(10, 200, 12, 201, w),
+            Gesture::Prev,
+            "left edge tap"
+        );
+        assert_eq!(
+            classify(400, 200, 402, 201, w),
+            Gesture::Nothing,
+            "middle tap"
+        );
+        assert_eq!(
+            classify(400, 100, 420, 300, w),
+            Gesture::Nothing,
+            "vertical drag"
+        );
+        assert_eq!(
+            classify(780, 100, 790, 300, w),
+            Gesture::Nothing,
+            "drag at the edge is no tap"
+        );
     }
 }

@@ -113,7 +113,9 @@ pub mod headless {
         }
 
         fn ui_pos(&self, px: f32, py: f32) -> LogicalPosition {
-            let (x, y) = self.rotation.touch_to_ui(px, py, self.width as f32, self.height as f32);
+            let (x, y) = self
+                .rotation
+                .touch_to_ui(px, py, self.width as f32, self.height as f32);
             LogicalPosition::new(x, y)
         }
 
@@ -131,7 +133,9 @@ pub mod headless {
 
         pub fn move_to(&mut self, x: f32, y: f32) {
             let position = self.ui_pos(x, y);
-            self.window.window().dispatch_event(WindowEvent::PointerMoved { position });
+            self.window
+                .window()
+                .dispatch_event(WindowEvent::PointerMoved { position });
             self.advance(0);
         }
 
@@ -148,7 +152,9 @@ pub mod headless {
 
         /// The finger leaves the panel (no release inside it).
         pub fn exit(&mut self) {
-            self.window.window().dispatch_event(WindowEvent::PointerExited);
+            self.window
+                .window()
+                .dispatch_event(WindowEvent::PointerExited);
             self.advance(0);
         }
 
@@ -190,7 +196,10 @@ pub mod simulator {
 
     pub fn run(kiosk: &Kiosk) -> anyhow::Result<()> {
         let (w, h) = kiosk.size();
-        kiosk.window.window().set_size(slint::PhysicalSize::new(w, h));
+        kiosk
+            .window
+            .window()
+            .set_size(slint::PhysicalSize::new(w, h));
         kiosk.window.run()?;
         Ok(())
     }

@@ -54,10 +54,18 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
         let args: Vec<&str> = words.collect();
         let nums = |count: std::ops::RangeInclusive<usize>| -> anyhow::Result<Vec<f32>> {
             if !count.contains(&args.len()) {
-                anyhow::bail!("{}: `{cmd}` takes {:?} numbers, got {}: {line}", at(), count, args.len());
+                anyhow::bail!(
+                    "{}: `{cmd}` takes {:?} numbers, got {}: {line}",
+                    at(),
+                    count,
+                    args.len()
+                );
             }
             args.iter()
-                .map(|a| a.parse::<f32>().map_err(|_| anyhow::anyhow!("{}: `{a}` is not a number", at())))
+                .map(|a| {
+                    a.parse::<f32>()
+                        .map_err(|_| anyhow::anyhow!("{}: `{a}` is not a number", at()))
+                })
                 .collect()
         };
         let step = match cmd {
@@ -102,7 +110,11 @@ mod tests {
     #[test]
     fn parses_and_reports_positions() {
         let p = Path::new("s.txt");
-        let s = parse(p, "tap 1 2\n  # c\nswipe 1 2 3 4\nwait 10\nshot a-b\nexpect reader\n").unwrap();
+        let s = parse(
+            p,
+            "tap 1 2\n  # c\nswipe 1 2 3 4\nwait 10\nshot a-b\nexpect reader\n",
+        )
+        .unwrap();
         assert_eq!(s[1], Step::Swipe(1.0, 2.0, 3.0, 4.0, 160));
         assert_eq!(s[4], Step::Expect(Screen::Reader));
         let e = parse(p, "tap 1 2\n   tap x 2\n").unwrap_err().to_string();
