@@ -508,11 +508,11 @@ impl State {
         let uptime_s = (self.clock)() / 1000;
         let lines = [
             format!("bitig-kiosk {}", env!("CARGO_PKG_VERSION")),
-            format!("bundle id   {}", b.meta.bundle_id),
-            format!("hash        {}", self.hash.get(..32).unwrap_or(&self.hash)),
-            format!("            {}", self.hash.get(32..).unwrap_or("")),
-            format!("generator   {}", b.meta.generator),
-            format!("content     {}", b.meta.content_date),
+            format!("bundle id\t{}", b.meta.bundle_id),
+            format!("hash\t{}", self.hash.get(..32).unwrap_or(&self.hash)),
+            format!("\t{}", self.hash.get(32..).unwrap_or("")),
+            format!("generator\t{}", b.meta.generator),
+            format!("content\t{}", b.meta.content_date),
             format!(
                 "profile     {} {}x{} rot {}",
                 b.profile.name,
@@ -527,8 +527,8 @@ impl State {
                 uptime_s % 60
             ),
             match &self.error {
-                Some(e) => format!("last error  [{}]", e.code),
-                None => "last error  none".to_string(),
+                Some(e) => format!("last error\t[{}]", e.code),
+                None => "last error\tnone".to_string(),
             },
         ];
         let (ascent, lh) = images::ascii_metrics(b);

@@ -74,6 +74,9 @@ impl GlyphTarget for LabelCanvas {
     }
 }
 
+/// Tab stops in device-composed ASCII lines, in pixels.
+pub const TAB_PX: i32 = 130;
+
 /// Vertical text blocks to stack into one image.
 pub struct Stack<'b> {
     parts: Vec<(&'b TextBlock, i32)>,
@@ -140,7 +143,16 @@ impl<'b> Stack<'b> {
             } else {
                 2
             };
-            let _ = bitig_render::draw_ascii(&mut c, bundle, t, x, y + ascii_baseline, *color);
+            // A tab moves to the next tab stop (operator menu columns).
+            let mut pen = x;
+            for (i, part) in t.split('\t').enumerate() {
+                if i > 0 {
+                    pen = x + ((pen - x) / TAB_PX + 1) * TAB_PX;
+                }
+                pen +=
+                    bitig_render::draw_ascii(&mut c, bundle, part, pen, y + ascii_baseline, *color)
+                        .unwrap_or(0);
+            }
         }
         c.into_image()
     }

@@ -1,0 +1,137 @@
+//! Shared helpers: build real bundles with the real typesetter, run the real kiosk binary
+//! headless with a touch script, and compare its screenshots with PNG goldens exactly.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The default content (assets/statements) for `profile`, built once per test binary.
+pub fn bundle(profile: &str) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<Vec<String>>> = OnceLock::new();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kiosk-{profile}.bundle"));
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap();
+    if !built.iter().any(|p| p == profile) {
+        let inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+        let sources = bitig_typeset::load_sources(&inputs).unwrap();
+        let bytes = bitig_typeset::build_bundle(
+            &sources,
+            &root().join(format!("assets/profiles/{profile}.toml")),
+            &mut |_| {},
+        )
+        .unwrap();
+        bitig_typeset::write_atomic(&out, &bytes).unwrap();
+        built.push(profile.to_string());
+    }
+    out
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stderr: String,
+    pub shots: PathBuf,
+}
+
+/// Runs `bitig-kiosk --headless` on `bundle` with the script text; screenshots go to a fresh
+/// folder named `name`.
+pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("kiosk-runs")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script_path = dir.join("script.txt");
+    std::fs::write(&script_path, script).unwrap();
+    let shots = dir.join("shots");
+    let o = Command::new(env!("CARGO_BIN_EXE_bitig-kiosk"))
+        .arg("--headless")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg("--script")
+        .arg(&script_path)
+        .arg("--screenshot")
+        .arg(&shots)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked"),
+        "{name}: the kiosk panicked:\n{stderr}"
+    );
+    Run {
+        code: o.status.code(),
+        stderr,
+        shots,
+    }
+}
+
+fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// Compares every screenshot with `tests/goldens/kiosk/<set>/`. `BITIG_BLESS=1` rewrites the
+/// goldens; mismatches are copied to `tests/goldens/kiosk/<set>/current/` (gitignored) and
+/// reported together.
+pub fn compare(set: &str, shots: &Path) {
+    let goldens = root().join("tests/goldens/kiosk").join(set);
+    let current = goldens.join("current");
+    let bless = std::env::var_os("BITIG_BLESS").is_some_and(|v| v == "1");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(shots)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "{set}: no screenshots were taken");
+    let mut failures = Vec::new();
+    for shot in &names {
+        let name = shot.file_name().unwrap();
+        let golden = goldens.join(name);
+        if bless {
+            std::fs::create_dir_all(&goldens).unwrap();
+            std::fs::copy(shot, &golden).unwrap();
+            continue;
+        }
+        if !golden.exists() {
+            failures.push(format!(
+                "{}: no golden (run with BITIG_BLESS=1 to create it)",
+                golden.display()
+            ));
+            continue;
+        }
+        let (a, b) = (decode(shot), decode(&golden));
+        if a != b {
+            let differing = if a.0 == b.0 && a.1 == b.1 {
+                a.2.chunks(3)
+                    .zip(b.2.chunks(3))
+                    .filter(|(x, y)| x != y)
+                    .count()
+            } else {
+                usize::MAX
+            };
+            std::fs::create_dir_all(&current).unwrap();
+            std::fs::copy(shot, current.join(name)).unwrap();
+            failures.push(format!(
+                "{}: {differing} pixels differ; see {}",
+                golden.display(),
+                current.join(name).display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} screenshot(s) differ from the goldens:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
