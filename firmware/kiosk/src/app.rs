@@ -217,13 +217,19 @@ impl Kiosk {
         })
     }
 
-    /// UI size in pixels (the profile's panel size).
+    /// UI size in pixels: the bundle's panel size, or, on the maintenance screen (when there
+    /// is no usable bundle), the size the configured profile's name ends in (`…-800x480`).
     pub fn size(&self) -> (u32, u32) {
         let s = self.state.borrow();
-        (
+        let from_bundle = (
             u32::from(s.bundle.profile.width),
             u32::from(s.bundle.profile.height),
-        )
+        );
+        if s.error.is_some() {
+            crate::config::profile_size(&s.config.profile).unwrap_or(from_bundle)
+        } else {
+            from_bundle
+        }
     }
 
     pub fn screen(&self) -> Screen {
@@ -514,14 +520,14 @@ impl State {
             format!("generator\t{}", b.meta.generator),
             format!("content\t{}", b.meta.content_date),
             format!(
-                "profile     {} {}x{} rot {}",
+                "profile\t{} {}x{} rot {}",
                 b.profile.name,
                 b.profile.width,
                 b.profile.height,
                 self.config.rotation_degrees()
             ),
             format!(
-                "uptime      {:02}:{:02}:{:02}",
+                "uptime\t{:02}:{:02}:{:02}",
                 uptime_s / 3600,
                 uptime_s / 60 % 60,
                 uptime_s % 60

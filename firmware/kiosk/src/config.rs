@@ -105,6 +105,14 @@ impl Rotation {
     }
 }
 
+/// The panel size a profile name ends in: `pi-touch-800x480` -> (800, 480).
+pub fn profile_size(name: &str) -> Option<(u32, u32)> {
+    let dims = name.rsplit('-').next()?;
+    let (w, h) = dims.split_once('x')?;
+    let (w, h) = (w.parse().ok()?, h.parse().ok()?);
+    ((64..=8192).contains(&w) && (64..=8192).contains(&h)).then_some((w, h))
+}
+
 pub fn pin_hash(pin: &str) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(b"bitig-pin:");
@@ -187,6 +195,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn profile_sizes() {
+        assert_eq!(profile_size("pi-touch-800x480"), Some((800, 480)));
+        assert_eq!(profile_size("pi-touch2-720x1280"), Some((720, 1280)));
+        assert_eq!(profile_size("custom"), None);
+        assert_eq!(profile_size("x-0x5"), None);
     }
 
     #[test]

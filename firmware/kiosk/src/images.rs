@@ -74,8 +74,8 @@ impl GlyphTarget for LabelCanvas {
     }
 }
 
-/// Tab stops in device-composed ASCII lines, in pixels.
-pub const TAB_PX: i32 = 130;
+/// Gap after the widest first column of tabbed ASCII lines, in pixels.
+pub const TAB_GAP_PX: i32 = 16;
 
 /// Vertical text blocks to stack into one image.
 pub struct Stack<'b> {
@@ -128,18 +128,38 @@ impl<'b> Stack<'b> {
         theme_ink: bitig_render::Ink,
         ascii_baseline: i32,
     ) -> Image {
-        let mut c = LabelCanvas::new(self.width, self.height.max(1));
+        let widest_tabbed = self
+            .ascii
+            .iter()
+            .filter_map(|(t, _, _)| t.split_once('\t'))
+            .map(|(key, value)| {
+                let k = bitig_render::ascii_width(bundle, key);
+                (k, bitig_render::ascii_width(bundle, value))
+            })
+            .fold((0, 0), |(k, v), (a, b)| (k.max(a), v.max(b)));
+        let width = self
+            .width
+            .max((widest_tabbed.0 + TAB_GAP_PX + widest_tabbed.1 + 4) as u32);
+        let mut c = LabelCanvas::new(width, self.height.max(1));
         for (b, y) in &self.parts {
             let x = if self.centre {
-                (self.width as i32 - i32::from(b.width)) / 2
+                (width as i32 - i32::from(b.width)) / 2
             } else {
                 0
             };
             let _ = bitig_render::draw_block(&mut c, bundle, b, x, *y, theme_ink);
         }
+        // Tabbed lines form two columns: the second starts after the widest first column.
+        let column = self
+            .ascii
+            .iter()
+            .filter_map(|(t, _, _)| t.split_once('\t'))
+            .map(|(key, _)| bitig_render::ascii_width(bundle, key))
+            .max()
+            .map_or(0, |w| w + TAB_GAP_PX);
         for (t, color, y) in &self.ascii {
             let x = if self.centre {
-                (self.width as i32 - bitig_render::ascii_width(bundle, t)) / 2
+                (width as i32 - bitig_render::ascii_width(bundle, t)) / 2
             } else {
                 2
             };
@@ -147,7 +167,7 @@ impl<'b> Stack<'b> {
             let mut pen = x;
             for (i, part) in t.split('\t').enumerate() {
                 if i > 0 {
-                    pen = x + ((pen - x) / TAB_PX + 1) * TAB_PX;
+                    pen = pen.max(x + column);
                 }
                 pen +=
                     bitig_render::draw_ascii(&mut c, bundle, part, pen, y + ascii_baseline, *color)

@@ -240,3 +240,26 @@ fn default_build_has_no_missing_glyphs_or_overflow_and_is_reproducible() {
         assert!(line.contains("Normal") && line.contains("Large"), "{line}");
     }
 }
+
+/// The kiosk embeds `firmware/kiosk/fallback.bundle` for its maintenance screen. It must be
+/// what `bitig build --fallback` makes from today's UI strings and fonts.
+#[test]
+fn kiosk_fallback_bundle_is_up_to_date() {
+    let dir = scratch("fallback");
+    let out = dir.join("fallback.bundle");
+    let o = bitig(&[
+        "build",
+        "--fallback",
+        "--profile",
+        "pi-touch-800x480",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let fresh = std::fs::read(&out).unwrap();
+    let committed = std::fs::read(repo().join("firmware/kiosk/fallback.bundle")).unwrap();
+    assert!(
+        fresh == committed,
+        "firmware/kiosk/fallback.bundle is stale; run: cargo run -p bitig -- build --fallback --profile pi-touch-800x480 --out firmware/kiosk/fallback.bundle"
+    );
+}

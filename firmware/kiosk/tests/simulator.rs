@@ -1,0 +1,101 @@
+//! The simulator in a real X window under Xvfb (scripts/setup-debian.sh installs Xvfb, xwd
+//! and ImageMagick): a screenshot of the screen must be the attract screen, pixel for pixel
+//! the headless frame (the "touch to begin" line cycles languages in real time, so the
+//! screenshot must equal one of the three headless frames).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn rgb_of_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut r = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+struct Kill(std::process::Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn simulator_window_shows_the_attract_screen() {
+    let bundle = common::bundle("pi-touch-800x480");
+    // The three possible attract frames, from the headless kiosk.
+    let r = common::run(
+        "sim-candidates",
+        &bundle,
+        "shot kk\nwait 2500\nshot tr\nwait 2500\nshot en\n",
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let candidates: Vec<_> = ["kk", "tr", "en"]
+        .iter()
+        .map(|n| rgb_of_png(&std::fs::read(r.shots.join(format!("{n}.png"))).unwrap()))
+        .collect();
+
+    let display = format!(":{}", 40 + std::process::id() % 200);
+    let xvfb = Command::new("Xvfb")
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "800x480x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb not found: run scripts/setup-debian.sh");
+    let _xvfb = Kill(xvfb);
+    std::thread::sleep(Duration::from_millis(800));
+    let kiosk = Command::new(env!("CARGO_BIN_EXE_bitig-kiosk"))
+        .arg("--bundle")
+        .arg(&bundle)
+        .env("DISPLAY", &display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _kiosk = Kill(kiosk);
+
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(500));
+        let shot = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "xwd -root -silent -display {display} | convert xwd:- png:-"
+            ))
+            .output()
+            .expect("xwd/convert not found: run scripts/setup-debian.sh");
+        if !shot.status.success() || shot.stdout.is_empty() {
+            continue;
+        }
+        let frame = rgb_of_png(&shot.stdout);
+        if candidates.contains(&frame) {
+            return; // the window shows the attract screen, exactly as rendered headless
+        }
+        last = Some(shot.stdout);
+    }
+    if let Some(png) = last {
+        let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simulator-last.png");
+        std::fs::write(&p, png).unwrap();
+        panic!(
+            "the simulator window never showed the attract screen; last screenshot: {}",
+            p.display()
+        );
+    }
+    panic!("no screenshot of the Xvfb display could be taken");
+}
