@@ -103,3 +103,19 @@ fn bad_bundles_show_the_maintenance_screen() {
         compare(&format!("maintenance-{name}"), &r.shots);
     }
 }
+
+/// A panel mounted upside down (`rotation = 180`): the frame is turned, and a touch at the
+/// panel position of the English button lands on the English button.
+#[test]
+fn rotated_panel_maps_touches() {
+    let b = bundle("pi-touch-800x480");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("rotated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("kiosk.toml");
+    std::fs::write(&config, "rotation = 180\n").unwrap();
+    // The English button is at UI (400, 350): on the turned panel at (399, 129).
+    let s = "tap 400 240\nexpect language\nshot 1-language-rotated\ntap 399 129\nexpect library\nshot 2-library-rotated\n";
+    let r = run("rotated", &b, s, &["--config", config.to_str().unwrap()]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    compare("rotated-180", &r.shots);
+}
