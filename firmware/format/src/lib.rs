@@ -220,11 +220,24 @@ impl Lang {
     }
 }
 
-/// The two pre-laid-out text sizes.
+/// The pre-laid-out text sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TextSize {
     Normal,
     Large,
+    /// Normal type in a column half the page wide, for the side-by-side (parallel) view of
+    /// two editions on landscape panels. Its pages are `page_width / 2` wide.
+    Half,
+}
+
+impl TextSize {
+    /// Width of this layout's pages for a profile `page_width` wide.
+    pub fn page_width(self, page_width: u16) -> u16 {
+        match self {
+            TextSize::Half => page_width / 2,
+            _ => page_width,
+        }
+    }
 }
 
 /// Which theme colour a run is drawn in.

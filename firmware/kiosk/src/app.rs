@@ -81,6 +81,16 @@ impl Content for BundleContent<'_> {
         let first = usize::from(l.pages.get(usize::from(page))?.first_block);
         first.checked_sub(e.body_start()).map(|a| a as u16)
     }
+    fn first_start(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
+        let (e, l) = self.layout(doc, lang, size)?;
+        let body = e.body_start();
+        l.pages
+            .get(usize::from(page))?
+            .lines
+            .iter()
+            .find(|line| line.start == 0 && usize::from(line.block) >= body)
+            .map(|line| (usize::from(line.block) - body) as u16)
+    }
     fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16 {
         let Some((e, l)) = self.layout(doc, lang, size) else {
             return 0;
@@ -296,6 +306,10 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
             s.nav.switch_language(l, &content);
         }
     });
+    on!(on_toggle_parallel, |s| {
+        let content = BundleContent(&s.bundle);
+        s.nav.toggle_parallel(&content);
+    });
     on!(on_toggle_size, |s| {
         let content = BundleContent(&s.bundle);
         s.nav.toggle_size(&content);
@@ -494,6 +508,9 @@ impl State {
             Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32
         );
         ui.set_size_label(images::label(b, "reader.size", n.lang));
+        ui.set_parallel_available(n.parallel_available(&content));
+        ui.set_parallel(n.parallel);
+        ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
         let label = format!("{} / {}", n.page + 1, count);
         ui.set_page_label(images::ascii_label(b, &label, b.profile.theme.muted));
         ui.set_progress((f32::from(n.page) + 1.0) / f32::from(count));
@@ -505,7 +522,14 @@ impl State {
             ui.set_page_x(0.0);
             ui.set_page_out_x(0.0);
         }
-        let img = self.pages.render(b, page);
+        let img = if n.parallel {
+            let right = n
+                .partner_page(&content)
+                .and_then(|(l, p)| doc.edition(l)?.layout(n.size)?.pages.get(usize::from(p)));
+            self.pages.render_pair(b, page, right)
+        } else {
+            self.pages.render(b, page)
+        };
         ui.set_page(img);
     }
 

@@ -232,6 +232,32 @@ impl PageBuffers {
         }
     }
 
+    /// Draws two half-width pages side by side, with a rule between them (the parallel view).
+    pub fn render_pair(
+        &mut self,
+        bundle: &Bundle<'_>,
+        left: Option<&bitig_format::Page>,
+        right: Option<&bitig_format::Page>,
+    ) -> Image {
+        let i = self.next;
+        self.next = (self.next + 1) % self.bufs.len();
+        let buf = &mut self.bufs[i];
+        let (w, h) = (buf.width(), buf.height());
+        let bytes = buf.make_mut_bytes();
+        if let Some(mut c) = bitig_render::Canvas::new(bytes, w, h) {
+            let theme = bundle.profile.theme;
+            c.fill(theme.background);
+            let half = (w / 2) as i32;
+            c.fill_rect(half, 16, 1, h.saturating_sub(32), theme.muted);
+            for (page, x) in [(left, 0), (right, half)] {
+                if let Some(p) = page {
+                    let _ = bitig_render::draw_page(&mut c, bundle, p, x, 0, ink(bundle));
+                }
+            }
+        }
+        Image::from_rgb8(buf.clone())
+    }
+
     /// Draws `page` of `layout` into the next buffer and returns it as an image.
     pub fn render(&mut self, bundle: &Bundle<'_>, page: Option<&bitig_format::Page>) -> Image {
         let i = self.next;

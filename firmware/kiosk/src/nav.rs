@@ -30,6 +30,11 @@ pub trait Content {
     fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16>;
     /// The page on which body paragraph `anchor` starts (clamped to the edition).
     fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16;
+    /// The first body paragraph that begins on a page (not one continued from the page
+    /// before), if any. The side-by-side view pairs pages on it.
+    fn first_start(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
+        self.anchor(doc, lang, size, page)
+    }
 }
 
 /// A page turn, for the slide animation.
@@ -87,6 +92,9 @@ pub struct Nav {
     pub edition: Lang,
     pub size: TextSize,
     pub page: u16,
+    /// Side-by-side view: the open edition (left) and its partner (right) in half columns.
+    pub parallel: bool,
+    size_before_parallel: TextSize,
     pub pin: heapless::String<PIN_MAX>,
     pub pin_wrong: bool,
     idle_timeout_ms: u64,
@@ -108,6 +116,8 @@ impl Nav {
             edition: Lang::Kk,
             size: TextSize::Normal,
             page: 0,
+            parallel: false,
+            size_before_parallel: TextSize::Normal,
             pin: heapless::String::new(),
             pin_wrong: false,
             idle_timeout_ms,
@@ -156,6 +166,10 @@ impl Nav {
     pub fn open(&mut self, doc: usize, content: &dyn Content) {
         if self.screen != Screen::Library || doc >= content.doc_count() {
             return;
+        }
+        self.parallel = false;
+        if self.size == TextSize::Half {
+            self.size = self.size_before_parallel;
         }
         let edition = if content.has_edition(doc, self.lang) {
             Some(self.lang)
@@ -223,15 +237,60 @@ impl Nav {
         self.page = anchor.map_or(0, |a| content.page_of(self.doc, lang, self.size, a));
     }
 
+    /// The edition shown beside the open one in the side-by-side view: the first other
+    /// language the document has.
+    pub fn partner(&self, content: &dyn Content) -> Option<Lang> {
+        Lang::ALL
+            .into_iter()
+            .find(|&l| l != self.edition && content.has_edition(self.doc, l))
+    }
+
+    /// Whether the side-by-side view can be offered for the open document.
+    pub fn parallel_available(&self, content: &dyn Content) -> bool {
+        self.partner(content).is_some_and(|p| {
+            content.page_count(self.doc, self.edition, TextSize::Half) > 0
+                && content.page_count(self.doc, p, TextSize::Half) > 0
+        })
+    }
+
+    /// The partner's page that starts the paragraph the open page starts in.
+    pub fn partner_page(&self, content: &dyn Content) -> Option<(Lang, u16)> {
+        let p = self.partner(content)?;
+        let anchor = content
+            .first_start(self.doc, self.edition, self.size, self.page)
+            .or_else(|| content.anchor(self.doc, self.edition, self.size, self.page));
+        Some((
+            p,
+            anchor.map_or(0, |a| content.page_of(self.doc, p, self.size, a)),
+        ))
+    }
+
+    /// Into or out of the side-by-side view, on the same paragraph.
+    pub fn toggle_parallel(&mut self, content: &dyn Content) {
+        if self.screen != Screen::Reader || (!self.parallel && !self.parallel_available(content)) {
+            return;
+        }
+        let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
+        if self.parallel {
+            self.parallel = false;
+            self.size = self.size_before_parallel;
+        } else {
+            self.parallel = true;
+            self.size_before_parallel = self.size;
+            self.size = TextSize::Half;
+        }
+        self.page = anchor.map_or(0, |a| content.page_of(self.doc, self.edition, self.size, a));
+    }
+
     /// Switches between the two text sizes, on the same paragraph.
     pub fn toggle_size(&mut self, content: &dyn Content) {
-        if self.screen != Screen::Reader {
+        if self.screen != Screen::Reader || self.parallel {
             return;
         }
         let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
         self.size = match self.size {
             TextSize::Normal => TextSize::Large,
-            TextSize::Large => TextSize::Normal,
+            TextSize::Large | TextSize::Half => TextSize::Normal,
         };
         self.page = anchor.map_or(0, |a| content.page_of(self.doc, self.edition, self.size, a));
     }
@@ -343,6 +402,10 @@ mod tests {
                 (0, Lang::Kk, TextSize::Large) => &[None, Some(0), Some(1), Some(2), Some(3)],
                 (0, Lang::En, TextSize::Normal) => &[None, Some(2)],
                 (0, Lang::En, TextSize::Large) => &[None, Some(1), Some(2), Some(3)],
+                (0, Lang::Kk, TextSize::Half) => {
+                    &[None, Some(0), Some(1), Some(2), Some(3), Some(3)]
+                }
+                (0, Lang::En, TextSize::Half) => &[None, Some(0), Some(2), Some(3)],
                 (1, Lang::En, _) => &[None],
                 _ => return None,
             })
@@ -419,6 +482,28 @@ mod tests {
         n.next(&Fake); // large page 3: paragraph 2
         n.toggle_size(&Fake);
         assert_eq!((n.size, n.page), (TextSize::Normal, 1)); // paragraph 2 is on normal page 1
+    }
+
+    #[test]
+    fn side_by_side_keeps_the_paragraph_and_pairs_pages() {
+        let mut n = reader(Lang::Kk, 0);
+        n.next(&Fake); // normal page 1: paragraph 1
+        assert!(n.parallel_available(&Fake));
+        n.toggle_parallel(&Fake);
+        assert_eq!((n.parallel, n.size, n.page), (true, TextSize::Half, 2)); // kk half page 2: paragraph 1
+                                                                             // en half: paragraph 1 is on page 1 (which starts at paragraph 0)
+        assert_eq!(n.partner_page(&Fake), Some((Lang::En, 1)));
+        n.next(&Fake); // kk half page 3: paragraph 2
+        assert_eq!(n.partner_page(&Fake), Some((Lang::En, 2)));
+        n.toggle_size(&Fake); // no size change while side by side
+        assert_eq!(n.size, TextSize::Half);
+        n.toggle_parallel(&Fake);
+        assert_eq!((n.parallel, n.size, n.page), (false, TextSize::Normal, 1)); // paragraph 2 on normal page 1
+                                                                                // A document with one edition has no side-by-side view.
+        let mut n = reader(Lang::En, 1);
+        assert!(!n.parallel_available(&Fake));
+        n.toggle_parallel(&Fake);
+        assert!(!n.parallel);
     }
 
     #[test]

@@ -71,3 +71,44 @@ fn language_switch_lands_on_the_aligned_paragraph() {
         assert!(checked > 40, "{profile}: only {checked} switches checked");
     }
 }
+
+/// Side by side (landscape): for every page that starts a paragraph, the partner column shows
+/// that paragraph's start.
+#[test]
+fn side_by_side_columns_pair_on_paragraph_starts() {
+    let loaded = load_bundle(&common::bundle("pi-touch-800x480")).unwrap();
+    let b = &loaded.bundle;
+    let content = BundleContent(b);
+    let doc = b
+        .documents
+        .iter()
+        .position(|d| d.id == "jspg-8-2026")
+        .unwrap();
+    let mut paired = 0;
+    for from in [Lang::Kk, Lang::En] {
+        let mut n = Nav::new(90_000, false);
+        n.wake();
+        n.choose_language(from);
+        n.open(doc, &content);
+        n.toggle_parallel(&content);
+        assert!(n.parallel && n.size == TextSize::Half);
+        loop {
+            let (to, page) = n.partner_page(&content).unwrap();
+            if let Some(a) = content.first_start(doc, from, TextSize::Half, n.page) {
+                let e = b.documents[doc].edition(to).unwrap();
+                let block = (e.body_start() + usize::from(a)) as u16;
+                let shown = &e.layout(TextSize::Half).unwrap().pages[usize::from(page)];
+                assert!(
+                    shown.lines.iter().any(|l| l.block == block && l.start == 0),
+                    "{from:?} half page {}: partner page {page} lacks paragraph {a}",
+                    n.page
+                );
+                paired += 1;
+            }
+            if n.next(&content) == bitig_kiosk::nav::Turn::None {
+                break;
+            }
+        }
+    }
+    assert!(paired > 30, "only {paired} pages paired");
+}

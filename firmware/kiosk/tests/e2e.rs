@@ -119,3 +119,32 @@ fn rotated_panel_maps_touches() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     compare("rotated-180", &r.shots);
 }
+
+/// The side-by-side view on the landscape panel: the open edition on the left, the other
+/// edition's page for the same paragraph on the right; paging and a language switch keep
+/// both columns on the paragraph.
+#[test]
+fn side_by_side_view_800x480() {
+    let b = bundle("pi-touch-800x480");
+    let s = "tap 400 300
+tap 400 350
+tap 300 120
+tap 780 250
+wait 300
+tap 637 28
+wait 50
+shot 1-side-by-side
+tap 780 250
+wait 300
+shot 2-next
+tap 268 28
+wait 50
+shot 3-kazakh-left
+tap 637 28
+wait 50
+shot 4-single-again
+";
+    let r = run("side-by-side", &b, s, &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    compare("side-by-side", &r.shots);
+}

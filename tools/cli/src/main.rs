@@ -229,7 +229,7 @@ fn run(cli: Cli) -> Result<()> {
                 // Independent re-checks of the written bundle (build_bundle refuses both).
                 let (spec, _) = ProfileSpec::load(path)?;
                 let shaper = ShapeContext::new(&sources.fonts);
-                let overflowing = overflowing_lines(&bundle, &spec.margins, &shaper).len();
+                let overflowing = overflowing_lines(&bundle, &spec, &shaper).len();
                 let missing = missing_glyphs(&bundle);
                 println!(
                     "wrote {} ({} bytes, id {}, {} pages, {} missing glyphs, {} overflowing lines)",

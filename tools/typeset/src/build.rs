@@ -57,6 +57,9 @@ pub struct ProfileSpec {
     pub page_width: u16,
     pub page_height: u16,
     pub card_width: u16,
+    /// Also lay out every edition in half-width columns for the side-by-side view.
+    #[serde(default)]
+    pub parallel: bool,
     pub margins: Margins,
     pub sizes: Sizes,
     pub ui: UiSizes,
@@ -550,9 +553,19 @@ pub fn build_bundle(
 
     // Documents.
     let mut docs: Vec<OwnedDoc> = Vec::new();
-    let measure =
-        f32::from(spec.page_width) - f32::from(spec.margins.left) - f32::from(spec.margins.right);
     let left = i32::from(spec.margins.left);
+    let mut sizes = vec![
+        (TextSize::Normal, &spec.sizes.normal),
+        (TextSize::Large, &spec.sizes.large),
+    ];
+    // Half columns: normal body type, a title that fits a column.
+    let half = SizeSpec {
+        title_px: (spec.sizes.normal.body_px * 1.2).round(),
+        ..spec.sizes.normal.clone()
+    };
+    if spec.parallel {
+        sizes.push((TextSize::Half, &half));
+    }
     for st in &sources.statements {
         let ui = sources
             .ui
@@ -561,10 +574,8 @@ pub fn build_bundle(
             .ok_or_else(|| Error::asset(&sources.ui[0].path, "missing UI language"))?;
         let blocks = owned_blocks(st, ui);
         let mut layouts = Vec::new();
-        for (size, ss) in [
-            (TextSize::Normal, &spec.sizes.normal),
-            (TextSize::Large, &spec.sizes.large),
-        ] {
+        for &(size, ss) in &sizes {
+            let measure = measure_of(&spec, size);
             let lh = ss.line_height;
             let body_lh = (ss.body_px * lh).round() as i32;
             let mut flows = Vec::new();
@@ -858,7 +869,7 @@ fn encode(
             })
             .collect(),
     };
-    let over = overflowing_lines(&bundle, &spec.margins, shaper);
+    let over = overflowing_lines(&bundle, spec, shaper);
     if let Some(first) = over.first() {
         return Err(Error::Encode(format!(
             "{} line(s) overflow the measure of {}, first: {first}; this is a bitig bug",
@@ -877,6 +888,22 @@ fn encode(
         .map_err(|e| Error::Encode(e.to_string()))
 }
 
+/// Gap between the two columns of the side-by-side view, in pixels.
+pub const GUTTER_PX: u16 = 24;
+
+/// Right edge of the text measure of a layout size, in page pixels: a full page has the
+/// profile's right margin, a half page (side-by-side view) half the gutter.
+pub fn measure_right(spec: &ProfileSpec, size: TextSize) -> f32 {
+    match size {
+        TextSize::Half => f32::from(size.page_width(spec.page_width)) - f32::from(GUTTER_PX / 2),
+        _ => f32::from(spec.page_width) - f32::from(spec.margins.right),
+    }
+}
+
+fn measure_of(spec: &ProfileSpec, size: TextSize) -> f32 {
+    measure_right(spec, size) - f32::from(spec.margins.left)
+}
+
 /// Every page line that leaves the measure (the page minus its left and right margins), as
 /// `doc [lang] size page N line M: text`. A line's extent is its advance box: from the first
 /// pen position to the last glyph's pen position plus its advance (pens are rounded to whole
@@ -886,16 +913,16 @@ fn encode(
 /// check on the finished bundle.
 pub fn overflowing_lines(
     bundle: &fmt::Bundle<'_>,
-    margins: &Margins,
+    spec: &ProfileSpec,
     shaper: &ShapeContext<'_>,
 ) -> Vec<String> {
-    let lo = f32::from(margins.left);
-    let hi = f32::from(bundle.profile.page_width) - f32::from(margins.right);
+    let lo = f32::from(spec.margins.left);
     let mut out = Vec::new();
     for d in &bundle.documents {
         for e in &d.editions {
             let texts: Vec<&str> = e.blocks.iter().map(|b| b.text).collect();
             for l in &e.layouts {
+                let hi = measure_right(spec, l.size);
                 for (pi, page) in l.pages.iter().enumerate() {
                     for (li, line) in page.lines.iter().enumerate() {
                         let Some((min, max)) = advance_extent(bundle, line, shaper) else {

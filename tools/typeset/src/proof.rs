@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Renders one page to an RGB888 buffer of the profile's page size.
 pub fn render_page(bundle: &Bundle<'_>, layout: &Layout, page: usize) -> Vec<u8> {
-    let w = u32::from(bundle.profile.page_width);
+    let w = u32::from(layout.size.page_width(bundle.profile.page_width));
     let h = u32::from(bundle.profile.page_height);
     let mut buf = vec![0u8; (w * h * 3) as usize];
     if let Some(mut c) = Canvas::new(&mut buf, w, h) {
@@ -21,7 +21,7 @@ pub fn render_page(bundle: &Bundle<'_>, layout: &Layout, page: usize) -> Vec<u8>
 
 /// A contact sheet of all pages of one edition layout: `cols` pages per row, 16 px gaps.
 pub fn contact_sheet(bundle: &Bundle<'_>, layout: &Layout, cols: u32) -> (u32, u32, Vec<u8>) {
-    let pw = u32::from(bundle.profile.page_width);
+    let pw = u32::from(layout.size.page_width(bundle.profile.page_width));
     let ph = u32::from(bundle.profile.page_height);
     let n = layout.pages.len() as u32;
     let cols = cols.clamp(1, n.max(1));
@@ -82,6 +82,7 @@ fn proof_name(id: &str, ed: &Edition<'_>, layout: &Layout) -> String {
     let size = match layout.size {
         bitig_format::TextSize::Normal => "normal",
         bitig_format::TextSize::Large => "large",
+        bitig_format::TextSize::Half => "half",
     };
     format!("{id}.{}.{size}.png", ed.lang.tag())
 }
