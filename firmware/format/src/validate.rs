@@ -136,7 +136,12 @@ impl Bundle<'_> {
                             texts.len() as i64,
                         )?;
                         for line in &page.lines {
-                            self.check_line(line, &texts, p.page_width, p.page_height)?;
+                            self.check_line(
+                                line,
+                                &texts,
+                                layout.size.page_width(p.page_width),
+                                p.page_height,
+                            )?;
                         }
                     }
                 }
