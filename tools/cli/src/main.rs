@@ -7,6 +7,8 @@ use bitig_typeset::shape::ShapeContext;
 use bitig_typeset::{
     build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity,
 };
+mod flash;
+
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -89,6 +91,22 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a kiosk image to an SD card (or a file), fsync, read it back and compare hashes.
+    /// Refuses mounted disks, the running system's disk, partitions and non-removable disks.
+    Flash {
+        image: PathBuf,
+        /// The whole card, e.g. /dev/sdb or /dev/mmcblk0, or a regular file.
+        target: PathBuf,
+        /// Do not ask for confirmation (for scripts).
+        #[arg(long)]
+        yes: bool,
+        /// Allow a disk that does not say it is removable (some USB readers, loop devices).
+        #[arg(long)]
+        force: bool,
+        /// Run every check, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// An error that maps to exit code 1 (content) rather than 2.
@@ -149,6 +167,30 @@ fn report(e: TsError) -> anyhow::Error {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
+        Cmd::Flash {
+            image,
+            target,
+            yes,
+            force,
+            dry_run,
+        } => {
+            let opts = flash::Options {
+                yes,
+                force,
+                dry_run,
+                view: flash::SystemView::default(),
+            };
+            let r = flash::flash(&image, &target, &opts)?;
+            if !dry_run {
+                println!(
+                    "flashed and verified {} bytes to {} (blake3 {})",
+                    r.bytes,
+                    target.display(),
+                    r.hash.to_hex()
+                );
+            }
+            Ok(())
+        }
         Cmd::Check { src } => {
             let sources = load_sources(&src.inputs()).map_err(report)?;
             for w in &sources.warnings {

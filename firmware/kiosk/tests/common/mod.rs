@@ -37,6 +37,25 @@ pub struct Run {
     pub shots: PathBuf,
 }
 
+/// The kiosk under test: this build's binary, or a cross-built one when `BITIG_KIOSK_BIN` is
+/// set, started through `BITIG_KIOSK_RUNNER` (e.g. `qemu-aarch64-static -L /usr/aarch64-linux-gnu`)
+/// so the same goldens check the aarch64 and armv7 builds (scripts/cross-test).
+pub fn kiosk_command() -> Command {
+    let bin = std::env::var_os("BITIG_KIOSK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bitig-kiosk")));
+    let runner = std::env::var("BITIG_KIOSK_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    }
+}
+
 /// Runs `bitig-kiosk --headless` on `bundle` with the script text; screenshots go to a fresh
 /// folder named `name`.
 pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
@@ -48,7 +67,7 @@ pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
     let script_path = dir.join("script.txt");
     std::fs::write(&script_path, script).unwrap();
     let shots = dir.join("shots");
-    let o = Command::new(env!("CARGO_BIN_EXE_bitig-kiosk"))
+    let o = kiosk_command()
         .arg("--headless")
         .arg("--bundle")
         .arg(bundle)
