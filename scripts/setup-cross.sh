@@ -57,9 +57,23 @@ else
   echo "setup-cross: all cross packages present"
 fi
 
+# The Rust standard library for the targets: from rustup when its server is reachable, else
+# from Debian (CI reaches only crates.io and Debian): rustc-web 1.96 with libstd-rust-web-dev:arm64
+# installs /usr/bin/rustc, which scripts/cross-test then uses through RUSTC for that target.
 for t in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
-  if ! rustup target list --installed | grep -qx "$t"; then
-    rustup target add "$t"
+  if rustup target list --installed 2>/dev/null | grep -qx "$t"; then continue; fi
+  if rustup target add "$t"; then continue; fi
+  echo "setup-cross: rustup cannot add $t (no access to static.rust-lang.org?)" >&2
+  if [ "$t" = aarch64-unknown-linux-gnu ]; then
+    deb=(rustc-web libstd-rust-web-dev:arm64)
+    miss=()
+    for p in "${deb[@]}"; do installed "$p" || miss+=("$p"); done
+    if [ ${#miss[@]} -gt 0 ]; then
+      echo "setup-cross: installing Debian's ${miss[*]} instead"
+      $SUDO apt-get install -y -qq --no-install-recommends "${miss[@]}"
+    fi
+  else
+    echo "setup-cross: no armv7 standard library: Debian's needs the armhf architecture, whose index is broken on this mirror; scripts/cross-test will skip armv7" >&2
   fi
 done
 echo "setup-cross: ok"

@@ -20,5 +20,6 @@ pub mod app;
 pub mod config;
 pub mod images;
 pub mod nav;
+pub mod notify;
 pub mod platform;
 pub mod script;

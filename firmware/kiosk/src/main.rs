@@ -158,10 +158,33 @@ fn interactive(
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::select()?;
     let kiosk = Kiosk::new(loaded, config, platform::wall_clock())?;
+    // systemd: READY=1 once the event loop runs and has drawn, then watchdog heartbeats from
+    // the UI thread (a hung UI stops them and systemd restarts the kiosk).
+    let notifier = std::rc::Rc::new(bitig_kiosk::notify::Notifier::from_env());
+    let ready = {
+        let n = notifier.clone();
+        let t = slint::Timer::default();
+        t.start(
+            slint::TimerMode::SingleShot,
+            std::time::Duration::from_millis(50),
+            move || {
+                eprintln!("bitig-kiosk: first frame shown");
+                n.send("READY=1");
+            },
+        );
+        t
+    };
+    let heartbeat = slint::Timer::default();
+    if let Some(every) = bitig_kiosk::notify::watchdog_interval() {
+        let n = notifier.clone();
+        heartbeat.start(slint::TimerMode::Repeated, every, move || n.send("WATCHDOG=1"));
+    }
     #[cfg(feature = "device")]
     platform::device::run(&kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::run(&kiosk)?;
+    drop((ready, heartbeat));
+    notifier.send("STOPPING=1");
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.
     Ok(if kiosk.restart_requested() {
         ExitCode::from(3)
