@@ -20,6 +20,8 @@ packages=(
   libinput-dev libudev-dev
   # window screenshot test of the simulator
   xvfb x11-apps imagemagick
+  # `bitig image` (no root, no mounts): partition tables, FAT and ext4 at byte offsets
+  fdisk dosfstools mtools e2fsprogs
 )
 
 missing=()

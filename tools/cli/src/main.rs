@@ -8,6 +8,7 @@ use bitig_typeset::{
     build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity,
 };
 mod flash;
+mod image;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -91,6 +92,31 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Make a kiosk SD-card image from a Raspberry Pi OS Lite image, without root or mounts.
+    /// The base is never modified; every written file is read back.
+    Image {
+        /// The Raspberry Pi OS Lite image (.img, uncompressed).
+        #[arg(long)]
+        base: PathBuf,
+        /// The kiosk image to write (atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// The cross-built kiosk binary.
+        #[arg(long, default_value = "target/aarch64-unknown-linux-gnu/release/bitig-kiosk")]
+        kiosk: PathBuf,
+        /// Display profile of the panel.
+        #[arg(long, default_value = "pi-touch-800x480")]
+        profile: String,
+        /// The bundle; default: target/bitig/PROFILE.bundle.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// Panel rotation in degrees clockwise (0, 90, 180, 270).
+        #[arg(long, default_value_t = 0, value_parser = parse_rotation)]
+        rotation: u16,
+        /// A kiosk.toml to install instead of the generated one.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Write a kiosk image to an SD card (or a file), fsync, read it back and compare hashes.
     /// Refuses mounted disks, the running system's disk, partitions and non-removable disks.
     Flash {
@@ -107,6 +133,13 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+fn parse_rotation(s: &str) -> Result<u16, String> {
+    match s {
+        "0" | "90" | "180" | "270" => s.parse().map_err(|e| format!("{e}")),
+        _ => Err("the rotation is 0, 90, 180 or 270 (degrees clockwise)".into()),
+    }
 }
 
 /// An error that maps to exit code 1 (content) rather than 2.
@@ -167,6 +200,41 @@ fn report(e: TsError) -> anyhow::Error {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
+        Cmd::Image {
+            base,
+            out,
+            kiosk,
+            profile,
+            bundle,
+            rotation,
+            config,
+        } => {
+            let bundle =
+                bundle.unwrap_or_else(|| PathBuf::from(format!("target/bitig/{profile}.bundle")));
+            anyhow::ensure!(
+                bundle.exists(),
+                "{} does not exist; run `bitig build --profile {profile}` first, or pass --bundle",
+                bundle.display()
+            );
+            anyhow::ensure!(
+                kiosk.exists(),
+                "{} does not exist; build it with `scripts/cross-test aarch64` (or see README, Cross builds), or pass --kiosk",
+                kiosk.display()
+            );
+            let config = match config {
+                Some(p) => std::fs::read_to_string(&p)
+                    .with_context(|| format!("reading {}", p.display()))?,
+                None => image::default_config(&profile, rotation),
+            };
+            let payload = image::Payload {
+                kiosk,
+                bundle,
+                config,
+            };
+            image::inject(&base, &out, &payload)?;
+            println!("wrote {} (every file read back; e2fsck clean)", out.display());
+            Ok(())
+        }
         Cmd::Flash {
             image,
             target,
