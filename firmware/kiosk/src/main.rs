@@ -177,7 +177,9 @@ fn interactive(
     let heartbeat = slint::Timer::default();
     if let Some(every) = bitig_kiosk::notify::watchdog_interval() {
         let n = notifier.clone();
-        heartbeat.start(slint::TimerMode::Repeated, every, move || n.send("WATCHDOG=1"));
+        heartbeat.start(slint::TimerMode::Repeated, every, move || {
+            n.send("WATCHDOG=1")
+        });
     }
     #[cfg(feature = "device")]
     platform::device::run(&kiosk)?;

@@ -86,9 +86,8 @@ mod tests {
     fn sends_to_an_abstract_socket() {
         use std::os::linux::net::SocketAddrExt;
         let name = format!("bitig-notify-test-{}", std::process::id());
-        let rx =
-            UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).unwrap())
-                .unwrap();
+        let rx = UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).unwrap())
+            .unwrap();
         Notifier::new(Some(&format!("@{name}"))).send("READY=1");
         let mut buf = [0u8; 16];
         let k = rx.recv(&mut buf).unwrap();

@@ -95,7 +95,9 @@ impl std::fmt::Display for Refusal {
 impl std::error::Error for Refusal {}
 
 fn read_trim(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(p)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 /// `major:minor` of every block device in use: mounted (from mountinfo, with its mount point)
@@ -167,7 +169,10 @@ pub fn inspect_block(dev: (u32, u32), view: &SystemView) -> Result<DiskFacts> {
         .to_string();
     // The disk and each of its partitions.
     let mut devs = vec![];
-    if let Some(d) = read_trim(&disk_dir.join("dev")).as_deref().and_then(parse_dev) {
+    if let Some(d) = read_trim(&disk_dir.join("dev"))
+        .as_deref()
+        .and_then(parse_dev)
+    {
         devs.push(d);
     }
     if let Ok(entries) = std::fs::read_dir(&disk_dir) {
@@ -192,7 +197,10 @@ pub fn inspect_block(dev: (u32, u32), view: &SystemView) -> Result<DiskFacts> {
     for (d, mnt) in &used {
         if devs.contains(d) {
             in_use.push(mnt.clone());
-            if matches!(mnt.as_str(), "/" | "/boot" | "/boot/firmware" | "/usr" | "swap") {
+            if matches!(
+                mnt.as_str(),
+                "/" | "/boot" | "/boot/firmware" | "/usr" | "swap"
+            ) {
                 system_disk = true;
             }
         }
@@ -323,7 +331,11 @@ impl Progress {
 pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
     let mut src = File::open(image).with_context(|| format!("opening {}", image.display()))?;
     let image_len = src.metadata()?.len();
-    anyhow::ensure!(image_len > 0, "{} is empty; nothing to flash", image.display());
+    anyhow::ensure!(
+        image_len > 0,
+        "{} is empty; nothing to flash",
+        image.display()
+    );
 
     let meta = std::fs::metadata(target);
     let is_block = meta.as_ref().is_ok_and(|m| m.file_type().is_block_device());
@@ -343,8 +355,13 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
             }
             .into());
         }
-        let model = read_trim(&opts.view.sys.join(format!("block/{}/device/model", facts.name)))
-            .unwrap_or_default();
+        let model = read_trim(
+            &opts
+                .view
+                .sys
+                .join(format!("block/{}/device/model", facts.name)),
+        )
+        .unwrap_or_default();
         summary = format!(
             "Target: {} ({} MB{}{})",
             target.display(),
@@ -372,12 +389,7 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
             return Err(Refusal::NotConfirmed.into());
         }
         let stdin = std::io::stdin();
-        let ok = confirm(
-            &mut stdin.lock(),
-            &mut std::io::stderr(),
-            target,
-            &summary,
-        )?;
+        let ok = confirm(&mut stdin.lock(), &mut std::io::stderr(), target, &summary)?;
         if !ok {
             bail!("not confirmed; nothing was written");
         }
@@ -470,7 +482,11 @@ mod tests {
         let disk = sys.join("devices/platform/x").join(name);
         fs::create_dir_all(&disk).unwrap();
         fs::write(disk.join("dev"), format!("{maj}:0\n")).unwrap();
-        fs::write(disk.join("removable"), if removable { "1\n" } else { "0\n" }).unwrap();
+        fs::write(
+            disk.join("removable"),
+            if removable { "1\n" } else { "0\n" },
+        )
+        .unwrap();
         fs::create_dir_all(sys.join("dev/block")).unwrap();
         std::os::unix::fs::symlink(&disk, sys.join(format!("dev/block/{maj}:0"))).unwrap();
         for p in 1..=parts {
@@ -489,11 +505,7 @@ mod tests {
             ));
         }
         fs::write(t.path().join("mountinfo"), mi).unwrap();
-        fs::write(
-            t.path().join("swaps"),
-            "Filename Type Size Used Priority\n",
-        )
-        .unwrap();
+        fs::write(t.path().join("swaps"), "Filename Type Size Used Priority\n").unwrap();
         let view = SystemView {
             sys,
             mountinfo: t.path().join("mountinfo"),
@@ -601,11 +613,18 @@ mod tests {
     #[test]
     fn confirmation_needs_the_exact_device_name() {
         let target = Path::new("/dev/sdb");
-        for (answer, ok) in [("sdb\n", true), ("y\n", false), ("", false), ("sda\n", false)] {
+        for (answer, ok) in [
+            ("sdb\n", true),
+            ("y\n", false),
+            ("", false),
+            ("sda\n", false),
+        ] {
             let mut out = Vec::new();
             let got = confirm(&mut answer.as_bytes(), &mut out, target, "Target: x").unwrap();
             assert_eq!(got, ok, "{answer:?}");
-            assert!(String::from_utf8(out).unwrap().contains("Type its name (sdb)"));
+            assert!(String::from_utf8(out)
+                .unwrap()
+                .contains("Type its name (sdb)"));
         }
     }
 }

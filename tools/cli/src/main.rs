@@ -95,14 +95,27 @@ enum Cmd {
     /// Make a kiosk SD-card image from a Raspberry Pi OS Lite image, without root or mounts.
     /// The base is never modified; every written file is read back.
     Image {
-        /// The Raspberry Pi OS Lite image (.img, uncompressed).
+        /// The Raspberry Pi OS Lite image (.img, uncompressed) to start from.
+        #[arg(long, required_unless_present = "debian", conflicts_with = "debian")]
+        base: Option<PathBuf>,
+        /// Build a complete arm64 image from Debian's archive instead (mmdebstrap, qemu-user,
+        /// linux-image-arm64, raspi-firmware): read-only root, writable data partition.
         #[arg(long)]
-        base: PathBuf,
+        debian: bool,
+        /// Debian mirror for --debian.
+        #[arg(long, default_value = "http://deb.debian.org/debian")]
+        mirror: String,
+        /// Work directory for --debian (the root filesystem tree).
+        #[arg(long, default_value = "target/bitig/debian-work")]
+        work: PathBuf,
         /// The kiosk image to write (atomically).
         #[arg(long)]
         out: PathBuf,
         /// The cross-built kiosk binary.
-        #[arg(long, default_value = "target/aarch64-unknown-linux-gnu/release/bitig-kiosk")]
+        #[arg(
+            long,
+            default_value = "target/aarch64-unknown-linux-gnu/release/bitig-kiosk"
+        )]
         kiosk: PathBuf,
         /// Display profile of the panel.
         #[arg(long, default_value = "pi-touch-800x480")]
@@ -202,6 +215,9 @@ fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Image {
             base,
+            debian,
+            mirror,
+            work,
             out,
             kiosk,
             profile,
@@ -231,8 +247,16 @@ fn run(cli: Cli) -> Result<()> {
                 bundle,
                 config,
             };
-            image::inject(&base, &out, &payload)?;
-            println!("wrote {} (every file read back; e2fsck clean)", out.display());
+            match base {
+                Some(base) if !debian => image::inject(&base, &out, &payload)?,
+                _ => image::debian::build(&image::debian::Options {
+                    out: out.clone(),
+                    payload,
+                    work,
+                    mirror,
+                })?,
+            }
+            println!("wrote {} (files read back; e2fsck clean)", out.display());
             Ok(())
         }
         Cmd::Flash {

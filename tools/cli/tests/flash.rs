@@ -42,9 +42,15 @@ fn flashes_a_file_target_and_verifies_it() {
     let out = text(&o.stdout);
     let want = format!("flashed and verified {} bytes", bytes.len());
     assert!(out.contains(&want), "{out}");
-    assert!(out.contains(&blake3::hash(&bytes).to_hex().to_string()), "{out}");
+    assert!(
+        out.contains(&blake3::hash(&bytes).to_hex().to_string()),
+        "{out}"
+    );
     let err = text(&o.stderr);
-    assert!(err.contains("writing") && err.contains("verifying") && err.contains("100%"), "{err}");
+    assert!(
+        err.contains("writing") && err.contains("verifying") && err.contains("100%"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -55,7 +61,11 @@ fn refuses_without_confirmation_and_writes_nothing() {
     // stdin is not a terminal here, so nobody can be asked.
     let o = bitig(&["flash", s(&img), s(&target)]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("pass --yes"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("pass --yes"),
+        "{}",
+        text(&o.stderr)
+    );
     assert!(!target.exists(), "the target was created");
 }
 
@@ -76,7 +86,11 @@ fn refuses_a_missing_image_and_a_directory_target() {
     // A device name that does not exist is not taken for a file to create.
     let o = bitig(&["flash", s(&img), "/dev/bitig-no-such-card", "--yes"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("does not exist"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("does not exist"),
+        "{}",
+        text(&o.stderr)
+    );
     assert!(!Path::new("/dev/bitig-no-such-card").exists());
 }
 
@@ -173,7 +187,11 @@ fn loop_device_needs_force_then_flashes_and_verifies() {
     };
     let o = bitig(&["flash", s(&big), s(&lo.dev), "--yes", "--force"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("does not fit"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("does not fit"),
+        "{}",
+        text(&o.stderr)
+    );
     // With --force it writes, fsyncs and reads back.
     let o = bitig(&["flash", s(&img), s(&lo.dev), "--yes", "--force"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -200,7 +218,11 @@ fn refuses_a_loop_device_with_a_mounted_filesystem() {
     };
     let mnt = d.join("mnt");
     std::fs::create_dir_all(&mnt).unwrap();
-    let m = Command::new("mount").arg(&lo.dev).arg(&mnt).output().unwrap();
+    let m = Command::new("mount")
+        .arg(&lo.dev)
+        .arg(&mnt)
+        .output()
+        .unwrap();
     if !m.status.success() {
         eprintln!("SKIPPED: mount: {}", text(&m.stderr).trim());
         return;

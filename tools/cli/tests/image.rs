@@ -152,7 +152,10 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         std::fs::read(&bundle).unwrap()
     );
     let st = debugfs(&out, "stat /usr/local/bin/bitig-kiosk");
-    assert!(st.contains("Mode:  0755") && st.contains("User:     0"), "{st}");
+    assert!(
+        st.contains("Mode:  0755") && st.contains("User:     0"),
+        "{st}"
+    );
     let config = text(&dump(&out, "/etc/bitig/kiosk.toml", &tmp));
     assert!(config.contains("rotation = 180"), "{config}");
     assert!(config.contains("bundle = \"/var/lib/bitig/current.bundle\""));
@@ -181,20 +184,32 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         .lines()
         .find(|l| l.starts_with("bitig:"))
         .expect("no bitig user");
-    assert!(user.ends_with(":/var/lib/bitig:/usr/sbin/nologin"), "{user}");
+    assert!(
+        user.ends_with(":/var/lib/bitig:/usr/sbin/nologin"),
+        "{user}"
+    );
     let gid = user.split(':').nth(3).unwrap();
     let group = text(&dump(&out, "/etc/group", &tmp));
     // Member of exactly video, input and render (plus its own primary group).
     let member_of: Vec<&str> = group
         .lines()
-        .filter(|l| l.rsplit(':').next().unwrap().split(',').any(|m| m == "bitig"))
+        .filter(|l| {
+            l.rsplit(':')
+                .next()
+                .unwrap()
+                .split(',')
+                .any(|m| m == "bitig")
+        })
         .map(|l| l.split(':').next().unwrap())
         .collect();
     assert_eq!(member_of, ["video", "input", "render"]);
     assert!(group.contains(&format!("bitig:x:{gid}:")));
     // /etc/shadow keeps its owner and mode (root:shadow 0640).
     let st = debugfs(&out, "stat /etc/shadow");
-    assert!(st.contains("Mode:  0640") && st.contains("Group:    42"), "{st}");
+    assert!(
+        st.contains("Mode:  0640") && st.contains("Group:    42"),
+        "{st}"
+    );
     assert!(text(&dump(&out, "/etc/shadow", &tmp)).contains("bitig:!*:"));
 
     let cmdline = mtype(&out, "cmdline.txt");
@@ -202,18 +217,33 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     assert!(!cmdline.contains("console=tty1"), "{cmdline}");
     assert!(cmdline.contains("console=serial0,115200") && cmdline.contains("consoleblank=0"));
     let cfg = mtype(&out, "config.txt");
-    assert!(cfg.contains("disable_splash=1") && cfg.contains("dtparam=audio=on"), "{cfg}");
+    assert!(
+        cfg.contains("disable_splash=1") && cfg.contains("dtparam=audio=on"),
+        "{cfg}"
+    );
 
     // A second run over the result changes nothing that should stay single.
     let out2 = d.join("kiosk2.img");
     let o = bitig(&[
-        "image", "--base", s(&out), "--out", s(&out2), "--kiosk", s(&kiosk), "--bundle",
+        "image",
+        "--base",
+        s(&out),
+        "--out",
+        s(&out2),
+        "--kiosk",
+        s(&kiosk),
+        "--bundle",
         s(&bundle),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(e2fsck_clean(&out2));
     assert_eq!(mtype(&out2, "cmdline.txt"), cmdline);
-    assert_eq!(mtype(&out2, "config.txt").matches("disable_splash=1").count(), 1);
+    assert_eq!(
+        mtype(&out2, "config.txt")
+            .matches("disable_splash=1")
+            .count(),
+        1
+    );
     let passwd2 = text(&dump(&out2, "/etc/passwd", &tmp));
     let users = passwd2.lines().filter(|l| l.starts_with("bitig:")).count();
     assert_eq!(users, 1, "{passwd2}");
@@ -232,7 +262,14 @@ fn refuses_wrong_inputs_and_writes_nothing() {
     // The host's own (x86-64) binary is not for an arm64 image.
     let host_binary = env!("CARGO_BIN_EXE_bitig");
     let o = bitig(&[
-        "image", "--base", s(&base), "--out", s(&out), "--kiosk", host_binary, "--bundle",
+        "image",
+        "--base",
+        s(&base),
+        "--out",
+        s(&out),
+        "--kiosk",
+        host_binary,
+        "--bundle",
         s(&bundle),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
@@ -249,18 +286,40 @@ fn refuses_wrong_inputs_and_writes_nothing() {
     let junk = d.join("junk.img");
     std::fs::write(&junk, vec![7u8; 4096]).unwrap();
     let o = bitig(&[
-        "image", "--base", s(&junk), "--out", s(&out), "--kiosk", s(&kiosk), "--bundle",
+        "image",
+        "--base",
+        s(&junk),
+        "--out",
+        s(&out),
+        "--kiosk",
+        s(&kiosk),
+        "--bundle",
         s(&bundle),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("no MBR partition table"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no MBR partition table"),
+        "{}",
+        text(&o.stderr)
+    );
     // A bundle that is not one.
     let o = bitig(&[
-        "image", "--base", s(&base), "--out", s(&out), "--kiosk", s(&kiosk), "--bundle",
+        "image",
+        "--base",
+        s(&base),
+        "--out",
+        s(&out),
+        "--kiosk",
+        s(&kiosk),
+        "--bundle",
         s(&junk),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("not a valid bundle"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("not a valid bundle"),
+        "{}",
+        text(&o.stderr)
+    );
     assert!(!out.exists());
     assert!(leftovers(&d).is_empty(), "{:?}", leftovers(&d));
 }
