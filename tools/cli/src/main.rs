@@ -7,6 +7,7 @@ use bitig_typeset::shape::ShapeContext;
 use bitig_typeset::{
     build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity,
 };
+mod boot_test;
 mod flash;
 mod image;
 
@@ -130,6 +131,21 @@ enum Cmd {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Boot a `bitig image --debian` image in qemu-system-aarch64 (virtio-gpu, virtio tablet):
+    /// wait for the kiosk's first frame, compare a screendump with the headless screenshots,
+    /// send a touch and check that the screen changes.
+    BootTest {
+        image: PathBuf,
+        /// Headless screenshots to compare with: SHOTS/attract-*.png and SHOTS/language.png.
+        #[arg(long, default_value = "docs/screenshots/pi-touch-800x480")]
+        shots: PathBuf,
+        /// Where the screendumps (boot-attract.png, boot-after-touch.png) go.
+        #[arg(long, default_value = "target/bitig/boot-test")]
+        out: PathBuf,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
+    },
     /// Write a kiosk image to an SD card (or a file), fsync, read it back and compare hashes.
     /// Refuses mounted disks, the running system's disk, partitions and non-removable disks.
     Flash {
@@ -213,6 +229,32 @@ fn report(e: TsError) -> anyhow::Error {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
+        Cmd::BootTest {
+            image,
+            shots,
+            out,
+            timeout,
+        } => {
+            let attract = ["attract-kk.png", "attract-tr.png", "attract-en.png"]
+                .iter()
+                .map(|n| shots.join(n))
+                .collect();
+            let png = shots.join("language.png");
+            let dec = png::Decoder::new(std::io::BufReader::new(
+                std::fs::File::open(&png).with_context(|| format!("{}", png.display()))?,
+            ));
+            let info = dec.read_info()?;
+            let (width, height) = (info.info().width, info.info().height);
+            boot_test::run(&boot_test::Options {
+                image,
+                attract,
+                after_touch: vec![png],
+                out,
+                timeout: std::time::Duration::from_secs(timeout),
+                width,
+                height,
+            })
+        }
         Cmd::Image {
             base,
             debian,
