@@ -57,23 +57,40 @@ else
   echo "setup-cross: all cross packages present"
 fi
 
-# The Rust standard library for the targets: from rustup when its server is reachable, else
-# from Debian (CI reaches only crates.io and Debian): rustc-web 1.96 with libstd-rust-web-dev:arm64
-# installs /usr/bin/rustc, which scripts/cross-test then uses through RUSTC for that target.
-for t in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
-  if rustup target list --installed 2>/dev/null | grep -qx "$t"; then continue; fi
-  if rustup target add "$t"; then continue; fi
-  echo "setup-cross: rustup cannot add $t (no access to static.rust-lang.org?)" >&2
-  if [ "$t" = aarch64-unknown-linux-gnu ]; then
-    deb=(rustc-web libstd-rust-web-dev:arm64)
-    miss=()
-    for p in "${deb[@]}"; do installed "$p" || miss+=("$p"); done
-    if [ ${#miss[@]} -gt 0 ]; then
-      echo "setup-cross: installing Debian's ${miss[*]} instead"
-      $SUDO apt-get install -y -qq --no-install-recommends "${miss[@]}"
-    fi
-  else
-    echo "setup-cross: no armv7 standard library: Debian's needs the armhf architecture, whose index is broken on this mirror; scripts/cross-test will skip armv7" >&2
+# The Rust standard library for the targets: from rustup when its server is reachable; else
+# (CI reaches only crates.io and Debian) from Debian: rustc-web (1.96, /usr/bin/rustc) and, per
+# target, the libstd-rust-web-dev .deb of the same version for arm64/armhf, fetched from the
+# Debian pool by URL (so the broken armhf index is never needed) and unpacked into
+# target/debian-rust/<triple>/, which scripts/cross-test passes to rustc as --sysroot.
+# BITIG_CROSS_RUST=debian forces the Debian way even when rustup works.
+cd "$(dirname "$0")/.."
+debian_std() { # triple debian-arch
+  local triple=$1 arch=$2 dest="target/debian-rust/$1"
+  for p in rustc-web curl ca-certificates; do
+    installed "$p" || $SUDO apt-get install -y -qq --no-install-recommends "$p" ||
+      { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "$p"; }
+  done
+  local ver; ver=$(dpkg-query -W -f='${Version}' rustc-web)
+  if [ "$(cat "$dest/version" 2>/dev/null)" = "$ver" ]; then return 0; fi
+  local deb; deb=$(mktemp --suffix=.deb)
+  local file="libstd-rust-web-dev_${ver//:/%3a}_${arch}.deb" got=""
+  for base in http://deb.debian.org/debian-security/pool/updates/main http://deb.debian.org/debian/pool/main; do
+    if curl -fsSL -o "$deb" "$base/r/rustc-web/$file"; then got=$base; break; fi
+  done
+  if [ -z "$got" ]; then echo "setup-cross: cannot download $file from Debian" >&2; rm -f "$deb"; return 1; fi
+  rm -rf "$dest"; mkdir -p "$dest"
+  dpkg-deb -x "$deb" "$dest"
+  rm -f "$deb"
+  echo "$ver" > "$dest/version"
+  echo "setup-cross: Debian's Rust $ver standard library for $triple in $dest"
+}
+for t in aarch64-unknown-linux-gnu:arm64 armv7-unknown-linux-gnueabihf:armhf; do
+  triple=${t%%:*}; arch=${t##*:}
+  if [ "${BITIG_CROSS_RUST:-}" != debian ]; then
+    if rustup target list --installed 2>/dev/null | grep -qx "$triple"; then continue; fi
+    if rustup target add "$triple"; then continue; fi
+    echo "setup-cross: rustup cannot add $triple (no access to static.rust-lang.org?); using Debian's Rust" >&2
   fi
+  debian_std "$triple" "$arch"
 done
 echo "setup-cross: ok"
