@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// An RGB picture: width, height, pixels.
+type Rgb = (u32, u32, Vec<u8>);
+
 #[derive(Debug)]
 pub struct Options {
     pub image: PathBuf,
@@ -87,7 +90,7 @@ impl Qmp {
         }
     }
 
-    fn screendump(&mut self, to: &Path) -> Result<(u32, u32, Vec<u8>)> {
+    fn screendump(&mut self, to: &Path) -> Result<Rgb> {
         let _ = std::fs::remove_file(to);
         self.call(&format!(
             r#"{{"execute":"screendump","arguments":{{"filename":"{}"}}}}"#,
@@ -113,7 +116,7 @@ impl Qmp {
 }
 
 /// A binary PPM (P6, maxval 255) as RGB.
-pub fn read_ppm(b: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
+pub fn read_ppm(b: &[u8]) -> Result<Rgb> {
     let mut fields = Vec::new();
     let mut i = 0;
     while fields.len() < 4 {
@@ -141,7 +144,7 @@ pub fn read_ppm(b: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
     Ok((w, h, data[..(w * h * 3) as usize].to_vec()))
 }
 
-fn read_png(p: &Path) -> Result<(u32, u32, Vec<u8>)> {
+fn read_png(p: &Path) -> Result<Rgb> {
     let dec = png::Decoder::new(BufReader::new(std::fs::File::open(p)?));
     let mut r = dec.read_info()?;
     let mut buf = vec![0; r.output_buffer_size().context("PNG too large")?];
@@ -155,7 +158,7 @@ fn read_png(p: &Path) -> Result<(u32, u32, Vec<u8>)> {
     Ok((info.width, info.height, buf))
 }
 
-fn differing(a: &(u32, u32, Vec<u8>), b: &(u32, u32, Vec<u8>)) -> usize {
+fn differing(a: &Rgb, b: &Rgb) -> usize {
     if (a.0, a.1) != (b.0, b.1) {
         return usize::MAX;
     }
@@ -165,24 +168,21 @@ fn differing(a: &(u32, u32, Vec<u8>), b: &(u32, u32, Vec<u8>)) -> usize {
         .count()
 }
 
-fn best_match<'a>(
-    shot: &(u32, u32, Vec<u8>),
-    goldens: &'a [(PathBuf, (u32, u32, Vec<u8>))],
-) -> Option<(&'a Path, usize)> {
+fn best_match<'a>(shot: &Rgb, goldens: &'a [(PathBuf, Rgb)]) -> Option<(&'a Path, usize)> {
     goldens
         .iter()
         .map(|(p, g)| (p.as_path(), differing(shot, g)))
         .min_by_key(|(_, d)| *d)
 }
 
-fn save_png(path: &Path, shot: &(u32, u32, Vec<u8>)) -> Result<()> {
+fn save_png(path: &Path, shot: &Rgb) -> Result<()> {
     let bytes = bitig_typeset::proof::png_rgb(shot.0, shot.1, &shot.2)?;
     bitig_typeset::write_atomic(path, &bytes)?;
     Ok(())
 }
 
 pub fn run(o: &Options) -> Result<()> {
-    let load = |ps: &[PathBuf]| -> Result<Vec<(PathBuf, (u32, u32, Vec<u8>))>> {
+    let load = |ps: &[PathBuf]| -> Result<Vec<(PathBuf, Rgb)>> {
         ps.iter()
             .map(|p| {
                 Ok((

@@ -301,7 +301,8 @@ impl Progress {
     fn add(&mut self, n: usize) {
         self.done += n as u64;
         let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
-        if pct == self.last_pct || (!self.tty && pct % 10 != 0 && self.done != self.total) {
+        if pct == self.last_pct || (!self.tty && !pct.is_multiple_of(10) && self.done != self.total)
+        {
             return;
         }
         self.last_pct = pct;
@@ -339,8 +340,7 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
 
     let meta = std::fs::metadata(target);
     let is_block = meta.as_ref().is_ok_and(|m| m.file_type().is_block_device());
-    let summary;
-    if is_block {
+    let summary = if is_block {
         let m = meta.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
         let dev = (rustix::fs::major(m.rdev()), rustix::fs::minor(m.rdev()));
         let facts = inspect_block(dev, &opts.view)?;
@@ -362,13 +362,13 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
                 .join(format!("block/{}/device/model", facts.name)),
         )
         .unwrap_or_default();
-        summary = format!(
+        format!(
             "Target: {} ({} MB{}{})",
             target.display(),
             size / 1_000_000,
             if model.is_empty() { "" } else { ", " },
             model
-        );
+        )
     } else {
         match &meta {
             Err(_) if target.starts_with("/dev") => bail!(
@@ -381,8 +381,8 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
             ),
             _ => {}
         }
-        summary = format!("Target: {} (a regular file)", target.display());
-    }
+        format!("Target: {} (a regular file)", target.display())
+    };
     if !opts.yes {
         use std::io::IsTerminal;
         if !std::io::stdin().is_terminal() {
