@@ -7,7 +7,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(mmdebstrap qemu-user-static binfmt-support qemu-system-arm
+packages=(mmdebstrap qemu-user-static binfmt-support qemu-system-arm ipxe-qemu
           fdisk dosfstools mtools e2fsprogs arch-test)
 missing=()
 for p in "${packages[@]}"; do

@@ -250,11 +250,14 @@ pub fn run(o: &Options) -> Result<()> {
         .args(["-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .stderr(std::fs::File::create(work.join("qemu.err"))?)
         .spawn()
         .context("cannot run qemu-system-aarch64 (scripts/setup-image.sh installs it)")?;
     let mut qemu = Qemu { child };
     let deadline = t0 + o.timeout;
-    let mut qmp = Qmp::connect(&qmp_path, deadline)?;
+    let qemu_err = || std::fs::read_to_string(work.join("qemu.err")).unwrap_or_default();
+    let mut qmp = Qmp::connect(&qmp_path, deadline)
+        .with_context(|| format!("qemu-system-aarch64 did not start: {}", qemu_err().trim()))?;
 
     // Wait for the kiosk's first frame on the serial console.
     const MARK: &str = "bitig-kiosk: first frame shown";
@@ -286,6 +289,18 @@ pub fn run(o: &Options) -> Result<()> {
             tail(&log, 40)
         );
     };
+    // Type=notify: systemd reports the unit started only after the kiosk's READY=1.
+    const STARTED: &str = "Started bitig-kiosk.service";
+    let until = Instant::now() + Duration::from_secs(30);
+    while !log.contains(STARTED) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(250));
+        log = String::from_utf8_lossy(&std::fs::read(&serial).unwrap_or_default()).into_owned();
+    }
+    ensure!(
+        log.contains(STARTED),
+        "the kiosk drew but systemd never saw READY=1 (no \"{STARTED}\"); serial log:\n{}",
+        tail(&log, 40)
+    );
     let kernel_line = log
         .lines()
         .find(|l| l.contains("Linux version"))
@@ -357,6 +372,7 @@ pub fn run(o: &Options) -> Result<()> {
     }
     let _ = qmp.call(r#"{"execute":"quit"}"#);
     drop(qemu);
+    std::fs::copy(&serial, o.out.join("serial.log"))?;
     let _ = std::fs::remove_dir_all(&work);
     println!(
         "boot-test: PASS: first frame {:.1} s after qemu started; attract screen matches the headless golden; a touch changed the screen",

@@ -433,6 +433,9 @@ pub fn unit_file() -> String {
 [Unit]
 Description=Bitig statement reader kiosk
 After=systemd-udevd.service systemd-user-sessions.service
+# The content lives on its own partition on the Debian image: never start before it is mounted
+# (the QEMU boot test caught the kiosk starting first and showing E-MISSING).
+RequiresMountsFor=/var/lib/bitig
 Conflicts=getty@tty1.service
 # Restart forever; the kiosk falls back to its built-in maintenance screen on bad content.
 StartLimitIntervalSec=0
