@@ -10,6 +10,7 @@ use bitig_typeset::{
 mod boot_test;
 mod flash;
 mod image;
+mod keys;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -92,6 +93,29 @@ enum Cmd {
         bundle: PathBuf,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Make an Ed25519 key pair for signing bundles: NAME.secret (0600) and NAME.public.
+    Keygen {
+        /// Path and name of the pair, e.g. keys/exhibition-2026.
+        name: PathBuf,
+    },
+    /// Sign a bundle (a new signature replaces an old one); kiosks with the public key in
+    /// their trusted_keys accept it from a USB stick.
+    Sign {
+        bundle: PathBuf,
+        /// The secret key file (from `bitig keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Output file; default: sign BUNDLE in place (atomically).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a signed bundle against public keys, and the bundle itself.
+    Verify {
+        bundle: PathBuf,
+        /// A trusted public key file; repeatable.
+        #[arg(long = "key", required = true)]
+        keys: Vec<PathBuf>,
     },
     /// Make a kiosk SD-card image from a Raspberry Pi OS Lite image, without root or mounts.
     /// The base is never modified; every written file is read back.
@@ -201,8 +225,11 @@ fn main() -> ExitCode {
             } else {
                 eprintln!("error: {e:#}");
                 let content = e.downcast_ref::<TsError>().is_some_and(TsError::is_content)
-                    || e.chain()
-                        .any(|c| c.downcast_ref::<bitig_format::FormatError>().is_some());
+                    || e.chain().any(|c| {
+                        c.downcast_ref::<bitig_format::FormatError>().is_some()
+                            || c.downcast_ref::<bitig_format::signature::SigError>()
+                                .is_some()
+                    });
                 ExitCode::from(if content { 1 } else { 2 })
             }
         }
@@ -229,6 +256,32 @@ fn report(e: TsError) -> anyhow::Error {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
+        Cmd::Keygen { name } => {
+            let (secret, public, key) = keys::keygen(&name)?;
+            println!(
+                "wrote {} (keep it secret) and {}\nkey id {}\ntrusted_keys entry: \"{}\"",
+                secret.display(),
+                public.display(),
+                keys::hex(&bitig_format::signature::key_id(&key)),
+                keys::hex(&key)
+            );
+            Ok(())
+        }
+        Cmd::Sign { bundle, key, out } => {
+            let out = out.unwrap_or_else(|| bundle.clone());
+            let id = keys::sign(&bundle, &key, &out)?;
+            println!("signed {} with key {}", out.display(), keys::hex(&id));
+            Ok(())
+        }
+        Cmd::Verify { bundle, keys: k } => {
+            let id = keys::verify(&bundle, &k)?;
+            println!(
+                "ok: {} is signed by trusted key {}",
+                bundle.display(),
+                keys::hex(&id)
+            );
+            Ok(())
+        }
         Cmd::BootTest {
             image,
             shots,
