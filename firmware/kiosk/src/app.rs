@@ -38,6 +38,16 @@ pub struct Loaded {
 /// Reads and checks the bundle. The bytes are leaked on purpose: the bundle lives as long as
 /// the process (an update restarts the kiosk), and the decoded view borrows from them.
 pub fn load_bundle(path: &std::path::Path) -> Result<Loaded, LoadError> {
+    load_bundle_checked(path, &[])
+}
+
+/// Like [`load_bundle`], and when `trusted` is not empty the file must carry a valid signature
+/// by one of those public keys (E-UNSIGNED, E-UNTRUSTED, E-SIGNATURE otherwise). Without
+/// trusted keys (development) a signature trailer, if any, is ignored.
+pub fn load_bundle_checked(
+    path: &std::path::Path,
+    trusted: &[[u8; 32]],
+) -> Result<Loaded, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError {
         code: if e.kind() == std::io::ErrorKind::NotFound {
             "E-MISSING"
@@ -50,6 +60,14 @@ pub fn load_bundle(path: &std::path::Path) -> Result<Loaded, LoadError> {
     let refused = |e: FormatError| LoadError {
         code: e.code(),
         message: format!("{}: {e}", path.display()),
+    };
+    let bytes = if trusted.is_empty() {
+        bitig_format::signature::split(bytes).0
+    } else {
+        bitig_format::signature::verify(bytes, trusted).map_err(|e| LoadError {
+            code: e.code(),
+            message: format!("{}: {e}", path.display()),
+        })?
     };
     let header = bitig_format::Header::from_bundle_bytes(bytes).map_err(refused)?;
     let bundle = Bundle::from_bundle_bytes(bytes).map_err(refused)?;

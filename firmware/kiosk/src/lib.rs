@@ -18,6 +18,7 @@ pub use generated::*;
 
 pub mod app;
 pub mod config;
+pub mod content;
 pub mod images;
 pub mod nav;
 pub mod notify;

@@ -1,0 +1,447 @@
+//! Content on the kiosk's data partition: two slots, an atomic pointer, USB updates, rollback
+//! and crash-loop fallback.
+//!
+//! ```text
+//! <content_dir>/
+//!   slot-a.bundle, slot-b.bundle   the two content slots (signed bundles)
+//!   active                         "a" or "b": the slot in use
+//!   starts                         the last start times, for crash-loop detection
+//! ```
+//!
+//! An update verifies the new bundle completely in memory, writes it to the inactive slot as
+//! `slot-X.bundle.tmp`, fsyncs, reads it back, renames it into place, fsyncs the directory,
+//! and only then switches `active` the same way (`active.tmp`, fsync, rename, fsync). A cut
+//! at any point leaves `active` naming a complete, verified slot. The previous slot stays as
+//! the fallback: if the active slot fails to load on start, or the kiosk restarts three times
+//! within a minute, [`select`] switches back to it by itself.
+//!
+//! Every write goes through [`Fs`], so tests cut the power after any number of operations.
+
+use crate::app::{load_bundle_checked, LoadError, Loaded};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The two content slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    A,
+    B,
+}
+
+impl Slot {
+    pub fn other(self) -> Slot {
+        match self {
+            Slot::A => Slot::B,
+            Slot::B => Slot::A,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::A => "a",
+            Slot::B => "b",
+        }
+    }
+    pub fn path(self, dir: &Path) -> PathBuf {
+        dir.join(format!("slot-{}.bundle", self.name()))
+    }
+}
+
+/// The writes an update makes; each call is one step a power cut can interrupt.
+pub trait Fs {
+    /// Creates or truncates a file.
+    fn create(&mut self, path: &Path) -> io::Result<()>;
+    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()>;
+    fn sync(&mut self, path: &Path) -> io::Result<()>;
+    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()>;
+    fn sync_dir(&mut self, dir: &Path) -> io::Result<()>;
+}
+
+/// The real filesystem.
+#[derive(Debug, Default)]
+pub struct RealFs;
+
+impl Fs for RealFs {
+    fn create(&mut self, path: &Path) -> io::Result<()> {
+        std::fs::File::create(path).map(drop)
+    }
+    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)?
+            .write_all(data)
+    }
+    fn sync(&mut self, path: &Path) -> io::Result<()> {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .sync_all()
+    }
+    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+    fn sync_dir(&mut self, dir: &Path) -> io::Result<()> {
+        std::fs::File::open(dir)?.sync_all()
+    }
+}
+
+/// Writes `bytes` to `path` through a temp file, fsync and rename (4 + 1 steps).
+fn replace(fs: &mut dyn Fs, dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs.create(&tmp)?;
+    fs.append(&tmp, bytes)?;
+    fs.sync(&tmp)?;
+    fs.rename(&tmp, path)?;
+    fs.sync_dir(dir)
+}
+
+/// The slot `active` names; a missing or unreadable pointer means slot A.
+pub fn active_slot(dir: &Path) -> Slot {
+    match std::fs::read_to_string(dir.join("active"))
+        .as_deref()
+        .map(str::trim)
+    {
+        Ok("b") => Slot::B,
+        _ => Slot::A,
+    }
+}
+
+pub fn set_active(fs: &mut dyn Fs, dir: &Path, slot: Slot) -> io::Result<()> {
+    replace(
+        fs,
+        dir,
+        &dir.join("active"),
+        format!("{}\n", slot.name()).as_bytes(),
+    )
+}
+
+/// What [`select`] chose, and what it had to do.
+pub struct Selection {
+    pub slot: Slot,
+    pub loaded: Result<Loaded, LoadError>,
+    /// Rollbacks and fallbacks, for the log and the operator menu.
+    pub notes: Vec<String>,
+}
+
+/// Picks the content to show at start: the active slot if it loads (and there is no crash
+/// loop), else the other slot, switching the pointer to it; else the active slot's error.
+pub fn select(dir: &Path, trusted: &[[u8; 32]], crash_loop: bool, fs: &mut dyn Fs) -> Selection {
+    let active = active_slot(dir);
+    let mut notes = Vec::new();
+    let first = if crash_loop { active.other() } else { active };
+    let loaded = load_bundle_checked(&first.path(dir), trusted);
+    if loaded.is_ok() && first == active {
+        return Selection {
+            slot: active,
+            loaded,
+            notes,
+        };
+    }
+    if let Ok(l) = loaded {
+        // Crash loop: the previous slot loads, so go back to it.
+        let note = format!(
+            "crash loop (3 starts within 60 s) on slot {}: fell back to slot {}",
+            active.name(),
+            first.name()
+        );
+        if let Err(e) = set_active(fs, dir, first) {
+            notes.push(format!("could not switch the active slot: {e}"));
+        }
+        notes.push(note);
+        return Selection {
+            slot: first,
+            loaded: Ok(l),
+            notes,
+        };
+    }
+    if crash_loop {
+        notes.push(format!(
+            "crash loop on slot {}, but slot {} does not load either; staying",
+            active.name(),
+            first.name()
+        ));
+        return Selection {
+            slot: active,
+            loaded: load_bundle_checked(&active.path(dir), trusted),
+            notes,
+        };
+    }
+    let Err(err) = loaded else {
+        unreachable!("handled above")
+    };
+    let other = active.other();
+    match load_bundle_checked(&other.path(dir), trusted) {
+        Ok(l) => {
+            notes.push(format!(
+                "slot {} refused [{}]: {}; rolled back to slot {}",
+                active.name(),
+                err.code,
+                err.message,
+                other.name()
+            ));
+            if let Err(e) = set_active(fs, dir, other) {
+                notes.push(format!("could not switch the active slot: {e}"));
+            }
+            Selection {
+                slot: other,
+                loaded: Ok(l),
+                notes,
+            }
+        }
+        Err(_) => Selection {
+            slot: active,
+            loaded: Err(err),
+            notes,
+        },
+    }
+}
+
+/// Notes this start in `starts` and says whether the kiosk is in a crash loop: three starts
+/// within 60 s of the same boot. Uses the boot id and the time since boot, never the wall
+/// clock (there is no RTC). After a crash loop is reported the record starts afresh.
+pub fn record_start(dir: &Path, boot_id: &str, uptime_s: f64, fs: &mut dyn Fs) -> bool {
+    let path = dir.join("starts");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut starts: Vec<(String, f64)> = old
+        .lines()
+        .filter_map(|l| {
+            let (b, t) = l.split_once(' ')?;
+            Some((b.to_string(), t.parse().ok()?))
+        })
+        .filter(|(b, _)| b == boot_id)
+        .collect();
+    starts.push((boot_id.to_string(), uptime_s));
+    let keep = starts.len().saturating_sub(3);
+    starts.drain(..keep);
+    let looping = starts.len() == 3 && uptime_s - starts[0].1 < 60.0;
+    let text: String = if looping {
+        String::new()
+    } else {
+        starts
+            .iter()
+            .map(|(b, t)| format!("{b} {t:.1}\n"))
+            .collect()
+    };
+    let _ = replace(fs, dir, &path, text.as_bytes());
+    looping
+}
+
+/// This boot's id and seconds since boot, from /proc (both independent of the wall clock).
+pub fn boot_clock() -> (String, f64) {
+    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let up = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    (id, up)
+}
+
+/// Why an update from a USB stick was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for UpdateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.code, self.message)
+    }
+}
+
+/// The file a USB stick carries, relative to its root.
+pub const USB_BUNDLE: &str = "bitig/update.bundle";
+/// Bundles are well under 10 MB; anything past this is not one.
+pub const MAX_BUNDLE: u64 = 64 << 20;
+const CHUNK: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Create,
+    Write,
+    Sync,
+    Verify,
+    Rename,
+    SyncDir,
+    Switch,
+    Done,
+}
+
+/// An update in progress, one step at a time (so the UI can show progress between steps).
+#[derive(Debug)]
+pub struct Update {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+    pub target: Slot,
+    written: usize,
+    stage: Stage,
+}
+
+impl Update {
+    /// Reads and checks `file` completely before anything is written: signature by a trusted
+    /// key, format version, hash, decode and validation, the display profile, and that it is
+    /// not the content already shown.
+    pub fn prepare(
+        file: &Path,
+        dir: &Path,
+        trusted: &[[u8; 32]],
+        profile: &str,
+        active_hash: &str,
+    ) -> Result<Update, UpdateError> {
+        let refuse = |code, message: String| UpdateError { code, message };
+        if trusted.is_empty() {
+            return Err(refuse(
+                "E-NOKEYS",
+                "this kiosk trusts no signing keys (trusted_keys in its config), so it takes no updates".into(),
+            ));
+        }
+        let len = std::fs::metadata(file)
+            .map_err(|e| refuse("E-READ", format!("{}: {e}", file.display())))?
+            .len();
+        if len > MAX_BUNDLE {
+            return Err(refuse(
+                "E-TOOBIG",
+                format!("{}: {len} bytes is too large for a bundle", file.display()),
+            ));
+        }
+        let bytes = std::fs::read(file)
+            .map_err(|e| refuse("E-READ", format!("{}: {e}", file.display())))?;
+        let bundle = bitig_format::signature::verify(&bytes, trusted)
+            .map_err(|e| refuse(e.code(), format!("{}: {e}", file.display())))?;
+        let header = bitig_format::Header::from_bundle_bytes(bundle)
+            .map_err(|e| refuse(e.code(), format!("{}: {e}", file.display())))?;
+        let b = bitig_format::Bundle::from_bundle_bytes(bundle)
+            .map_err(|e| refuse(e.code(), format!("{}: {e}", file.display())))?;
+        if b.profile.name != profile {
+            return Err(refuse(
+                "E-PROFILE",
+                format!(
+                    "{}: laid out for {}, this kiosk is {profile}",
+                    file.display(),
+                    b.profile.name
+                ),
+            ));
+        }
+        let hash: String = header.hash.iter().map(|x| format!("{x:02x}")).collect();
+        if hash == active_hash {
+            return Err(refuse("E-SAME", "this content is already installed".into()));
+        }
+        let target = active_slot(dir).other();
+        Ok(Update {
+            dir: dir.to_path_buf(),
+            bytes,
+            target,
+            written: 0,
+            stage: Stage::Create,
+        })
+    }
+
+    fn tmp(&self) -> PathBuf {
+        self.target.path(&self.dir).with_extension("bundle.tmp")
+    }
+
+    /// Fraction done, 0..=1.
+    pub fn progress(&self) -> f32 {
+        match self.stage {
+            Stage::Create => 0.0,
+            Stage::Write => self.written as f32 / self.bytes.len().max(1) as f32 * 0.95,
+            Stage::Done => 1.0,
+            _ => 0.97,
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// One step: at most one write, fsync or rename.
+    pub fn step(&mut self, fs: &mut dyn Fs) -> Result<(), UpdateError> {
+        let io = |e: io::Error| UpdateError {
+            code: "E-WRITE",
+            message: format!("writing the update failed: {e}"),
+        };
+        let tmp = self.tmp();
+        match self.stage {
+            Stage::Create => {
+                fs.create(&tmp).map_err(io)?;
+                self.stage = Stage::Write;
+            }
+            Stage::Write => {
+                let end = (self.written + CHUNK).min(self.bytes.len());
+                fs.append(&tmp, &self.bytes[self.written..end])
+                    .map_err(io)?;
+                self.written = end;
+                if end == self.bytes.len() {
+                    self.stage = Stage::Sync;
+                }
+            }
+            Stage::Sync => {
+                fs.sync(&tmp).map_err(io)?;
+                self.stage = Stage::Verify;
+            }
+            Stage::Verify => {
+                let back = std::fs::read(&tmp).map_err(io)?;
+                if back != self.bytes {
+                    return Err(UpdateError {
+                        code: "E-VERIFY",
+                        message: format!(
+                            "{} reads back different from what was written; the card may be failing",
+                            tmp.display()
+                        ),
+                    });
+                }
+                self.stage = Stage::Rename;
+            }
+            Stage::Rename => {
+                fs.rename(&tmp, &self.target.path(&self.dir)).map_err(io)?;
+                self.stage = Stage::SyncDir;
+            }
+            Stage::SyncDir => {
+                fs.sync_dir(&self.dir).map_err(io)?;
+                self.stage = Stage::Switch;
+            }
+            Stage::Switch => {
+                set_active(fs, &self.dir, self.target).map_err(io)?;
+                self.stage = Stage::Done;
+            }
+            Stage::Done => {}
+        }
+        Ok(())
+    }
+}
+
+/// Watches for `USB_BUNDLE` under a mount point (the image's udev rule mounts sticks there
+/// read-only). Polling a path works with any mounter, and tests use a plain directory.
+#[derive(Debug)]
+pub struct UsbWatch {
+    file: PathBuf,
+    seen: Option<(u64, std::time::SystemTime)>,
+}
+
+impl UsbWatch {
+    pub fn new(mount: &Path) -> UsbWatch {
+        UsbWatch {
+            file: mount.join(USB_BUNDLE),
+            seen: None,
+        }
+    }
+
+    /// The update file, when one appears that was not tried before.
+    pub fn poll(&mut self) -> Option<PathBuf> {
+        let m = match std::fs::metadata(&self.file) {
+            Ok(m) => m,
+            Err(_) => {
+                self.seen = None; // stick removed: the same file may be tried again
+                return None;
+            }
+        };
+        let id = (m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH));
+        if self.seen == Some(id) {
+            return None;
+        }
+        self.seen = Some(id);
+        Some(self.file.clone())
+    }
+}

@@ -1,0 +1,334 @@
+//! Content slots, USB updates and rollback (src/content.rs) on real signed bundles: every
+//! refusal, a power cut after every single write step, rollback of a bad slot, and the
+//! crash-loop fallback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use bitig_format::signature;
+use bitig_kiosk::content::{self, Fs, RealFs, Slot, Update};
+use common::*;
+use std::io;
+use std::path::{Path, PathBuf};
+
+const KEY: [u8; 32] = [0x42; 32];
+const OTHER_KEY: [u8; 32] = [0x17; 32];
+
+fn trusted() -> Vec<[u8; 32]> {
+    vec![signature::public_key(&KEY)]
+}
+
+fn signed(bundle: &[u8], key: &[u8; 32]) -> Vec<u8> {
+    let (b, _) = signature::split(bundle);
+    let mut v = b.to_vec();
+    v.extend_from_slice(&signature::sign(b, key));
+    v
+}
+
+/// Two different real bundles for the same profile: the fixtures (small, the installed
+/// content in these tests) and the statements (~700 KB, the update).
+fn bundles() -> (Vec<u8>, Vec<u8>) {
+    let statements = std::fs::read(bundle("pi-touch-800x480")).unwrap();
+    let mut inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+    inputs.statements = vec![root().join("tests/fixtures")];
+    let sources = bitig_typeset::load_sources(&inputs).unwrap();
+    let fixtures = bitig_typeset::build_bundle(
+        &sources,
+        &root().join("assets/profiles/pi-touch-800x480.toml"),
+        &mut |_| {},
+    )
+    .unwrap();
+    (fixtures, statements)
+}
+
+fn hash_of(bundle: &[u8]) -> String {
+    let (b, _) = signature::split(bundle);
+    let h = bitig_format::Header::from_bundle_bytes(b).unwrap();
+    h.hash.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A content dir with slot A active, holding `a`.
+fn content_dir(name: &str, a: &[u8]) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("content")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(Slot::A.path(&d), a).unwrap();
+    std::fs::write(d.join("active"), "a\n").unwrap();
+    d
+}
+
+fn stick(name: &str, bytes: &[u8]) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("sticks")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("bitig")).unwrap();
+    std::fs::write(d.join(content::USB_BUNDLE), bytes).unwrap();
+    d.join(content::USB_BUNDLE)
+}
+
+fn prepare(file: &Path, dir: &Path, keys: &[[u8; 32]], active: &[u8]) -> Result<Update, String> {
+    Update::prepare(file, dir, keys, "pi-touch-800x480", &hash_of(active))
+        .map_err(|e| e.code.to_string())
+}
+
+#[test]
+fn refuses_every_bad_update_before_writing_anything() {
+    let (a, b) = bundles();
+    let a = signed(&a, &KEY);
+    let dir = content_dir("refusals", &a);
+    let before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, Vec<[u8; 32]>)> = vec![
+        ("E-UNSIGNED", b.clone(), trusted()),
+        ("E-UNTRUSTED", signed(&b, &OTHER_KEY), trusted()),
+        (
+            "E-SIGNATURE",
+            {
+                let mut t = signed(&b, &KEY);
+                t[5000] ^= 0x20;
+                t
+            },
+            trusted(),
+        ),
+        (
+            "E-VERSION",
+            {
+                // A newer format, properly signed by a trusted key.
+                let mut newer = b.clone();
+                newer[8] = 99;
+                signed(&newer, &KEY)
+            },
+            trusted(),
+        ),
+        ("E-NOKEYS", signed(&b, &KEY), vec![]),
+        ("E-SAME", a.clone(), trusted()),
+        ("E-MAGIC", signed(&[b'x'; 100], &KEY), trusted()),
+    ];
+    for (want, bytes, keys) in cases {
+        let f = stick(want, &bytes);
+        let got = prepare(&f, &dir, &keys, &a).err();
+        assert_eq!(got.as_deref(), Some(want));
+    }
+    // A bundle for the other panel.
+    let portrait = signed(&std::fs::read(bundle("pi-touch2-720x1280")).unwrap(), &KEY);
+    let f = stick("profile", &portrait);
+    assert_eq!(
+        prepare(&f, &dir, &trusted(), &a).err().as_deref(),
+        Some("E-PROFILE")
+    );
+    let after: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "a refused update wrote something");
+    assert_eq!(std::fs::read(Slot::A.path(&dir)).unwrap(), a);
+}
+
+#[test]
+fn a_good_update_switches_slots_and_keeps_the_old_one() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    let dir = content_dir("good", &a);
+    let f = stick("good", &b);
+    let mut u = prepare(&f, &dir, &trusted(), &a).unwrap();
+    assert_eq!(u.target, Slot::B);
+    let mut steps = 0;
+    let mut progress = vec![];
+    while !u.done() {
+        u.step(&mut RealFs).unwrap();
+        progress.push(u.progress());
+        steps += 1;
+    }
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    assert!(steps > 10, "{steps}");
+    assert_eq!(content::active_slot(&dir), Slot::B);
+    assert_eq!(std::fs::read(Slot::B.path(&dir)).unwrap(), b);
+    assert_eq!(std::fs::read(Slot::A.path(&dir)).unwrap(), a);
+    let s = content::select(&dir, &trusted(), false, &mut RealFs);
+    assert_eq!(s.slot, Slot::B);
+    assert_eq!(s.loaded.unwrap().hash, hash_of(&b));
+    assert!(s.notes.is_empty());
+}
+
+/// A filesystem that loses power after `budget` operations: that one and every later one fail.
+struct Cut {
+    budget: usize,
+    used: usize,
+}
+
+impl Cut {
+    fn tick(&mut self) -> io::Result<()> {
+        self.used += 1;
+        if self.used > self.budget {
+            Err(io::Error::other("power cut"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Fs for Cut {
+    fn create(&mut self, p: &Path) -> io::Result<()> {
+        self.tick()?;
+        RealFs.create(p)
+    }
+    fn append(&mut self, p: &Path, d: &[u8]) -> io::Result<()> {
+        self.tick()?;
+        RealFs.append(p, d)
+    }
+    fn sync(&mut self, p: &Path) -> io::Result<()> {
+        self.tick()?;
+        RealFs.sync(p)
+    }
+    fn rename(&mut self, a: &Path, b: &Path) -> io::Result<()> {
+        self.tick()?;
+        RealFs.rename(a, b)
+    }
+    fn sync_dir(&mut self, d: &Path) -> io::Result<()> {
+        self.tick()?;
+        RealFs.sync_dir(d)
+    }
+}
+
+#[test]
+fn a_power_cut_after_any_write_step_leaves_a_valid_bundle() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    // How many write operations a whole update takes.
+    let total = {
+        let dir = content_dir("cut-count", &a);
+        let f = stick("cut-count", &b);
+        let mut u = prepare(&f, &dir, &trusted(), &a).unwrap();
+        let mut fs = Cut {
+            budget: usize::MAX,
+            used: 0,
+        };
+        while !u.done() {
+            u.step(&mut fs).unwrap();
+        }
+        fs.used
+    };
+    assert!(total > 15, "{total}");
+    let mut cut_mid_slot_write = 0;
+    let mut landed_on = [0usize; 2];
+    for n in 0..total {
+        let dir = content_dir("cut", &a);
+        let f = stick("cut", &b);
+        let mut u = prepare(&f, &dir, &trusted(), &a).unwrap();
+        let mut fs = Cut { budget: n, used: 0 };
+        let mut failed = false;
+        while !u.done() {
+            if u.step(&mut fs).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "the cut after {n} of {total} steps did not happen");
+        // What the cut left: a half-written slot is a real mid-write cut.
+        let tmp = Slot::B.path(&dir).with_extension("bundle.tmp");
+        if let Ok(m) = std::fs::metadata(&tmp) {
+            if m.len() > 0 && (m.len() as usize) < b.len() {
+                cut_mid_slot_write += 1;
+            }
+        }
+        // "Reboot": the kiosk starts on whatever is on disk.
+        let s = content::select(&dir, &trusted(), false, &mut RealFs);
+        let loaded = s.loaded.unwrap_or_else(|e| {
+            panic!("cut after {n}: no valid bundle: [{}] {}", e.code, e.message)
+        });
+        let expect = if s.slot == Slot::A { &a } else { &b };
+        assert_eq!(loaded.hash, hash_of(expect), "cut after {n}");
+        landed_on[usize::from(s.slot == Slot::B)] += 1;
+    }
+    assert!(
+        cut_mid_slot_write >= 5,
+        "only {cut_mid_slot_write} cuts fell inside the slot write"
+    );
+    // Early cuts keep the old content; only a cut after the pointer rename gives the new one.
+    assert!(landed_on[0] > 0 && landed_on[1] > 0, "{landed_on:?}");
+    assert!(
+        landed_on[1] <= 2,
+        "new content before the pointer switched: {landed_on:?}"
+    );
+}
+
+#[test]
+fn a_slot_that_fails_to_load_rolls_back_by_itself() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    let dir = content_dir("rollback", &a);
+    let mut bad = b.clone();
+    bad[100] ^= 1;
+    std::fs::write(Slot::B.path(&dir), &bad).unwrap();
+    content::set_active(&mut RealFs, &dir, Slot::B).unwrap();
+    let s = content::select(&dir, &trusted(), false, &mut RealFs);
+    assert_eq!(s.slot, Slot::A);
+    assert_eq!(s.loaded.unwrap().hash, hash_of(&a));
+    assert!(
+        s.notes[0].contains("slot b refused [E-SIGNATURE]")
+            && s.notes[0].contains("rolled back to slot a"),
+        "{:?}",
+        s.notes
+    );
+    assert_eq!(
+        content::active_slot(&dir),
+        Slot::A,
+        "the pointer was not switched back"
+    );
+    // Both bad: the active slot's error, nothing switched.
+    std::fs::write(Slot::A.path(&dir), b"garbage").unwrap();
+    let s = content::select(&dir, &trusted(), false, &mut RealFs);
+    assert_eq!(s.loaded.err().map(|e| e.code), Some("E-UNSIGNED"));
+    assert_eq!(content::active_slot(&dir), Slot::A);
+    // Unsigned content on a kiosk with keys is refused too.
+    std::fs::write(Slot::A.path(&dir), signature::split(&a).0).unwrap();
+    let s = content::select(&dir, &trusted(), false, &mut RealFs);
+    assert_eq!(s.loaded.err().map(|e| e.code), Some("E-UNSIGNED"));
+}
+
+#[test]
+fn three_starts_within_a_minute_fall_back_to_the_previous_slot() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    let dir = content_dir("crash-loop", &a);
+    std::fs::write(Slot::B.path(&dir), &b).unwrap();
+    content::set_active(&mut RealFs, &dir, Slot::B).unwrap();
+    let fs = &mut RealFs;
+    assert!(!content::record_start(&dir, "boot1", 10.0, fs));
+    assert!(!content::record_start(&dir, "boot1", 30.0, fs));
+    // Slow restarts are no loop.
+    assert!(!content::record_start(&dir, "boot1", 95.0, fs));
+    assert!(!content::record_start(&dir, "boot1", 100.0, fs));
+    // A new boot starts a new count.
+    assert!(!content::record_start(&dir, "boot2", 5.0, fs));
+    assert!(!content::record_start(&dir, "boot2", 8.0, fs));
+    assert!(content::record_start(&dir, "boot2", 12.0, fs));
+    let s = content::select(&dir, &trusted(), true, fs);
+    assert_eq!(s.slot, Slot::A);
+    assert_eq!(s.loaded.unwrap().hash, hash_of(&a));
+    assert!(s.notes[0].contains("crash loop"), "{:?}", s.notes);
+    assert_eq!(content::active_slot(&dir), Slot::A);
+    // The count starts afresh after a fallback.
+    assert!(!content::record_start(&dir, "boot2", 13.0, fs));
+}
+
+#[test]
+fn usb_watch_reports_each_new_file_once() {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("usb-watch");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let mut w = content::UsbWatch::new(&d);
+    assert_eq!(w.poll(), None);
+    std::fs::create_dir_all(d.join("bitig")).unwrap();
+    std::fs::write(d.join(content::USB_BUNDLE), b"x").unwrap();
+    assert_eq!(w.poll(), Some(d.join(content::USB_BUNDLE)));
+    assert_eq!(w.poll(), None);
+    std::fs::remove_file(d.join(content::USB_BUNDLE)).unwrap();
+    assert_eq!(w.poll(), None);
+    std::fs::write(d.join(content::USB_BUNDLE), b"x").unwrap();
+    assert!(w.poll().is_some(), "a re-inserted stick is tried again");
+}
