@@ -21,6 +21,10 @@ pub const SLIDE_MS: u64 = 180;
 pub const CORNER_HOLD_MS: u64 = 5_000;
 /// How often "touch to begin" changes language.
 pub const ATTRACT_CYCLE_MS: u64 = 2_500;
+/// How often the kiosk looks for an update on a USB stick.
+pub const USB_POLL_MS: u64 = 1_000;
+/// Update write steps (64 KiB each) per 16 ms frame.
+pub const UPDATE_STEPS_PER_TICK: usize = 2;
 
 /// What went wrong when the bundle was loaded.
 #[derive(Debug, Clone)]
@@ -166,6 +170,10 @@ pub struct State {
     attract_phase: u64,
     shown_screen: Option<Screen>,
     restart_requested: bool,
+    usb: Option<crate::content::UsbWatch>,
+    next_usb_poll_ms: u64,
+    update: Option<crate::content::Update>,
+    update_error: Option<crate::content::UpdateError>,
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -221,7 +229,21 @@ impl Kiosk {
             attract_phase: u64::MAX,
             shown_screen: None,
             restart_requested: false,
+            usb: None,
+            next_usb_poll_ms: 0,
+            update: None,
+            update_error: None,
         }));
+        {
+            let mut s = state.borrow_mut();
+            s.usb = s
+                .config
+                .usb_dir
+                .as_deref()
+                .map(crate::content::UsbWatch::new);
+            // The first look comes a second after start, with the attract screen up.
+            s.next_usb_poll_ms = (s.clock)() + USB_POLL_MS;
+        }
         wire_callbacks(&window, &state);
         let timer = slint::Timer::default();
         {
@@ -378,9 +400,85 @@ impl State {
     }
 
     /// Timers: idle timeout, slide animation, attract cycling, the operator corner.
+    /// Looks for an update on a USB stick (every second) and writes one in steps, so the
+    /// progress bar moves; when it is in place the kiosk restarts onto it.
+    fn tick_update(&mut self, w: &AppWindow, now: u64) -> bool {
+        use crate::content::{RealFs, Update, UpdateError};
+        if self.update.is_none() && now >= self.next_usb_poll_ms {
+            self.next_usb_poll_ms = now + USB_POLL_MS;
+            let Some(file) = self.usb.as_mut().and_then(|u| u.poll()) else {
+                return false;
+            };
+            eprintln!("bitig-kiosk: update offered: {}", file.display());
+            let prepared = match &self.config.content_dir {
+                Some(dir) => Update::prepare(
+                    &file,
+                    dir,
+                    &self.config.trusted_keys,
+                    &self.config.profile,
+                    &self.hash,
+                ),
+                None => Err(UpdateError {
+                    code: "E-NOSLOTS",
+                    message: "this kiosk has no content_dir, so it cannot install updates".into(),
+                }),
+            };
+            match prepared {
+                Ok(u) => {
+                    eprintln!(
+                        "bitig-kiosk: update verified; writing it to slot {}",
+                        u.target.name()
+                    );
+                    self.update = Some(u);
+                    self.nav.hold_for_update();
+                    w.global::<Ui>().set_update_progress(0.0);
+                    return true;
+                }
+                Err(e) if e.code == "E-SAME" => {
+                    eprintln!("bitig-kiosk: update ignored: {}", e.message);
+                }
+                Err(e) => {
+                    eprintln!("bitig-kiosk: update refused {e}");
+                    self.update_error = Some(e);
+                }
+            }
+            return false;
+        }
+        let Some(u) = self.update.as_mut() else {
+            return false;
+        };
+        if self.restart_requested {
+            return false; // installed; waiting for the event loop to end
+        }
+        // A few steps per frame: the UI stays responsive and the bar moves.
+        for _ in 0..UPDATE_STEPS_PER_TICK {
+            if u.done() {
+                break;
+            }
+            if let Err(e) = u.step(&mut RealFs) {
+                eprintln!("bitig-kiosk: update failed {e}; keeping the current content");
+                self.update_error = Some(e);
+                self.update = None;
+                w.global::<Ui>().set_update_progress(-1.0);
+                self.nav.release_update(self.error.is_some());
+                return true;
+            }
+        }
+        w.global::<Ui>().set_update_progress(u.progress());
+        if u.done() {
+            eprintln!(
+                "bitig-kiosk: update installed in slot {}; restarting onto it",
+                u.target.name()
+            );
+            self.restart_requested = true;
+            let _ = slint::quit_event_loop();
+        }
+        false
+    }
+
     fn tick(&mut self, w: &AppWindow) {
         let now = (self.clock)();
-        let mut dirty = false;
+        let mut dirty = self.tick_update(w, now);
         if self.nav.tick(now) {
             self.slide = None;
             dirty = true;
@@ -574,9 +672,10 @@ impl State {
                 uptime_s / 60 % 60,
                 uptime_s % 60
             ),
-            match &self.error {
-                Some(e) => format!("last error\t[{}]", e.code),
-                None => "last error\tnone".to_string(),
+            match (&self.error, &self.update_error) {
+                (Some(e), _) => format!("last error\t[{}]", e.code),
+                (None, Some(e)) => format!("last error\t[{}] USB update", e.code),
+                (None, None) => "last error\tnone".to_string(),
             },
         ];
         let (ascent, lh) = images::ascii_metrics(b);
@@ -584,12 +683,15 @@ impl State {
         for l in &lines {
             stack = stack.ascii(b, l, b.profile.theme.text, lh + 4);
         }
-        if let Some(e) = &self.error {
+        let detail = self
+            .error
+            .as_ref()
+            .map(|e| &e.message)
+            .or(self.update_error.as_ref().map(|e| &e.message));
+        if let Some(message) = detail {
             // The message wraps at 60 characters; it is ASCII-safe (non-ASCII shows as ?).
-            let chars: Vec<char> = e.message.chars().collect();
-            for chunk in chars.chunks(60).take(4) {
-                let s: String = chunk.iter().collect();
-                stack = stack.ascii(b, &s, b.profile.theme.muted, lh);
+            for line in wrap(message, 60).iter().take(3) {
+                stack = stack.ascii(b, line, b.profile.theme.muted, lh);
             }
         }
         stack.render(b, images::ink(b), ascent)
@@ -599,22 +701,65 @@ impl State {
         let b = self.fallback.as_ref().unwrap_or(&self.bundle);
         let mut stack = Stack::new(true);
         let mut gap = 0;
+        let (title, body) = if self.update.is_some() {
+            ("update.title", "update.body")
+        } else {
+            ("maintenance.title", "maintenance.body")
+        };
         for lang in Lang::ALL {
-            if let Some(t) = b.ui_text("maintenance.title", lang) {
+            if let Some(t) = b.ui_text(title, lang) {
                 stack = stack.block(&t.block, gap);
             }
-            if let Some(t) = b.ui_text("maintenance.body", lang) {
+            if let Some(t) = b.ui_text(body, lang) {
                 stack = stack.block(&t.block, 2);
             }
             gap = 28;
         }
         let (ascent, lh) = images::ascii_metrics(b);
+        if self.update.is_some() {
+            return stack.render(b, images::ink(b), ascent);
+        }
         if let Some(e) = &self.error {
             stack = stack.ascii(b, "", b.profile.theme.muted, 12);
             stack = stack.ascii(b, &format!("[{}]", e.code), b.profile.theme.accent, lh);
         }
         stack.render(b, images::ink(b), ascent)
     }
+}
+
+/// Greedy word wrap at `width` characters; words longer than a line are cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = cur.chars().count();
+            let room = if used == 0 {
+                width
+            } else {
+                width.saturating_sub(used + 1)
+            };
+            if word.len() <= room {
+                if used > 0 {
+                    cur.push(' ');
+                }
+                cur.extend(word.iter());
+                break;
+            }
+            if used == 0 {
+                let rest = word.split_off(width);
+                lines.push(word.iter().collect());
+                word = rest;
+            } else {
+                lines.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 impl Config {
@@ -654,4 +799,14 @@ fn card_image(b: &Bundle<'_>, doc: usize, lang: Lang) -> Image {
         }
     }
     stack.render(b, images::ink(b), 0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wraps_at_words_and_cuts_long_words() {
+        assert_eq!(super::wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(super::wrap("abcdefgh x", 3), ["abc", "def", "gh", "x"]);
+        assert!(super::wrap("", 5).is_empty());
+    }
 }

@@ -13,6 +13,16 @@
 //! pin_blake3 = "…"
 //! # Panel rotation in degrees, clockwise: 0, 90, 180 or 270. Default: 0.
 //! rotation = 0
+//! # Ed25519 public keys (hex, from `bitig keygen`) whose signed bundles this kiosk accepts.
+//! # When set, every bundle it loads must be signed by one of them. Empty (the default): any
+//! # bundle loads unsigned, and updates from USB sticks are refused (E-NOKEYS).
+//! trusted_keys = ["a846…"]
+//! # Content slots (slot-a.bundle, slot-b.bundle, active), used when `bundle` is not set.
+//! # Default: /var/lib/bitig on the device, none in the simulator.
+//! content_dir = "/var/lib/bitig"
+//! # Where USB sticks are mounted; an update is <usb_dir>/bitig/update.bundle.
+//! # Default: /media/bitig-usb on the device, none in the simulator.
+//! usb_dir = "/media/bitig-usb"
 //! ```
 
 use serde::Deserialize;
@@ -30,6 +40,10 @@ pub struct ConfigFile {
     pub idle_timeout_s: Option<u64>,
     pub pin_blake3: Option<String>,
     pub rotation: Option<u16>,
+    #[serde(default)]
+    pub trusted_keys: Vec<String>,
+    pub content_dir: Option<PathBuf>,
+    pub usb_dir: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -40,6 +54,9 @@ pub struct Config {
     pub idle_timeout_ms: u64,
     pub pin_hash: [u8; 32],
     pub rotation: Rotation,
+    pub trusted_keys: Vec<[u8; 32]>,
+    pub content_dir: Option<PathBuf>,
+    pub usb_dir: Option<PathBuf>,
 }
 
 /// Panel rotation, clockwise.
@@ -154,7 +171,27 @@ impl Config {
                 anyhow::anyhow!("config: pin_blake3 must be 64 hex digits (bitig-kiosk --hash-pin PIN prints it)")
             })?,
         };
+        let trusted_keys = file
+            .trusted_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                parse_hex32(k.trim()).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "config: trusted_keys[{i}] must be 64 hex digits (the public key line `bitig keygen` writes)"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let device = cfg!(feature = "device");
         Ok(Config {
+            content_dir: file
+                .content_dir
+                .or_else(|| device.then(|| PathBuf::from("/var/lib/bitig"))),
+            usb_dir: file
+                .usb_dir
+                .or_else(|| device.then(|| PathBuf::from("/media/bitig-usb"))),
+            trusted_keys,
             bundle: file.bundle,
             profile: file.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
             idle_timeout_ms: file.idle_timeout_s.unwrap_or(DEFAULT_IDLE_S).max(5) * 1000,

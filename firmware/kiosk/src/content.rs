@@ -291,6 +291,8 @@ impl Update {
         active_hash: &str,
     ) -> Result<Update, UpdateError> {
         let refuse = |code, message: String| UpdateError { code, message };
+        // Messages name the file as it is on the stick (they show in the operator menu).
+        let shown = USB_BUNDLE;
         if trusted.is_empty() {
             return Err(refuse(
                 "E-NOKEYS",
@@ -298,29 +300,27 @@ impl Update {
             ));
         }
         let len = std::fs::metadata(file)
-            .map_err(|e| refuse("E-READ", format!("{}: {e}", file.display())))?
+            .map_err(|e| refuse("E-READ", format!("{}: {e}", shown)))?
             .len();
         if len > MAX_BUNDLE {
             return Err(refuse(
                 "E-TOOBIG",
-                format!("{}: {len} bytes is too large for a bundle", file.display()),
+                format!("{}: {len} bytes is too large for a bundle", shown),
             ));
         }
-        let bytes = std::fs::read(file)
-            .map_err(|e| refuse("E-READ", format!("{}: {e}", file.display())))?;
+        let bytes = std::fs::read(file).map_err(|e| refuse("E-READ", format!("{}: {e}", shown)))?;
         let bundle = bitig_format::signature::verify(&bytes, trusted)
-            .map_err(|e| refuse(e.code(), format!("{}: {e}", file.display())))?;
+            .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         let header = bitig_format::Header::from_bundle_bytes(bundle)
-            .map_err(|e| refuse(e.code(), format!("{}: {e}", file.display())))?;
+            .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         let b = bitig_format::Bundle::from_bundle_bytes(bundle)
-            .map_err(|e| refuse(e.code(), format!("{}: {e}", file.display())))?;
+            .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         if b.profile.name != profile {
             return Err(refuse(
                 "E-PROFILE",
                 format!(
                     "{}: laid out for {}, this kiosk is {profile}",
-                    file.display(),
-                    b.profile.name
+                    shown, b.profile.name
                 ),
             ));
         }

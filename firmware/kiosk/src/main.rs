@@ -6,7 +6,7 @@
 //! ```
 
 use anyhow::{bail, Context, Result};
-use bitig_kiosk::app::{load_bundle, Kiosk, LoadError};
+use bitig_kiosk::app::{load_bundle_checked, Kiosk, LoadError};
 use bitig_kiosk::config::Config;
 use bitig_kiosk::platform;
 use bitig_kiosk::script::{self, Step};
@@ -126,19 +126,37 @@ fn run() -> Result<ExitCode> {
     if let Some(p) = &args.profile {
         config.profile = p.clone();
     }
-    let path = bundle_path(&args, &config);
-    let default_path = args.bundle.is_none() && config.bundle.is_none();
-    if default_path && !args.headless && !cfg!(feature = "device") && !path.exists() {
-        build_default_bundle(&path, &config.profile)?;
-    }
-    let loaded: Result<_, LoadError> = load_bundle(&path);
+    let explicit = args.bundle.is_some() || config.bundle.is_some();
+    let loaded: Result<_, LoadError> = match (&config.content_dir, explicit) {
+        // The device: A/B content slots, with rollback and crash-loop fallback.
+        (Some(dir), false) => {
+            let fs = &mut bitig_kiosk::content::RealFs;
+            let (boot_id, uptime) = bitig_kiosk::content::boot_clock();
+            let looping = bitig_kiosk::content::record_start(dir, &boot_id, uptime, fs);
+            let sel = bitig_kiosk::content::select(dir, &config.trusted_keys, looping, fs);
+            for n in &sel.notes {
+                eprintln!("bitig-kiosk: {n}");
+            }
+            eprintln!(
+                "bitig-kiosk: content slot {} in {}",
+                sel.slot.name(),
+                dir.display()
+            );
+            sel.loaded
+        }
+        _ => {
+            let path = bundle_path(&args, &config);
+            if !explicit && !args.headless && !cfg!(feature = "device") && !path.exists() {
+                build_default_bundle(&path, &config.profile)?;
+            }
+            load_bundle_checked(&path, &config.trusted_keys)
+        }
+    };
     if let Ok(l) = &loaded {
         if l.bundle.profile.name != config.profile {
             eprintln!(
-                "bitig-kiosk: note: {} was laid out for profile {}, the config says {}",
-                path.display(),
-                l.bundle.profile.name,
-                config.profile
+                "bitig-kiosk: note: the bundle was laid out for profile {}, the config says {}",
+                l.bundle.profile.name, config.profile
             );
         }
     }
@@ -221,6 +239,9 @@ fn headless(
     let kiosk = Kiosk::new(loaded, config, clock)?;
     h.attach(&kiosk)?;
     for step in steps {
+        if kiosk.restart_requested() {
+            break; // the device's process would end here (exit 3) and systemd restart it
+        }
         match step {
             Step::Tap(x, y) => {
                 h.press(x, y);
@@ -265,7 +286,12 @@ fn headless(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // Like the device: a requested restart (operator menu, installed update) exits with 3.
+    Ok(if kiosk.restart_requested() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>> {

@@ -142,6 +142,18 @@ impl Nav {
         false
     }
 
+    /// An update from a USB stick is being installed: the kiosk rests on the maintenance
+    /// screen (which shows the progress) and takes no touches until it restarts.
+    pub fn hold_for_update(&mut self) {
+        *self = Nav::new(self.idle_timeout_ms, true);
+    }
+
+    /// The update was refused or failed: back to normal (or to maintenance, if the kiosk
+    /// had no good content anyway).
+    pub fn release_update(&mut self, maintenance: bool) {
+        *self = Nav::new(self.idle_timeout_ms, maintenance);
+    }
+
     /// Forget the visitor.
     pub fn reset(&mut self) {
         *self = Nav::new(self.idle_timeout_ms, self.maintenance);

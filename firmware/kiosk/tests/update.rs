@@ -332,3 +332,86 @@ fn usb_watch_reports_each_new_file_once() {
     std::fs::write(d.join(content::USB_BUNDLE), b"x").unwrap();
     assert!(w.poll().is_some(), "a re-inserted stick is tried again");
 }
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A kiosk config for content slots in `dir` and USB sticks mounted at `usb`.
+fn config(name: &str, dir: &Path, usb: &Path) -> PathBuf {
+    let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            "profile = \"pi-touch-800x480\"\ncontent_dir = \"{}\"\nusb_dir = \"{}\"\ntrusted_keys = [\"{}\"]\n",
+            dir.display(),
+            usb.display(),
+            hex(&signature::public_key(&KEY))
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// The whole path through the real kiosk binary: a signed update on a "stick" (a directory)
+/// is found, verified, written with a progress screen, and the kiosk restarts (exit 3) onto
+/// it; a stick signed with an unknown key is refused and shown in the operator menu.
+#[test]
+fn the_kiosk_installs_a_usb_update_and_restarts_onto_it() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    let dir = content_dir("kiosk-usb", &a);
+    let usb = stick("kiosk-usb", &b);
+    let usb_root = usb.parent().unwrap().parent().unwrap().to_path_buf();
+    let cfg = config("kiosk-usb", &dir, &usb_root);
+    let cfg = cfg.to_str().unwrap();
+    let r = run_without_bundle(
+        "usb-update",
+        "expect attract\nwait 1040\nexpect maintenance\nshot 1-updating\nwait 5000\n",
+        &["--config", cfg],
+    );
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("update installed in slot b"),
+        "{}",
+        r.stderr
+    );
+    compare("usb-update", &r.shots);
+    assert_eq!(content::active_slot(&dir), Slot::B);
+    // Started again (the stick is still in): the new content, and the same stick is not
+    // installed twice.
+    let r = run_without_bundle(
+        "usb-update-after",
+        "expect attract\nwait 3000\nexpect attract\ntap 400 240\ntap 400 348\nexpect library\nshot 2-new-library\n",
+        &["--config", cfg],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("content slot b"), "{}", r.stderr);
+    assert!(r.stderr.contains("already installed"), "{}", r.stderr);
+    compare("usb-update", &r.shots);
+}
+
+#[test]
+fn the_kiosk_refuses_a_stick_signed_by_an_unknown_key() {
+    let (a, b) = bundles();
+    let a = signed(&a, &KEY);
+    let dir = content_dir("kiosk-usb-refused", &a);
+    let usb = stick("kiosk-usb-refused", &signed(&b, &OTHER_KEY));
+    let usb_root = usb.parent().unwrap().parent().unwrap().to_path_buf();
+    let cfg = config("kiosk-usb-refused", &dir, &usb_root);
+    let r = run_without_bundle(
+        "usb-refused",
+        "wait 1500\nexpect attract\ntap 400 240\npress 20 460\nwait 5100\nrelease 20 460\nexpect pin\n\
+         tap 296 199\ntap 400 199\ntap 504 199\ntap 296 267\ntap 504 403\nexpect operator\nshot 1-operator\n",
+        &["--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("update refused [E-UNTRUSTED]"),
+        "{}",
+        r.stderr
+    );
+    compare("usb-refused", &r.shots);
+    assert_eq!(content::active_slot(&dir), Slot::A);
+    assert!(!Slot::B.path(&dir).exists());
+}

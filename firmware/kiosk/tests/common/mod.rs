@@ -56,6 +56,38 @@ pub fn kiosk_command() -> Command {
     }
 }
 
+/// Runs `bitig-kiosk --headless` with a touch script and `extra` arguments but no
+/// `--bundle` (the content comes from the config's content slots).
+pub fn run_without_bundle(name: &str, script: &str, extra: &[&str]) -> Run {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("kiosk-runs")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script_path = dir.join("script.txt");
+    std::fs::write(&script_path, script).unwrap();
+    let shots = dir.join("shots");
+    let o = kiosk_command()
+        .arg("--headless")
+        .arg("--script")
+        .arg(&script_path)
+        .arg("--screenshot")
+        .arg(&shots)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked"),
+        "{name}: the kiosk panicked:\n{stderr}"
+    );
+    Run {
+        code: o.status.code(),
+        stderr,
+        shots,
+    }
+}
+
 /// Runs `bitig-kiosk --headless` on `bundle` with the script text; screenshots go to a fresh
 /// folder named `name`.
 pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
