@@ -24,6 +24,27 @@ pub struct Payload {
     pub bundle: PathBuf,
     /// The kiosk configuration (TOML).
     pub config: String,
+    /// Public keys the kiosk trusts; when given, the bundle must be signed by one of them.
+    pub trusted: Vec<[u8; 32]>,
+}
+
+/// Checks the bundle file as the kiosk will: the signature (if keys are configured), then the
+/// bundle itself.
+fn check_bundle(path: &Path, bytes: &[u8], trusted: &[[u8; 32]]) -> Result<()> {
+    let inner = if trusted.is_empty() {
+        bitig_format::signature::split(bytes).0
+    } else {
+        bitig_format::signature::verify(bytes, trusted).map_err(|e| {
+            let code = e.code();
+            anyhow::Error::new(e).context(format!(
+                "{}: refused [{code}]; the kiosk would not show it",
+                path.display()
+            ))
+        })?
+    };
+    bitig_format::Bundle::from_bundle_bytes(inner)
+        .with_context(|| format!("{}: not a valid bundle", path.display()))?;
+    Ok(())
 }
 
 /// One MBR partition, in bytes.
@@ -478,6 +499,10 @@ SUBSYSTEM==\"drm\", KERNEL==\"renderD[0-9]*\", GROUP=\"render\", MODE=\"0660\"
 SUBSYSTEM==\"input\", KERNEL==\"event[0-9]*\", GROUP=\"input\", MODE=\"0660\"
 # Backlight always on: the kiosk never blanks its screen.
 SUBSYSTEM==\"backlight\", ACTION==\"add\", ATTR{bl_power}=\"0\"
+# Content updates: a USB stick's filesystem is mounted read-only at /media/bitig-usb, where
+# the kiosk looks for bitig/update.bundle (signed; see docs/operations.md).
+ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}==\"filesystem\", RUN{program}+=\"/usr/bin/systemd-mount --no-block --automount=no --collect --options=ro,nosuid,nodev,noexec $devnode /media/bitig-usb\"
+ACTION==\"remove\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}==\"filesystem\", RUN{program}+=\"/usr/bin/systemd-umount /media/bitig-usb\"
 "
     .to_string()
 }
@@ -584,8 +609,7 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
         .with_context(|| format!("reading the kiosk binary {}", payload.kiosk.display()))?;
     let bundle = std::fs::read(&payload.bundle)
         .with_context(|| format!("reading the bundle {}", payload.bundle.display()))?;
-    bitig_format::Bundle::from_bundle_bytes(&bundle)
-        .with_context(|| format!("{}: not a valid bundle", payload.bundle.display()))?;
+    check_bundle(&payload.bundle, &bundle, &payload.trusted)?;
     let machine = elf_machine(&kiosk).with_context(|| {
         format!(
             "{} is not an ELF executable; give the cross-built kiosk (scripts/cross-test builds it)",
@@ -655,6 +679,18 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
             &text(&shadow),
             &text(&gshadow),
         )?;
+        // The kiosk's own ids, for its writable content directory.
+        let (uid, gid) = passwd
+            .lines()
+            .find(|l| l.starts_with("bitig:"))
+            .and_then(|l| {
+                let mut f = l.split(':').skip(2);
+                Some((
+                    f.next()?.parse::<u32>().ok()?,
+                    f.next()?.parse::<u32>().ok()?,
+                ))
+            })
+            .context("the bitig user is missing after adding it")?;
         let same = |path: &str, bytes: String, i: &Inode| RootFile {
             path: path.into(),
             bytes: bytes.into_bytes(),
@@ -679,7 +715,20 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
         };
         files.extend([
             root_file("/usr/local/bin/bitig-kiosk", kiosk.clone(), 0o755),
-            root_file("/var/lib/bitig/current.bundle", bundle.clone(), 0o644),
+            RootFile {
+                path: "/var/lib/bitig/slot-a.bundle".into(),
+                bytes: bundle.clone(),
+                mode: 0o644,
+                uid,
+                gid,
+            },
+            RootFile {
+                path: "/var/lib/bitig/active".into(),
+                bytes: b"a\n".to_vec(),
+                mode: 0o644,
+                uid,
+                gid,
+            },
             root_file(
                 "/etc/bitig/kiosk.toml",
                 payload.config.clone().into_bytes(),
@@ -705,6 +754,22 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
             files.len() + links.len()
         );
         write_root(&fs, &files, &links)?;
+        // The content directory belongs to the kiosk: updates write new slots there.
+        fs.script(&[
+            format!("sif /var/lib/bitig uid {uid}"),
+            format!("sif /var/lib/bitig gid {gid}"),
+            "sif /var/lib/bitig mode 040755".to_string(),
+        ])?;
+        let d = fs
+            .stat("/var/lib/bitig")?
+            .context("/var/lib/bitig is missing")?;
+        ensure!(
+            d.uid == uid && d.gid == gid,
+            "/var/lib/bitig is owned by {}:{}, wanted {uid}:{gid}",
+            d.uid,
+            d.gid
+        );
+        fs.fsck()?;
 
         eprintln!(
             "boot partition: partition {} at byte {}",
@@ -731,14 +796,28 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
 }
 
 /// The kiosk configuration written to /etc/bitig/kiosk.toml.
-pub fn default_config(profile: &str, rotation: u16) -> String {
+pub fn default_config(profile: &str, rotation: u16, trusted: &[[u8; 32]]) -> String {
+    let keys: Vec<String> = trusted
+        .iter()
+        .map(|k| {
+            format!(
+                "\"{}\"",
+                k.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )
+        })
+        .collect();
     format!(
         "# Bitig kiosk configuration (written by `bitig image`). Keys: docs/operations.md.\n\
-         bundle = \"/var/lib/bitig/current.bundle\"\n\
          profile = \"{profile}\"\n\
          idle_timeout_s = 90\n\
          rotation = {rotation}\n\
-         # The operator PIN is 1234 until you set pin_blake3 (`bitig-kiosk --hash-pin NEWPIN`).\n"
+         # Content slots (slot-a.bundle, slot-b.bundle, active) and where USB sticks appear.\n\
+         content_dir = \"/var/lib/bitig\"\n\
+         usb_dir = \"/media/bitig-usb\"\n\
+         # Public keys whose signed bundles this kiosk accepts. Empty: no USB updates.\n\
+         trusted_keys = [{}]\n\
+         # The operator PIN is 1234 until you set pin_blake3 (`bitig-kiosk --hash-pin NEWPIN`).\n",
+        keys.join(", ")
     )
 }
 
@@ -881,8 +960,7 @@ tmpfs             /var/log        tmpfs  nosuid,nodev,size=16M                  
             o.payload.kiosk.display()
         );
         let bundle = std::fs::read(&o.payload.bundle)?;
-        bitig_format::Bundle::from_bundle_bytes(&bundle)
-            .with_context(|| format!("{}: not a valid bundle", o.payload.bundle.display()))?;
+        check_bundle(&o.payload.bundle, &bundle, &o.payload.trusted)?;
         if !Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists() {
             bail!(
                 "arm64 programs cannot run here (no qemu-aarch64 binfmt handler); run scripts/setup-image.sh, or:\n  \
@@ -1000,7 +1078,8 @@ tmpfs             /var/log        tmpfs  nosuid,nodev,size=16M                  
 
         // Data partition: the content (A/B slots come with the update mechanism).
         std::fs::create_dir_all(&data)?;
-        std::fs::write(data.join("current.bundle"), &bundle)?;
+        std::fs::write(data.join("slot-a.bundle"), &bundle)?;
+        std::fs::write(data.join("active"), b"a\n")?;
         let passwd = std::fs::read_to_string(root.join("etc/passwd"))?;
         let owner = passwd
             .lines()
@@ -1103,7 +1182,7 @@ tmpfs             /var/log        tmpfs  nosuid,nodev,size=16M                  
             let datafs = Ext4::new(&tmp, data_at, &scratch);
             datafs.fsck()?;
             ensure!(
-                datafs.read("/current.bundle")? == bundle,
+                datafs.read("/slot-a.bundle")? == bundle,
                 "read-back of the bundle differs"
             );
             let fat = Fat::new(&tmp, boot_at, &scratch);

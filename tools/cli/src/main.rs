@@ -154,6 +154,10 @@ enum Cmd {
         /// A kiosk.toml to install instead of the generated one.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// A public key file (from `bitig keygen`) the kiosk trusts for USB updates; repeatable.
+        /// With keys, the bundle must be signed by one of them.
+        #[arg(long = "public-key")]
+        public_keys: Vec<PathBuf>,
     },
     /// Boot a `bitig image --debian` image in qemu-system-aarch64 (virtio-gpu, virtio tablet):
     /// wait for the kiosk's first frame, compare a screendump with the headless screenshots,
@@ -319,7 +323,12 @@ fn run(cli: Cli) -> Result<()> {
             bundle,
             rotation,
             config,
+            public_keys,
         } => {
+            let trusted = public_keys
+                .iter()
+                .map(|k| keys::read_key(k, keys::PUBLIC_TAG))
+                .collect::<Result<Vec<_>>>()?;
             let bundle =
                 bundle.unwrap_or_else(|| PathBuf::from(format!("target/bitig/{profile}.bundle")));
             anyhow::ensure!(
@@ -335,12 +344,13 @@ fn run(cli: Cli) -> Result<()> {
             let config = match config {
                 Some(p) => std::fs::read_to_string(&p)
                     .with_context(|| format!("reading {}", p.display()))?,
-                None => image::default_config(&profile, rotation),
+                None => image::default_config(&profile, rotation, &trusted),
             };
             let payload = image::Payload {
                 kiosk,
                 bundle,
                 config,
+                trusted,
             };
             match base {
                 Some(base) if !debian => image::inject(&base, &out, &payload)?,

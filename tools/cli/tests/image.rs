@@ -148,9 +148,10 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         std::fs::read(&kiosk).unwrap()
     );
     assert_eq!(
-        dump(&out, "/var/lib/bitig/current.bundle", &tmp),
+        dump(&out, "/var/lib/bitig/slot-a.bundle", &tmp),
         std::fs::read(&bundle).unwrap()
     );
+    assert_eq!(dump(&out, "/var/lib/bitig/active", &tmp), b"a\n");
     let st = debugfs(&out, "stat /usr/local/bin/bitig-kiosk");
     assert!(
         st.contains("Mode:  0755") && st.contains("User:     0"),
@@ -158,7 +159,10 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     );
     let config = text(&dump(&out, "/etc/bitig/kiosk.toml", &tmp));
     assert!(config.contains("rotation = 180"), "{config}");
-    assert!(config.contains("bundle = \"/var/lib/bitig/current.bundle\""));
+    assert!(
+        config.contains("content_dir = \"/var/lib/bitig\""),
+        "{config}"
+    );
     let unit = text(&dump(&out, "/etc/systemd/system/bitig-kiosk.service", &tmp));
     for want in [
         "Restart=always",
@@ -204,6 +208,13 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         .collect();
     assert_eq!(member_of, ["video", "input", "render"]);
     assert!(group.contains(&format!("bitig:x:{gid}:")));
+    // The content directory is the kiosk's, so it can install updates.
+    let uid = user.split(':').nth(2).unwrap();
+    let st = debugfs(&out, "stat /var/lib/bitig");
+    assert!(
+        st.contains(&format!("User: {uid:>5}")) && st.contains(&format!("Group: {gid:>5}")),
+        "{st}"
+    );
     // /etc/shadow keeps its owner and mode (root:shadow 0640).
     let st = debugfs(&out, "stat /etc/shadow");
     assert!(
@@ -322,4 +333,50 @@ fn refuses_wrong_inputs_and_writes_nothing() {
     );
     assert!(!out.exists());
     assert!(leftovers(&d).is_empty(), "{:?}", leftovers(&d));
+    // With a trusted key the bundle must be signed by it, or the kiosk would refuse it.
+    let key = d.join("site");
+    assert!(bitig(&["keygen", s(&key)]).status.success());
+    let public = d.join("site.public");
+    let image_args = |bundle: &Path| {
+        vec![
+            "image".to_string(),
+            "--base".into(),
+            s(&base).into(),
+            "--out".into(),
+            s(&out).into(),
+            "--kiosk".into(),
+            s(&kiosk).into(),
+            "--bundle".into(),
+            s(bundle).into(),
+            "--public-key".into(),
+            s(&public).into(),
+        ]
+    };
+    let args = image_args(&bundle);
+    let o = bitig(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("[E-UNSIGNED]"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists());
+    let o = bitig(&["sign", s(&bundle), "--key", s(&d.join("site.secret"))]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = bitig(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let config = text(&dump(&out, "/etc/bitig/kiosk.toml", &d.join("dumped")));
+    let hex = std::fs::read_to_string(&public).unwrap();
+    let hex = hex
+        .lines()
+        .last()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        config.contains(&format!("trusted_keys = [\"{hex}\"]")),
+        "{config}"
+    );
 }
