@@ -24,3 +24,4 @@ pub mod nav;
 pub mod notify;
 pub mod platform;
 pub mod script;
+pub mod soak;

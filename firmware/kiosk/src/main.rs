@@ -22,9 +22,11 @@ struct Args {
     script: Option<PathBuf>,
     screenshot: Option<PathBuf>,
     hash_pin: Option<String>,
+    soak: Option<u64>,
+    seed: u64,
 }
 
-const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN]";
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN] [--soak EVENTS [--seed N]]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args::default();
@@ -44,6 +46,19 @@ fn parse_args() -> Result<Args> {
             "--script" => a.script = Some(value("--script")?.into()),
             "--screenshot" => a.screenshot = Some(value("--screenshot")?.into()),
             "--hash-pin" => a.hash_pin = Some(value("--hash-pin")?),
+            "--soak" => {
+                let v = value("--soak")?;
+                a.soak = Some(
+                    v.parse()
+                        .with_context(|| format!("--soak {v}: not a number"))?,
+                );
+            }
+            "--seed" => {
+                let v = value("--seed")?;
+                a.seed = v
+                    .parse()
+                    .with_context(|| format!("--seed {v}: not a number"))?;
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -159,6 +174,9 @@ fn run() -> Result<ExitCode> {
                 l.bundle.profile.name, config.profile
             );
         }
+    }
+    if let Some(events) = args.soak {
+        return soak(events, args.seed, loaded, config);
     }
     if args.headless || args.script.is_some() || args.screenshot.is_some() {
         return headless(&args, loaded, config);
@@ -292,6 +310,46 @@ fn headless(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--soak N`: random touches into the headless kiosk (src/soak.rs). Exit 1 on a stuck state
+/// or if resident memory grew by 1 MiB or more after the warm-up.
+fn soak(
+    events: u64,
+    seed: u64,
+    loaded: Result<bitig_kiosk::app::Loaded, LoadError>,
+    config: Config,
+) -> Result<ExitCode> {
+    let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
+    let kiosk = Kiosk::new(loaded, config, clock)?;
+    h.attach(&kiosk)?;
+    let t0 = std::time::Instant::now();
+    let r = match bitig_kiosk::soak::run(&mut h, &kiosk, events, seed) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bitig-kiosk: soak FAILED: {e:#}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let growth = r.rss_end_kib as i64 - r.rss_start_kib as i64;
+    println!(
+        "soak: {} events (seed {seed}), {} frames rendered, {} idle checks, {:.1} h of virtual time, {:.1} s\n\
+         soak: screens visited (attract, language, library, reader, pin, operator, test, maintenance): {:?}\n\
+         soak: RSS after warm-up {} KiB, at the end {} KiB, growth {growth} KiB",
+        r.events,
+        r.frames,
+        r.idle_checks,
+        r.virtual_ms as f64 / 3.6e6,
+        t0.elapsed().as_secs_f64(),
+        r.screens_seen,
+        r.rss_start_kib,
+        r.rss_end_kib
+    );
+    if growth >= 1024 {
+        eprintln!("bitig-kiosk: soak FAILED: resident memory grew by {growth} KiB (limit 1024)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>> {

@@ -1,0 +1,163 @@
+//! Soak test: random touches (taps, swipes, long presses, a second finger, fingers leaving the
+//! panel, releases without presses) into the headless kiosk, with frames rendered along the
+//! way. Checks that nothing panics, that the kiosk always finds its way back to the attract
+//! screen when left alone (no stuck state), and that resident memory does not grow.
+//!
+//! `bitig-kiosk --headless --soak N [--seed S]`; scripts/soak runs the full 1,000,000.
+
+use crate::app::Kiosk;
+use crate::nav::Screen;
+use crate::platform::headless::Headless;
+
+/// A small deterministic PRNG (xorshift64*), so a failing seed can be replayed.
+#[derive(Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Resident set size in KiB (Linux /proc/self/status), if known.
+pub fn rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub events: u64,
+    pub frames: u64,
+    pub idle_checks: u64,
+    pub screens_seen: [u64; 8],
+    pub rss_start_kib: u64,
+    pub rss_end_kib: u64,
+    pub virtual_ms: u64,
+}
+
+fn screen_slot(s: Screen) -> usize {
+    match s {
+        Screen::Attract => 0,
+        Screen::Language => 1,
+        Screen::Library => 2,
+        Screen::Reader => 3,
+        Screen::Pin => 4,
+        Screen::Operator => 5,
+        Screen::TestPattern => 6,
+        Screen::Maintenance => 7,
+    }
+}
+
+/// Runs `events` random touch events. Fails on a stuck state; RSS is reported, and judged
+/// by the caller (after a warm-up, growth must stay under 1 MiB).
+pub fn run(h: &mut Headless, kiosk: &Kiosk, events: u64, seed: u64) -> anyhow::Result<Report> {
+    let (w, hh) = h.panel_size();
+    let (w, hh) = (w as f32, hh as f32);
+    let mut rng = Rng::new(seed);
+    let mut r = Report::default();
+    let warmup = (events / 10).min(20_000);
+    let point = |rng: &mut Rng| {
+        // Mostly on the panel, sometimes just off its edges.
+        let x = rng.below((w as u64) + 40) as f32 - 20.0;
+        let y = rng.below((hh as u64) + 40) as f32 - 20.0;
+        (x, y)
+    };
+    let mut n = 0u64;
+    let mut warm = false;
+    while n < events {
+        if !warm && n >= warmup {
+            warm = true;
+            r.rss_start_kib = rss_kib().unwrap_or(0);
+        }
+        let (x, y) = point(&mut rng);
+        match rng.below(100) {
+            // Tap.
+            0..=44 => {
+                h.press(x, y);
+                h.advance(rng.below(120));
+                h.release(x, y);
+                n += 2;
+            }
+            // Swipe.
+            45..=69 => {
+                let (x1, y1) = point(&mut rng);
+                h.press(x, y);
+                let steps = 1 + rng.below(8);
+                for i in 1..=steps {
+                    let t = i as f32 / steps as f32;
+                    h.advance(rng.below(40));
+                    h.move_to(x + (x1 - x) * t, y + (y1 - y) * t);
+                }
+                h.release(x1, y1);
+                n += 2 + steps;
+            }
+            // Long press (sometimes long enough for the hidden corner).
+            70..=74 => {
+                h.press(x, y);
+                h.advance(500 + rng.below(6000));
+                h.release(x, y);
+                n += 2;
+            }
+            // A second finger: press again without a release, then let go elsewhere.
+            75..=84 => {
+                let (x1, y1) = point(&mut rng);
+                h.press(x, y);
+                h.press(x1, y1);
+                h.release(x1, y1);
+                h.release(x, y);
+                n += 4;
+            }
+            // A finger leaves the panel while down.
+            85..=89 => {
+                h.press(x, y);
+                h.move_to(-5.0, y);
+                h.exit();
+                n += 3;
+            }
+            // A release with no press, a stray move.
+            90..=94 => {
+                h.release(x, y);
+                h.move_to(x, y);
+                n += 2;
+            }
+            // Time passes.
+            _ => {
+                h.advance(rng.below(3000));
+                n += 1;
+            }
+        }
+        r.screens_seen[screen_slot(kiosk.screen())] += 1;
+        if rng.below(50) == 0 {
+            let _ = h.frame();
+            r.frames += 1;
+        }
+        // Left alone, the kiosk must always return to rest (no stuck state).
+        if rng.below(500) == 0 {
+            h.advance(95_000);
+            let s = kiosk.screen();
+            if !matches!(s, Screen::Attract | Screen::Maintenance) {
+                anyhow::bail!(
+                    "stuck: after {n} events and 95 s without a touch the {} screen is still up (seed {seed})",
+                    crate::script::screen_name(s)
+                );
+            }
+            r.idle_checks += 1;
+        }
+    }
+    let _ = h.frame();
+    r.events = n;
+    r.rss_end_kib = rss_kib().unwrap_or(0);
+    r.virtual_ms = h.now_ms();
+    Ok(r)
+}

@@ -1,0 +1,128 @@
+//! Property tests of paragraph setting on arbitrary Unicode: no panic, no line wider than the
+//! measure (except a single grapheme cluster wider than the whole measure, which cannot be
+//! split), and no lost text: the lines put together give the NFC input back, apart from the
+//! spaces and line breaks they were broken at (inserted hyphens are not in the text ranges).
+//!
+//! `PROPTEST_CASES=10000 cargo test -p bitig-typeset --test paragraph_props` for a longer run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use bitig_format::Lang;
+use bitig_typeset::hyph::{Hyphenator, Patterns};
+use bitig_typeset::linebreak::{set_paragraph, ParaInput};
+use bitig_typeset::shape::{Fonts, ShapeContext};
+use bitig_typeset::source::Style;
+use proptest::prelude::*;
+use std::path::Path;
+use std::sync::OnceLock;
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+fn assets() -> &'static Path {
+    static P: OnceLock<std::path::PathBuf> = OnceLock::new();
+    P.get_or_init(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets"))
+}
+
+fn fonts() -> &'static Fonts {
+    static F: OnceLock<Fonts> = OnceLock::new();
+    F.get_or_init(|| Fonts::load(&assets().join("fonts")).unwrap())
+}
+
+fn hyphenator() -> &'static Hyphenator {
+    static H: OnceLock<Hyphenator> = OnceLock::new();
+    H.get_or_init(|| {
+        let tex = std::fs::read_to_string(assets().join("hyphenation/hyph-kk.tex")).unwrap();
+        Hyphenator::new(Patterns::from_tex(&tex, 2, 2).unwrap())
+    })
+}
+
+fn strip(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn check(text: &str, lang: Lang, measure: f32, justify: bool, hyphenate: bool) {
+    let nfc: String = text.nfc().collect();
+    let styles = [(0..nfc.len(), Style::Regular)];
+    let input = ParaInput {
+        text: &nfc,
+        styles: &styles,
+        lang,
+        px: 18.0,
+        measure,
+        indent: 0.0,
+        justify,
+        hyphenate,
+    };
+    let mut shaper = ShapeContext::new(fonts());
+    let lines = set_paragraph(&mut shaper, hyphenator(), &input);
+    let mut joined = String::new();
+    let mut prev_end = 0;
+    for l in &lines {
+        assert!(
+            l.start <= l.end && l.end <= nfc.len(),
+            "line {}..{} outside the text",
+            l.start,
+            l.end
+        );
+        assert!(l.start >= prev_end, "lines overlap or go backwards");
+        assert!(nfc.is_char_boundary(l.start) && nfc.is_char_boundary(l.end));
+        // Only whitespace may fall between lines.
+        assert!(
+            nfc[prev_end..l.start].chars().all(char::is_whitespace),
+            "text lost between lines: {:?}",
+            &nfc[prev_end..l.start]
+        );
+        prev_end = l.end;
+        let body = &nfc[l.start..l.end];
+        joined.push_str(body);
+        let single_cluster = strip(body).graphemes(true).count() <= 1;
+        assert!(
+            l.x + l.width <= measure + 0.01 || single_cluster,
+            "line {:?} is {} px wide, the measure is {measure}",
+            body,
+            l.width
+        );
+    }
+    assert!(
+        nfc[prev_end..].chars().all(char::is_whitespace),
+        "text lost after the last line: {:?}",
+        &nfc[prev_end..]
+    );
+    assert_eq!(strip(&joined), strip(&nfc));
+}
+
+fn lang() -> impl Strategy<Value = Lang> {
+    prop_oneof![Just(Lang::Kk), Just(Lang::Tr), Just(Lang::En)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Anything at all: controls, combining marks, RTL, emoji, unassigned code points.
+    #[test]
+    fn arbitrary_unicode(text in "\\PC{0,200}|.{0,200}", lang in lang(), measure in 20.0f32..700.0, justify: bool, hyphenate: bool) {
+        check(&text, lang, measure, justify, hyphenate);
+    }
+
+    /// Text that looks like the statements: words of the three alphabets, long tokens,
+    /// punctuation and line breaks, on narrow and wide measures.
+    #[test]
+    fn statement_like(
+        words in prop::collection::vec(
+            prop_oneof![
+                "[a-zA-Z]{1,12}",
+                "[а-яәғқңөұүһіА-ЯӘҒҚҢӨҰҮҺІ]{1,14}",
+                "[a-zçğıöşüâîûA-ZÇĞİÖŞÜ]{1,12}",
+                "[0-9]{1,6}[.,%₸]?",
+                "[«»“”\"()—–-]",
+                "[a-z0-9/._-]{40,130}",
+                "\n",
+            ],
+            0..60,
+        ),
+        lang in lang(),
+        measure in 60.0f32..720.0,
+        justify: bool,
+    ) {
+        check(&words.join(" "), lang, measure, justify, true);
+    }
+}
