@@ -1,4 +1,4 @@
-//! Replays the fuzz seed corpus (fuzz/corpus/bundle) through the same checks as the
+//! Replays the fuzz seed corpus (fuzz/seeds/bundle) through the same checks as the
 //! `cargo fuzz` target: anything the fuzzer once found stays a regression test, and the
 //! real bundles in the corpus must still decode.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,7 +24,7 @@ fn check(data: &[u8]) -> bool {
 
 #[test]
 fn the_fuzz_corpus_replays_without_panics() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/bundle");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/bundle");
     let mut files = 0;
     let mut decoded = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
