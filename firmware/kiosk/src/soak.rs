@@ -66,7 +66,8 @@ pub fn run(h: &mut Headless, kiosk: &Kiosk, events: u64, seed: u64) -> anyhow::R
     let (w, hh) = (w as f32, hh as f32);
     let mut rng = Rng::new(seed);
     let mut r = Report::default();
-    let warmup = (events / 10).min(20_000);
+    // Caches fill while new pages and screens are first visited; measure after that.
+    let warmup = (events / 2).min(20_000);
     let point = |rng: &mut Rng| {
         // Mostly on the panel, sometimes just off its edges.
         let x = rng.below((w as u64) + 40) as f32 - 20.0;
