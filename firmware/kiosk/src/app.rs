@@ -173,7 +173,8 @@ pub struct State {
     usb: Option<crate::content::UsbWatch>,
     next_usb_poll_ms: u64,
     update: Option<crate::content::Update>,
-    update_error: Option<crate::content::UpdateError>,
+    /// The last refused update or content rollback: (code, what happened, message).
+    last_issue: Option<(&'static str, &'static str, String)>,
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -232,7 +233,7 @@ impl Kiosk {
             usb: None,
             next_usb_poll_ms: 0,
             update: None,
-            update_error: None,
+            last_issue: None,
         }));
         {
             let mut s = state.borrow_mut();
@@ -243,6 +244,14 @@ impl Kiosk {
                 .map(crate::content::UsbWatch::new);
             // The first look comes a second after start, with the attract screen up.
             s.next_usb_poll_ms = (s.clock)() + USB_POLL_MS;
+            if let Some((code, message)) = s.config.startup_issue.take() {
+                let what = if code == "E-CRASHLOOP" {
+                    "crash loop: previous content"
+                } else {
+                    "content rolled back"
+                };
+                s.last_issue = Some((code, what, message));
+            }
         }
         wire_callbacks(&window, &state);
         let timer = slint::Timer::default();
@@ -439,7 +448,7 @@ impl State {
                 }
                 Err(e) => {
                     eprintln!("bitig-kiosk: update refused {e}");
-                    self.update_error = Some(e);
+                    self.last_issue = Some((e.code, "USB update", e.message));
                 }
             }
             return false;
@@ -457,7 +466,7 @@ impl State {
             }
             if let Err(e) = u.step(&mut RealFs) {
                 eprintln!("bitig-kiosk: update failed {e}; keeping the current content");
-                self.update_error = Some(e);
+                self.last_issue = Some((e.code, "USB update", e.message));
                 self.update = None;
                 w.global::<Ui>().set_update_progress(-1.0);
                 self.nav.release_update(self.error.is_some());
@@ -672,9 +681,9 @@ impl State {
                 uptime_s / 60 % 60,
                 uptime_s % 60
             ),
-            match (&self.error, &self.update_error) {
+            match (&self.error, &self.last_issue) {
                 (Some(e), _) => format!("last error\t[{}]", e.code),
-                (None, Some(e)) => format!("last error\t[{}] USB update", e.code),
+                (None, Some((code, what, _))) => format!("last error\t[{code}] {what}"),
                 (None, None) => "last error\tnone".to_string(),
             },
         ];
@@ -687,7 +696,7 @@ impl State {
             .error
             .as_ref()
             .map(|e| &e.message)
-            .or(self.update_error.as_ref().map(|e| &e.message));
+            .or(self.last_issue.as_ref().map(|(_, _, m)| m));
         if let Some(message) = detail {
             // The message wraps at 60 characters; it is ASCII-safe (non-ASCII shows as ?).
             for line in wrap(message, 60).iter().take(3) {

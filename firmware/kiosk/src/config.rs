@@ -57,6 +57,9 @@ pub struct Config {
     pub trusted_keys: Vec<[u8; 32]>,
     pub content_dir: Option<PathBuf>,
     pub usb_dir: Option<PathBuf>,
+    /// Set at start, not from the file: a content problem the kiosk recovered from (a rollback
+    /// or crash-loop fallback), shown in the operator menu.
+    pub startup_issue: Option<(&'static str, String)>,
 }
 
 /// Panel rotation, clockwise.
@@ -192,6 +195,7 @@ impl Config {
                 .usb_dir
                 .or_else(|| device.then(|| PathBuf::from("/media/bitig-usb"))),
             trusted_keys,
+            startup_issue: None,
             bundle: file.bundle,
             profile: file.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
             idle_timeout_ms: file.idle_timeout_s.unwrap_or(DEFAULT_IDLE_S).max(5) * 1000,

@@ -121,6 +121,8 @@ pub struct Selection {
     pub loaded: Result<Loaded, LoadError>,
     /// Rollbacks and fallbacks, for the log and the operator menu.
     pub notes: Vec<String>,
+    /// Why the kiosk is not on the slot `active` named (E-CRASHLOOP or the slot's error).
+    pub recovered_from: Option<&'static str>,
 }
 
 /// Picks the content to show at start: the active slot if it loads (and there is no crash
@@ -135,6 +137,7 @@ pub fn select(dir: &Path, trusted: &[[u8; 32]], crash_loop: bool, fs: &mut dyn F
             slot: active,
             loaded,
             notes,
+            recovered_from: None,
         };
     }
     if let Ok(l) = loaded {
@@ -152,6 +155,7 @@ pub fn select(dir: &Path, trusted: &[[u8; 32]], crash_loop: bool, fs: &mut dyn F
             slot: first,
             loaded: Ok(l),
             notes,
+            recovered_from: Some("E-CRASHLOOP"),
         };
     }
     if crash_loop {
@@ -164,6 +168,7 @@ pub fn select(dir: &Path, trusted: &[[u8; 32]], crash_loop: bool, fs: &mut dyn F
             slot: active,
             loaded: load_bundle_checked(&active.path(dir), trusted),
             notes,
+            recovered_from: None,
         };
     }
     let Err(err) = loaded else {
@@ -186,12 +191,14 @@ pub fn select(dir: &Path, trusted: &[[u8; 32]], crash_loop: bool, fs: &mut dyn F
                 slot: other,
                 loaded: Ok(l),
                 notes,
+                recovered_from: Some(err.code),
             }
         }
         Err(_) => Selection {
             slot: active,
             loaded: Err(err),
             notes,
+            recovered_from: None,
         },
     }
 }

@@ -157,6 +157,9 @@ fn run() -> Result<ExitCode> {
                 sel.slot.name(),
                 dir.display()
             );
+            if let Some(code) = sel.recovered_from {
+                config.startup_issue = Some((code, sel.notes.join("; ")));
+            }
             sel.loaded
         }
         _ => {

@@ -6,7 +6,8 @@
 mod common;
 use common::*;
 
-const GLIBC_TUNABLES: &str = "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072";
+const GLIBC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072";
 
 #[test]
 fn twenty_thousand_random_touches() {

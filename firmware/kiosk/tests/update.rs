@@ -415,3 +415,31 @@ fn the_kiosk_refuses_a_stick_signed_by_an_unknown_key() {
     assert_eq!(content::active_slot(&dir), Slot::A);
     assert!(!Slot::B.path(&dir).exists());
 }
+
+/// Through the real binary: the active slot is damaged, so the kiosk starts on the other one,
+/// switches the pointer back and says so in its log.
+#[test]
+fn the_kiosk_rolls_back_from_a_damaged_slot_at_start() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    let dir = content_dir("kiosk-rollback", &a);
+    let mut bad = b.clone();
+    bad[b.len() / 2] ^= 0x40;
+    std::fs::write(Slot::B.path(&dir), &bad).unwrap();
+    content::set_active(&mut RealFs, &dir, Slot::B).unwrap();
+    let usb = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-stick");
+    let cfg = config("kiosk-rollback", &dir, &usb);
+    let r = run_without_bundle(
+        "rollback",
+        "expect attract\ntap 400 240\ntap 400 348\nexpect library\n",
+        &["--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("slot b refused [E-SIGNATURE]")
+            && r.stderr.contains("rolled back to slot a"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(content::active_slot(&dir), Slot::A);
+}
