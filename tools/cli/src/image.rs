@@ -449,6 +449,14 @@ pub fn kiosk_config_txt(old: &str) -> String {
 
 pub const UNIT_NAME: &str = "bitig-kiosk.service";
 
+/// journald on a kiosk: in RAM and bounded, so logging never wears the SD card.
+pub const JOURNALD_CONF: &str =
+    "# Bitig kiosk (written by `bitig image`): logs live in RAM, bounded; nothing per touch.
+[Journal]
+Storage=volatile
+RuntimeMaxUse=16M
+";
+
 pub fn unit_file() -> String {
     "# Bitig kiosk (written by `bitig image`). See docs/operations.md.
 [Unit]
@@ -747,6 +755,11 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
                 udev_rules().into_bytes(),
                 0o644,
             ),
+            root_file(
+                "/etc/systemd/journald.conf.d/bitig.conf",
+                JOURNALD_CONF.as_bytes().to_vec(),
+                0o644,
+            ),
         ]);
         let links = vec![(
             format!("/etc/systemd/system/multi-user.target.wants/{UNIT_NAME}"),
@@ -1043,7 +1056,7 @@ tmpfs             /var/log        tmpfs  nosuid,nodev,size=16M                  
         put("/etc/machine-id", b"", 0o444)?;
         put(
             "/etc/systemd/journald.conf.d/bitig.conf",
-            b"# The SD card is read-only: logs live in RAM, bounded.\n[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n",
+            JOURNALD_CONF.as_bytes(),
             0o644,
         )?;
         let wants = root.join("etc/systemd/system/multi-user.target.wants");

@@ -181,6 +181,8 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         link.contains("Fast link dest: \"/etc/systemd/system/bitig-kiosk.service\""),
         "{link}"
     );
+    let journald = text(&dump(&out, "/etc/systemd/journald.conf.d/bitig.conf", &tmp));
+    assert!(journald.contains("Storage=volatile"), "{journald}");
     let rules = text(&dump(&out, "/etc/udev/rules.d/70-bitig-panel.rules", &tmp));
     assert!(rules.contains("SUBSYSTEM==\"input\""), "{rules}");
     let passwd = text(&dump(&out, "/etc/passwd", &tmp));
