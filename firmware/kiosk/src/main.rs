@@ -338,7 +338,7 @@ fn soak(
     println!(
         "soak: {} events (seed {seed}), {} frames rendered, {} idle checks, {:.1} h of virtual time, {:.1} s\n\
          soak: screens visited (attract, language, library, reader, pin, operator, test, maintenance): {:?}\n\
-         soak: RSS after warm-up {} KiB, at the end {} KiB, growth {growth} KiB",
+         soak: RSS after warm-up {} KiB, at the end {} KiB, growth {growth} KiB; peak RSS {} KiB",
         r.events,
         r.frames,
         r.idle_checks,
@@ -346,7 +346,8 @@ fn soak(
         t0.elapsed().as_secs_f64(),
         r.screens_seen,
         r.rss_start_kib,
-        r.rss_end_kib
+        r.rss_end_kib,
+        bitig_kiosk::soak::peak_rss_kib().unwrap_or(0)
     );
     if growth >= 1024 {
         eprintln!("bitig-kiosk: soak FAILED: resident memory grew by {growth} KiB (limit 1024)");

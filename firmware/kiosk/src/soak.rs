@@ -28,11 +28,20 @@ impl Rng {
     }
 }
 
+fn status_kib(key: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Resident set size in KiB (Linux /proc/self/status), if known.
 pub fn rss_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    status_kib("VmRSS:")
+}
+
+/// Peak resident set size in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
 }
 
 #[derive(Debug, Default)]

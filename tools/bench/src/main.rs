@@ -1,0 +1,729 @@
+//! `bitig-bench`: the figures of docs/performance.md, measured in one run and printed as one
+//! table with ratios and budgets. Not a test: `--quick` (CI) only checks that it still runs.
+//!
+//! ```sh
+//! cargo run --release -p bitig-bench                 # the full run (a few minutes)
+//! cargo run --release -p bitig-bench -- --quick      # seconds; what CI runs
+//! cargo run --release -p bitig-bench -- --plot docs/performance-render.png
+//! ```
+//!
+//! 1. Page render, per page of the seed corpus (800×480, normal size): Bitig's blitter from
+//!    the bundle, against (a) shaping with rustybuzz and rasterizing with fontdue at run time,
+//!    (b) Slint's own `Text` element with the software renderer, (c) a memcpy of one frame.
+//! 2. Allocations while Bitig draws a page (a counting allocator).
+//! 3. Bundle size against PNGs of every page and against subset fonts plus compressed text.
+//! 4. Cold start of the headless kiosk to its first frame, and its instruction count.
+//! 5. Peak RSS of the headless kiosk paging through the reader.
+//! 6. Bundler throughput for 1× and 10× the seed corpus.
+
+use anyhow::{Context, Result};
+use bitig_format::{line_text, Bundle, Lang, Page, TextSize};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+mod ui {
+    #![allow(
+        clippy::all,
+        clippy::pedantic,
+        clippy::restriction,
+        missing_debug_implementations
+    )]
+    slint::include_modules!();
+}
+
+/// Counts allocations, for the "allocations per page" figure.
+struct Counting;
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY-free: delegating to the system allocator only.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[derive(Debug, Default)]
+struct Args {
+    quick: bool,
+    plot: Option<PathBuf>,
+}
+
+/// One row of the result table.
+struct Row {
+    figure: String,
+    value: String,
+    budget: String,
+    ok: Option<bool>,
+}
+
+fn row(rows: &mut Vec<Row>, figure: &str, value: String, budget: &str, ok: Option<bool>) {
+    println!("  {figure}: {value}");
+    rows.push(Row {
+        figure: figure.into(),
+        value,
+        budget: budget.into(),
+        ok,
+    });
+}
+
+/// The pages to draw: every normal-size page of every edition.
+fn pages<'b>(b: &'b Bundle<'b>) -> Vec<(&'b bitig_format::Edition<'b>, &'b Page)> {
+    let mut out = Vec::new();
+    for d in &b.documents {
+        for e in &d.editions {
+            if let Some(l) = e.layout(TextSize::Normal) {
+                for p in &l.pages {
+                    out.push((e, p));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn texts<'b>(e: &bitig_format::Edition<'b>) -> Vec<&'b str> {
+    e.blocks.iter().map(|b| b.text).collect()
+}
+
+/// Bitig: fill the page and blit its pre-shaped glyphs from the atlases.
+fn draw_bitig(b: &Bundle<'_>, page: &Page, frame: &mut [u8], w: u32, h: u32) {
+    if let Some(mut c) = bitig_render::Canvas::new(frame, w, h) {
+        c.fill(b.profile.theme.background);
+        let _ = bitig_render::draw_page(
+            &mut c,
+            b,
+            page,
+            0,
+            0,
+            bitig_render::Ink::Theme(b.profile.theme),
+        );
+    }
+}
+
+/// What a runtime-text design has per line: the text, the font and size, the pen position.
+struct RtLine {
+    text: String,
+    font: usize,
+    px: f32,
+    x: f32,
+    y: f32,
+    lang: Lang,
+}
+
+fn runtime_lines(b: &Bundle<'_>, e: &bitig_format::Edition<'_>, page: &Page) -> Vec<RtLine> {
+    let t = texts(e);
+    page.lines
+        .iter()
+        .filter_map(|l| {
+            let mut text = line_text(&t, l)?.to_string();
+            if l.hyphen {
+                text.push('-');
+            }
+            let strike = b.strikes.get(usize::from(l.runs.first()?.strike.0))?;
+            Some(RtLine {
+                text,
+                font: usize::from(strike.font),
+                px: f32::from(strike.px),
+                x: f32::from(l.x) + f32::from(l.runs.first()?.x),
+                y: f32::from(l.y),
+                lang: e.lang,
+            })
+        })
+        .collect()
+}
+
+fn lang_tag(l: Lang) -> &'static str {
+    match l {
+        Lang::Kk => "kk",
+        Lang::Tr => "tr",
+        Lang::En => "en",
+    }
+}
+
+/// (a) Shape every line with rustybuzz and rasterize every glyph with fontdue, at run time.
+/// Glyph bitmaps are cached within the page (as a runtime design would), not across pages.
+fn draw_runtime(
+    faces: &[rustybuzz::Face<'_>],
+    raster: &[fontdue::Font],
+    lines: &[RtLine],
+    frame: &mut [u8],
+    w: usize,
+    h: usize,
+) {
+    frame.fill(0xf5);
+    let mut cache: HashMap<(usize, u16, u32), (fontdue::Metrics, Vec<u8>)> = HashMap::new();
+    for l in lines {
+        let face = &faces[l.font.min(faces.len() - 1)];
+        let font = &raster[l.font.min(raster.len() - 1)];
+        let mut buf = rustybuzz::UnicodeBuffer::new();
+        buf.push_str(&l.text);
+        if let Ok(lang) = lang_tag(l.lang).parse() {
+            buf.set_language(lang);
+        }
+        let shaped = rustybuzz::shape(face, &[], buf);
+        let scale = l.px / face.units_per_em() as f32;
+        let mut pen = l.x;
+        for (info, pos) in shaped.glyph_infos().iter().zip(shaped.glyph_positions()) {
+            let gid = info.glyph_id as u16;
+            let (m, bitmap) = cache
+                .entry((l.font, gid, l.px.to_bits()))
+                .or_insert_with(|| font.rasterize_indexed(gid, l.px));
+            let gx = (pen + pos.x_offset as f32 * scale) as i32 + m.xmin;
+            let gy = (l.y - pos.y_offset as f32 * scale) as i32 - m.height as i32 - m.ymin;
+            for row in 0..m.height {
+                let y = gy + row as i32;
+                if y < 0 || y as usize >= h {
+                    continue;
+                }
+                for col in 0..m.width {
+                    let x = gx + col as i32;
+                    if x < 0 || x as usize >= w {
+                        continue;
+                    }
+                    let a = u16::from(bitmap[row * m.width + col]);
+                    let i = (y as usize * w + x as usize) * 3;
+                    for c in &mut frame[i..i + 3] {
+                        *c = ((u16::from(*c) * (255 - a) + 0x20 * a) / 255) as u8;
+                    }
+                }
+            }
+            pen += pos.x_advance as f32 * scale;
+        }
+    }
+}
+
+/// Minimal headless Slint platform for comparison (b).
+struct SlintPlatform {
+    window: std::rc::Rc<slint::platform::software_renderer::MinimalSoftwareWindow>,
+    start: Instant,
+}
+
+impl slint::platform::Platform for SlintPlatform {
+    fn create_window_adapter(
+        &self,
+    ) -> Result<std::rc::Rc<dyn slint::platform::WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+fn per_page(total: Duration, n: usize) -> f64 {
+    total.as_secs_f64() * 1e6 / n.max(1) as f64
+}
+
+fn time<F: FnMut()>(reps: usize, mut f: F) -> Duration {
+    let t = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    t.elapsed()
+}
+
+fn build(statements: &[PathBuf], profile: &str) -> Result<(Vec<u8>, Duration)> {
+    let mut inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+    if !statements.is_empty() {
+        inputs.statements = statements.to_vec();
+    }
+    let sources = bitig_typeset::load_sources(&inputs).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let t = Instant::now();
+    let bytes = bitig_typeset::build_bundle(
+        &sources,
+        &root().join(format!("assets/profiles/{profile}.toml")),
+        &mut |_| {},
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((bytes, t.elapsed()))
+}
+
+fn page_count(bytes: &[u8]) -> usize {
+    Bundle::from_bundle_bytes(bytes)
+        .map(|b| {
+            b.documents
+                .iter()
+                .flat_map(|d| &d.editions)
+                .flat_map(|e| &e.layouts)
+                .map(|l| l.pages.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> Result<()> {
+    let mut args = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => args.quick = true,
+            "--plot" => args.plot = it.next().map(PathBuf::from),
+            other => {
+                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--plot PNG]")
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    println!(
+        "bitig-bench{} (one run; times are wall clock on this machine)",
+        if args.quick { " --quick" } else { "" }
+    );
+
+    // The seed corpus, both profiles.
+    let (landscape, _) = build(&[], "pi-touch-800x480")?;
+    let (portrait, _) = build(&[], "pi-touch2-720x1280")?;
+    let b = Bundle::from_bundle_bytes(&landscape).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (w, h) = (u32::from(b.profile.width), u32::from(b.profile.height));
+    let mut all = pages(&b);
+    if args.quick {
+        all.truncate(4);
+    }
+    let reps = if args.quick { 2 } else { 20 };
+    let n = all.len() * reps;
+    let mut frame = vec![0u8; (w * h * 3) as usize];
+
+    // 1. Page render.
+    println!(
+        "1. page render, {} pages x {reps} repetitions, {w}x{h}",
+        all.len()
+    );
+    for (_, p) in &all {
+        draw_bitig(&b, p, &mut frame, w, h); // warm caches
+    }
+    let mut bitig_each = Vec::new();
+    for (_, p) in &all {
+        let t = time(reps, || draw_bitig(&b, p, black_box(&mut frame), w, h));
+        bitig_each.push(per_page(t, reps));
+    }
+    let bitig_us: f64 = bitig_each.iter().sum::<f64>() / bitig_each.len().max(1) as f64;
+
+    let fonts = bitig_typeset::shape::Fonts::load(&root().join("assets/fonts"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let faces: Vec<rustybuzz::Face<'_>> = fonts
+        .data
+        .iter()
+        .map(|d| rustybuzz::Face::from_slice(d, 0).context("font"))
+        .collect::<Result<_>>()?;
+    let rt: Vec<Vec<RtLine>> = all.iter().map(|(e, p)| runtime_lines(&b, e, p)).collect();
+    let t = time(reps, || {
+        for lines in &rt {
+            draw_runtime(
+                &faces,
+                &fonts.raster,
+                lines,
+                black_box(&mut frame),
+                w as usize,
+                h as usize,
+            );
+        }
+    });
+    let runtime_us = per_page(t, n);
+
+    // (b) Slint Text.
+    let window = slint::platform::software_renderer::MinimalSoftwareWindow::new(
+        slint::platform::software_renderer::RepaintBufferType::NewBuffer,
+    );
+    slint::platform::set_platform(Box::new(SlintPlatform {
+        window: window.clone(),
+        start: Instant::now(),
+    }))
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let page_ui = ui::TextPage::new()?;
+    window.set_size(slint::PhysicalSize::new(w, h));
+    slint::ComponentHandle::show(&page_ui)?;
+    let bodies: Vec<slint::SharedString> = rt
+        .iter()
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into()
+        })
+        .collect();
+    let mut slint_frame = vec![slint::Rgb8Pixel { r: 0, g: 0, b: 0 }; (w * h) as usize];
+    let mut slint_draw = |body: &slint::SharedString| {
+        page_ui.set_body(body.clone());
+        window.request_redraw();
+        window.draw_if_needed(|r| {
+            r.render(&mut slint_frame, w as usize);
+        });
+    };
+    for body in &bodies {
+        slint_draw(body); // warm its glyph cache
+    }
+    let t = time(reps, || {
+        for body in &bodies {
+            slint_draw(body);
+        }
+    });
+    let slint_us = per_page(t, n);
+
+    // (c) memcpy of one frame.
+    let src = vec![0x5au8; frame.len()];
+    let copies = 200;
+    let t = time(copies, || {
+        black_box(&mut frame).copy_from_slice(black_box(&src));
+    });
+    let memcpy_us = per_page(t, copies);
+
+    row(
+        &mut rows,
+        "render: Bitig, per page",
+        format!("{bitig_us:.1} µs"),
+        "",
+        None,
+    );
+    row(
+        &mut rows,
+        "render: (a) rustybuzz + fontdue at run time",
+        format!("{runtime_us:.1} µs = {:.0}× Bitig", runtime_us / bitig_us),
+        "≥ 50× Bitig",
+        Some(runtime_us / bitig_us >= 50.0),
+    );
+    row(
+        &mut rows,
+        "render: (b) Slint Text, software renderer",
+        format!("{slint_us:.1} µs = {:.1}× Bitig", slint_us / bitig_us),
+        "",
+        None,
+    );
+    row(
+        &mut rows,
+        "render: (c) memcpy of one frame (floor)",
+        format!(
+            "{memcpy_us:.1} µs; Bitig = {:.2}× floor",
+            bitig_us / memcpy_us
+        ),
+        "Bitig ≤ 3× floor",
+        Some(bitig_us / memcpy_us <= 3.0),
+    );
+
+    // 2. Allocations while drawing pages.
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for (_, p) in &all {
+        draw_bitig(&b, p, &mut frame, w, h);
+    }
+    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    row(
+        &mut rows,
+        "allocations: Bitig drawing every page once",
+        format!("{allocs}"),
+        "0",
+        Some(allocs == 0),
+    );
+
+    // 3. Bundle size.
+    println!("3. bundle size");
+    let bundles = landscape.len() + portrait.len();
+    let mut png_total = 0usize;
+    let mut glyphs: HashMap<u8, std::collections::BTreeSet<u16>> = HashMap::new();
+    let mut text = String::new();
+    for bytes in [&landscape, &portrait] {
+        let bb = Bundle::from_bundle_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for s in &bb.strikes {
+            glyphs
+                .entry(s.font)
+                .or_default()
+                .extend(s.glyphs.iter().map(|g| g.gid.0));
+        }
+        let (pw, ph) = (u32::from(bb.profile.width), u32::from(bb.profile.height));
+        let mut f = vec![0u8; (pw * ph * 3) as usize];
+        for d in &bb.documents {
+            for e in &d.editions {
+                if std::ptr::eq(bytes, &landscape) {
+                    for blk in &e.blocks {
+                        text.push_str(blk.text);
+                        text.push('\n');
+                    }
+                }
+                for l in &e.layouts {
+                    let pages = if args.quick {
+                        &l.pages[..l.pages.len().min(2)]
+                    } else {
+                        &l.pages[..]
+                    };
+                    for p in pages {
+                        draw_bitig(&bb, p, &mut f, pw, ph);
+                        png_total += bitig_typeset::proof::png_rgb(pw, ph, &f)?.len();
+                    }
+                }
+            }
+        }
+        if std::ptr::eq(bytes, &landscape) {
+            for u in &bb.ui {
+                text.push_str(u.text);
+                text.push('\n');
+            }
+        }
+    }
+    let mut subset_total = 0usize;
+    for (font, gids) in &glyphs {
+        let data = fonts.data.get(usize::from(*font)).context("font index")?;
+        let mut remapper = subsetter::GlyphRemapper::new();
+        for g in gids {
+            remapper.remap(*g);
+        }
+        subset_total += subsetter::subset(data, 0, &remapper)
+            .map_err(|e| anyhow::anyhow!("subsetting font {font}: {e:?}"))?
+            .len();
+    }
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut z, text.as_bytes())?;
+    let text_z = z.finish()?.len();
+    let naive = subset_total + text_z;
+    row(
+        &mut rows,
+        "size: both bundles",
+        format!("{} KB", bundles / 1000),
+        "",
+        None,
+    );
+    row(
+        &mut rows,
+        "size: PNG of every page (both profiles, all sizes)",
+        format!(
+            "{} KB = {:.1}× the bundles{}",
+            png_total / 1000,
+            png_total as f64 / bundles as f64,
+            if args.quick {
+                " (quick: 2 pages per layout)"
+            } else {
+                ""
+            }
+        ),
+        "bundles ≥ 10× smaller",
+        Some(png_total as f64 / bundles as f64 >= 10.0),
+    );
+    row(
+        &mut rows,
+        "size: subset fonts + deflated text",
+        format!(
+            "{} KB + {} KB; bundles = {:.2}× that",
+            subset_total / 1000,
+            text_z / 1000,
+            bundles as f64 / naive as f64
+        ),
+        "bundles ≤ 3× that",
+        Some(bundles as f64 / naive as f64 <= 3.0),
+    );
+
+    // 4. Cold start and 5. peak RSS: the real kiosk binary, headless.
+    let kiosk = root().join("target/release/bitig-kiosk");
+    let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
+    std::fs::write(&bundle_file, &landscape)?;
+    if kiosk.exists() {
+        println!("4./5. headless kiosk ({})", kiosk.display());
+        let shots = std::env::temp_dir().join("bitig-bench-shots");
+        let runs = if args.quick { 3 } else { 15 };
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let o = Command::new(&kiosk)
+                .args(["--headless", "--bundle"])
+                .arg(&bundle_file)
+                .arg("--screenshot")
+                .arg(&shots)
+                .output()?;
+            anyhow::ensure!(
+                o.status.success(),
+                "kiosk: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            times.push(t.elapsed());
+        }
+        times.sort();
+        let median = times[times.len() / 2].as_secs_f64() * 1e3;
+        row(
+            &mut rows,
+            "cold start: process start to first frame written (median)",
+            format!("{median:.1} ms over {runs} runs"),
+            "≤ 100 ms",
+            Some(median <= 100.0),
+        );
+        if !args.quick && Command::new("valgrind").arg("--version").output().is_ok() {
+            let o = Command::new("valgrind")
+                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .arg(&kiosk)
+                .args(["--headless", "--bundle"])
+                .arg(&bundle_file)
+                .arg("--screenshot")
+                .arg(&shots)
+                .output()?;
+            let err = String::from_utf8_lossy(&o.stderr);
+            let ir = err
+                .lines()
+                .find_map(|l| l.split("Collected : ").nth(1))
+                .unwrap_or("?")
+                .trim()
+                .to_string();
+            row(
+                &mut rows,
+                "cold start: instructions (callgrind)",
+                ir,
+                "",
+                None,
+            );
+        }
+        let events = if args.quick { "2000" } else { "50000" };
+        let o = Command::new(&kiosk)
+            .env(
+                "GLIBC_TUNABLES",
+                "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072",
+            )
+            .args(["--headless", "--soak", events, "--seed", "3", "--bundle"])
+            .arg(&bundle_file)
+            .output()?;
+        let out = String::from_utf8_lossy(&o.stdout);
+        let peak = out
+            .lines()
+            .find_map(|l| l.split("peak RSS ").nth(1))
+            .and_then(|s| s.split(' ').next())
+            .and_then(|s| s.parse::<u64>().ok());
+        match peak {
+            Some(kib) => row(
+                &mut rows,
+                "peak RSS: headless kiosk, reader, random touches",
+                format!("{:.1} MB ({events} events)", kib as f64 / 1024.0),
+                "≤ 40 MB",
+                Some(kib <= 40 * 1024),
+            ),
+            None => row(
+                &mut rows,
+                "peak RSS",
+                format!("not reported: {out}"),
+                "≤ 40 MB",
+                Some(false),
+            ),
+        }
+    } else {
+        println!("4./5. skipped: build target/release/bitig-kiosk first (cargo build --release -p bitig-kiosk)");
+    }
+
+    // 6. Bundler throughput.
+    println!("6. bundler scaling");
+    let factors: &[usize] = if args.quick { &[1, 2] } else { &[1, 10] };
+    let mut first: Option<(f64, usize)> = None;
+    for &k in factors {
+        let dir = std::env::temp_dir().join(format!("bitig-bench-corpus-{k}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        for e in std::fs::read_dir(root().join("assets/statements"))? {
+            let p = e?.path();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.ends_with(".md") || name == "README.md" {
+                continue;
+            }
+            let src = std::fs::read_to_string(&p)?;
+            for i in 0..k {
+                let renamed = src.replacen("id = \"", &format!("id = \"c{i}-"), 1);
+                std::fs::write(
+                    dir.join(format!(
+                        "c{i}-{}",
+                        p.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+                    )),
+                    renamed,
+                )?;
+            }
+        }
+        let (bytes, t) = build(&[dir.clone()], "pi-touch-800x480")?;
+        let pages = page_count(&bytes);
+        let secs = t.as_secs_f64();
+        let rate = pages as f64 / secs;
+        let scaling = match first {
+            None => {
+                first = Some((secs, pages));
+                String::new()
+            }
+            Some((s1, p1)) => format!(
+                "; {:.2}× the time for {:.1}× the pages",
+                secs / s1,
+                pages as f64 / p1 as f64
+            ),
+        };
+        row(
+            &mut rows,
+            &format!("bundler: {k}× corpus"),
+            format!("{pages} pages in {secs:.2} s = {rate:.0} pages/s{scaling}"),
+            "≥ 500 pages/s",
+            Some(rate >= 500.0),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    if let Some(p) = &args.plot {
+        plot(p, &bitig_each, memcpy_us)?;
+        println!("plot: {}", p.display());
+    }
+
+    println!("\n| Figure | Measured | Budget | Meets |\n|---|---|---|---|");
+    for r in &rows {
+        let ok = match r.ok {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        println!("| {} | {} | {} | {ok} |", r.figure, r.value, r.budget);
+    }
+    Ok(())
+}
+
+/// A bar per page: Bitig's render time, with the memcpy floor and 3× the floor as lines.
+fn plot(path: &Path, each: &[f64], floor: f64) -> Result<()> {
+    let (w, h) = (900u32, 360u32);
+    let mut img = vec![255u8; (w * h * 3) as usize];
+    let max = each.iter().copied().fold(floor * 3.5, f64::max);
+    let (left, bottom, top) = (40u32, 330u32, 20u32);
+    let put = |img: &mut Vec<u8>, x: u32, y: u32, c: [u8; 3]| {
+        if x < w && y < h {
+            let i = ((y * w + x) * 3) as usize;
+            img[i..i + 3].copy_from_slice(&c);
+        }
+    };
+    let ypix = |v: f64| bottom - ((v / max) * f64::from(bottom - top)) as u32;
+    let bar_w = ((w - left - 10) as f64 / each.len().max(1) as f64).max(1.0);
+    for (i, v) in each.iter().enumerate() {
+        let x0 = left + (i as f64 * bar_w) as u32;
+        let x1 = left + ((i + 1) as f64 * bar_w) as u32;
+        for x in x0..x1.max(x0 + 1) {
+            for y in ypix(*v)..bottom {
+                put(&mut img, x, y, [0x1f, 0x77, 0xb4]);
+            }
+        }
+    }
+    for x in left..w - 10 {
+        put(&mut img, x, ypix(floor), [0x2c, 0xa0, 0x2c]);
+        put(&mut img, x, ypix(floor * 3.0), [0xd6, 0x27, 0x28]);
+        put(&mut img, x, bottom, [0, 0, 0]);
+    }
+    for y in top..=bottom {
+        put(&mut img, left, y, [0, 0, 0]);
+    }
+    let bytes = bitig_typeset::proof::png_rgb(w, h, &img)?;
+    bitig_typeset::write_atomic(path, &bytes)?;
+    Ok(())
+}
