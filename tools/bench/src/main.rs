@@ -319,6 +319,17 @@ fn main() -> Result<()> {
         bitig_each.push(per_page(t, reps));
     }
     let bitig_us: f64 = bitig_each.iter().sum::<f64>() / bitig_each.len().max(1) as f64;
+    // The same without glyphs: how much of Bitig's time is the background fill.
+    let empty = Page {
+        first_block: 0,
+        lines: Vec::new(),
+    };
+    let fill_us = per_page(
+        time(reps * 10, || {
+            draw_bitig(&b, &empty, black_box(&mut frame), w, h)
+        }),
+        reps * 10,
+    );
 
     let fonts = bitig_typeset::shape::Fonts::load(&root().join("assets/fonts"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -394,7 +405,10 @@ fn main() -> Result<()> {
     row(
         &mut rows,
         "render: Bitig, per page",
-        format!("{bitig_us:.1} µs"),
+        format!(
+            "{bitig_us:.1} µs (background fill {fill_us:.1} µs, glyphs {:.1} µs)",
+            bitig_us - fill_us
+        ),
         "",
         None,
     );
