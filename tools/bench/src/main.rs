@@ -759,7 +759,7 @@ fn plot(path: &Path, b: &Bundle<'_>, each: &[f64], floor: f64) -> Result<()> {
         label(
             &mut c,
             "Bitig page render, each page of the 800x480 corpus (normal size)",
-            left as i32 + 10,
+            left as i32 + 110,
             24,
             bar,
         );
