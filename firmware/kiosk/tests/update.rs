@@ -82,7 +82,8 @@ fn refuses_every_bad_update_before_writing_anything() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    let cases: Vec<(&str, Vec<u8>, Vec<[u8; 32]>)> = vec![
+    type Case = (&'static str, Vec<u8>, Vec<[u8; 32]>);
+    let cases: Vec<Case> = vec![
         ("E-UNSIGNED", b.clone(), trusted()),
         ("E-UNTRUSTED", signed(&b, &OTHER_KEY), trusted()),
         (

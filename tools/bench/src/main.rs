@@ -682,7 +682,7 @@ fn main() -> Result<()> {
                 )?;
             }
         }
-        let (bytes, t) = build(&[dir.clone()], "pi-touch-800x480")?;
+        let (bytes, t) = build(std::slice::from_ref(&dir), "pi-touch-800x480")?;
         let pages = page_count(&bytes);
         let secs = t.as_secs_f64();
         let rate = pages as f64 / secs;
