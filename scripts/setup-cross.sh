@@ -88,7 +88,7 @@ for t in aarch64-unknown-linux-gnu:arm64 armv7-unknown-linux-gnueabihf:armhf; do
   triple=${t%%:*}; arch=${t##*:}
   if [ "${BITIG_CROSS_RUST:-}" != debian ]; then
     if rustup target list --installed 2>/dev/null | grep -qx "$triple"; then continue; fi
-    if rustup target add "$triple"; then continue; fi
+    if timeout 180 rustup target add "$triple"; then continue; fi
     echo "setup-cross: rustup cannot add $triple (no access to static.rust-lang.org?); using Debian's Rust" >&2
   fi
   debian_std "$triple" "$arch"
