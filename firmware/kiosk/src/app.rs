@@ -155,6 +155,18 @@ struct Slide {
     dir: i32,
 }
 
+/// What the reader's top bar was last drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReaderChrome {
+    doc: usize,
+    edition: Lang,
+    lang: Lang,
+    size: TextSize,
+    parallel: bool,
+    parallel_available: bool,
+    count: u16,
+}
+
 /// Kiosk state behind the UI.
 pub struct State {
     bundle: Bundle<'static>,
@@ -164,6 +176,8 @@ pub struct State {
     config: Config,
     nav: Nav,
     pages: PageBuffers,
+    counter: images::CounterLabel,
+    reader_chrome: Option<ReaderChrome>,
     clock: Clock,
     slide: Option<Slide>,
     corner_down_ms: Option<u64>,
@@ -224,6 +238,8 @@ impl Kiosk {
             config,
             nav,
             pages,
+            counter: images::CounterLabel::default(),
+            reader_chrome: None,
             clock,
             slide: None,
             corner_down_ms: None,
@@ -263,7 +279,7 @@ impl Kiosk {
                 Duration::from_millis(16),
                 move || {
                     if let Some(w) = weak.upgrade() {
-                        st.borrow_mut().tick(&w);
+                        crate::hot::ours(|| st.borrow_mut().tick(&w));
                     }
                 },
             );
@@ -295,6 +311,12 @@ impl Kiosk {
         self.state.borrow().nav.screen
     }
 
+    /// The reader's page (0-based) and whether the parallel view is on.
+    pub fn page(&self) -> (u16, bool) {
+        let s = self.state.borrow();
+        (s.nav.page, s.nav.parallel)
+    }
+
     pub fn restart_requested(&self) -> bool {
         self.state.borrow().restart_requested
     }
@@ -311,7 +333,7 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
         ($setter:ident, |$s:ident $(, $arg:ident : $ty:ty)*| $body:block) => {{
             let weak = window.as_weak();
             let st = state.clone();
-            ui.$setter(move |$($arg: $ty),*| {
+            ui.$setter(move |$($arg: $ty),*| crate::hot::ours(|| {
                 let Some(w) = weak.upgrade() else { return };
                 let mut guard = st.borrow_mut();
                 let $s: &mut State = &mut guard;
@@ -319,7 +341,7 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
                 $s.nav.touched(now);
                 $body
                 $s.refresh(&w);
-            });
+            }));
         }};
     }
     on!(on_wake, |s| {
@@ -405,7 +427,6 @@ impl State {
             start_ms: (self.clock)(),
             dir,
         });
-        self.shown_screen = None; // force the page images to be redrawn
     }
 
     /// Timers: idle timeout, slide animation, attract cycling, the operator corner.
@@ -536,6 +557,10 @@ impl State {
         let ui = w.global::<Ui>();
         let screen = self.nav.screen;
         let first_show = self.shown_screen != Some(screen);
+        if first_show {
+            // Other screens set some of the same properties (the back label).
+            self.reader_chrome = None;
+        }
         ui.set_screen(screen_index(screen));
         let b = &self.bundle;
         let lang = self.nav.lang;
@@ -604,6 +629,9 @@ impl State {
         self.shown_screen = Some(screen);
     }
 
+    /// The reader. The top bar's labels are drawn again only when what they show changes
+    /// (document, languages, size, parallel view); a page turn draws the page and its counter
+    /// into reused buffers and allocates nothing (firmware/kiosk/tests/alloc.rs).
     fn refresh_reader(&mut self, w: &AppWindow) {
         let ui = w.global::<Ui>();
         let b = &self.bundle;
@@ -617,27 +645,40 @@ impl State {
             .edition(n.edition)
             .and_then(|e| e.layout(n.size))
             .and_then(|l| l.pages.get(usize::from(n.page)));
-        ui.set_page_height(f32::from(b.profile.page_height));
-        ui.set_back_label(images::label(b, "reader.back", n.lang));
-        let names: Vec<Image> = Lang::ALL
-            .iter()
-            .map(|&l| images::label(b, "lang.name", l))
-            .collect();
-        let avail: Vec<bool> = Lang::ALL
-            .iter()
-            .map(|&l| doc.edition(l).is_some())
-            .collect();
-        ui.set_reader_languages(ModelRc::new(VecModel::from(names)));
-        ui.set_reader_language_available(ModelRc::new(VecModel::from(avail)));
-        ui.set_reader_language_current(
-            Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32
-        );
-        ui.set_size_label(images::label(b, "reader.size", n.lang));
-        ui.set_parallel_available(n.parallel_available(&content));
-        ui.set_parallel(n.parallel);
-        ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
-        let label = format!("{} / {}", n.page + 1, count);
-        ui.set_page_label(images::ascii_label(b, &label, b.profile.theme.muted));
+        let chrome = ReaderChrome {
+            doc: n.doc,
+            edition: n.edition,
+            lang: n.lang,
+            size: n.size,
+            parallel: n.parallel,
+            parallel_available: n.parallel_available(&content),
+            count,
+        };
+        if self.reader_chrome != Some(chrome) {
+            ui.set_page_height(f32::from(b.profile.page_height));
+            ui.set_back_label(images::label(b, "reader.back", n.lang));
+            let names: Vec<Image> = Lang::ALL
+                .iter()
+                .map(|&l| images::label(b, "lang.name", l))
+                .collect();
+            let avail: Vec<bool> = Lang::ALL
+                .iter()
+                .map(|&l| doc.edition(l).is_some())
+                .collect();
+            ui.set_reader_languages(ModelRc::new(VecModel::from(names)));
+            ui.set_reader_language_available(ModelRc::new(VecModel::from(avail)));
+            ui.set_reader_language_current(
+                Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32,
+            );
+            ui.set_size_label(images::label(b, "reader.size", n.lang));
+            ui.set_parallel_available(chrome.parallel_available);
+            ui.set_parallel(n.parallel);
+            ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
+            self.counter.prepare(b, count);
+            self.reader_chrome = Some(chrome);
+        }
+        let label = images::counter_text(n.page + 1, count);
+        ui.set_page_label(self.counter.render(b, &label, b.profile.theme.muted));
         ui.set_progress((f32::from(n.page) + 1.0) / f32::from(count));
         // The page image: the old one slides out while the new one slides in.
         if self.slide.is_some() {

@@ -21,6 +21,16 @@ impl LabelCanvas {
         Image::from_rgba8_premultiplied(self.buf)
     }
 
+    /// Makes every pixel transparent again. Allocates nothing while no image shares the buffer.
+    pub fn clear(&mut self) {
+        self.buf.make_mut_slice().fill(Rgba8Pixel {
+            r: 0,
+            g: 0,
+            b: 0,
+            a: 0,
+        });
+    }
+
     /// Fills a rectangle with an opaque colour.
     pub fn fill_rect(&mut self, x: i32, y: i32, w: u32, h: u32, c: Rgb) {
         let (bw, bh) = (self.buf.width() as i32, self.buf.height() as i32);
@@ -211,6 +221,64 @@ pub fn ascii_metrics(bundle: &Bundle<'_>) -> (i32, u32) {
 
 pub fn ink(bundle: &Bundle<'_>) -> bitig_render::Ink {
     bitig_render::Ink::Theme(bundle.profile.theme)
+}
+
+/// The reader's page counter ("12 / 30"), drawn into reused buffers (in rotation, like
+/// [`PageBuffers`]) so that a page turn allocates nothing. The buffers are as wide as the widest
+/// counter of the document and the text is right-aligned in them; the UI aligns the image's
+/// right edge, so the digits land on the same pixels as in a label of their own width.
+pub struct CounterLabel {
+    canvases: [LabelCanvas; 3],
+    next: usize,
+}
+
+impl Default for CounterLabel {
+    fn default() -> Self {
+        CounterLabel {
+            canvases: [
+                LabelCanvas::new(1, 1),
+                LabelCanvas::new(1, 1),
+                LabelCanvas::new(1, 1),
+            ],
+            next: 0,
+        }
+    }
+}
+
+/// "page / count" without allocating.
+pub fn counter_text(page: u16, count: u16) -> heapless::String<16> {
+    use core::fmt::Write;
+    let mut s = heapless::String::new();
+    // 5 + 3 + 5 characters always fit in 16.
+    let _ = write!(s, "{page} / {count}");
+    s
+}
+
+impl CounterLabel {
+    /// Sizes the buffers for counters up to `count` (allocates only when the size changes).
+    pub fn prepare(&mut self, bundle: &Bundle<'_>, count: u16) {
+        let widest = (1..=count.max(1))
+            .map(|p| bitig_render::ascii_width(bundle, &counter_text(p, count)))
+            .max()
+            .unwrap_or(0);
+        let width = (widest.max(1) + 4) as u32;
+        let height = ascii_metrics(bundle).1;
+        for c in &mut self.canvases {
+            if (c.buf.width(), c.buf.height()) != (width, height) {
+                *c = LabelCanvas::new(width, height);
+            }
+        }
+    }
+
+    /// Draws `text` right-aligned into the next buffer and returns it as an image.
+    pub fn render(&mut self, bundle: &Bundle<'_>, text: &str, color: Rgb) -> Image {
+        let c = &mut self.canvases[self.next];
+        self.next = (self.next + 1) % 3;
+        c.clear();
+        let x = c.buf.width() as i32 - 2 - bitig_render::ascii_width(bundle, text);
+        let _ = bitig_render::draw_ascii(c, bundle, text, x, ascii_metrics(bundle).0, color);
+        Image::from_rgba8_premultiplied(c.buf.clone())
+    }
 }
 
 /// The reader's page buffers. Pages are rendered into reused buffers (no allocation once

@@ -4,7 +4,8 @@
 //! - [`app`]: glue between bundle, state machine and UI (`ui/app.slint`);
 //! - [`images`]: every label and page drawn from the bundle with `bitig-render`;
 //! - [`platform`]: headless, simulator and device glue;
-//! - [`config`], [`script`]: configuration file and headless touch scripts.
+//! - [`config`], [`script`]: configuration file and headless touch scripts;
+//! - [`hot`]: marks the kiosk's own code for the allocation test.
 
 // Slint's generated types and the handles around them have no Debug.
 #![allow(missing_debug_implementations)]
@@ -19,6 +20,7 @@ pub use generated::*;
 pub mod app;
 pub mod config;
 pub mod content;
+pub mod hot;
 pub mod images;
 pub mod nav;
 pub mod notify;

@@ -264,26 +264,11 @@ fn headless(
             break; // the device's process would end here (exit 3) and systemd restart it
         }
         match step {
-            Step::Tap(x, y) => {
-                h.press(x, y);
-                h.advance(60);
-                h.release(x, y);
-                h.advance(16);
-            }
+            Step::Tap(x, y) => h.tap(x, y),
             Step::Press(x, y) => h.press(x, y),
             Step::Move(x, y) => h.move_to(x, y),
             Step::Release(x, y) => h.release(x, y),
-            Step::Swipe(x0, y0, x1, y1, ms) => {
-                h.press(x0, y0);
-                let n = 8;
-                for i in 1..=n {
-                    let t = i as f32 / n as f32;
-                    h.advance(ms / n);
-                    h.move_to(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
-                }
-                h.release(x1, y1);
-                h.advance(16);
-            }
+            Step::Swipe(x0, y0, x1, y1, ms) => h.swipe((x0, y0), (x1, y1), ms),
             Step::Wait(ms) => h.advance(ms),
             Step::Shot(name) => {
                 std::fs::create_dir_all(&shots)

@@ -46,6 +46,7 @@ pub mod headless {
         height: u32,
         rotation: Rotation,
         frame: Vec<Rgb8Pixel>,
+        rgb: Vec<u8>,
         rotated: Vec<u8>,
     }
 
@@ -72,6 +73,7 @@ pub mod headless {
                     height: 0,
                     rotation,
                     frame: Vec::new(),
+                    rgb: Vec::new(),
                     rotated: Vec::new(),
                 },
                 clock,
@@ -150,6 +152,45 @@ pub mod headless {
             self.advance(0);
         }
 
+        /// A tap as the touch scripts make it: down, 60 ms, up, one frame step.
+        pub fn tap(&mut self, x: f32, y: f32) {
+            self.press(x, y);
+            self.advance(60);
+            self.release(x, y);
+            self.advance(STEP_MS);
+        }
+
+        /// A swipe as the touch scripts make it: down, eight moves over `ms`, up.
+        pub fn swipe(&mut self, (x0, y0): (f32, f32), (x1, y1): (f32, f32), ms: u64) {
+            self.press(x0, y0);
+            let n = 8;
+            for i in 1..=n {
+                let t = i as f32 / n as f32;
+                self.advance(ms / n);
+                self.move_to(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+            }
+            self.release(x1, y1);
+            self.advance(STEP_MS);
+        }
+
+        /// One page turn in the reader as a visitor makes it (the allocation test and the
+        /// benchmark): a swipe across the middle of the panel or a tap near its edge, a frame
+        /// half-way through the slide, then the settled frame, which is returned.
+        pub fn turn_page(&mut self, forward: bool, by_swipe: bool) -> &[u8] {
+            let (w, h) = self.panel_size();
+            let (w, y) = (w as f32, h as f32 / 2.0);
+            match (by_swipe, forward) {
+                (true, true) => self.swipe((w * 0.75, y), (w * 0.25, y + 10.0), 160),
+                (true, false) => self.swipe((w * 0.25, y), (w * 0.75, y - 10.0), 160),
+                (false, true) => self.tap(w - 20.0, y),
+                (false, false) => self.tap(20.0, y),
+            }
+            self.advance(60);
+            let _ = self.frame();
+            self.advance(300);
+            self.frame().2
+        }
+
         /// The finger leaves the panel (no release inside it).
         pub fn exit(&mut self) {
             self.window
@@ -158,7 +199,8 @@ pub mod headless {
             self.advance(0);
         }
 
-        /// Renders the current frame and returns it in panel orientation, RGB.
+        /// Renders the current frame and returns it in panel orientation, RGB. Reuses its
+        /// buffers: after the first frame it allocates nothing itself.
         pub fn frame(&mut self) -> (u32, u32, &[u8]) {
             let (w, h) = (self.width as usize, self.height as usize);
             self.frame.resize(w * h, Rgb8Pixel { r: 0, g: 0, b: 0 });
@@ -167,8 +209,11 @@ pub mod headless {
             self.window.draw_if_needed(|renderer| {
                 renderer.render(frame, w);
             });
-            let rgb: Vec<u8> = self.frame.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
-            self.rotation.rotate_frame(&rgb, w, h, &mut self.rotated);
+            self.rgb.clear();
+            self.rgb
+                .extend(self.frame.iter().flat_map(|p| [p.r, p.g, p.b]));
+            self.rotation
+                .rotate_frame(&self.rgb, w, h, &mut self.rotated);
             let (pw, ph) = self.panel_size();
             (pw, ph, &self.rotated)
         }

@@ -2,6 +2,7 @@
 //! table with ratios and budgets. Not a test: `--quick` (CI) only checks that it still runs.
 //!
 //! ```sh
+//! scripts/bench                                      # builds what it measures, full run
 //! cargo run --release -p bitig-bench                 # the full run (a few minutes)
 //! cargo run --release -p bitig-bench -- --quick      # seconds; what CI runs
 //! cargo run --release -p bitig-bench -- --plot docs/performance-render.png
@@ -10,14 +11,18 @@
 //! 1. Page render, per page of the seed corpus (800×480, normal size): Bitig's blitter from
 //!    the bundle, against (a) shaping with rustybuzz and rasterizing with fontdue at run time,
 //!    (b) Slint's own `Text` element with the software renderer, (c) a memcpy of one frame.
-//! 2. Allocations while Bitig draws a page (a counting allocator).
+//! 2. Allocations while Bitig draws a page, and per page turn in the headless kiosk (the
+//!    kiosk's own code, and the whole UI thread with Slint's runtime), by a counting allocator.
 //! 3. Bundle size against PNGs of every page and against subset fonts plus compressed text.
 //! 4. Cold start of the headless kiosk to its first frame, and its instruction count.
 //! 5. Peak RSS of the headless kiosk paging through the reader.
-//! 6. Bundler throughput for 1× and 10× the seed corpus.
+//! 6. Bundler throughput for 1×, 10× and 100× the seed corpus.
+//! 7. Instructions per page for Bitig, (a) and (c): x86_64 under callgrind, aarch64 under
+//!    qemu-aarch64 (`bitig-pagebench`, built for both by scripts/bench).
 
 use anyhow::{Context, Result};
-use bitig_format::{line_text, Bundle, Lang, Page, TextSize};
+use bitig_format::{Bundle, Page};
+use bitig_pagebench::{draw_bitig, draw_runtime, pages, runtime_lines, RtLine};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -36,15 +41,26 @@ mod ui {
     slint::include_modules!();
 }
 
-/// Counts allocations, for the "allocations per page" figure.
+/// Counts allocations, for the "allocations per page" figures: all of them, and those made
+/// inside the kiosk's own code (`bitig_kiosk::hot`).
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static OURS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+fn count(size: usize) {
+    ALLOCS.fetch_add(1, Ordering::Relaxed);
+    BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    if bitig_kiosk::hot::in_ours() {
+        OURS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 // SAFETY-free: delegating to the system allocator only.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count(l.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(l) }
     }
@@ -53,7 +69,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count(n);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(p, l, n) }
     }
@@ -88,132 +104,6 @@ fn row(rows: &mut Vec<Row>, figure: &str, value: String, budget: &str, ok: Optio
         budget: budget.into(),
         ok,
     });
-}
-
-/// The pages to draw: every normal-size page of every edition.
-fn pages<'b>(b: &'b Bundle<'b>) -> Vec<(&'b bitig_format::Edition<'b>, &'b Page)> {
-    let mut out = Vec::new();
-    for d in &b.documents {
-        for e in &d.editions {
-            if let Some(l) = e.layout(TextSize::Normal) {
-                for p in &l.pages {
-                    out.push((e, p));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn texts<'b>(e: &bitig_format::Edition<'b>) -> Vec<&'b str> {
-    e.blocks.iter().map(|b| b.text).collect()
-}
-
-/// Bitig: fill the page and blit its pre-shaped glyphs from the atlases.
-fn draw_bitig(b: &Bundle<'_>, page: &Page, frame: &mut [u8], w: u32, h: u32) {
-    if let Some(mut c) = bitig_render::Canvas::new(frame, w, h) {
-        c.fill(b.profile.theme.background);
-        let _ = bitig_render::draw_page(
-            &mut c,
-            b,
-            page,
-            0,
-            0,
-            bitig_render::Ink::Theme(b.profile.theme),
-        );
-    }
-}
-
-/// What a runtime-text design has per line: the text, the font and size, the pen position.
-struct RtLine {
-    text: String,
-    font: usize,
-    px: f32,
-    x: f32,
-    y: f32,
-    lang: Lang,
-}
-
-fn runtime_lines(b: &Bundle<'_>, e: &bitig_format::Edition<'_>, page: &Page) -> Vec<RtLine> {
-    let t = texts(e);
-    page.lines
-        .iter()
-        .filter_map(|l| {
-            let mut text = line_text(&t, l)?.to_string();
-            if l.hyphen {
-                text.push('-');
-            }
-            let strike = b.strikes.get(usize::from(l.runs.first()?.strike.0))?;
-            Some(RtLine {
-                text,
-                font: usize::from(strike.font),
-                px: f32::from(strike.px),
-                x: f32::from(l.x) + f32::from(l.runs.first()?.x),
-                y: f32::from(l.y),
-                lang: e.lang,
-            })
-        })
-        .collect()
-}
-
-fn lang_tag(l: Lang) -> &'static str {
-    match l {
-        Lang::Kk => "kk",
-        Lang::Tr => "tr",
-        Lang::En => "en",
-    }
-}
-
-/// (a) Shape every line with rustybuzz and rasterize every glyph with fontdue, at run time.
-/// Glyph bitmaps are cached within the page (as a runtime design would), not across pages.
-fn draw_runtime(
-    faces: &[rustybuzz::Face<'_>],
-    raster: &[fontdue::Font],
-    lines: &[RtLine],
-    frame: &mut [u8],
-    w: usize,
-    h: usize,
-) {
-    frame.fill(0xf5);
-    let mut cache: HashMap<(usize, u16, u32), (fontdue::Metrics, Vec<u8>)> = HashMap::new();
-    for l in lines {
-        let face = &faces[l.font.min(faces.len() - 1)];
-        let font = &raster[l.font.min(raster.len() - 1)];
-        let mut buf = rustybuzz::UnicodeBuffer::new();
-        buf.push_str(&l.text);
-        if let Ok(lang) = lang_tag(l.lang).parse() {
-            buf.set_language(lang);
-        }
-        let shaped = rustybuzz::shape(face, &[], buf);
-        let scale = l.px / face.units_per_em() as f32;
-        let mut pen = l.x;
-        for (info, pos) in shaped.glyph_infos().iter().zip(shaped.glyph_positions()) {
-            let gid = info.glyph_id as u16;
-            let (m, bitmap) = cache
-                .entry((l.font, gid, l.px.to_bits()))
-                .or_insert_with(|| font.rasterize_indexed(gid, l.px));
-            let gx = (pen + pos.x_offset as f32 * scale) as i32 + m.xmin;
-            let gy = (l.y - pos.y_offset as f32 * scale) as i32 - m.height as i32 - m.ymin;
-            for row in 0..m.height {
-                let y = gy + row as i32;
-                if y < 0 || y as usize >= h {
-                    continue;
-                }
-                for col in 0..m.width {
-                    let x = gx + col as i32;
-                    if x < 0 || x as usize >= w {
-                        continue;
-                    }
-                    let a = u16::from(bitmap[row * m.width + col]);
-                    let i = (y as usize * w + x as usize) * 3;
-                    for c in &mut frame[i..i + 3] {
-                        *c = ((u16::from(*c) * (255 - a) + 0x20 * a) / 255) as u8;
-                    }
-                }
-            }
-            pen += pos.x_advance as f32 * scale;
-        }
-    }
 }
 
 /// Minimal headless Slint platform for comparison (b).
@@ -281,6 +171,10 @@ fn main() -> Result<()> {
         match a.as_str() {
             "--quick" => args.quick = true,
             "--plot" => args.plot = it.next().map(PathBuf::from),
+            "--kiosk-turns" => {
+                let bundle = it.next().context("--kiosk-turns needs a bundle")?;
+                return kiosk_turns(Path::new(&bundle));
+            }
             other => {
                 anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--plot PNG]")
             }
@@ -451,6 +345,55 @@ fn main() -> Result<()> {
         Some(allocs == 0),
     );
 
+    // 2. Allocations per page turn in the kiosk: a child process (one Slint platform per
+    // process) opens the reader headless and turns pages under this counting allocator.
+    let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
+    std::fs::write(&bundle_file, &landscape)?;
+    let o = Command::new(std::env::current_exe()?)
+        .arg("--kiosk-turns")
+        .arg(&bundle_file)
+        .output()?;
+    let out = String::from_utf8_lossy(&o.stdout);
+    anyhow::ensure!(
+        o.status.success(),
+        "--kiosk-turns: {out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let field = |name: &str| -> Result<u64> {
+        out.split_whitespace()
+            .skip_while(|w| *w != name)
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("--kiosk-turns printed no {name}: {out}"))
+    };
+    let (turns, ours, all, bytes) = (
+        field("turns")?,
+        field("ours")?,
+        field("all")?,
+        field("bytes")?,
+    );
+    row(
+        &mut rows,
+        "allocations per page turn: the kiosk's own code",
+        format!(
+            "{} ({ours} in {turns} turns after warm-up)",
+            ours / turns.max(1)
+        ),
+        "0",
+        Some(ours == 0),
+    );
+    row(
+        &mut rows,
+        "allocations per page turn: whole UI thread, Slint's runtime included",
+        format!(
+            "{:.0} ({:.1} KB) per turn",
+            all as f64 / turns.max(1) as f64,
+            bytes as f64 / turns.max(1) as f64 / 1000.0
+        ),
+        "0",
+        Some(all == 0),
+    );
+
     // 3. Bundle size.
     println!("3. bundle size");
     let bundles = landscape.len() + portrait.len();
@@ -566,8 +509,6 @@ fn main() -> Result<()> {
 
     // 4. Cold start and 5. peak RSS: the real kiosk binary, headless.
     let kiosk = root().join("target/release/bitig-kiosk");
-    let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
-    std::fs::write(&bundle_file, &landscape)?;
     if kiosk.exists() {
         println!("4./5. headless kiosk ({})", kiosk.display());
         let shots = std::env::temp_dir().join("bitig-bench-shots");
@@ -658,7 +599,7 @@ fn main() -> Result<()> {
 
     // 6. Bundler throughput.
     println!("6. bundler scaling");
-    let factors: &[usize] = if args.quick { &[1, 2] } else { &[1, 10] };
+    let factors: &[usize] = if args.quick { &[1, 2] } else { &[1, 10, 100] };
     let mut first: Option<(f64, usize)> = None;
     for &k in factors {
         let dir = std::env::temp_dir().join(format!("bitig-bench-corpus-{k}"));
@@ -707,6 +648,10 @@ fn main() -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    if !args.quick {
+        instructions(&mut rows, &bundle_file)?;
+    }
+
     if let Some(p) = &args.plot {
         plot(p, &b, &bitig_each, memcpy_us)?;
         println!("plot: {}", p.display());
@@ -720,6 +665,189 @@ fn main() -> Result<()> {
             None => "",
         };
         println!("| {} | {} | {} | {ok} |", r.figure, r.value, r.budget);
+    }
+    Ok(())
+}
+
+/// `--kiosk-turns BUNDLE`: the headless kiosk opens the first statement and turns pages; after
+/// a warm-up (each kind of turn once), eight more turns are counted. Prints
+/// `turns N ours N all N bytes N`: allocations inside the kiosk's code, and all of them.
+fn kiosk_turns(bundle: &Path) -> Result<()> {
+    use bitig_kiosk::platform::headless::Headless;
+    let (mut h, clock) = Headless::install(bitig_kiosk::config::Rotation::R0)?;
+    let kiosk = bitig_kiosk::app::Kiosk::new(
+        bitig_kiosk::app::load_bundle(bundle),
+        bitig_kiosk::config::Config::load(None)?,
+        clock,
+    )?;
+    h.attach(&kiosk)?;
+    // Wake, English, the first statement (the landscape panel's buttons).
+    for (x, y) in [(400.0, 300.0), (400.0, 350.0), (300.0, 120.0)] {
+        h.tap(x, y);
+    }
+    anyhow::ensure!(
+        kiosk.screen() == bitig_kiosk::nav::Screen::Reader,
+        "--kiosk-turns: the reader did not open"
+    );
+    let kinds = [(true, true), (true, false), (false, true), (false, false)];
+    for (forward, by_swipe) in kinds {
+        h.turn_page(forward, by_swipe);
+    }
+    let start = kiosk.page().0;
+    let (a0, o0, b0) = (
+        ALLOCS.load(Ordering::Relaxed),
+        OURS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
+    let mut turns = 0;
+    let mut furthest = start;
+    for _ in 0..2 {
+        for (forward, by_swipe) in kinds {
+            h.turn_page(forward, by_swipe);
+            turns += 1;
+            furthest = furthest.max(kiosk.page().0);
+        }
+    }
+    let (a1, o1, b1) = (
+        ALLOCS.load(Ordering::Relaxed),
+        OURS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
+    anyhow::ensure!(
+        kiosk.page().0 == start && furthest == start + 2,
+        "--kiosk-turns: the pages did not turn as expected"
+    );
+    println!(
+        "turns {turns} ours {} all {} bytes {}",
+        o1 - o0,
+        a1 - a0,
+        b1 - b0
+    );
+    Ok(())
+}
+
+/// How an instruction count is taken.
+#[derive(Clone, Copy)]
+enum Counter {
+    /// valgrind --tool=callgrind (x86_64).
+    Callgrind,
+    /// qemu-aarch64 in single-step mode, logging every executed block (= instruction).
+    QemuAarch64,
+}
+
+/// Instructions executed by `bitig-pagebench MODE PAGES ...`.
+fn count_instructions(counter: Counter, bin: &Path, args: &[&std::ffi::OsStr]) -> Result<u64> {
+    match counter {
+        Counter::Callgrind => {
+            let o = Command::new("valgrind")
+                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .arg(bin)
+                .args(args)
+                .output()?;
+            anyhow::ensure!(o.status.success(), "callgrind {}", bin.display());
+            let err = String::from_utf8_lossy(&o.stderr);
+            err.lines()
+                .find_map(|l| l.split("Collected : ").nth(1))
+                .and_then(|v| v.trim().parse().ok())
+                .context("callgrind printed no instruction count")
+        }
+        Counter::QemuAarch64 => {
+            use std::io::BufRead;
+            let mut child = Command::new("qemu-aarch64-static")
+                .args(["-L", "/usr/aarch64-linux-gnu", "-singlestep"])
+                .args(["-d", "nochain,exec", "-D", "/dev/stdout"])
+                .arg(bin)
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .spawn()?;
+            let out = child.stdout.take().context("qemu stdout")?;
+            let mut n = 0u64;
+            let mut r = std::io::BufReader::with_capacity(1 << 20, out);
+            let mut line = Vec::new();
+            while r.read_until(b'\n', &mut line)? > 0 {
+                if line.starts_with(b"Trace ") {
+                    n += 1;
+                }
+                line.clear();
+            }
+            anyhow::ensure!(child.wait()?.success(), "qemu-aarch64 {}", bin.display());
+            Ok(n)
+        }
+    }
+}
+
+/// 7. Instructions per page, x86_64 (callgrind) and aarch64 (qemu): each workload run with
+/// 0 pages and with N pages; the difference over N is the cost of one page.
+fn instructions(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
+    let fonts: Vec<PathBuf> = bitig_typeset::shape::FONT_FILES
+        .iter()
+        .map(|f| root().join("assets/fonts").join(f))
+        .collect();
+    let targets = [
+        (
+            "x86_64 (callgrind)",
+            Counter::Callgrind,
+            root().join("target/release/bitig-pagebench"),
+            Command::new("valgrind").arg("--version").output().is_ok(),
+        ),
+        (
+            "aarch64 (qemu-aarch64)",
+            Counter::QemuAarch64,
+            root().join("target/aarch64-unknown-linux-gnu/release/bitig-pagebench"),
+            Command::new("qemu-aarch64-static")
+                .arg("--version")
+                .output()
+                .is_ok(),
+        ),
+    ];
+    for (name, counter, bin, tool) in targets {
+        if !bin.exists() || !tool {
+            println!(
+                "7. {name} skipped: needs {} (scripts/bench builds it) and its counter",
+                bin.display()
+            );
+            continue;
+        }
+        println!("7. instructions per page, {name}");
+        let mut per = Vec::new();
+        for (mode, pages) in [("bitig", 6u64), ("runtime", 3), ("memcpy", 6)] {
+            let run = |n: u64| {
+                let n = n.to_string();
+                let mut a: Vec<&std::ffi::OsStr> =
+                    vec![mode.as_ref(), n.as_ref(), bundle.as_os_str()];
+                a.extend(fonts.iter().map(|f| f.as_os_str()));
+                count_instructions(counter, &bin, &a)
+            };
+            let (zero, some) = (run(0)?, run(pages)?);
+            per.push(some.saturating_sub(zero) / pages);
+        }
+        let [bitig, runtime, memcpy] = [per[0], per[1], per[2]];
+        row(
+            rows,
+            &format!("instructions per page, {name}: Bitig"),
+            format!("{bitig} (first 6 pages)"),
+            "",
+            None,
+        );
+        row(
+            rows,
+            &format!("instructions per page, {name}: (a) runtime text"),
+            format!(
+                "{runtime} = {:.1}× Bitig (first 3 pages)",
+                runtime as f64 / bitig.max(1) as f64
+            ),
+            "≥ 50× Bitig",
+            Some(runtime >= 50 * bitig),
+        );
+        row(
+            rows,
+            &format!("instructions per page, {name}: (c) memcpy of a frame"),
+            format!(
+                "{memcpy} (memory-bound: its floor is in the times above, not in instructions)"
+            ),
+            "",
+            None,
+        );
     }
     Ok(())
 }

@@ -1,0 +1,108 @@
+//! `bitig-pagebench MODE PAGES BUNDLE [FONT...]`: draws the first PAGES normal-size pages of
+//! BUNDLE (800x480 landscape profile) once each in one way, and prints a checksum of the
+//! frames. Run it twice, with PAGES = 0 and PAGES = N, under an instruction counter; the
+//! difference divided by N is the cost of one page. `bitig-bench` does this with callgrind
+//! (x86_64) and `qemu-aarch64 -singlestep -d nochain,exec` (aarch64, one log line per
+//! executed instruction).
+//!
+//! MODE: `bitig` (blit pre-shaped glyphs), `runtime` (shape with rustybuzz and rasterize with
+//! fontdue, needs the FONT files in the bundler's order), `memcpy` (copy one frame: the floor).
+
+use bitig_format::Bundle;
+use bitig_pagebench::{draw_bitig, draw_runtime, pages, runtime_lines, RtLine};
+use std::hint::black_box;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: bitig-pagebench bitig|runtime|memcpy PAGES BUNDLE [FONT...]";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(sum) => {
+            println!("checksum {sum}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bitig-pagebench: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<u64, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [mode, count, bundle, fonts @ ..] = args.as_slice() else {
+        return Err("missing arguments".into());
+    };
+    let count: usize = count
+        .parse()
+        .map_err(|_| format!("PAGES must be a number, not {count:?}"))?;
+    let bytes = std::fs::read(bundle).map_err(|e| format!("cannot read {bundle}: {e}"))?;
+    let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| format!("{bundle}: {e}"))?;
+    let all = pages(&b);
+    if all.is_empty() {
+        return Err(format!("{bundle} has no pages"));
+    }
+    let (w, h) = (u32::from(b.profile.width), u32::from(b.profile.height));
+    let mut frame = vec![0u8; (w * h * 3) as usize];
+    let mut sum = 0u64;
+    let mut checksum = |frame: &[u8]| {
+        sum = frame
+            .iter()
+            .step_by(61)
+            .fold(sum, |s, &v| s.rotate_left(5) ^ u64::from(v));
+    };
+    match mode.as_str() {
+        "bitig" => {
+            for i in 0..count {
+                draw_bitig(&b, all[i % all.len()].1, black_box(&mut frame), w, h);
+                checksum(&frame);
+            }
+        }
+        "memcpy" => {
+            let src = vec![0x5au8; frame.len()];
+            for _ in 0..count {
+                black_box(&mut frame).copy_from_slice(black_box(&src));
+                checksum(&frame);
+            }
+        }
+        "runtime" => {
+            let data: Vec<Vec<u8>> = fonts
+                .iter()
+                .map(|f| std::fs::read(f).map_err(|e| format!("cannot read {f}: {e}")))
+                .collect::<Result<_, _>>()?;
+            if data.is_empty() {
+                return Err("runtime needs the font files".into());
+            }
+            let faces: Vec<rustybuzz::Face<'_>> = data
+                .iter()
+                .zip(fonts)
+                .map(|(d, f)| rustybuzz::Face::from_slice(d, 0).ok_or(format!("{f}: not a font")))
+                .collect::<Result<_, _>>()?;
+            let raster: Vec<fontdue::Font> = data
+                .iter()
+                .zip(fonts)
+                .map(|(d, f)| {
+                    fontdue::Font::from_bytes(d.as_slice(), fontdue::FontSettings::default())
+                        .map_err(|e| format!("{f}: {e}"))
+                })
+                .collect::<Result<_, _>>()?;
+            // Prepared for every page whatever PAGES is, so only drawing differs.
+            let lines: Vec<Vec<RtLine>> =
+                all.iter().map(|(e, p)| runtime_lines(&b, e, p)).collect();
+            for i in 0..count {
+                let page = &lines[i % lines.len()];
+                draw_runtime(
+                    &faces,
+                    &raster,
+                    page,
+                    black_box(&mut frame),
+                    w as usize,
+                    h as usize,
+                );
+                checksum(&frame);
+            }
+        }
+        other => return Err(format!("unknown mode {other:?}")),
+    }
+    Ok(sum)
+}
