@@ -776,8 +776,8 @@ fn count_instructions(counter: Counter, bin: &Path, args: &[&std::ffi::OsStr]) -
     }
 }
 
-/// 7. Instructions per page, x86_64 (callgrind) and aarch64 (qemu): each workload run with
-/// 0 pages and with N pages; the difference over N is the cost of one page.
+/// Figure 7, instructions per page on x86_64 (callgrind) and aarch64 (qemu): each workload
+/// runs with 0 pages and with N pages; the difference over N is the cost of one page.
 fn instructions(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
     let fonts: Vec<PathBuf> = bitig_typeset::shape::FONT_FILES
         .iter()
