@@ -6,7 +6,7 @@
 //! the validator instead of stopping at the hash check.
 #![no_main]
 
-use bitig_format::{signature, Bundle, Header, FORMAT_VERSION, HEADER_LEN};
+use bitig_format::{seal, signature, Bundle, Header};
 use libfuzzer_sys::fuzz_target;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,15 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = Bundle::from_bundle_bytes(data);
     let _ = signature::verify(data, &[[7u8; 32]]);
     // As a body under a valid header.
-    let header = Header {
-        format_version: FORMAT_VERSION,
-        flags: 0,
-        body_len: data.len() as u32,
-        hash: *blake3::hash(data).as_bytes(),
-    };
-    let mut file = Vec::with_capacity(HEADER_LEN + data.len());
-    file.extend_from_slice(&header.to_header_bytes());
-    file.extend_from_slice(data);
+    let Some(file) = seal(data) else { return };
     LARGEST.store(0, Ordering::Relaxed);
     if let Ok(b) = Bundle::from_bundle_bytes(&file) {
         // A bundle that passes validation must be safe to walk completely.

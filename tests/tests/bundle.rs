@@ -8,15 +8,7 @@ use bitig_format::*;
 use bitig_tests::*;
 
 fn reseal(body: &[u8]) -> Vec<u8> {
-    let header = Header {
-        format_version: FORMAT_VERSION,
-        flags: 0,
-        body_len: body.len() as u32,
-        hash: *blake3::hash(body).as_bytes(),
-    };
-    let mut out = header.to_header_bytes().to_vec();
-    out.extend_from_slice(body);
-    out
+    bitig_format::seal(body).unwrap()
 }
 
 #[test]

@@ -46,6 +46,21 @@ pub struct Header {
     pub hash: [u8; 32],
 }
 
+/// `body` under a header of this format version with its length and BLAKE3 hash: an unsigned
+/// bundle file. `None` if the body is 4 GiB or larger.
+pub fn seal(body: &[u8]) -> Option<Vec<u8>> {
+    let header = Header {
+        format_version: FORMAT_VERSION,
+        flags: 0,
+        body_len: u32::try_from(body.len()).ok()?,
+        hash: *blake3::hash(body).as_bytes(),
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&header.to_header_bytes());
+    out.extend_from_slice(body);
+    Some(out)
+}
+
 impl Header {
     /// Parses and checks the header against `bytes` (the whole bundle file).
     pub fn from_bundle_bytes(bytes: &[u8]) -> Result<Header, FormatError> {
@@ -559,17 +574,7 @@ impl<'a> Bundle<'a> {
     #[cfg(feature = "encode")]
     pub fn to_bundle_bytes(&self) -> Result<Vec<u8>, postcard::Error> {
         let body = postcard::to_allocvec(self)?;
-        let header = Header {
-            format_version: FORMAT_VERSION,
-            flags: 0,
-            body_len: u32::try_from(body.len())
-                .map_err(|_| postcard::Error::SerializeBufferFull)?,
-            hash: *blake3::hash(&body).as_bytes(),
-        };
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(&header.to_header_bytes());
-        out.extend_from_slice(&body);
-        Ok(out)
+        seal(&body).ok_or(postcard::Error::SerializeBufferFull)
     }
 
     pub fn document(&self, id: &str) -> Option<&Document<'a>> {

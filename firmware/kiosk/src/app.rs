@@ -134,19 +134,6 @@ impl BundleContent<'_> {
     }
 }
 
-fn screen_index(s: Screen) -> i32 {
-    match s {
-        Screen::Attract => 0,
-        Screen::Language => 1,
-        Screen::Library => 2,
-        Screen::Reader => 3,
-        Screen::Pin => 4,
-        Screen::Operator => 5,
-        Screen::TestPattern => 6,
-        Screen::Maintenance => 7,
-    }
-}
-
 /// A clock in milliseconds since start: real on the device, virtual in headless tests.
 pub type Clock = Rc<dyn Fn() -> u64>;
 
@@ -561,7 +548,7 @@ impl State {
             // Other screens set some of the same properties (the back label).
             self.reader_chrome = None;
         }
-        ui.set_screen(screen_index(screen));
+        ui.set_screen(screen.index() as i32);
         let b = &self.bundle;
         let lang = self.nav.lang;
         match screen {

@@ -7,17 +7,24 @@
 
 use bitig_format::{Lang, TextSize};
 
-/// Which screen is up.
+/// Which screen is up. The numbers are the screens' numbers in ui/app.slint (`Ui.screen`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
-    Attract,
-    Language,
-    Library,
-    Reader,
-    Pin,
-    Operator,
-    TestPattern,
-    Maintenance,
+    Attract = 0,
+    Language = 1,
+    Library = 2,
+    Reader = 3,
+    Pin = 4,
+    Operator = 5,
+    TestPattern = 6,
+    Maintenance = 7,
+}
+
+impl Screen {
+    /// The screen's number: `Ui.screen` in ui/app.slint, and the soak report's slot.
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// What the kiosk must know about the content to navigate it.

@@ -55,19 +55,6 @@ pub struct Report {
     pub virtual_ms: u64,
 }
 
-fn screen_slot(s: Screen) -> usize {
-    match s {
-        Screen::Attract => 0,
-        Screen::Language => 1,
-        Screen::Library => 2,
-        Screen::Reader => 3,
-        Screen::Pin => 4,
-        Screen::Operator => 5,
-        Screen::TestPattern => 6,
-        Screen::Maintenance => 7,
-    }
-}
-
 /// Runs `events` random touch events. Fails on a stuck state; RSS is reported, and judged
 /// by the caller (after a warm-up, growth must stay under 1 MiB).
 pub fn run(h: &mut Headless, kiosk: &Kiosk, events: u64, seed: u64) -> anyhow::Result<Report> {
@@ -147,7 +134,7 @@ pub fn run(h: &mut Headless, kiosk: &Kiosk, events: u64, seed: u64) -> anyhow::R
                 n += 1;
             }
         }
-        r.screens_seen[screen_slot(kiosk.screen())] += 1;
+        r.screens_seen[kiosk.screen().index()] += 1;
         if rng.below(50) == 0 {
             let _ = h.frame();
             r.frames += 1;

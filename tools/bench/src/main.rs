@@ -539,25 +539,21 @@ fn main() -> Result<()> {
             Some(median <= 100.0),
         );
         if !args.quick && Command::new("valgrind").arg("--version").output().is_ok() {
-            let o = Command::new("valgrind")
-                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-                .arg(&kiosk)
-                .args(["--headless", "--bundle"])
-                .arg(&bundle_file)
-                .arg("--screenshot")
-                .arg(&shots)
-                .output()?;
-            let err = String::from_utf8_lossy(&o.stderr);
-            let ir = err
-                .lines()
-                .find_map(|l| l.split("Collected : ").nth(1))
-                .unwrap_or("?")
-                .trim()
-                .to_string();
+            let ir = count_instructions(
+                Counter::Callgrind,
+                &kiosk,
+                &[
+                    "--headless".as_ref(),
+                    "--bundle".as_ref(),
+                    bundle_file.as_os_str(),
+                    "--screenshot".as_ref(),
+                    shots.as_os_str(),
+                ],
+            )?;
             row(
                 &mut rows,
                 "cold start: instructions (callgrind)",
-                ir,
+                ir.to_string(),
                 "",
                 None,
             );
