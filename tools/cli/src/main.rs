@@ -3,7 +3,9 @@
 use anyhow::{Context, Result};
 use bitig_format::{line_text, Bundle, Header, Line, Strike};
 use bitig_typeset::build::overflowing_lines;
-use bitig_typeset::shape::ShapeContext;
+use bitig_typeset::hyph::Hyphenator;
+use bitig_typeset::shape::{Fonts, ShapeContext};
+use bitig_typeset::typography::{measure, space_ratio, Stats};
 use bitig_typeset::{
     build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity,
 };
@@ -77,16 +79,40 @@ enum Cmd {
         #[command(flatten)]
         src: SourceArgs,
     },
-    /// Summarize a bundle; --pages dumps page text, --glyphs glyph ids, clusters and advances.
+    /// Summarize a bundle; --pages dumps page text, --glyphs glyph ids, clusters, advances
+    /// and each line's inter-word space; --typography the typographic measurements of every
+    /// edition and layout (hyphens, runs, one-fragment lines, widows, orphans, names, URLs,
+    /// straight quotes, inter-word space).
     Inspect {
         bundle: PathBuf,
         #[arg(long)]
         pages: bool,
         #[arg(long)]
         glyphs: bool,
+        #[arg(long)]
+        typography: bool,
+        /// The assets folder (fonts and hyphenation lists, for --typography and --glyphs).
+        #[arg(long, default_value = "assets")]
+        assets: PathBuf,
         /// Only this document id.
         #[arg(long)]
         doc: Option<String>,
+    },
+    /// Set the body paragraphs with LuaTeX too (same font, size, measure, plain TeX's
+    /// parameters) and print Bitig's and TeX's counts in one table (needs texlive-luatex).
+    CompareTex {
+        #[command(flatten)]
+        src: SourceArgs,
+        /// Only this profile (name or path); default: every profile in ASSETS/profiles.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Where LuaTeX runs (its .tex, .lua and .log stay there).
+        #[arg(long, default_value = "target/bitig/tex")]
+        work: PathBuf,
+        /// Also set Bitig's side with the alternative settings of docs/typography.md's
+        /// trade-off table and print hyphen share and looseness for each.
+        #[arg(long)]
+        tradeoff: bool,
     },
     /// Write a PNG contact sheet of every page (per edition and size) into DIR.
     Proof {
@@ -486,12 +512,73 @@ fn run(cli: Cli) -> Result<()> {
             bundle,
             pages,
             glyphs,
+            typography,
+            assets,
             doc,
         } => {
             let bytes = std::fs::read(&bundle)
                 .with_context(|| format!("cannot read {}", bundle.display()))?;
             let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
-            inspect(&b, &bytes, pages, glyphs, doc.as_deref());
+            let fonts = if glyphs || typography {
+                Some(Fonts::load(&assets.join("fonts")).map_err(report)?)
+            } else {
+                None
+            };
+            let mut shaper = fonts.as_ref().map(ShapeContext::new);
+            inspect(&b, &bytes, pages, glyphs, doc.as_deref(), shaper.as_mut());
+            if typography {
+                let hyph = Hyphenator::load(&assets.join("hyphenation"))
+                    .map_err(|(p, m)| anyhow::anyhow!("{}: {m}", p.display()))?;
+                if let Some(shaper) = shaper.as_mut() {
+                    let stats = measure(&b, &hyph, shaper);
+                    let only: Vec<_> = stats
+                        .into_iter()
+                        .filter(|s| doc.as_deref().is_none_or(|d| d == s.doc))
+                        .collect();
+                    print!("{}", typography_report(&only));
+                }
+            }
+            Ok(())
+        }
+        Cmd::CompareTex {
+            src,
+            profile,
+            work,
+            tradeoff,
+        } => {
+            let inputs = src.inputs();
+            let mut sources = load_sources(&inputs).map_err(report)?;
+            let mut paths = inputs.profile_paths()?;
+            if let Some(p) = &profile {
+                paths.retain(|path| {
+                    path.file_stem().is_some_and(|s| s == p.as_str()) || path == Path::new(p)
+                });
+                anyhow::ensure!(!paths.is_empty(), "no profile {p} in {}", inputs.assets.join("profiles").display());
+            }
+            for path in paths {
+                let (spec, _) = ProfileSpec::load(&path).map_err(report)?;
+                let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
+                let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+                let mut shaper = ShapeContext::new(&sources.fonts);
+                let ours = measure(&bundle, &sources.hyph, &mut shaper);
+                let tex = bitig_typeset::texref::tex_stats(&sources, &spec, &inputs.assets, &work.join(&spec.name))
+                    .map_err(|m| anyhow::anyhow!("{m}"))?;
+                println!("{} (B = Bitig, T = LuaTeX)\n", spec.name);
+                println!("{}", bitig_typeset::texref::table(&ours, &tex));
+                if tradeoff {
+                    let mut rows = vec![("A plain TeX".to_string(), ours)];
+                    for (name, setting) in bitig_typeset::texref::SETTINGS.iter().skip(1) {
+                        let saved = (sources.params, sources.hyph.clone());
+                        setting(&mut sources);
+                        let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
+                        let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+                        let mut shaper = ShapeContext::new(&sources.fonts);
+                        rows.push((name.to_string(), measure(&bundle, &sources.hyph, &mut shaper)));
+                        (sources.params, sources.hyph) = saved;
+                    }
+                    println!("{}", bitig_typeset::texref::tradeoff_table(&rows, &tex));
+                }
+            }
             Ok(())
         }
         Cmd::Proof { bundle, out } => {
@@ -592,7 +679,79 @@ macro_rules! outln {
     }};
 }
 
-fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option<&str>) {
+/// The `--typography` table, one row per edition and layout, then every fault by name.
+fn typography_report(stats: &[Stats]) -> String {
+    let mut o = String::new();
+    outln!(
+        o,
+        "{:<38} {:>4} {:>6} {:>7} {:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>5} {:>5} {:>5}",
+        "edition / layout",
+        "",
+        "lines",
+        "hyph%",
+        "run",
+        "frag",
+        "wid",
+        "orp",
+        "head",
+        "names",
+        "url",
+        "\"",
+        "sp.mn",
+        "sp.95",
+        ">1.5"
+    );
+    for s in stats {
+        outln!(
+            o,
+            "{:<38} {:>4} {:>6} {:>6.1}% {:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>5.2} {:>5.2} {:>5}",
+            s.doc,
+            format!("{}/{}", s.lang.map_or("?", |l| l.tag()), s.size.map_or("?".to_string(), |z| format!("{z:?}")).to_lowercase().chars().next().unwrap_or('?')),
+            s.lines,
+            100.0 * s.hyphen_share(),
+            s.longest_run,
+            s.one_fragment.len(),
+            s.widows.len(),
+            s.orphans.len(),
+            s.stranded_headings.len(),
+            s.bad_name_breaks.len(),
+            s.url_hyphens.len(),
+            s.straight_quotes,
+            s.space_mean(),
+            s.space_p95(),
+            s.loose_lines()
+        );
+    }
+    outln!(
+        o,
+        "columns: layout (n normal, l large, h half = side by side); hyph% lines ending in a hyphen; run the longest run of them; frag one-fragment lines; wid/orp widows and orphans; head headings last on a page; names names broken outside their exception points; url hyphens in URLs; \" straight quotes; sp.mn/sp.95 inter-word space / the font's space (mean, 95th percentile) and >1.5 lines over 1.5x"
+    );
+    for s in stats {
+        let faults = [
+            ("one-fragment line", &s.one_fragment),
+            ("widow", &s.widows),
+            ("orphan", &s.orphans),
+            ("heading last on a page", &s.stranded_headings),
+            ("name broken outside its exception points", &s.bad_name_breaks),
+            ("hyphen in a URL", &s.url_hyphens),
+        ];
+        for (what, list) in faults {
+            for item in list.iter() {
+                outln!(o, "{what}: {item}");
+            }
+        }
+    }
+    o
+}
+
+fn inspect(
+    b: &Bundle<'_>,
+    bytes: &[u8],
+    pages: bool,
+    glyphs: bool,
+    only: Option<&str>,
+    mut shaper: Option<&mut ShapeContext<'_>>,
+) {
     let mut o = String::new();
     let header = Header::from_bundle_bytes(bytes).ok();
     outln!(o, "bundle {} ({} bytes)", b.meta.bundle_id, bytes.len());
@@ -667,7 +826,11 @@ fn inspect(b: &Bundle<'_>, bytes: &[u8], pages: bool, glyphs: bool, only: Option
                             outln!(o, "{t}{h}");
                         }
                         if glyphs {
-                            outln!(o, "l{li} b{} {t}{h}", line.block);
+                            let space = shaper
+                                .as_deref_mut()
+                                .and_then(|sh| space_ratio(b, &texts, line, sh, e.lang))
+                                .map_or(String::new(), |r| format!("  [space {r:.2}x]"));
+                            outln!(o, "l{li} b{} {t}{h}{space}", line.block);
                             for run in glyph_dump(b, line) {
                                 outln!(o, "   {run}");
                             }

@@ -5,7 +5,7 @@ use crate::atlas::{build_atlases, OwnedAtlas};
 use crate::checks;
 use crate::compose::{paginate, text_block, BlockStyle, Composer, Flow, StrikeTable};
 use crate::diag::{Diagnostic, Error, Severity};
-use crate::hyph::{to_upper, Hyphenator, Patterns};
+use crate::hyph::{to_upper, Hyphenator};
 use crate::shape::{Fonts, ShapeContext};
 use crate::source::{parse_statement, SourceBlock, Statement, Style};
 use bitig_format as fmt;
@@ -204,6 +204,8 @@ pub struct Sources {
     pub warnings: Vec<Diagnostic>,
     /// Hash of every input byte, for the bundle id.
     pub input_hash: blake3::Hasher,
+    /// The paragraph builder's cost model ([`crate::linebreak::Params::PLAIN_TEX`]).
+    pub params: crate::linebreak::Params,
 }
 
 fn statement_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
@@ -235,10 +237,12 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
     for d in &fonts.data {
         hasher.update(d);
     }
-    let hyph_path = inputs.assets.join("hyphenation/hyph-kk.tex");
-    let tex = std::fs::read_to_string(&hyph_path).map_err(|e| Error::io(&hyph_path, e))?;
-    let kk = Patterns::from_tex(&tex, 2, 2).map_err(|m| Error::asset(&hyph_path, m))?;
-    let hyph = Hyphenator::new(kk);
+    let hyph_dir = inputs.assets.join("hyphenation");
+    let hyph = Hyphenator::load(&hyph_dir).map_err(|(path, m)| Error::asset(&path, m))?;
+    for name in ["hyph-kk.tex", "rules.toml", "exceptions-kk.tex", "exceptions-tr.tex", "exceptions-en.tex"] {
+        let path = hyph_dir.join(name);
+        hasher.update(&std::fs::read(&path).map_err(|e| Error::io(&path, e))?);
+    }
 
     let mut diags = Vec::new();
     let shaper = ShapeContext::new(&fonts);
@@ -391,6 +395,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         hyph,
         warnings,
         input_hash: hasher,
+        params: crate::linebreak::Params::PLAIN_TEX,
     })
 }
 
@@ -455,7 +460,10 @@ fn owned_blocks(st: &Statement, ui: &UiLang) -> Vec<OwnedBlock> {
 /// Progress callback: called with a short description of each step.
 pub type Progress<'a> = &'a mut dyn FnMut(&str);
 
-/// Lays out all sources for one profile and returns the encoded bundle bytes.
+/// Lays out all sources for one profile and returns the encoded bundle bytes. The steps:
+/// [`layout_ui`] (UI labels), [`ascii_strip`] (text the kiosk composes itself),
+/// [`layout_edition`] for every statement (pages per text size, library card), then atlases
+/// and [`encode`].
 pub fn build_bundle(
     sources: &Sources,
     profile_path: &Path,
@@ -469,283 +477,21 @@ pub fn build_bundle(
         shaper: &mut shaper,
         hyph: &sources.hyph,
         strikes: &mut strikes,
-    };
-    let layout_err = |file: &Path, block: usize| {
-        let file = file.display().to_string();
-        move |message: String| Error::Layout {
-            file: file.clone(),
-            block,
-            message,
-        }
+        params: sources.params,
     };
 
-    // UI strings.
-    let ui_measure = f32::from(spec.width) - 2.0 * f32::from(spec.margins.left);
-    // Room for ink that overhangs the advance box (j, у, italics) at any UI size.
-    let pad = (spec.ui.title_px / 5.0).ceil() as i32;
-    let mut ui_owned: Vec<(String, Lang, String, fmt::TextBlock)> = Vec::new();
-    for u in &sources.ui {
-        for (key, (value, is_title)) in &u.strings {
-            if key.starts_with("month.") || key == "date.format" {
-                continue;
-            }
-            let (style, px) = if *is_title {
-                (Style::Title, spec.ui.title_px)
-            } else {
-                (Style::Regular, spec.ui.px)
-            };
-            let bs = BlockStyle {
-                px,
-                line_height: 1.3,
-                color: if *is_title {
-                    ColorRole::Title
-                } else {
-                    ColorRole::Text
-                },
-                justify: false,
-                hyphenate: false,
-            };
-            let (lines, vm, w) = comp
-                .compose(
-                    0,
-                    value,
-                    &whole(value, style),
-                    u.lang,
-                    bs,
-                    ui_measure,
-                    0.0,
-                    pad,
-                )
-                .map_err(layout_err(&u.path, 0))?;
-            let h = vm.line_height * lines.len() as i32;
-            ui_owned.push((
-                key.clone(),
-                u.lang,
-                value.clone(),
-                text_block(lines, h, w, pad),
-            ));
-        }
-    }
-    // Printable ASCII, each character shaped alone, for text composed on the device.
-    let ascii = {
-        let px = spec.ui.px.round() as u16;
-        let strike = comp.strikes.strike(0, px).map_err(Error::Encode)?;
-        let scale = spec.ui.px / comp.shaper.upem[0];
-        let mut entries = Vec::with_capacity(fmt::AsciiStrip::LEN);
-        let mut advances = Vec::with_capacity(fmt::AsciiStrip::LEN);
-        for c in ' '..='~' {
-            let shaped = comp.shaper.shape(0, Lang::En, c.encode_utf8(&mut [0; 4]));
-            let g = shaped.glyphs.first().map_or(0, |g| g.gid);
-            entries.push(if shaped.glyphs.len() != 1 || comp.shaper.is_blank(0, g) {
-                fmt::AsciiStrip::BLANK
-            } else {
-                comp.strikes.entry(strike, g).map_err(Error::Encode)?
-            });
-            advances.push((shaped.advance as f32 * scale * 64.0).round() as u16);
-        }
-        fmt::AsciiStrip {
-            strike,
-            entries,
-            advances,
-        }
-    };
+    let ui_owned = layout_ui(&mut comp, &spec, &sources.ui)?;
+    let ascii = ascii_strip(&mut comp, &spec)?;
     progress("ui strings");
 
-    // Documents.
     let mut docs: Vec<OwnedDoc> = Vec::new();
-    let left = i32::from(spec.margins.left);
-    let mut sizes = vec![
-        (TextSize::Normal, &spec.sizes.normal),
-        (TextSize::Large, &spec.sizes.large),
-    ];
-    // Half columns: normal body type, a title that fits a column.
-    let half = SizeSpec {
-        title_px: (spec.sizes.normal.body_px * 1.2).round(),
-        ..spec.sizes.normal.clone()
-    };
-    if spec.parallel {
-        sizes.push((TextSize::Half, &half));
-    }
     for st in &sources.statements {
         let ui = sources
             .ui
             .iter()
             .find(|u| u.lang == st.lang)
             .ok_or_else(|| Error::asset(&sources.ui[0].path, "missing UI language"))?;
-        let blocks = owned_blocks(st, ui);
-        let mut layouts = Vec::new();
-        for &(size, ss) in &sizes {
-            let measure = measure_of(&spec, size);
-            let lh = ss.line_height;
-            let body_lh = (ss.body_px * lh).round() as i32;
-            let mut flows = Vec::new();
-            for (bi, b) in blocks.iter().enumerate() {
-                let (bs, space_before, keep) = match b.kind {
-                    BlockKind::Title => (
-                        BlockStyle {
-                            px: ss.title_px,
-                            line_height: 1.25,
-                            color: ColorRole::Title,
-                            justify: false,
-                            hyphenate: false,
-                        },
-                        0,
-                        true,
-                    ),
-                    BlockKind::Byline => (
-                        BlockStyle {
-                            px: (ss.body_px * 0.8).round(),
-                            line_height: 1.5,
-                            color: ColorRole::Muted,
-                            justify: false,
-                            hyphenate: false,
-                        },
-                        body_lh / 4,
-                        true,
-                    ),
-                    BlockKind::Heading(_) => (
-                        BlockStyle {
-                            px: (ss.body_px * 1.1).round(),
-                            line_height: lh,
-                            color: ColorRole::Title,
-                            justify: false,
-                            hyphenate: false,
-                        },
-                        body_lh * 3 / 4,
-                        true,
-                    ),
-                    BlockKind::ListItem(_) => (
-                        BlockStyle {
-                            px: ss.body_px,
-                            line_height: lh,
-                            color: ColorRole::Text,
-                            justify: true,
-                            hyphenate: true,
-                        },
-                        body_lh / 4,
-                        false,
-                    ),
-                    BlockKind::Paragraph => (
-                        BlockStyle {
-                            px: ss.body_px,
-                            line_height: lh,
-                            color: ColorRole::Text,
-                            justify: true,
-                            hyphenate: true,
-                        },
-                        if bi == 2 { body_lh } else { body_lh / 2 },
-                        false,
-                    ),
-                };
-                let space_before = if bi == 2 { body_lh } else { space_before };
-                // Hanging indent for list items: the width of "12.\u{a0}".
-                let indent = match (b.kind, b.text.find('\u{a0}')) {
-                    (BlockKind::ListItem(_), Some(i)) => {
-                        let prefix = &b.text[..i + '\u{a0}'.len_utf8()];
-                        let (_, _, w) = comp
-                            .compose(
-                                0,
-                                prefix,
-                                &whole(prefix, Style::Regular),
-                                st.lang,
-                                BlockStyle {
-                                    justify: false,
-                                    hyphenate: false,
-                                    ..bs
-                                },
-                                measure,
-                                0.0,
-                                0,
-                            )
-                            .map_err(layout_err(&st.path, bi))?;
-                        w + comp.shaper.shape(0, st.lang, "\u{a0}").advance as f32 * bs.px
-                            / comp.shaper.upem[0]
-                    }
-                    _ => 0.0,
-                };
-                let bidx = u16::try_from(bi)
-                    .map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
-                let (lines, vm, _) = comp
-                    .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
-                    .map_err(layout_err(&st.path, bi))?;
-                flows.push(Flow {
-                    block: bidx,
-                    lines,
-                    line_height: vm.line_height,
-                    space_before,
-                    keep_with_next: keep,
-                });
-            }
-            let (pages, block_pages) = paginate(
-                &flows,
-                blocks.len(),
-                i32::from(spec.page_height),
-                i32::from(spec.margins.top),
-                i32::from(spec.margins.bottom),
-            );
-            layouts.push(fmt::Layout {
-                size,
-                pages,
-                block_pages,
-            });
-        }
-        // Library card: title, then byline, in the UI size.
-        let card_measure = f32::from(spec.card_width) - 2.0 * pad as f32;
-        let title_bs = BlockStyle {
-            px: (spec.ui.px * 1.15).round(),
-            line_height: 1.3,
-            color: ColorRole::Title,
-            justify: false,
-            hyphenate: false,
-        };
-        let (mut lines, vm, w1) = comp
-            .compose(
-                0,
-                &blocks[0].text,
-                &blocks[0].styles,
-                st.lang,
-                title_bs,
-                card_measure,
-                0.0,
-                pad,
-            )
-            .map_err(layout_err(&st.path, 0))?;
-        let by_bs = BlockStyle {
-            px: (spec.ui.px * 0.85).round(),
-            line_height: 1.4,
-            color: ColorRole::Muted,
-            justify: false,
-            hyphenate: false,
-        };
-        let (by_lines, vm2, w2) = comp
-            .compose(
-                1,
-                &blocks[1].text,
-                &blocks[1].styles,
-                st.lang,
-                by_bs,
-                card_measure,
-                0.0,
-                pad,
-            )
-            .map_err(layout_err(&st.path, 1))?;
-        let title_h = vm.line_height * lines.len() as i32 + 4;
-        lines.extend(by_lines.into_iter().map(|mut l: Line| {
-            l.y += title_h as i16;
-            l
-        }));
-        let h = title_h + vm2.line_height * 2;
-        let card = text_block(lines, h, w1.max(w2).max(card_measure), pad);
-
-        let ed = OwnedEdition {
-            lang: st.lang,
-            title: st.title.clone(),
-            place: st.place.clone(),
-            source: st.source.clone(),
-            blocks,
-            card,
-            layouts,
-        };
+        let ed = layout_edition(&mut comp, &spec, st, ui)?;
         match docs.iter_mut().find(|d| d.id == st.id) {
             Some(d) => d.editions.push(ed),
             None => docs.push(OwnedDoc {
@@ -789,6 +535,294 @@ pub fn build_bundle(
         ascii,
         &docs,
     )
+}
+
+/// A layout error in `file`, block `block`.
+fn layout_err(file: &Path, block: usize) -> impl Fn(String) -> Error {
+    let file = file.display().to_string();
+    move |message: String| Error::Layout {
+        file: file.clone(),
+        block,
+        message,
+    }
+}
+
+/// A ragged block style (no justification, no hyphenation).
+fn ragged(px: f32, line_height: f32, color: ColorRole, balance: bool) -> BlockStyle {
+    BlockStyle {
+        px,
+        line_height,
+        color,
+        justify: false,
+        hyphenate: false,
+        balance,
+    }
+}
+
+/// UI strings: every key of every language as a ragged text block.
+fn layout_ui(
+    comp: &mut Composer<'_, '_>,
+    spec: &ProfileSpec,
+    ui: &[UiLang],
+) -> Result<Vec<(String, Lang, String, fmt::TextBlock)>, Error> {
+    let ui_measure = f32::from(spec.width) - 2.0 * f32::from(spec.margins.left);
+    let pad = ink_pad(spec);
+    let mut out = Vec::new();
+    for u in ui {
+        for (key, (value, is_title)) in &u.strings {
+            if key.starts_with("month.") || key == "date.format" {
+                continue;
+            }
+            let (style, px, color) = if *is_title {
+                (Style::Title, spec.ui.title_px, ColorRole::Title)
+            } else {
+                (Style::Regular, spec.ui.px, ColorRole::Text)
+            };
+            let bs = ragged(px, 1.3, color, false);
+            let (lines, vm, w) = comp
+                .compose(0, value, &whole(value, style), u.lang, bs, ui_measure, 0.0, pad)
+                .map_err(layout_err(&u.path, 0))?;
+            let h = vm.line_height * lines.len() as i32;
+            out.push((key.clone(), u.lang, value.clone(), text_block(lines, h, w, pad)));
+        }
+    }
+    Ok(out)
+}
+
+/// Room for ink that overhangs the advance box (j, у, italics) at any UI size.
+fn ink_pad(spec: &ProfileSpec) -> i32 {
+    (spec.ui.title_px / 5.0).ceil() as i32
+}
+
+/// Printable ASCII, each character shaped alone, for text composed on the device.
+fn ascii_strip(comp: &mut Composer<'_, '_>, spec: &ProfileSpec) -> Result<fmt::AsciiStrip, Error> {
+    let px = spec.ui.px.round() as u16;
+    let strike = comp.strikes.strike(0, px).map_err(Error::Encode)?;
+    let scale = spec.ui.px / comp.shaper.upem[0];
+    let mut entries = Vec::with_capacity(fmt::AsciiStrip::LEN);
+    let mut advances = Vec::with_capacity(fmt::AsciiStrip::LEN);
+    for c in ' '..='~' {
+        let shaped = comp.shaper.shape(0, Lang::En, c.encode_utf8(&mut [0; 4]));
+        let g = shaped.glyphs.first().map_or(0, |g| g.gid);
+        entries.push(if shaped.glyphs.len() != 1 || comp.shaper.is_blank(0, g) {
+            fmt::AsciiStrip::BLANK
+        } else {
+            comp.strikes.entry(strike, g).map_err(Error::Encode)?
+        });
+        advances.push((shaped.advance as f32 * scale * 64.0).round() as u16);
+    }
+    Ok(fmt::AsciiStrip {
+        strike,
+        entries,
+        advances,
+    })
+}
+
+/// The text sizes a profile lays editions out in, with their type specs.
+fn text_sizes(spec: &ProfileSpec) -> Vec<(TextSize, SizeSpec)> {
+    let mut sizes = vec![
+        (TextSize::Normal, spec.sizes.normal.clone()),
+        (TextSize::Large, spec.sizes.large.clone()),
+    ];
+    if spec.parallel {
+        // Half columns: normal body type, a title that fits a column.
+        sizes.push((
+            TextSize::Half,
+            SizeSpec {
+                title_px: (spec.sizes.normal.body_px * 1.2).round(),
+                ..spec.sizes.normal.clone()
+            },
+        ));
+    }
+    sizes
+}
+
+/// How a block of `kind` is set at size `ss`: its style, the space above it and whether it
+/// stays with the next block. `index` is the block's position (the first body block, right
+/// after the byline, gets a full line of space).
+fn block_style(kind: BlockKind, index: usize, ss: &SizeSpec) -> (BlockStyle, i32, bool) {
+    let lh = ss.line_height;
+    let body_lh = (ss.body_px * lh).round() as i32;
+    let body = BlockStyle {
+        px: ss.body_px,
+        line_height: lh,
+        color: ColorRole::Text,
+        justify: true,
+        hyphenate: true,
+        balance: false,
+    };
+    let (bs, space_before, keep) = match kind {
+        BlockKind::Title => (ragged(ss.title_px, 1.25, ColorRole::Title, true), 0, true),
+        BlockKind::Byline => (
+            ragged((ss.body_px * 0.8).round(), 1.5, ColorRole::Muted, false),
+            body_lh / 4,
+            true,
+        ),
+        BlockKind::Heading(_) => (
+            ragged((ss.body_px * 1.1).round(), lh, ColorRole::Title, true),
+            body_lh * 3 / 4,
+            true,
+        ),
+        BlockKind::ListItem(_) => (body, body_lh / 4, false),
+        BlockKind::Paragraph => (body, body_lh / 2, false),
+    };
+    let space_before = if index == 2 { body_lh } else { space_before };
+    (bs, space_before, keep)
+}
+
+/// Hanging indent of a list item: the width of its "12.\u{a0}" prefix.
+fn list_indent(
+    comp: &mut Composer<'_, '_>,
+    b: &OwnedBlock,
+    lang: Lang,
+    bs: BlockStyle,
+    measure: f32,
+) -> Result<f32, String> {
+    let (BlockKind::ListItem(_), Some(i)) = (b.kind, b.text.find('\u{a0}')) else {
+        return Ok(0.0);
+    };
+    let prefix = &b.text[..i + '\u{a0}'.len_utf8()];
+    let flat = BlockStyle {
+        justify: false,
+        hyphenate: false,
+        balance: false,
+        ..bs
+    };
+    let (_, _, w) = comp.compose(0, prefix, &whole(prefix, Style::Regular), lang, flat, measure, 0.0, 0)?;
+    Ok(w + comp.shaper.shape(0, lang, "\u{a0}").advance as f32 * bs.px / comp.shaper.upem[0])
+}
+
+/// A body paragraph as the layout sets it, for the TeX yardstick (`crate::texref`).
+#[derive(Debug, Clone)]
+pub struct BodyPara {
+    pub doc: String,
+    pub lang: Lang,
+    pub size: TextSize,
+    pub text: String,
+    pub px: f32,
+    pub measure: f32,
+    pub indent: f32,
+}
+
+/// Every body paragraph (paragraphs and list items) of every edition at every text size of
+/// `spec`, with the size, measure and hanging indent the layout gives it.
+pub fn body_paragraphs(sources: &Sources, spec: &ProfileSpec) -> Result<Vec<BodyPara>, Error> {
+    let mut shaper = ShapeContext::new(&sources.fonts);
+    let mut strikes = StrikeTable::default();
+    let mut comp = Composer {
+        shaper: &mut shaper,
+        hyph: &sources.hyph,
+        strikes: &mut strikes,
+        params: sources.params,
+    };
+    let mut out = Vec::new();
+    for st in &sources.statements {
+        let Some(ui) = sources.ui.iter().find(|u| u.lang == st.lang) else {
+            continue;
+        };
+        let blocks = owned_blocks(st, ui);
+        for (size, ss) in text_sizes(spec) {
+            let measure = measure_of(spec, size);
+            for (bi, b) in blocks.iter().enumerate() {
+                if !matches!(b.kind, BlockKind::Paragraph | BlockKind::ListItem(_)) {
+                    continue;
+                }
+                let (bs, _, _) = block_style(b.kind, bi, &ss);
+                let indent =
+                    list_indent(&mut comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
+                out.push(BodyPara {
+                    doc: st.id.clone(),
+                    lang: st.lang,
+                    size,
+                    text: b.text.clone(),
+                    px: bs.px,
+                    measure,
+                    indent,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One edition: its blocks set and paginated at every text size, and its library card.
+fn layout_edition(
+    comp: &mut Composer<'_, '_>,
+    spec: &ProfileSpec,
+    st: &Statement,
+    ui: &UiLang,
+) -> Result<OwnedEdition, Error> {
+    let blocks = owned_blocks(st, ui);
+    let left = i32::from(spec.margins.left);
+    let mut layouts = Vec::new();
+    for (size, ss) in text_sizes(spec) {
+        let measure = measure_of(spec, size);
+        let mut flows = Vec::new();
+        for (bi, b) in blocks.iter().enumerate() {
+            let (bs, space_before, keep) = block_style(b.kind, bi, &ss);
+            let indent = list_indent(comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
+            let bidx =
+                u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
+            let (lines, vm, _) = comp
+                .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
+                .map_err(layout_err(&st.path, bi))?;
+            flows.push(Flow {
+                block: bidx,
+                lines,
+                line_height: vm.line_height,
+                space_before,
+                keep_with_next: keep,
+            });
+        }
+        let (pages, block_pages) = paginate(
+            &flows,
+            blocks.len(),
+            i32::from(spec.page_height),
+            i32::from(spec.margins.top),
+            i32::from(spec.margins.bottom),
+        );
+        layouts.push(fmt::Layout {
+            size,
+            pages,
+            block_pages,
+        });
+    }
+    let card = library_card(comp, spec, st, &blocks)?;
+    Ok(OwnedEdition {
+        lang: st.lang,
+        title: st.title.clone(),
+        place: st.place.clone(),
+        source: st.source.clone(),
+        blocks,
+        card,
+        layouts,
+    })
+}
+
+/// Library card: the title (balanced), then the byline, in the UI size.
+fn library_card(
+    comp: &mut Composer<'_, '_>,
+    spec: &ProfileSpec,
+    st: &Statement,
+    blocks: &[OwnedBlock],
+) -> Result<fmt::TextBlock, Error> {
+    let pad = ink_pad(spec);
+    let card_measure = f32::from(spec.card_width) - 2.0 * pad as f32;
+    let title_bs = ragged((spec.ui.px * 1.15).round(), 1.3, ColorRole::Title, true);
+    let (mut lines, vm, w1) = comp
+        .compose(0, &blocks[0].text, &blocks[0].styles, st.lang, title_bs, card_measure, 0.0, pad)
+        .map_err(layout_err(&st.path, 0))?;
+    let by_bs = ragged((spec.ui.px * 0.85).round(), 1.4, ColorRole::Muted, false);
+    let (by_lines, vm2, w2) = comp
+        .compose(1, &blocks[1].text, &blocks[1].styles, st.lang, by_bs, card_measure, 0.0, pad)
+        .map_err(layout_err(&st.path, 1))?;
+    let title_h = vm.line_height * lines.len() as i32 + 4;
+    lines.extend(by_lines.into_iter().map(|mut l: Line| {
+        l.y += title_h as i16;
+        l
+    }));
+    let h = title_h + vm2.line_height * 2;
+    Ok(text_block(lines, h, w1.max(w2).max(card_measure), pad))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -900,7 +934,8 @@ pub fn measure_right(spec: &ProfileSpec, size: TextSize) -> f32 {
     }
 }
 
-fn measure_of(spec: &ProfileSpec, size: TextSize) -> f32 {
+/// Width of the text measure of a layout size, in pixels.
+pub fn measure_of(spec: &ProfileSpec, size: TextSize) -> f32 {
     measure_right(spec, size) - f32::from(spec.margins.left)
 }
 

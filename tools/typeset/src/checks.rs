@@ -77,6 +77,19 @@ pub fn lints(st: &Statement) -> Vec<Diagnostic> {
     let warn = |code, msg: String, help: &str, at: usize| {
         Diagnostic::warning(code, &st.path, msg, help.into()).at(&st.text, at)
     };
+    for f in &st.quote_fixes {
+        let what = if f.to == '’' && f.from == '\'' {
+            "an apostrophe"
+        } else {
+            "a quotation mark"
+        };
+        out.push(warn(
+            "straight-quote",
+            format!("straight quote {} converted to {} ({what})", f.from, f.to),
+            "type the typographic character in the source (the build converts it; --strict refuses it)",
+            f.at,
+        ));
+    }
     for b in &st.blocks {
         let text = &b.text;
         // Words: maximal runs of letters (and combining marks).
@@ -125,16 +138,6 @@ pub fn lints(st: &Statement) -> Vec<Diagnostic> {
                         b.file_offset(s + i),
                     ));
                 }
-            }
-        }
-        if st.lang == Lang::Kk {
-            for (i, c) in text.char_indices().filter(|(_, c)| *c == '"' || *c == '\'') {
-                out.push(warn(
-                    "ascii-quote",
-                    format!("ASCII quote {c} in Kazakh text"),
-                    "use « » for quotations in Kazakh (and ’ for an apostrophe)",
-                    b.file_offset(i),
-                ));
             }
         }
         for (i, _) in text.match_indices(" - ") {

@@ -68,6 +68,8 @@ pub struct Composer<'a, 'f> {
     pub shaper: &'a mut ShapeContext<'f>,
     pub hyph: &'a Hyphenator,
     pub strikes: &'a mut StrikeTable,
+    /// The paragraph builder's cost model.
+    pub params: crate::linebreak::Params,
 }
 
 impl std::fmt::Debug for Composer<'_, '_> {
@@ -84,6 +86,8 @@ pub struct BlockStyle {
     pub color: ColorRole,
     pub justify: bool,
     pub hyphenate: bool,
+    /// Ragged blocks: lines of about equal length (titles, headings).
+    pub balance: bool,
 }
 
 impl Composer<'_, '_> {
@@ -110,6 +114,8 @@ impl Composer<'_, '_> {
             indent,
             justify: style.justify,
             hyphenate: style.hyphenate,
+            balance: style.balance,
+            params: self.params,
         };
         let set = set_paragraph(self.shaper, self.hyph, &input);
         let font0 = styles.first().map_or(0, |(_, s)| font_index(*s));
@@ -215,10 +221,62 @@ pub struct Flow {
     pub keep_with_next: bool,
 }
 
+/// The page builder's costs, TeX's names in brackets. A page break inside a paragraph
+/// costs the sum of the penalties that apply; at or above [`FORBIDDEN`] it is never taken.
+pub mod page_params {
+    /// Penalties at or above this are never taken (TeX's 10000).
+    pub const FORBIDDEN: i32 = 10000;
+    /// `\clubpenalty`: a break after the first line of a paragraph (an orphan). Forbidden.
+    pub const CLUB_PENALTY: i32 = FORBIDDEN;
+    /// `\widowpenalty`: a break before the last line of a paragraph (a widow). Forbidden.
+    pub const WIDOW_PENALTY: i32 = FORBIDDEN;
+    /// `\brokenpenalty`: a break after a hyphenated line, so that the visitor must turn
+    /// the page in the middle of a word.
+    pub const BROKEN_PENALTY: i32 = 100;
+    /// Each empty line left at the bottom of a page (our stand-in for TeX's page badness
+    /// with `\raggedbottom`): a page may end a line short rather than on a hyphen.
+    pub const SHORT_LINE_COST: i32 = 80;
+}
+
+/// Where to break a block of `n` lines when `room` of them fit on the page: the number of
+/// lines to keep on this page (0: move the whole block on), by the least cost in
+/// [`page_params`].
+pub fn page_split(n: usize, room: usize, hyphenated: impl Fn(usize) -> bool) -> usize {
+    use page_params::*;
+    let mut best = (room as i32 * SHORT_LINE_COST, 0usize);
+    for k in 1..=room.min(n.saturating_sub(1)) {
+        let mut cost = (room - k) as i32 * SHORT_LINE_COST;
+        if k == 1 {
+            cost += CLUB_PENALTY;
+        }
+        if n - k == 1 {
+            cost += WIDOW_PENALTY;
+        }
+        if hyphenated(k - 1) {
+            cost += BROKEN_PENALTY;
+        }
+        if cost < FORBIDDEN && cost < best.0 {
+            best = (cost, k);
+        }
+    }
+    best.1
+}
+
+/// The fewest lines of a block that must come with it onto a page: all of a block that
+/// cannot be split by [`page_split`], else two.
+fn min_lines(n: usize) -> usize {
+    if n <= 3 {
+        n
+    } else {
+        2
+    }
+}
+
 /// Distributes blocks over pages of `height` pixels with `top`/`bottom` margins. Paragraphs
-/// are split only leaving at least two lines on each side (no widows, no orphans); blocks
-/// marked keep-with-next move to the next page with the start of the following block.
-/// Returns the pages and, for each block, the page it starts on.
+/// are split where [`page_split`] finds the least cost: never leaving a widow or an orphan,
+/// and rather not after a hyphenated line. Blocks marked keep-with-next (titles, headings)
+/// move to the next page with the start of the following block, so a heading is never the
+/// last thing on a page. Returns the pages and, for each block, the page it starts on.
 pub fn paginate(
     flows: &[Flow],
     n_blocks: usize,
@@ -259,7 +317,7 @@ pub fn paginate(
         let room = (avail / lh).max(0) as usize;
         let need_next = if f.keep_with_next {
             flows.get(i + 1).map_or(0, |nx| {
-                nx.space_before + nx.line_height * (nx.lines.len().min(2) as i32)
+                nx.space_before + nx.line_height * (min_lines(nx.lines.len()) as i32)
             })
         } else {
             0
@@ -268,10 +326,8 @@ pub fn paginate(
             n
         } else if f.keep_with_next {
             0
-        } else if n >= 4 && room >= 2 {
-            room.min(n - 2)
         } else {
-            0
+            page_split(n, room, |k| lines[k].hyphen)
         };
         if take == 0 && y == 0 {
             // An empty page always takes something, so pagination always ends.

@@ -15,8 +15,11 @@ pub mod diag;
 pub mod hyph;
 pub mod linebreak;
 pub mod proof;
+pub mod punct;
 pub mod shape;
 pub mod source;
+pub mod texref;
+pub mod typography;
 
 pub use build::{build_bundle, load_sources, write_atomic, Inputs, ProfileSpec, Sources};
 pub use diag::{Diagnostic, Error, Severity};

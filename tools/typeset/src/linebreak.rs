@@ -1,6 +1,7 @@
-//! Paragraph setting: UAX #14 break opportunities, hyphenation points, an optimal-fit
-//! (Knuth–Plass style) choice of breaks, justification, and emergency breaks so that no line
-//! ever overflows the measure.
+//! Paragraph setting as TeX does it: UAX #14 break opportunities, hyphenation points, a
+//! Knuth–Plass choice of breaks for the whole paragraph (badness, fitness classes, adjacent,
+//! double-hyphen and final-hyphen demerits, TeX's three passes and an emergency pass), then
+//! justification. No line ever overflows the measure. Every parameter is in [`params`].
 
 use crate::hyph::Hyphenator;
 use crate::shape::{font_index, ShapeContext};
@@ -11,6 +12,99 @@ use icu_segmenter::LineSegmenter;
 use std::collections::HashMap;
 use std::ops::Range;
 use unicode_segmentation::UnicodeSegmentation;
+
+/// The whole cost model of the paragraph builder, in one place. Names and values are plain
+/// TeX's (`plain.tex`), unless a comment says otherwise; docs/typography.md shows how they
+/// were checked against LuaTeX on the same paragraphs.
+pub mod params {
+    /// `\pretolerance`: the first pass tries the paragraph without hyphenation and accepts
+    /// it if no line is worse than this badness.
+    pub const PRETOLERANCE: f64 = 100.0;
+    /// `\tolerance`: the second pass, with hyphenation, accepts lines up to this badness.
+    pub const TOLERANCE: f64 = 200.0;
+    /// `\linepenalty`: added to every line's badness before squaring, so that fewer lines
+    /// are preferred.
+    pub const LINE_PENALTY: f64 = 10.0;
+    /// `\hyphenpenalty`: the cost of breaking at an inserted hyphen (or a soft hyphen).
+    pub const HYPHEN_PENALTY: f64 = 50.0;
+    /// `\exhyphenpenalty`: the cost of breaking after a hyphen that is in the text.
+    pub const EX_HYPHEN_PENALTY: f64 = 50.0;
+    /// Breaking inside a URL (after `/`, before `.`): as costly as a hyphen, since the reader
+    /// must put the address together again.
+    pub const URL_PENALTY: f64 = 50.0;
+    /// `\doublehyphendemerits`: two hyphenated lines in a row.
+    pub const DOUBLE_HYPHEN_DEMERITS: f64 = 10000.0;
+    /// `\finalhyphendemerits`: the second-last line ends in a hyphen.
+    pub const FINAL_HYPHEN_DEMERITS: f64 = 5000.0;
+    /// `\adjdemerits`: adjacent lines whose fitness classes are not neighbours (a very
+    /// loose line next to a decent or tight one).
+    pub const ADJ_DEMERITS: f64 = 10000.0;
+    /// `\emergencystretch`, in ems of the body size: extra stretch on every line in the
+    /// third pass, tried only when the second pass finds no feasible set of breaks (plain TeX
+    /// has 0; LaTeX users commonly set 3em, and so does the TeX yardstick).
+    pub const EMERGENCY_STRETCH_EM: f32 = 3.0;
+    /// Inter-word stretch and shrink as fractions of the font's space: luaotfload's defaults
+    /// for an OpenType font (`\fontdimen3` = space/2, `\fontdimen4` = space/3).
+    pub const SPACE_STRETCH: f32 = 0.5;
+    pub const SPACE_SHRINK: f32 = 1.0 / 3.0;
+    /// `\rightskip` stretch of ragged-right blocks (titles, labels), in ems: plain TeX's
+    /// `\raggedright` (0pt plus 2em); spaces keep their natural width there.
+    pub const RAGGED_STRETCH_EM: f32 = 2.0;
+    /// TeX's `inf_bad`: the badness of a line that cannot stretch enough.
+    pub const INF_BAD: f64 = 10000.0;
+    /// At most this many hyphenated lines in a row (a rule of the house style, stricter than
+    /// TeX, which only charges `\doublehyphendemerits`).
+    pub const MAX_HYPHEN_RUN: u8 = 2;
+    /// In the last resort pass only: a line that holds nothing but one hyphenated fragment,
+    /// or a third hyphenated line in a row. Every other pass refuses both outright.
+    pub const LAST_RESORT_DEMERITS: f64 = 1.0e8;
+}
+
+use params::{INF_BAD, LAST_RESORT_DEMERITS, MAX_HYPHEN_RUN};
+
+/// The paragraph builder's adjustable costs, for one block. [`Params::PLAIN_TEX`] holds the
+/// values of [`params`]; the trade-off study in docs/typography.md varies them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    pub pretolerance: f64,
+    pub tolerance: f64,
+    pub line_penalty: f64,
+    pub hyphen_penalty: f64,
+    pub ex_hyphen_penalty: f64,
+    pub url_penalty: f64,
+    pub double_hyphen_demerits: f64,
+    pub final_hyphen_demerits: f64,
+    pub adj_demerits: f64,
+    pub emergency_stretch_em: f32,
+    pub space_stretch: f32,
+    pub space_shrink: f32,
+    pub ragged_stretch_em: f32,
+}
+
+impl Params {
+    /// Plain TeX's values (see [`params`]).
+    pub const PLAIN_TEX: Params = Params {
+        pretolerance: params::PRETOLERANCE,
+        tolerance: params::TOLERANCE,
+        line_penalty: params::LINE_PENALTY,
+        hyphen_penalty: params::HYPHEN_PENALTY,
+        ex_hyphen_penalty: params::EX_HYPHEN_PENALTY,
+        url_penalty: params::URL_PENALTY,
+        double_hyphen_demerits: params::DOUBLE_HYPHEN_DEMERITS,
+        final_hyphen_demerits: params::FINAL_HYPHEN_DEMERITS,
+        adj_demerits: params::ADJ_DEMERITS,
+        emergency_stretch_em: params::EMERGENCY_STRETCH_EM,
+        space_stretch: params::SPACE_STRETCH,
+        space_shrink: params::SPACE_SHRINK,
+        ragged_stretch_em: params::RAGGED_STRETCH_EM,
+    };
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params::PLAIN_TEX
+    }
+}
 
 /// What to set: one block of text.
 #[derive(Debug, Clone)]
@@ -26,6 +120,11 @@ pub struct ParaInput<'t> {
     pub indent: f32,
     pub justify: bool,
     pub hyphenate: bool,
+    /// Ragged blocks only: make the lines about equally long (titles), using the narrowest
+    /// measure that needs no more lines than the full one.
+    pub balance: bool,
+    /// The cost model.
+    pub params: Params,
 }
 
 /// A piece of a set line: a (partial) word placed at `x`.
@@ -45,17 +144,47 @@ pub struct SetLine {
     /// Left edge of the line relative to the block (the hanging indent).
     pub x: f32,
     pub pieces: Vec<Piece>,
-    /// Width of the set line in pixels (equals the measure for justified lines).
+    /// Width of the set line in pixels: from the first piece's left edge to the last
+    /// piece's right edge (its hyphen included), measured from the pieces themselves.
     pub width: f32,
+    /// Stretch (+) or shrink (-) of each inter-word space in pixels, beyond its natural
+    /// width.
+    pub space_extra: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// After a word followed by a space (or by nothing at the end of a gap-less break).
-    Word,
-    Hyphen,
+    /// After a word followed by a space.
+    Glue,
+    /// After a word with no space after it: a hyphen in the text (`hyphen`), a URL break
+    /// (`url`), or another UAX #14 opportunity such as after a dash or a slash.
+    Explicit { hyphen: bool, url: bool },
+    /// Inside a word, showing an inserted hyphen: a hyphenation point (`pattern`) or a soft
+    /// hyphen in the source.
+    Hyphen { pattern: bool },
+    /// Inside a word wider than the measure, without a hyphen.
     Emergency,
+    /// A forced break: the end of the block or a hard line break.
     Mandatory,
+}
+
+impl Kind {
+    /// The line ending here ends with a hyphen (inserted or in the text).
+    fn hyphenated(self) -> bool {
+        matches!(
+            self,
+            Kind::Hyphen { .. } | Kind::Explicit { hyphen: true, .. }
+        )
+    }
+
+    fn penalty(self, p: &Params) -> f64 {
+        match self {
+            Kind::Hyphen { .. } => p.hyphen_penalty,
+            Kind::Explicit { hyphen: true, .. } => p.ex_hyphen_penalty,
+            Kind::Explicit { url: true, .. } => p.url_penalty,
+            _ => 0.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +194,10 @@ struct Word {
     space_after: bool,
     /// A mandatory break follows this word.
     mandatory: bool,
+    /// The word ends with a soft hyphen (U+00AD): the break after it shows a hyphen.
+    soft_hyphen: bool,
+    /// A URL break follows this word.
+    url_break: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +299,8 @@ fn words_of(text: &str) -> Vec<Word> {
                 range: prev..end,
                 space_after,
                 mandatory,
+                soft_hyphen: trimmed.ends_with('\u{ad}'),
+                url_break: false,
             });
         } else if mandatory {
             if let Some(w) = words.last_mut() {
@@ -177,9 +312,197 @@ fn words_of(text: &str) -> Vec<Word> {
     words
 }
 
+/// What a token (a run of words with no space between them) is, for hyphenation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenClass {
+    /// Ordinary text: hyphenated by the language's rules.
+    Text,
+    /// A URL or an e-mail address: never hyphenated; breaks after `/` and before `.` only.
+    Address,
+    /// Contains a digit: never hyphenated.
+    Number,
+    /// Contains a hyphen: breaks only at its hyphens.
+    Compound,
+    /// Contains a soft hyphen: breaks only at its soft hyphens.
+    Soft,
+}
+
+/// Classifies one token (text between spaces).
+pub fn token_class(token: &str) -> TokenClass {
+    let t = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '@');
+    let lower = t.to_lowercase();
+    let email = t.find('@').is_some_and(|at| {
+        at > 0 && t[at + 1..].contains('.') && !t[at + 1..].starts_with('.')
+    });
+    if lower.contains("://") || lower.starts_with("www.") || email {
+        TokenClass::Address
+    } else if token.chars().any(|c| c.is_numeric()) {
+        TokenClass::Number
+    } else if token.contains(['-', '\u{2010}']) {
+        TokenClass::Compound
+    } else if token.contains('\u{ad}') {
+        TokenClass::Soft
+    } else {
+        TokenClass::Text
+    }
+}
+
+/// Byte offsets (relative to `token`) where a URL or address may break without a hyphen:
+/// after a `/` (but not inside `//`) and before a `.`, never in the first or last
+/// character (Chicago Manual of Style).
+pub fn address_breaks(token: &str) -> Vec<usize> {
+    let chars: Vec<(usize, char)> = token.char_indices().collect();
+    let mut out = Vec::new();
+    for k in 1..chars.len() {
+        let (at, c) = chars[k];
+        let prev = chars[k - 1].1;
+        let after_slash = prev == '/' && c != '/';
+        let before_dot = c == '.' && prev != '/' && prev != '.' && k + 1 < chars.len();
+        if (after_slash || before_dot) && k + 1 < chars.len() {
+            out.push(at);
+        }
+    }
+    out
+}
+
+/// Groups words into tokens and rewrites address tokens to break only at their URL
+/// breaks. Returns the words and, for each word, its token's class.
+fn tokens(text: &str, words: Vec<Word>) -> (Vec<Word>, Vec<TokenClass>) {
+    let mut out = Vec::with_capacity(words.len());
+    let mut classes = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let mut j = i;
+        while j + 1 < words.len() && !words[j].space_after && !words[j].mandatory {
+            j += 1;
+        }
+        let span = words[i].range.start..words[j].range.end;
+        let class = token_class(&text[span.clone()]);
+        if class == TokenClass::Address {
+            let mut start = span.start;
+            for b in address_breaks(&text[span.clone()]) {
+                out.push(Word {
+                    range: start..span.start + b,
+                    space_after: false,
+                    mandatory: false,
+                    soft_hyphen: false,
+                    url_break: true,
+                });
+                classes.push(class);
+                start = span.start + b;
+            }
+            out.push(Word {
+                range: start..span.end,
+                ..words[j].clone()
+            });
+            classes.push(class);
+        } else {
+            for w in &words[i..=j] {
+                out.push(w.clone());
+                classes.push(class);
+            }
+        }
+        i = j + 1;
+    }
+    (out, classes)
+}
+
+/// TeX's badness of a line that must stretch (or shrink) by `t` where it can by `s`:
+/// about 100 (t/s)³, at most [`params::INF_BAD`].
+fn badness(t: f64, s: f64) -> f64 {
+    if t <= 0.0 {
+        0.0
+    } else if s <= 0.0 {
+        INF_BAD
+    } else {
+        (100.0 * (t / s).powi(3)).min(INF_BAD)
+    }
+}
+
+/// TeX's fitness classes: 0 very loose, 1 loose, 2 decent, 3 tight.
+fn fitness(b: f64, shrinking: bool) -> u8 {
+    if shrinking {
+        if b > 12.0 {
+            3
+        } else {
+            2
+        }
+    } else if b > 99.0 {
+        0
+    } else if b > 12.0 {
+        1
+    } else {
+        2
+    }
+}
+
+/// One pass of the paragraph builder.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    /// Lines worse than this are infeasible (`None`: the last resort, anything goes).
+    threshold: Option<f64>,
+    /// Hyphenation points from patterns are breaks.
+    hyphenate: bool,
+    /// Extra stretch on every line, in pixels (`\emergencystretch`).
+    background: f32,
+}
+
+/// A break chosen by the optimal fit: where, with which fitness, after how many hyphenated
+/// lines in a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Active {
+    node: Option<usize>,
+    fitness: u8,
+    run: u8,
+}
+
+const STATES: usize = 4 * (MAX_HYPHEN_RUN as usize + 2);
+
+fn state_index(fitness: u8, run: u8) -> usize {
+    usize::from(fitness) * (usize::from(MAX_HYPHEN_RUN) + 2)
+        + usize::from(run.min(MAX_HYPHEN_RUN + 1))
+}
+
 /// Sets one block into lines. Never returns a line wider than its measure (apart from a
 /// single grapheme cluster wider than the whole measure, which cannot be split).
 pub fn set_paragraph(
+    shaper: &mut ShapeContext<'_>,
+    hyph: &Hyphenator,
+    input: &ParaInput<'_>,
+) -> Vec<SetLine> {
+    let lines = set_once(shaper, hyph, input);
+    if !(input.balance && !input.justify && lines.len() > 1) {
+        return lines;
+    }
+    // Balance: the narrowest whole-pixel measure that still needs no more lines.
+    let count = lines.len();
+    let (mut lo, mut hi) = (input.measure / count as f32, input.measure);
+    let mut best = lines;
+    for _ in 0..12 {
+        if hi - lo < 1.0 {
+            break;
+        }
+        let mid = ((lo + hi) / 2.0).floor();
+        let narrower = ParaInput {
+            measure: mid,
+            ..input.clone()
+        };
+        let try_lines = set_once(shaper, hyph, &narrower);
+        let fits = try_lines.len() <= count
+            && try_lines
+                .iter()
+                .all(|l| l.x + l.width <= mid + 0.01 || l.pieces.len() <= 1);
+        if fits {
+            hi = mid;
+            best = try_lines;
+        } else {
+            lo = mid;
+        }
+    }
+    best
+}
+
+fn set_once(
     shaper: &mut ShapeContext<'_>,
     hyph: &Hyphenator,
     input: &ParaInput<'_>,
@@ -191,7 +514,7 @@ pub fn set_paragraph(
         scale,
         cache: HashMap::new(),
     };
-    let words = words_of(input.text);
+    let (words, classes) = tokens(input.text, words_of(input.text));
     if words.is_empty() {
         return Vec::new();
     }
@@ -217,7 +540,7 @@ pub fn set_paragraph(
                     chunk_start = at;
                 }
             }
-        } else if input.hyphenate {
+        } else if input.hyphenate && classes[wi] == TokenClass::Text {
             let wtext = &input.text[w.range.clone()];
             let mut run_start = None;
             let push_run = |nodes: &mut Vec<Node>, a: usize, b: usize| {
@@ -225,7 +548,7 @@ pub fn set_paragraph(
                     nodes.push(Node {
                         word: wi,
                         at: w.range.start + a + p,
-                        kind: Kind::Hyphen,
+                        kind: Kind::Hyphen { pattern: true },
                     });
                 }
             };
@@ -243,25 +566,34 @@ pub fn set_paragraph(
                 push_run(&mut nodes, s, wtext.len());
             }
         }
+        let kind = if w.mandatory || wi + 1 == words.len() {
+            Kind::Mandatory
+        } else if w.space_after {
+            Kind::Glue
+        } else if w.soft_hyphen {
+            Kind::Hyphen { pattern: false }
+        } else {
+            let t = input.text[w.range.clone()].trim_end_matches('\u{ad}');
+            Kind::Explicit {
+                hyphen: t.ends_with(['-', '\u{2010}']),
+                url: w.url_break,
+            }
+        };
         nodes.push(Node {
             word: wi,
             at: w.range.end,
-            kind: if w.mandatory || wi + 1 == words.len() {
-                Kind::Mandatory
-            } else {
-                Kind::Word
-            },
+            kind,
         });
     }
 
-    // Where a line that starts after node i begins.
+    // Where a line that starts after node i begins: (word, text offset).
     let start_of = |i: Option<usize>| -> (usize, usize) {
         match i {
             None => (0, words[0].range.start),
             Some(i) => {
                 let n = nodes[i];
                 match n.kind {
-                    Kind::Hyphen | Kind::Emergency => (n.word, n.at),
+                    Kind::Hyphen { pattern: true } | Kind::Emergency => (n.word, n.at),
                     _ => (
                         n.word + 1,
                         words.get(n.word + 1).map_or(n.at, |w| w.range.start),
@@ -271,99 +603,39 @@ pub fn set_paragraph(
         }
     };
 
-    // Optimal fit: best[j] = (demerits, previous node) for a line ending at node j.
-    let mut best: Vec<Option<(f64, Option<usize>)>> = vec![None; nodes.len()];
-    let starts: Vec<Option<usize>> = std::iter::once(None)
-        .chain((0..nodes.len()).map(Some))
-        .collect();
-    for &from in &starts {
-        let base = match from {
-            None => 0.0,
-            Some(i) => match best[i] {
-                Some((d, _)) => d,
-                None => continue,
-            },
-        };
-        if let Some(i) = from {
-            if nodes[i].kind == Kind::Mandatory && i + 1 == nodes.len() {
-                continue;
-            }
-        }
-        let (w0, s0) = start_of(from);
-        let measure = if from.is_none() {
-            input.measure
-        } else {
-            narrowest
-        };
-        let prev_hyphen = from.is_some_and(|i| nodes[i].kind == Kind::Hyphen);
-        let first_j = from.map_or(0, |i| i + 1);
-        let mut feasible = false;
-        for j in first_j..nodes.len() {
-            let n = nodes[j];
-            if n.word < w0 || n.at <= s0 && n.kind != Kind::Mandatory {
-                continue;
-            }
-            let hyphen = n.kind == Kind::Hyphen;
-            let (natural, gaps) = line_width(&mut m, &words, w0, s0, n, space);
-            let last = n.kind == Kind::Mandatory;
-            let diff = f64::from(measure - natural);
-            let stretch = f64::from(gaps as f32 * space * 0.6);
-            let shrink = f64::from(gaps as f32 * space * 0.25);
-            let badness = if diff < 0.0 {
-                if shrink <= 0.0 || -diff > shrink {
-                    // Too wide. A hyphenated prefix may be too wide where the whole word is
-                    // not: keep looking. Otherwise only a first piece that cannot be split
-                    // (one grapheme wider than the measure) may stay, so setting always ends.
-                    if hyphen {
-                        continue;
-                    } else if !feasible {
-                        1.0e6
-                    } else {
-                        break;
-                    }
-                } else {
-                    100.0 * (-diff / shrink).powi(3)
-                }
-            } else if last {
-                0.0
-            } else if !input.justify {
-                // Ragged: prefer full lines, gently.
-                let slack = diff / f64::from(measure.max(1.0));
-                400.0 * slack * slack
-            } else if stretch <= 0.0 {
-                5000.0
-            } else {
-                (100.0 * (diff / stretch).powi(3)).min(10000.0)
-            };
-            let mut demerits = (10.0 + badness).powi(2);
-            if hyphen {
-                demerits += 50.0f64.powi(2);
-                if prev_hyphen {
-                    demerits += 3000.0;
-                }
-            }
-            feasible = true;
-            let total = base + demerits;
-            if best[j].is_none_or(|(d, _)| total < d) {
-                best[j] = Some((total, from));
-            }
-            if last {
-                break;
-            }
-        }
-    }
-
-    // Walk back from the end.
+    let passes = [
+        Pass {
+            threshold: Some(input.params.pretolerance),
+            hyphenate: false,
+            background: 0.0,
+        },
+        Pass {
+            threshold: Some(input.params.tolerance),
+            hyphenate: true,
+            background: 0.0,
+        },
+        Pass {
+            threshold: Some(input.params.tolerance),
+            hyphenate: true,
+            background: input.params.emergency_stretch_em * input.px,
+        },
+        Pass {
+            threshold: None,
+            hyphenate: true,
+            background: input.params.emergency_stretch_em * input.px,
+        },
+    ];
     let mut chain = Vec::new();
-    let mut at = Some(nodes.len() - 1);
-    while let Some(j) = at {
-        chain.push(j);
-        at = best[j].and_then(|(_, p)| p);
-        if best[j].is_none() {
+    for (pi, pass) in passes.into_iter().enumerate() {
+        if let Some(c) = optimal_fit(&mut m, &words, &nodes, &start_of, space, narrowest, pass) {
+            // BITIG_TRACE_PASSES=1 names the pass that set each block (docs/typography.md).
+            if std::env::var_os("BITIG_TRACE_PASSES").is_some() {
+                eprintln!("pass {pi}: {:?}", input.text.chars().take(40).collect::<String>());
+            }
+            chain = c;
             break;
         }
     }
-    chain.reverse();
 
     let mut lines = Vec::new();
     let mut from: Option<usize> = None;
@@ -383,8 +655,10 @@ pub fn set_paragraph(
         } else {
             0.0
         };
+        let hyphen = matches!(n.kind, Kind::Hyphen { .. });
         let mut pieces = Vec::new();
         let mut pen = 0.0f32;
+        let mut width = 0.0f32;
         let last_word = n.word.min(words.len() - 1);
         for (wi, w) in words.iter().enumerate().take(last_word + 1).skip(w0) {
             let a = if wi == w0 {
@@ -405,12 +679,11 @@ pub fn set_paragraph(
                 x: pen,
             });
             pen += m.width(a..b, false);
+            width = pen - m.width(a..b, false) + m.width(a..b, hyphen && wi == n.word);
             if wi < n.word && w.space_after {
                 pen += space + extra;
             }
         }
-        let hyphen = n.kind == Kind::Hyphen;
-        let width = if extra != 0.0 { measure } else { natural };
         lines.push(SetLine {
             start: s0.min(n.at),
             end: n.at,
@@ -418,10 +691,191 @@ pub fn set_paragraph(
             x,
             pieces,
             width,
+            space_extra: if gaps > 0 { extra } else { 0.0 },
         });
         from = Some(j);
     }
     lines
+}
+
+/// The Knuth–Plass optimal fit for one pass: the breaks (node indices) of the set of lines
+/// with the fewest total demerits, or `None` if the pass finds no feasible set.
+fn optimal_fit(
+    m: &mut Measurer<'_, '_>,
+    words: &[Word],
+    nodes: &[Node],
+    start_of: &dyn Fn(Option<usize>) -> (usize, usize),
+    space: f32,
+    narrowest: f32,
+    pass: Pass,
+) -> Option<Vec<usize>> {
+    let input = m.input;
+    let p = &input.params;
+    let justify = input.justify;
+    // best[node * STATES + state] = (total demerits, the break before it).
+    let mut best: Vec<Option<(f64, Active)>> = vec![None; nodes.len() * STATES];
+    let mut actives: Vec<(Active, f64)> = vec![(
+        Active {
+            node: None,
+            fitness: 2,
+            run: 0,
+        },
+        0.0,
+    )];
+    let mut next = 0usize;
+    loop {
+        // Every active state here sits at the same node, so the lines from it are measured
+        // once and charged to each state.
+        let Some(&(first_active, _)) = actives.first() else {
+            break;
+        };
+        let from_node = first_active.node;
+        let (w0, s0) = start_of(from_node);
+        let measure = if from_node.is_none() {
+            input.measure
+        } else {
+            narrowest
+        };
+        let prev_hyphenated = from_node.is_some_and(|i| nodes[i].kind.hyphenated());
+        let first_j = from_node.map_or(0, |i| i + 1);
+        let mut any_fit = false;
+        for (j, &n) in nodes.iter().enumerate().skip(first_j) {
+            if n.word < w0 || (n.at <= s0 && n.kind != Kind::Mandatory) {
+                continue;
+            }
+            if !pass.hyphenate && n.kind == (Kind::Hyphen { pattern: true }) {
+                continue;
+            }
+            let last = n.kind == Kind::Mandatory;
+            let (natural, gaps) = line_width(m, words, w0, s0, n, space);
+            let diff = f64::from(measure - natural);
+            let (stretch, shrink) = if justify {
+                (
+                    f64::from(gaps as f32 * space * p.space_stretch + pass.background),
+                    f64::from(gaps as f32 * space * p.space_shrink),
+                )
+            } else {
+                (
+                    f64::from(p.ragged_stretch_em * input.px + pass.background),
+                    0.0,
+                )
+            };
+            let shrinking = diff < 0.0;
+            let b = if shrinking {
+                if -diff > shrink + 0.001 {
+                    // Too wide. A hyphenated prefix may be too wide where a later break of
+                    // the same word is not: keep looking. Otherwise only a first piece that
+                    // cannot be split (one grapheme wider than the measure) may stay, in
+                    // the last resort, so that setting always ends.
+                    if matches!(n.kind, Kind::Hyphen { .. }) {
+                        continue;
+                    } else if !any_fit && pass.threshold.is_none() {
+                        INF_BAD
+                    } else {
+                        break;
+                    }
+                } else {
+                    badness(-diff, shrink)
+                }
+            } else if last {
+                0.0
+            } else {
+                badness(diff, stretch)
+            };
+            let one_fragment = gaps == 0 && n.kind.hyphenated();
+            if pass.threshold.is_some_and(|t| b > t) || (one_fragment && pass.threshold.is_some())
+            {
+                if last {
+                    break;
+                }
+                continue;
+            }
+            any_fit = true;
+            let f = fitness(b, shrinking);
+            let mut line_demerits = (p.line_penalty + b).powi(2) + n.kind.penalty(p).powi(2);
+            if one_fragment {
+                line_demerits += LAST_RESORT_DEMERITS;
+            }
+            if prev_hyphenated && n.kind.hyphenated() {
+                line_demerits += p.double_hyphen_demerits;
+            }
+            if last && prev_hyphenated {
+                line_demerits += p.final_hyphen_demerits;
+            }
+            for &(from, base) in &actives {
+                let run = if n.kind.hyphenated() {
+                    from.run.saturating_add(1)
+                } else {
+                    0
+                };
+                let mut demerits = line_demerits;
+                if run > MAX_HYPHEN_RUN {
+                    if pass.threshold.is_some() {
+                        continue;
+                    }
+                    demerits += LAST_RESORT_DEMERITS;
+                }
+                if f.abs_diff(from.fitness) > 1 {
+                    demerits += p.adj_demerits;
+                }
+                let total = base + demerits;
+                let slot = &mut best[j * STATES + state_index(f, run)];
+                if slot.is_none_or(|(d, _)| total < d) {
+                    *slot = Some((total, from));
+                }
+            }
+            if last {
+                break;
+            }
+        }
+        actives.clear();
+        // The next node that has any break recorded becomes the source of new lines.
+        while next < nodes.len() {
+            let j = next;
+            next += 1;
+            let found: Vec<(Active, f64)> = (0..STATES)
+                .filter_map(|s| {
+                    best[j * STATES + s].map(|(d, _)| {
+                        (
+                            Active {
+                                node: Some(j),
+                                fitness: (s / (usize::from(MAX_HYPHEN_RUN) + 2)) as u8,
+                                run: (s % (usize::from(MAX_HYPHEN_RUN) + 2)) as u8,
+                            },
+                            d,
+                        )
+                    })
+                })
+                .collect();
+            if !found.is_empty() && j + 1 < nodes.len() {
+                actives = found;
+                break;
+            }
+        }
+        if actives.is_empty() {
+            break;
+        }
+    }
+    // The best state of the final node, then walk back.
+    let end = nodes.len() - 1;
+    let (mut state, _) = (0..STATES)
+        .filter_map(|s| best[end * STATES + s].map(|(d, _)| (s, d)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let mut chain = vec![end];
+    let mut at = end;
+    loop {
+        let (_, prev) = best[at * STATES + state]?;
+        match prev.node {
+            None => break,
+            Some(p) => {
+                chain.push(p);
+                state = state_index(prev.fitness, prev.run);
+                at = p;
+            }
+        }
+    }
+    chain.reverse();
+    Some(chain)
 }
 
 /// Natural width of a line starting at (`w0`, `s0`) and ending at node `n`, and its number of
@@ -434,7 +888,7 @@ fn line_width(
     n: Node,
     space: f32,
 ) -> (f32, usize) {
-    let hyphen = n.kind == Kind::Hyphen;
+    let hyphen = matches!(n.kind, Kind::Hyphen { .. });
     let mut width = 0.0;
     let mut gaps = 0;
     for (wi, w) in words.iter().enumerate().take(n.word + 1).skip(w0) {

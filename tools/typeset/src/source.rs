@@ -78,6 +78,8 @@ pub struct Statement {
     /// Byte range of the front matter inside `text`.
     pub front: Range<usize>,
     pub blocks: Vec<SourceBlock>,
+    /// Straight quotes the build converted (file offsets), reported as lints.
+    pub quote_fixes: Vec<crate::punct::QuoteFix>,
 }
 
 fn err(
@@ -215,7 +217,19 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
         }
     }
 
-    let blocks = parse_body(path, &text, body_start)?;
+    let mut blocks = parse_body(path, &text, body_start)?;
+    let mut quote_fixes = Vec::new();
+    for b in &mut blocks {
+        quote_fixes.extend(crate::punct::convert_block(lang, b));
+    }
+    let title = fm.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (title, title_fixes) = crate::punct::convert(lang, &title, &mut Vec::new());
+    let title_at = key_offset("title");
+    quote_fixes.extend(title_fixes.into_iter().map(|f| crate::punct::QuoteFix {
+        // The title is a TOML string: point at its opening quote.
+        at: title_at,
+        ..f
+    }));
     if blocks.is_empty() {
         return Err(vec![err(
             path,
@@ -229,13 +243,14 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
         path: path.to_path_buf(),
         id: fm.id,
         lang,
-        title: fm.title.split_whitespace().collect::<Vec<_>>().join(" "),
+        title,
         date,
         place: fm.place,
         kind: fm.kind,
         source: fm.source.unwrap_or_default(),
         front,
         blocks,
+        quote_fixes,
         text,
     })
 }

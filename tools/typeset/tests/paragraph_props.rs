@@ -51,6 +51,8 @@ fn check(text: &str, lang: Lang, measure: f32, justify: bool, hyphenate: bool) {
         indent: 0.0,
         justify,
         hyphenate,
+        balance: !justify,
+        params: Default::default(),
     };
     let mut shaper = ShapeContext::new(fonts());
     let lines = set_paragraph(&mut shaper, hyphenator(), &input);
