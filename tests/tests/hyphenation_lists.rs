@@ -80,17 +80,20 @@ fn check(lang: Lang, min_precision: f64, min_recall: f64) {
     );
 }
 
+/// The English list is TUGboat's exception log: words that TeX's own patterns (which hypher
+/// uses) break wrongly. Its precision and recall are low by construction; the floors keep
+/// them from getting worse.
 #[test]
 fn english_word_list() {
-    check(Lang::En, 0.0, 0.0);
+    check(Lang::En, 0.84, 0.62);
 }
 
 #[test]
 fn turkish_word_list() {
-    check(Lang::Tr, 0.0, 0.0);
+    check(Lang::Tr, 0.99, 0.99);
 }
 
 #[test]
 fn kazakh_word_list() {
-    check(Lang::Kk, 0.0, 0.0);
+    check(Lang::Kk, 0.99, 0.98);
 }

@@ -206,11 +206,15 @@ fn default_build_has_no_missing_glyphs_or_overflow_and_is_reproducible() {
             ]);
             assert!(o.status.success(), "{}", text(&o.stderr));
             let said = text(&o.stdout);
+            assert!(said.contains("0 missing glyphs"), "{said}");
+            let bytes = std::fs::read(out).unwrap();
+            let outside = ink_outside_text_box(&bytes, profile);
             assert!(
-                said.contains("0 missing glyphs, 0 overflowing lines"),
-                "{said}"
+                outside.is_empty(),
+                "{profile}: ink outside the text box:\n{}",
+                outside.join("\n")
             );
-            outputs.push(std::fs::read(out).unwrap());
+            outputs.push(bytes);
         }
     }
     assert!(
@@ -239,6 +243,61 @@ fn default_build_has_no_missing_glyphs_or_overflow_and_is_reproducible() {
             .unwrap_or_else(|| panic!("{id} missing:\n{s}"));
         assert!(line.contains("Normal") && line.contains("Large"), "{line}");
     }
+}
+
+/// How far ink may pass the text box's left and right edges: a glyph's side bearing (the
+/// serif J of a title, an italic f) overhangs its advance box by up to this many pixels.
+const INK_OVERHANG_PX: usize = 3;
+
+/// Every page of `bundle` drawn with the kiosk's renderer (the proof pages), and every row
+/// of pixels that has ink left of the profile's left margin or right of the measure (plus
+/// [`INK_OVERHANG_PX`]). This does not share code with the build's own overflow check: it
+/// looks at pixels, not at advances.
+fn ink_outside_text_box(bytes: &[u8], profile: &str) -> Vec<String> {
+    use bitig_format::{Bundle, TextSize};
+    let b = Bundle::from_bundle_bytes(bytes).unwrap();
+    let spec_text =
+        std::fs::read_to_string(repo().join(format!("assets/profiles/{profile}.toml"))).unwrap();
+    let spec: toml::Table = toml::from_str(&spec_text).unwrap();
+    let margin = |k: &str| spec["margins"][k].as_integer().unwrap() as usize;
+    let (left, right) = (margin("left"), margin("right"));
+    let bg = b.profile.theme.background;
+    let mut out = Vec::new();
+    for d in &b.documents {
+        for e in &d.editions {
+            for l in &e.layouts {
+                let w = usize::from(l.size.page_width(b.profile.page_width));
+                // A half page's measure ends half a gutter (12 px) before the column edge.
+                let hi = match l.size {
+                    TextSize::Half => w - 12,
+                    _ => w - right,
+                };
+                for pi in 0..l.pages.len() {
+                    let rgb = bitig_typeset::proof::render_page(&b, l, pi);
+                    for (y, row) in rgb.chunks(w * 3).enumerate() {
+                        let ink = |x: usize| {
+                            let p = &row[x * 3..x * 3 + 3];
+                            (p[0], p[1], p[2]) != (bg.0, bg.1, bg.2)
+                        };
+                        let bad = (0..left.saturating_sub(INK_OVERHANG_PX))
+                            .chain((hi + INK_OVERHANG_PX).min(w)..w)
+                            .find(|&x| ink(x));
+                        if let Some(x) = bad {
+                            out.push(format!(
+                                "{} [{}] {:?} page {} row {y}: ink at x={x} (text box {left}..{hi})",
+                                d.id,
+                                e.lang.tag(),
+                                l.size,
+                                pi + 1
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The kiosk embeds `firmware/kiosk/fallback.bundle` for its maintenance screen. It must be

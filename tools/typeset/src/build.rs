@@ -755,25 +755,29 @@ fn layout_edition(
     let blocks = owned_blocks(st, ui);
     let left = i32::from(spec.margins.left);
     let mut layouts = Vec::new();
-    for (size, ss) in text_sizes(spec) {
+    let usable = i32::from(spec.page_height) - i32::from(spec.margins.top) - i32::from(spec.margins.bottom);
+    for (size, mut ss) in text_sizes(spec) {
         let measure = measure_of(spec, size);
-        let mut flows = Vec::new();
-        for (bi, b) in blocks.iter().enumerate() {
-            let (bs, space_before, keep) = block_style(b.kind, bi, &ss);
-            let indent = list_indent(comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
-            let bidx =
-                u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
-            let (lines, vm, _) = comp
-                .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
-                .map_err(layout_err(&st.path, bi))?;
-            flows.push(Flow {
-                block: bidx,
-                lines,
-                line_height: vm.line_height,
-                space_before,
-                keep_with_next: keep,
-            });
-        }
+        // A title so long that it would stand alone on the first page is set smaller, in
+        // steps of 2 px down to the body size, until it fits with its byline and
+        // the first two lines of the text.
+        let flows = loop {
+            let flows = edition_flows(comp, st, &blocks, &ss, measure, left)?;
+            let head: i32 = flows
+                .iter()
+                .take_while(|f| f.keep_with_next)
+                .map(|f| f.space_before + f.line_height * f.lines.len() as i32)
+                .sum::<i32>()
+                + flows
+                    .iter()
+                    .find(|f| !f.keep_with_next)
+                    .map_or(0, |f| f.space_before + 2 * f.line_height);
+            let smaller = ss.title_px - 2.0;
+            if head <= usable || smaller < ss.body_px {
+                break flows;
+            }
+            ss.title_px = smaller;
+        };
         let (pages, block_pages) = paginate(
             &flows,
             blocks.len(),
@@ -797,6 +801,34 @@ fn layout_edition(
         card,
         layouts,
     })
+}
+
+/// Every block of an edition set at one text size, ready for pagination.
+fn edition_flows(
+    comp: &mut Composer<'_, '_>,
+    st: &Statement,
+    blocks: &[OwnedBlock],
+    ss: &SizeSpec,
+    measure: f32,
+    left: i32,
+) -> Result<Vec<Flow>, Error> {
+    let mut flows = Vec::new();
+    for (bi, b) in blocks.iter().enumerate() {
+        let (bs, space_before, keep) = block_style(b.kind, bi, ss);
+        let indent = list_indent(comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
+        let bidx = u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
+        let (lines, vm, _) = comp
+            .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
+            .map_err(layout_err(&st.path, bi))?;
+        flows.push(Flow {
+            block: bidx,
+            lines,
+            line_height: vm.line_height,
+            space_before,
+            keep_with_next: keep,
+        });
+    }
+    Ok(flows)
 }
 
 /// Library card: the title (balanced), then the byline, in the UI size.

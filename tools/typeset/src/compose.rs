@@ -315,13 +315,19 @@ pub fn paginate(
         let before = if y == 0 || off > 0 { 0 } else { f.space_before };
         let avail = usable - y - before;
         let room = (avail / lh).max(0) as usize;
-        let need_next = if f.keep_with_next {
-            flows.get(i + 1).map_or(0, |nx| {
-                nx.space_before + nx.line_height * (min_lines(nx.lines.len()) as i32)
-            })
-        } else {
-            0
-        };
+        // What must come along onto this page: every following keep-with-next block whole
+        // (a title's byline), then the least of the first block that is not.
+        let mut need_next = 0;
+        if f.keep_with_next {
+            for nx in &flows[i + 1..] {
+                if nx.keep_with_next {
+                    need_next += nx.space_before + nx.line_height * nx.lines.len() as i32;
+                } else {
+                    need_next += nx.space_before + nx.line_height * min_lines(nx.lines.len()) as i32;
+                    break;
+                }
+            }
+        }
         let mut take = if n as i32 * lh + need_next <= avail {
             n
         } else if f.keep_with_next {
