@@ -14,6 +14,9 @@ packages=(
   fonts-noto-core
   # hb-shape: the reference shaper the glyph tests compare against
   libharfbuzz-bin
+  # LuaTeX with luaotfload (ltluatex from latex-base): the line-breaking yardstick
+  # (tests/tests/typography.rs, `bitig compare-tex`)
+  texlive-luatex texlive-latex-base
   # Slint simulator (winit) and software renderer
   libfontconfig1-dev libxkbcommon-dev libxkbcommon-x11-0 libx11-dev libxcursor1 libxrandr2 libxi6 libgl1
   # linuxkms backend, native build

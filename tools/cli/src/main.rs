@@ -826,11 +826,13 @@ fn inspect(
                             outln!(o, "{t}{h}");
                         }
                         if glyphs {
-                            let space = shaper
+                            outln!(o, "l{li} b{} {t}{h}", line.block);
+                            if let Some(r) = shaper
                                 .as_deref_mut()
                                 .and_then(|sh| space_ratio(b, &texts, line, sh, e.lang))
-                                .map_or(String::new(), |r| format!("  [space {r:.2}x]"));
-                            outln!(o, "l{li} b{} {t}{h}{space}", line.block);
+                            {
+                                outln!(o, "   space {r:.2}x");
+                            }
                             for run in glyph_dump(b, line) {
                                 outln!(o, "   {run}");
                             }
