@@ -566,7 +566,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{} (B = Bitig, T = LuaTeX)\n", spec.name);
                 println!("{}", bitig_typeset::texref::table(&ours, &tex));
                 if tradeoff {
-                    let mut rows = vec![("A plain TeX".to_string(), ours)];
+                    let mut rows = vec![(bitig_typeset::texref::SETTINGS[0].0.to_string(), ours)];
                     for (name, setting) in bitig_typeset::texref::SETTINGS.iter().skip(1) {
                         let saved = (sources.params, sources.hyph.clone());
                         setting(&mut sources);

@@ -204,7 +204,7 @@ pub struct Sources {
     pub warnings: Vec<Diagnostic>,
     /// Hash of every input byte, for the bundle id.
     pub input_hash: blake3::Hasher,
-    /// The paragraph builder's cost model ([`crate::linebreak::Params::PLAIN_TEX`]).
+    /// The paragraph builder's cost model ([`crate::linebreak::Params::BITIG`]).
     pub params: crate::linebreak::Params,
 }
 
@@ -395,7 +395,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         hyph,
         warnings,
         input_hash: hasher,
-        params: crate::linebreak::Params::PLAIN_TEX,
+        params: crate::linebreak::Params::BITIG,
     })
 }
 

@@ -112,7 +112,7 @@ impl Composer<'_, '_> {
             px: style.px,
             measure,
             indent,
-            justify: style.justify,
+            justify: style.justify && measure >= self.params.ragged_below_em * style.px,
             hyphenate: style.hyphenate,
             balance: style.balance,
             params: self.params,

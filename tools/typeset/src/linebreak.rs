@@ -47,9 +47,16 @@ pub mod params {
     /// for an OpenType font (`\fontdimen3` = space/2, `\fontdimen4` = space/3).
     pub const SPACE_STRETCH: f32 = 0.5;
     pub const SPACE_SHRINK: f32 = 1.0 / 3.0;
-    /// `\rightskip` stretch of ragged-right blocks (titles, labels), in ems: plain TeX's
-    /// `\raggedright` (0pt plus 2em); spaces keep their natural width there.
-    pub const RAGGED_STRETCH_EM: f32 = 2.0;
+    /// `\rightskip` stretch of ragged-right blocks, in ems. Plain TeX's `\raggedright` has
+    /// 2em; Bitig sets body text ragged (see [`RAGGED_BELOW_EM`]) and takes 4em, which
+    /// keeps its hyphen share below TeX's justified one on every layout (the trade-off table
+    /// in docs/typography.md). Spaces keep their natural width in ragged blocks.
+    pub const RAGGED_STRETCH_EM: f32 = 4.0;
+    /// Body text on a measure narrower than this many ems is set ragged right instead of
+    /// justified. Infinity: always ragged. On these panels justified text cannot keep its
+    /// spaces under 1.5 times the font's space for 95% of lines, in TeX or here, without
+    /// hyphenating far more than TeX does; ragged right holds both (docs/typography.md).
+    pub const RAGGED_BELOW_EM: f32 = f32::INFINITY;
     /// TeX's `inf_bad`: the badness of a line that cannot stretch enough.
     pub const INF_BAD: f64 = 10000.0;
     /// At most this many hyphenated lines in a row (a rule of the house style, stricter than
@@ -57,13 +64,14 @@ pub mod params {
     pub const MAX_HYPHEN_RUN: u8 = 2;
     /// In the last resort pass only: a line that holds nothing but one hyphenated fragment,
     /// or a third hyphenated line in a row. Every other pass refuses both outright.
-    pub const LAST_RESORT_DEMERITS: f64 = 1.0e8;
+    pub const LAST_RESORT_DEMERITS: f64 = 1.0e10;
 }
 
 use params::{INF_BAD, LAST_RESORT_DEMERITS, MAX_HYPHEN_RUN};
 
-/// The paragraph builder's adjustable costs, for one block. [`Params::PLAIN_TEX`] holds the
-/// values of [`params`]; the trade-off study in docs/typography.md varies them.
+/// The paragraph builder's adjustable costs, for one block. [`Params::BITIG`] holds the
+/// values of [`params`] (the default); [`Params::PLAIN_TEX`] is plain TeX's justified
+/// setting, the yardstick's; the trade-off study in docs/typography.md varies them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
     pub pretolerance: f64,
@@ -79,10 +87,20 @@ pub struct Params {
     pub space_stretch: f32,
     pub space_shrink: f32,
     pub ragged_stretch_em: f32,
+    /// Justified blocks on a measure narrower than this many ems are set ragged right
+    /// instead (0: always justify).
+    pub ragged_below_em: f32,
 }
 
 impl Params {
-    /// Plain TeX's values (see [`params`]).
+    /// Bitig's setting: plain TeX's costs, body text ragged right with a 4em rag.
+    pub const BITIG: Params = Params {
+        ragged_stretch_em: params::RAGGED_STRETCH_EM,
+        ragged_below_em: params::RAGGED_BELOW_EM,
+        ..Params::PLAIN_TEX
+    };
+
+    /// Plain TeX's justified setting: every block justified, `\raggedright`'s 2em rag.
     pub const PLAIN_TEX: Params = Params {
         pretolerance: params::PRETOLERANCE,
         tolerance: params::TOLERANCE,
@@ -96,13 +114,14 @@ impl Params {
         emergency_stretch_em: params::EMERGENCY_STRETCH_EM,
         space_stretch: params::SPACE_STRETCH,
         space_shrink: params::SPACE_SHRINK,
-        ragged_stretch_em: params::RAGGED_STRETCH_EM,
+        ragged_stretch_em: 2.0,
+        ragged_below_em: 0.0,
     };
 }
 
 impl Default for Params {
     fn default() -> Params {
-        Params::PLAIN_TEX
+        Params::BITIG
     }
 }
 

@@ -9,7 +9,7 @@
 //! in the regular face on the TeX side.
 
 use crate::build::{body_paragraphs, BodyPara, ProfileSpec, Sources};
-use crate::linebreak::params;
+use crate::linebreak::{params, Params};
 use crate::typography::Stats;
 use bitig_format::{Lang, TextSize};
 use std::collections::BTreeSet;
@@ -331,18 +331,16 @@ pub fn table(ours: &[Stats], tex: &[Stats]) -> String {
 /// A setting of the trade-off study: a name and how it changes the sources' parameters.
 pub type Setting = (&'static str, fn(&mut Sources));
 
-/// The settings of the trade-off table in docs/typography.md. The first is the default.
-pub const SETTINGS: [Setting; 3] = [
-    ("A plain TeX", |_| {}),
-    ("B tolerance 400, hyphenpenalty 25", |s| {
-        s.params.tolerance = 400.0;
-        s.params.hyphen_penalty = 25.0;
+/// The settings of the trade-off table in docs/typography.md. The first is Bitig's default
+/// ([`Params::BITIG`]); the others change the sources' parameters from it.
+pub const SETTINGS: [Setting; 4] = [
+    ("K ragged right, 4em rag (Bitig)", |_| {}),
+    ("A plain TeX, justified", |s| s.params = Params::PLAIN_TEX),
+    ("D justified, no emergency stretch", |s| {
+        s.params = Params::PLAIN_TEX;
+        s.params.emergency_stretch_em = 0.0;
     }),
-    ("C A + English capitalised words hyphenated", |s| {
-        let mut r = s.hyph.rules(Lang::En);
-        r.capitalised = true;
-        s.hyph.set_rules(Lang::En, r);
-    }),
+    ("J justified at 28em and wider, else K", |s| s.params.ragged_below_em = 28.0),
 ];
 
 /// Hyphen share and looseness (95th percentile of the inter-word space, lines over 1.5×)
