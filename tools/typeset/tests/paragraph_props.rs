@@ -1,6 +1,7 @@
 //! Property tests of paragraph setting on arbitrary Unicode: no panic, no line wider than the
 //! measure (except a single grapheme cluster wider than the whole measure, which cannot be
-//! split), and no lost text: the lines put together give the NFC input back, apart from the
+//! split; a line's width is measured from its pieces, not assumed), no space shrunk beyond
+//! the font's shrink, and no lost text: the lines put together give the NFC input back, apart from the
 //! spaces and line breaks they were broken at (inserted hyphens are not in the text ranges).
 //!
 //! `PROPTEST_CASES=10000 cargo test -p bitig-typeset --test paragraph_props` for a longer run.
@@ -77,6 +78,13 @@ fn check(text: &str, lang: Lang, measure: f32, justify: bool, hyphenate: bool) {
         let body = &nfc[l.start..l.end];
         joined.push_str(body);
         let single_cluster = strip(body).graphemes(true).count() <= 1;
+        // Spaces shrink by at most the font's shrink: words never crowd or overlap.
+        let space = shaper.shape(0, lang, " ").advance as f32 * 18.0 / shaper.upem[0];
+        assert!(
+            l.space_extra >= -space * bitig_typeset::linebreak::params::SPACE_SHRINK - 0.01,
+            "line {body:?} shrinks its spaces by {} px",
+            -l.space_extra
+        );
         assert!(
             l.x + l.width <= measure + 0.01 || single_cluster,
             "line {:?} is {} px wide, the measure is {measure}",
