@@ -24,7 +24,10 @@ fn score(h: &Hyphenator, lang: Lang) -> (usize, usize, usize, usize, Vec<String>
     let rules = h.rules(lang);
     let (mut tp, mut fp, mut fne, mut n) = (0, 0, 0, 0);
     let mut wrong = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let want_word = line.trim();
         let word: String = want_word.replace('-', "");
         let len = word.chars().count();

@@ -51,7 +51,10 @@ fn default_bundles_have_no_typographic_faults() {
                 ("widow", &s.widows),
                 ("orphan", &s.orphans),
                 ("heading last on a page", &s.stranded_headings),
-                ("name broken outside its exception points", &s.bad_name_breaks),
+                (
+                    "name broken outside its exception points",
+                    &s.bad_name_breaks,
+                ),
                 ("hyphen inside a URL", &s.url_hyphens),
             ] {
                 faults.extend(list.iter().map(|l| format!("{what}: {l}")));

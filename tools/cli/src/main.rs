@@ -553,16 +553,26 @@ fn run(cli: Cli) -> Result<()> {
                 paths.retain(|path| {
                     path.file_stem().is_some_and(|s| s == p.as_str()) || path == Path::new(p)
                 });
-                anyhow::ensure!(!paths.is_empty(), "no profile {p} in {}", inputs.assets.join("profiles").display());
+                anyhow::ensure!(
+                    !paths.is_empty(),
+                    "no profile {p} in {}",
+                    inputs.assets.join("profiles").display()
+                );
             }
             for path in paths {
                 let (spec, _) = ProfileSpec::load(&path).map_err(report)?;
                 let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
-                let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+                let bundle =
+                    Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
                 let mut shaper = ShapeContext::new(&sources.fonts);
                 let ours = measure(&bundle, &sources.hyph, &mut shaper);
-                let tex = bitig_typeset::texref::tex_stats(&sources, &spec, &inputs.assets, &work.join(&spec.name))
-                    .map_err(|m| anyhow::anyhow!("{m}"))?;
+                let tex = bitig_typeset::texref::tex_stats(
+                    &sources,
+                    &spec,
+                    &inputs.assets,
+                    &work.join(&spec.name),
+                )
+                .map_err(|m| anyhow::anyhow!("{m}"))?;
                 println!("{} (B = Bitig, T = LuaTeX)\n", spec.name);
                 println!("{}", bitig_typeset::texref::table(&ours, &tex));
                 if tradeoff {
@@ -571,9 +581,13 @@ fn run(cli: Cli) -> Result<()> {
                         let saved = (sources.params, sources.hyph.clone());
                         setting(&mut sources);
                         let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
-                        let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+                        let bundle = Bundle::from_bundle_bytes(&bytes)
+                            .context("the new bundle does not decode")?;
                         let mut shaper = ShapeContext::new(&sources.fonts);
-                        rows.push((name.to_string(), measure(&bundle, &sources.hyph, &mut shaper)));
+                        rows.push((
+                            name.to_string(),
+                            measure(&bundle, &sources.hyph, &mut shaper),
+                        ));
                         (sources.params, sources.hyph) = saved;
                     }
                     println!("{}", bitig_typeset::texref::tradeoff_table(&rows, &tex));
@@ -732,7 +746,10 @@ fn typography_report(stats: &[Stats]) -> String {
             ("widow", &s.widows),
             ("orphan", &s.orphans),
             ("heading last on a page", &s.stranded_headings),
-            ("name broken outside its exception points", &s.bad_name_breaks),
+            (
+                "name broken outside its exception points",
+                &s.bad_name_breaks,
+            ),
             ("hyphen in a URL", &s.url_hyphens),
         ];
         for (what, list) in faults {

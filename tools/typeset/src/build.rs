@@ -239,7 +239,13 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
     }
     let hyph_dir = inputs.assets.join("hyphenation");
     let hyph = Hyphenator::load(&hyph_dir).map_err(|(path, m)| Error::asset(&path, m))?;
-    for name in ["hyph-kk.tex", "rules.toml", "exceptions-kk.tex", "exceptions-tr.tex", "exceptions-en.tex"] {
+    for name in [
+        "hyph-kk.tex",
+        "rules.toml",
+        "exceptions-kk.tex",
+        "exceptions-tr.tex",
+        "exceptions-en.tex",
+    ] {
         let path = hyph_dir.join(name);
         hasher.update(&std::fs::read(&path).map_err(|e| Error::io(&path, e))?);
     }
@@ -580,10 +586,24 @@ fn layout_ui(
             };
             let bs = ragged(px, 1.3, color, false);
             let (lines, vm, w) = comp
-                .compose(0, value, &whole(value, style), u.lang, bs, ui_measure, 0.0, pad)
+                .compose(
+                    0,
+                    value,
+                    &whole(value, style),
+                    u.lang,
+                    bs,
+                    ui_measure,
+                    0.0,
+                    pad,
+                )
                 .map_err(layout_err(&u.path, 0))?;
             let h = vm.line_height * lines.len() as i32;
-            out.push((key.clone(), u.lang, value.clone(), text_block(lines, h, w, pad)));
+            out.push((
+                key.clone(),
+                u.lang,
+                value.clone(),
+                text_block(lines, h, w, pad),
+            ));
         }
     }
     Ok(out)
@@ -688,7 +708,16 @@ fn list_indent(
         balance: false,
         ..bs
     };
-    let (_, _, w) = comp.compose(0, prefix, &whole(prefix, Style::Regular), lang, flat, measure, 0.0, 0)?;
+    let (_, _, w) = comp.compose(
+        0,
+        prefix,
+        &whole(prefix, Style::Regular),
+        lang,
+        flat,
+        measure,
+        0.0,
+        0,
+    )?;
     Ok(w + comp.shaper.shape(0, lang, "\u{a0}").advance as f32 * bs.px / comp.shaper.upem[0])
 }
 
@@ -728,8 +757,8 @@ pub fn body_paragraphs(sources: &Sources, spec: &ProfileSpec) -> Result<Vec<Body
                     continue;
                 }
                 let (bs, _, _) = block_style(b.kind, bi, &ss);
-                let indent =
-                    list_indent(&mut comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
+                let indent = list_indent(&mut comp, b, st.lang, bs, measure)
+                    .map_err(layout_err(&st.path, bi))?;
                 out.push(BodyPara {
                     doc: st.id.clone(),
                     lang: st.lang,
@@ -755,7 +784,8 @@ fn layout_edition(
     let blocks = owned_blocks(st, ui);
     let left = i32::from(spec.margins.left);
     let mut layouts = Vec::new();
-    let usable = i32::from(spec.page_height) - i32::from(spec.margins.top) - i32::from(spec.margins.bottom);
+    let usable =
+        i32::from(spec.page_height) - i32::from(spec.margins.top) - i32::from(spec.margins.bottom);
     for (size, mut ss) in text_sizes(spec) {
         let measure = measure_of(spec, size);
         // A title so long that it would stand alone on the first page is set smaller, in
@@ -815,8 +845,10 @@ fn edition_flows(
     let mut flows = Vec::new();
     for (bi, b) in blocks.iter().enumerate() {
         let (bs, space_before, keep) = block_style(b.kind, bi, ss);
-        let indent = list_indent(comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
-        let bidx = u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
+        let indent =
+            list_indent(comp, b, st.lang, bs, measure).map_err(layout_err(&st.path, bi))?;
+        let bidx =
+            u16::try_from(bi).map_err(|_| layout_err(&st.path, bi)("too many blocks".into()))?;
         let (lines, vm, _) = comp
             .compose(bidx, &b.text, &b.styles, st.lang, bs, measure, indent, left)
             .map_err(layout_err(&st.path, bi))?;
@@ -842,11 +874,29 @@ fn library_card(
     let card_measure = f32::from(spec.card_width) - 2.0 * pad as f32;
     let title_bs = ragged((spec.ui.px * 1.15).round(), 1.3, ColorRole::Title, true);
     let (mut lines, vm, w1) = comp
-        .compose(0, &blocks[0].text, &blocks[0].styles, st.lang, title_bs, card_measure, 0.0, pad)
+        .compose(
+            0,
+            &blocks[0].text,
+            &blocks[0].styles,
+            st.lang,
+            title_bs,
+            card_measure,
+            0.0,
+            pad,
+        )
         .map_err(layout_err(&st.path, 0))?;
     let by_bs = ragged((spec.ui.px * 0.85).round(), 1.4, ColorRole::Muted, false);
     let (by_lines, vm2, w2) = comp
-        .compose(1, &blocks[1].text, &blocks[1].styles, st.lang, by_bs, card_measure, 0.0, pad)
+        .compose(
+            1,
+            &blocks[1].text,
+            &blocks[1].styles,
+            st.lang,
+            by_bs,
+            card_measure,
+            0.0,
+            pad,
+        )
         .map_err(layout_err(&st.path, 1))?;
     let title_h = vm.line_height * lines.len() as i32 + 4;
     lines.extend(by_lines.into_iter().map(|mut l: Line| {

@@ -323,7 +323,8 @@ pub fn paginate(
                 if nx.keep_with_next {
                     need_next += nx.space_before + nx.line_height * nx.lines.len() as i32;
                 } else {
-                    need_next += nx.space_before + nx.line_height * min_lines(nx.lines.len()) as i32;
+                    need_next +=
+                        nx.space_before + nx.line_height * min_lines(nx.lines.len()) as i32;
                     break;
                 }
             }

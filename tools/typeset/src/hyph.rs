@@ -215,7 +215,9 @@ impl Exceptions {
                 for c in word.chars() {
                     if c == '-' {
                         if letters.is_empty() || points.last() == Some(&letters.len()) {
-                            return Err(at(&format!("\"{word}\": a hyphen must stand between two letters")));
+                            return Err(at(&format!(
+                                "\"{word}\": a hyphen must stand between two letters"
+                            )));
                         }
                         points.push(letters.len());
                     } else if c.is_alphabetic() || c == '\u{2019}' || c == '\'' {
@@ -228,7 +230,9 @@ impl Exceptions {
                     }
                 }
                 if points.last() == Some(&letters.len()) {
-                    return Err(at(&format!("\"{word}\": a hyphen must stand between two letters")));
+                    return Err(at(&format!(
+                        "\"{word}\": a hyphen must stand between two letters"
+                    )));
                 }
                 if let Some(&i) = out.index.get(&letters) {
                     if out.entries[i].points != points {

@@ -350,9 +350,9 @@ pub enum TokenClass {
 pub fn token_class(token: &str) -> TokenClass {
     let t = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '@');
     let lower = t.to_lowercase();
-    let email = t.find('@').is_some_and(|at| {
-        at > 0 && t[at + 1..].contains('.') && !t[at + 1..].starts_with('.')
-    });
+    let email = t
+        .find('@')
+        .is_some_and(|at| at > 0 && t[at + 1..].contains('.') && !t[at + 1..].starts_with('.'));
     if lower.contains("://") || lower.starts_with("www.") || email {
         TokenClass::Address
     } else if token.chars().any(|c| c.is_numeric()) {
@@ -649,7 +649,10 @@ fn set_once(
         if let Some(c) = optimal_fit(&mut m, &words, &nodes, &start_of, space, narrowest, pass) {
             // BITIG_TRACE_PASSES=1 names the pass that set each block (docs/typography.md).
             if std::env::var_os("BITIG_TRACE_PASSES").is_some() {
-                eprintln!("pass {pi}: {:?}", input.text.chars().take(40).collect::<String>());
+                eprintln!(
+                    "pass {pi}: {:?}",
+                    input.text.chars().take(40).collect::<String>()
+                );
             }
             chain = c;
             break;
@@ -742,12 +745,9 @@ fn optimal_fit(
         0.0,
     )];
     let mut next = 0usize;
-    loop {
-        // Every active state here sits at the same node, so the lines from it are measured
-        // once and charged to each state.
-        let Some(&(first_active, _)) = actives.first() else {
-            break;
-        };
+    // Every active state here sits at the same node, so the lines from it are measured once
+    // and charged to each state.
+    while let Some(&(first_active, _)) = actives.first() {
         let from_node = first_active.node;
         let (w0, s0) = start_of(from_node);
         let measure = if from_node.is_none() {
@@ -802,8 +802,7 @@ fn optimal_fit(
                 badness(diff, stretch)
             };
             let one_fragment = gaps == 0 && n.kind.hyphenated();
-            if pass.threshold.is_some_and(|t| b > t) || (one_fragment && pass.threshold.is_some())
-            {
+            if pass.threshold.is_some_and(|t| b > t) || (one_fragment && pass.threshold.is_some()) {
                 if last {
                     break;
                 }
@@ -870,9 +869,6 @@ fn optimal_fit(
                 actives = found;
                 break;
             }
-        }
-        if actives.is_empty() {
-            break;
         }
     }
     // The best state of the final node, then walk back.

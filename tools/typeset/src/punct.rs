@@ -126,11 +126,8 @@ pub fn convert_block(lang: Lang, block: &mut SourceBlock) -> Vec<QuoteFix> {
             ..*f
         })
         .collect();
-    let mut origins: Vec<(usize, usize)> = block
-        .origins
-        .iter()
-        .map(|&(t, f)| (map[t], f))
-        .collect();
+    let mut origins: Vec<(usize, usize)> =
+        block.origins.iter().map(|&(t, f)| (map[t], f)).collect();
     for f in &fixes {
         // The converted mark and the text after it keep their own origins.
         let after = f.at + f.from.len_utf8();
@@ -177,9 +174,6 @@ mod tests {
     #[test]
     fn addresses_are_left_alone() {
         let s = r#"see https://example.org/a"b'c and "x""#;
-        assert_eq!(
-            conv(Lang::En, s),
-            "see https://example.org/a\"b'c and “x”"
-        );
+        assert_eq!(conv(Lang::En, s), "see https://example.org/a\"b'c and “x”");
     }
 }

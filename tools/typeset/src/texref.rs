@@ -36,7 +36,9 @@ fn kpsewhich(name: &str) -> Result<String, String> {
         .map_err(|e| format!("kpsewhich: {e} (install texlive-luatex)"))?;
     let p = String::from_utf8_lossy(&o.stdout).trim().to_string();
     if p.is_empty() {
-        return Err(format!("kpsewhich finds no {name} (install texlive-luatex and texlive-latex-base)"));
+        return Err(format!(
+            "kpsewhich finds no {name} (install texlive-luatex and texlive-latex-base)"
+        ));
     }
     Ok(p)
 }
@@ -67,7 +69,12 @@ fn lua_str(s: &str) -> String {
 /// Runs LuaTeX on every body paragraph of `sources` laid out for `spec`, and measures what it
 /// set, per edition and text size (Turkish editions are skipped: TeX Live's Turkish patterns
 /// are not in texlive-luatex, and no Turkish statement ships).
-pub fn tex_stats(sources: &Sources, spec: &ProfileSpec, assets: &Path, work: &Path) -> Result<Vec<Stats>, String> {
+pub fn tex_stats(
+    sources: &Sources,
+    spec: &ProfileSpec,
+    assets: &Path,
+    work: &Path,
+) -> Result<Vec<Stats>, String> {
     let paras: Vec<BodyPara> = body_paragraphs(sources, spec)
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -77,7 +84,8 @@ pub fn tex_stats(sources: &Sources, spec: &ProfileSpec, assets: &Path, work: &Pa
     let font = assets.join("fonts/NotoSans-Regular.ttf");
     let font = std::fs::canonicalize(&font).map_err(|e| format!("{}: {e}", font.display()))?;
     let en_tex = std::fs::read_to_string(kpsewhich("hyphen.tex")?).map_err(|e| e.to_string())?;
-    let kk_tex = std::fs::read_to_string(assets.join("hyphenation/hyph-kk.tex")).map_err(|e| e.to_string())?;
+    let kk_tex = std::fs::read_to_string(assets.join("hyphenation/hyph-kk.tex"))
+        .map_err(|e| e.to_string())?;
     let exceptions = |lang: Lang| -> String {
         sources
             .hyph
@@ -162,7 +170,11 @@ pub fn tex_stats(sources: &Sources, spec: &ProfileSpec, assets: &Path, work: &Pa
     tex.push_str("\\directlua{dofile('bitig-tex.lua')}\n\\bye\n");
     std::fs::write(work.join("bitig-tex.tex"), &tex).map_err(|e| e.to_string())?;
     let out = Command::new("luatex")
-        .args(["--interaction=nonstopmode", "--halt-on-error", "bitig-tex.tex"])
+        .args([
+            "--interaction=nonstopmode",
+            "--halt-on-error",
+            "bitig-tex.tex",
+        ])
         .current_dir(work)
         .output()
         .map_err(|e| format!("luatex: {e} (install texlive-luatex)"))?;
@@ -198,11 +210,21 @@ fn parse_log(log: &str, paras: &[BodyPara]) -> Result<Vec<Stats>, String> {
         let [p, _l, hy, gaps, ratio] = f.as_slice() else {
             return Err(format!("bad TeX report line {line:?}"));
         };
-        let p: usize = p.parse().map_err(|_| format!("bad paragraph in {line:?}"))?;
-        let para = paras.get(p - 1).ok_or_else(|| format!("paragraph {p} out of range"))?;
+        let p: usize = p
+            .parse()
+            .map_err(|_| format!("bad paragraph in {line:?}"))?;
+        let para = paras
+            .get(p - 1)
+            .ok_or_else(|| format!("paragraph {p} out of range"))?;
         seen = seen.max(p);
         let k = key(para);
-        let idx = match stats.iter().position(|s| (s.doc.clone(), s.lang.unwrap_or(Lang::En), s.size.unwrap_or(TextSize::Normal)) == k) {
+        let idx = match stats.iter().position(|s| {
+            (
+                s.doc.clone(),
+                s.lang.unwrap_or(Lang::En),
+                s.size.unwrap_or(TextSize::Normal),
+            ) == k
+        }) {
             Some(i) => i,
             None => {
                 stats.push(Stats {
@@ -340,7 +362,9 @@ pub const SETTINGS: [Setting; 4] = [
         s.params = Params::PLAIN_TEX;
         s.params.emergency_stretch_em = 0.0;
     }),
-    ("J justified at 28em and wider, else K", |s| s.params.ragged_below_em = 28.0),
+    ("J justified at 28em and wider, else K", |s| {
+        s.params.ragged_below_em = 28.0
+    }),
 ];
 
 /// Hyphen share and looseness (95th percentile of the inter-word space, lines over 1.5×)

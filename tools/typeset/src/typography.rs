@@ -97,8 +97,9 @@ fn is_body(kind: BlockKind) -> bool {
 /// Whether a line, as shown, ends with a hyphen.
 pub fn ends_hyphenated(texts: &[&str], line: &fmt::Line) -> bool {
     line.hyphen
-        || fmt::line_text(texts, line)
-            .is_some_and(|t| t.trim_end_matches('\u{ad}').ends_with(['-', '\u{2010}']) || t.ends_with('\u{ad}'))
+        || fmt::line_text(texts, line).is_some_and(|t| {
+            t.trim_end_matches('\u{ad}').ends_with(['-', '\u{2010}']) || t.ends_with('\u{ad}')
+        })
 }
 
 /// The inter-word space of a line as a ratio to the natural space of its font and size, from
@@ -219,7 +220,8 @@ fn measure_layout(
         let kind = e.blocks.get(usize::from(ln.block)).map(|b| b.kind);
         let prev = k.checked_sub(1).map(|i| all[i]);
         let next = all.get(k + 1).copied();
-        let same_block = |o: Option<(usize, &fmt::Line)>| o.is_some_and(|(_, o)| o.block == ln.block);
+        let same_block =
+            |o: Option<(usize, &fmt::Line)>| o.is_some_and(|(_, o)| o.block == ln.block);
         // Pagination faults.
         let first_on_page = prev.is_none_or(|(p, _)| p != pi);
         let last_on_page = next.is_none_or(|(p, _)| p != pi);
@@ -231,7 +233,10 @@ fn measure_layout(
         }
         if last_on_page
             && next.is_some()
-            && matches!(kind, Some(BlockKind::Heading(_) | BlockKind::Title | BlockKind::Byline))
+            && matches!(
+                kind,
+                Some(BlockKind::Heading(_) | BlockKind::Title | BlockKind::Byline)
+            )
         {
             st.stranded_headings.push(label(pi, ln));
         }
@@ -253,7 +258,9 @@ fn measure_layout(
             run = 0;
         }
         if ln.hyphen {
-            let next_text = next.filter(|_| same_block(next)).map_or("", |(_, n)| text_of(n));
+            let next_text = next
+                .filter(|_| same_block(next))
+                .map_or("", |(_, n)| text_of(n));
             let (word, at) = broken_word(text, next_text);
             let class = token_class(&word);
             if class == TokenClass::Address {
@@ -273,9 +280,11 @@ fn measure_layout(
             if let Some((ex, whole)) = exception_for(hyph.exceptions(lang), lang, &lower) {
                 let p = at - a;
                 let last = ex.points.last().copied().unwrap_or(0);
-                let allowed = ex.points.contains(&p) || (!whole && p > last && p + 1 >= ex.letters.len());
+                let allowed =
+                    ex.points.contains(&p) || (!whole && p > last && p + 1 >= ex.letters.len());
                 if !allowed {
-                    st.bad_name_breaks.push(format!("{} (entry {})", label(pi, ln), ex.written));
+                    st.bad_name_breaks
+                        .push(format!("{} (entry {})", label(pi, ln), ex.written));
                 }
             }
         }

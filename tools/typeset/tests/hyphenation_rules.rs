@@ -47,7 +47,13 @@ fn set(text: &str, lang: Lang, measure: f32, justify: bool, balance: bool) -> Ve
 fn shown(text: &str, lines: &[SetLine]) -> Vec<String> {
     lines
         .iter()
-        .map(|l| format!("{}{}", &text[l.start..l.end], if l.hyphen { "-" } else { "" }))
+        .map(|l| {
+            format!(
+                "{}{}",
+                &text[l.start..l.end],
+                if l.hyphen { "-" } else { "" }
+            )
+        })
         .collect()
 }
 
@@ -105,14 +111,25 @@ fn no_hyphen_in_urls_addresses_or_numbers() {
         for (i, l) in lines.iter().enumerate() {
             let line = &text[l.start..l.end];
             let tail = line.rsplit(' ').next().unwrap_or("");
-            let in_token = |s: &str| s.contains("://") || s.contains("www.") || s.contains('@') || s.chars().any(|c| c.is_ascii_digit());
+            let in_token = |s: &str| {
+                s.contains("://")
+                    || s.contains("www.")
+                    || s.contains('@')
+                    || s.chars().any(|c| c.is_ascii_digit())
+            };
             if l.hyphen {
-                assert!(!in_token(tail), "hyphen inserted into {tail:?} at {measure}: {out:?}");
+                assert!(
+                    !in_token(tail),
+                    "hyphen inserted into {tail:?} at {measure}: {out:?}"
+                );
             }
             // A URL line end: after '/' or before '.', never after the hyphen of the path.
             if tail.contains("://") || tail.contains("www.") {
                 let next = lines.get(i + 1).map_or("", |n| &text[n.start..n.end]);
-                let ok = tail.ends_with('/') || next.starts_with('.') || next.is_empty() || text[l.end..].starts_with(' ');
+                let ok = tail.ends_with('/')
+                    || next.starts_with('.')
+                    || next.is_empty()
+                    || text[l.end..].starts_with(' ');
                 assert!(ok, "URL broken at {tail:?} | {next:?}: {out:?}");
             }
         }
@@ -128,16 +145,26 @@ fn soft_hyphens_and_word_joiners() {
     for l in &lines {
         let body = &text[l.start..l.end];
         if l.hyphen {
-            assert!(body.ends_with('\u{ad}'), "hyphen not at a soft hyphen: {out:?}");
+            assert!(
+                body.ends_with('\u{ad}'),
+                "hyphen not at a soft hyphen: {out:?}"
+            );
         }
     }
-    assert!(lines.iter().any(|l| l.hyphen), "no soft hyphen taken: {out:?}");
+    assert!(
+        lines.iter().any(|l| l.hyphen),
+        "no soft hyphen taken: {out:?}"
+    );
     // U+2060 forbids the break after the hyphen of "well-known".
     let text = "aaaaaaa bbbbbbb cc well-\u{2060}known dddddd";
     for measure in [100.0, 130.0, 160.0, 190.0] {
         let lines = set(text, Lang::En, measure, false, false);
         for l in &lines {
-            assert!(!text[l.start..l.end].ends_with('-'), "broke after well-: {:?}", shown(text, &lines));
+            assert!(
+                !text[l.start..l.end].ends_with('-'),
+                "broke after well-: {:?}",
+                shown(text, &lines)
+            );
         }
     }
 }
@@ -149,7 +176,11 @@ fn compounds_break_only_at_their_hyphen() {
         let lines = set(text, Lang::En, measure, true, false);
         for l in &lines {
             let tail = text[l.start..l.end].rsplit(' ').next().unwrap_or("");
-            assert!(!(l.hyphen && tail.contains('-')), "a second hyphen in {tail:?}: {:?}", shown(text, &lines));
+            assert!(
+                !(l.hyphen && tail.contains('-')),
+                "a second hyphen in {tail:?}: {:?}",
+                shown(text, &lines)
+            );
             assert!(
                 !(l.hyphen && (tail.starts_with("Kassym") || tail.starts_with("Jomart"))),
                 "{:?}",
@@ -182,7 +213,7 @@ fn one_fragment_lines_only_when_nothing_else_fits() {
             for l in &lines {
                 let body = text[l.start..l.end].trim();
                 assert!(
-                    !(l.hyphen && !body.contains(' ')),
+                    !l.hyphen || body.contains(' '),
                     "one-fragment line {body:?} at {measure}: {:?}",
                     shown(text, &lines)
                 );
@@ -197,8 +228,16 @@ fn titles_are_balanced() {
     let lines = set(text, Lang::En, 500.0, false, true);
     assert_eq!(lines.len(), 2, "{:?}", shown(text, &lines));
     let (a, b) = (lines[0].width, lines[1].width);
-    assert!(a.min(b) >= 0.6 * a.max(b), "unbalanced {a} / {b}: {:?}", shown(text, &lines));
+    assert!(
+        a.min(b) >= 0.6 * a.max(b),
+        "unbalanced {a} / {b}: {:?}",
+        shown(text, &lines)
+    );
     // Without balancing the last line holds one word: the test above is not vacuous.
     let ragged = set(text, Lang::En, 500.0, false, false);
-    assert!(ragged.last().unwrap().pieces.len() <= 2, "{:?}", shown(text, &ragged));
+    assert!(
+        ragged.last().unwrap().pieces.len() <= 2,
+        "{:?}",
+        shown(text, &ragged)
+    );
 }
