@@ -276,6 +276,88 @@ enum Stage {
     Done,
 }
 
+/// Reads the bundle file on a USB stick without trusting it: opened with `O_NOFOLLOW` (a
+/// symlink, say to `/dev/zero`, is refused) and `O_NONBLOCK` (a FIFO cannot hang the
+/// open), `fstat`ed through the same descriptor (only a regular file is read, and one larger
+/// than `cap` is refused before a byte is read), then read through that descriptor up to
+/// `cap + 1` bytes, so memory stays bounded even if the file grows; a file that changes
+/// size while it is read, or a stick pulled mid-read, is refused too. Every refusal has its
+/// code: E-SYMLINK, E-NOTFILE, E-TOOBIG, E-CHANGED, E-READ.
+pub fn read_stick_file(file: &Path, cap: u64) -> Result<Vec<u8>, UpdateError> {
+    use rustix::fs::{fstat, open, FileType, Mode, OFlags};
+    let shown = USB_BUNDLE;
+    let refuse = |code, message: String| UpdateError { code, message };
+    let fd = open(
+        file,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        if e == rustix::io::Errno::LOOP {
+            refuse(
+                "E-SYMLINK",
+                format!("{shown} is a symbolic link; copy the bundle file itself onto the stick"),
+            )
+        } else {
+            refuse("E-READ", format!("{shown}: {}", io::Error::from(e)))
+        }
+    })?;
+    let st =
+        fstat(&fd).map_err(|e| refuse("E-READ", format!("{shown}: {}", io::Error::from(e))))?;
+    let kind = match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => None,
+        FileType::Directory => Some("a folder"),
+        FileType::Fifo => Some("a named pipe (FIFO)"),
+        FileType::Socket => Some("a socket"),
+        FileType::CharacterDevice | FileType::BlockDevice => Some("a device"),
+        _ => Some("not a plain file"),
+    };
+    if let Some(kind) = kind {
+        return Err(refuse(
+            "E-NOTFILE",
+            format!("{shown} is {kind}, not a bundle file"),
+        ));
+    }
+    let size = u64::try_from(st.st_size).unwrap_or(u64::MAX);
+    if size > cap {
+        return Err(refuse(
+            "E-TOOBIG",
+            format!("{shown}: {size} bytes is too large for a bundle (at most {cap})"),
+        ));
+    }
+    read_declared(std::fs::File::from(fd), size, cap)
+}
+
+/// Reads a file whose `fstat` said `size` bytes (at most `cap`) through `reader`, never more
+/// than `cap + 1` bytes, and refuses it if it is not exactly `size` bytes long after all
+/// (E-CHANGED, or E-TOOBIG past the cap) or if a read fails (E-READ: the stick was pulled).
+pub fn read_declared(reader: impl io::Read, size: u64, cap: u64) -> Result<Vec<u8>, UpdateError> {
+    use std::io::Read;
+    let shown = USB_BUNDLE;
+    let refuse = |code, message: String| UpdateError { code, message };
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(cap)).unwrap_or(0));
+    reader.take(cap + 1).read_to_end(&mut bytes).map_err(|e| {
+        refuse(
+            "E-READ",
+            format!("{shown}: {e} (was the stick pulled out?)"),
+        )
+    })?;
+    let got = bytes.len() as u64;
+    if got > cap {
+        return Err(refuse(
+            "E-TOOBIG",
+            format!("{shown} grew past {cap} bytes while it was read"),
+        ));
+    }
+    if got != size {
+        return Err(refuse(
+            "E-CHANGED",
+            format!("{shown} changed while it was read ({size} bytes at the start, {got} read); copy it again"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// An update in progress, one step at a time (so the UI can show progress between steps).
 #[derive(Debug)]
 pub struct Update {
@@ -306,16 +388,7 @@ impl Update {
                 "this kiosk trusts no signing keys (trusted_keys in its config), so it takes no updates".into(),
             ));
         }
-        let len = std::fs::metadata(file)
-            .map_err(|e| refuse("E-READ", format!("{}: {e}", shown)))?
-            .len();
-        if len > MAX_BUNDLE {
-            return Err(refuse(
-                "E-TOOBIG",
-                format!("{}: {len} bytes is too large for a bundle", shown),
-            ));
-        }
-        let bytes = std::fs::read(file).map_err(|e| refuse("E-READ", format!("{}: {e}", shown)))?;
+        let bytes = read_stick_file(file, MAX_BUNDLE)?;
         let bundle = bitig_format::signature::verify(&bytes, trusted)
             .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         let header = bitig_format::Header::from_bundle_bytes(bundle)
