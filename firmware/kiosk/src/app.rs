@@ -248,10 +248,10 @@ impl Kiosk {
             // The first look comes a second after start, with the attract screen up.
             s.next_usb_poll_ms = (s.clock)() + USB_POLL_MS;
             if let Some((code, message)) = s.config.startup_issue.take() {
-                let what = if code == "E-CRASHLOOP" {
-                    "crash loop: previous content"
-                } else {
-                    "content rolled back"
+                let what = match code {
+                    "E-CRASHLOOP" => "crash loop: previous content",
+                    "W-CONFIG" => "config key ignored",
+                    _ => "content rolled back",
                 };
                 s.last_issue = Some((code, what, message));
             }
@@ -727,7 +727,7 @@ impl State {
             .or(self.last_issue.as_ref().map(|(_, _, m)| m));
         if let Some(message) = detail {
             // The message wraps at 60 characters; it is ASCII-safe (non-ASCII shows as ?).
-            for line in wrap(message, 60).iter().take(3) {
+            for line in wrap(&short_path(message), 60).iter().take(3) {
                 stack = stack.ascii(b, line, b.profile.theme.muted, lh);
             }
         }
@@ -759,8 +759,26 @@ impl State {
         if let Some(e) = &self.error {
             stack = stack.ascii(b, "", b.profile.theme.muted, 12);
             stack = stack.ascii(b, &format!("[{}]", e.code), b.profile.theme.accent, lh);
+            if e.code == "E-CONFIG" {
+                // Where the fault is (file:line:col) and what it is, for the operator.
+                for line in wrap(&short_path(&e.message), 60).iter().take(3) {
+                    stack = stack.ascii(b, line, b.profile.theme.muted, lh);
+                }
+            }
         }
         stack.render(b, images::ink(b), ascent)
+    }
+}
+
+/// A message that starts with an absolute path (`/etc/bitig/kiosk.toml:2:12: …`), shown on screen
+/// with the file's name only (`kiosk.toml:2:12: …`); the log keeps the whole path.
+fn short_path(message: &str) -> String {
+    match message.split_once(':') {
+        Some((path, rest)) if path.starts_with('/') => {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            format!("{name}:{rest}")
+        }
+        _ => message.to_string(),
     }
 }
 

@@ -151,27 +151,148 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// The keys a config file may have (the fields of [`ConfigFile`]).
+pub const KNOWN_KEYS: [&str; 8] = [
+    "bundle",
+    "profile",
+    "idle_timeout_s",
+    "pin_blake3",
+    "rotation",
+    "trusted_keys",
+    "content_dir",
+    "usb_dir",
+];
+
+/// `file:line:col` of `key`'s value in a config file (1:1 if it cannot be found).
+fn key_pos(path: &Path, text: &str, key: &str) -> String {
+    let name = path.display();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        let rest = t.strip_prefix(key).map(str::trim_start);
+        if let Some(rest) = rest.filter(|r| r.starts_with('=')) {
+            let value = rest[1..].trim_start();
+            let col = line.len() - value.len() + 1;
+            return format!("{name}:{}:{col}", i + 1);
+        }
+    }
+    format!("{name}:1:1")
+}
+
+/// A config file that cannot be used: what is wrong, where (`file:line:col`) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 impl Config {
-    /// Loads `path` (if given) and resolves defaults. Errors name the file and say what to fix.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
-        let file: ConfigFile = match path {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", p.display()))?;
-                toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", p.display()))?
-            }
-            None => ConfigFile::default(),
+    /// Loads `path` (if given) and resolves defaults. Errors name the file, line and column
+    /// and say what to fix. Unknown keys are not errors (a newer version may have added
+    /// them): they come back as warnings, with their positions.
+    pub fn load_checked(path: Option<&Path>) -> Result<(Config, Vec<String>), ConfigError> {
+        let Some(p) = path else {
+            return Ok((
+                Config::resolve(ConfigFile::default(), None, "")?,
+                Vec::new(),
+            ));
         };
+        let text = std::fs::read_to_string(p).map_err(|e| {
+            ConfigError(format!(
+                "{}: cannot read the config: {e}; check the path given with --config",
+                p.display()
+            ))
+        })?;
+        let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+            let at = e.span().map_or(0, |s| s.start).min(text.len());
+            let line = text[..at].matches('\n').count() + 1;
+            let col = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            ConfigError(format!(
+                "{}:{line}:{col}: the config is not valid TOML: {}; fix the line (values: numbers bare, text in \"quotes\")",
+                p.display(),
+                e.message().trim()
+            ))
+        })?;
+        let mut warnings = Vec::new();
+        let unknown: Vec<String> = table
+            .keys()
+            .filter(|k| !KNOWN_KEYS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in unknown {
+            table.remove(&k);
+            warnings.push(format!(
+                "{}: unknown key {k} is ignored (known keys: {})",
+                key_pos(p, &text, &k),
+                KNOWN_KEYS.join(", ")
+            ));
+        }
+        // A value of the wrong type: find the key by trying each one alone.
+        let culprit = table
+            .iter()
+            .find(|(k, v)| {
+                let mut one = toml::Table::new();
+                one.insert((*k).clone(), (*v).clone());
+                toml::Value::Table(one).try_into::<ConfigFile>().is_err()
+            })
+            .map(|(k, _)| k.clone());
+        let file: ConfigFile =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let key = culprit.unwrap_or_default();
+                    ConfigError(format!(
+                        "{}: {key}: {}; see the keys documented in firmware/kiosk/src/config.rs",
+                        key_pos(p, &text, &key),
+                        e.message().trim()
+                    ))
+                })?;
+        Ok((Config::resolve(file, Some(p), &text)?, warnings))
+    }
+
+    /// Loads `path` like [`Config::load_checked`], failing on an unusable config.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        Ok(Config::load_checked(path)?.0)
+    }
+
+    /// The settings the kiosk runs with when its config cannot be used: every default.
+    pub fn defaults() -> Config {
+        let device = cfg!(feature = "device");
+        Config {
+            bundle: None,
+            profile: DEFAULT_PROFILE.to_string(),
+            idle_timeout_ms: DEFAULT_IDLE_S * 1000,
+            pin_hash: pin_hash(DEFAULT_PIN),
+            rotation: Rotation::R0,
+            trusted_keys: Vec::new(),
+            content_dir: device.then(|| PathBuf::from("/var/lib/bitig")),
+            usb_dir: device.then(|| PathBuf::from("/media/bitig-usb")),
+            startup_issue: None,
+        }
+    }
+
+    fn resolve(file: ConfigFile, path: Option<&Path>, text: &str) -> Result<Config, ConfigError> {
+        let at = |key: &str| path.map_or_else(|| "config".to_string(), |p| key_pos(p, text, key));
         let rotation = match file.rotation {
             None => Rotation::R0,
             Some(d) => Rotation::from_degrees(d).ok_or_else(|| {
-                anyhow::anyhow!("config: rotation = {d} is not 0, 90, 180 or 270")
+                ConfigError(format!(
+                    "{}: rotation = {d} is not 0, 90, 180 or 270; write the panel's clockwise rotation in degrees",
+                    at("rotation")
+                ))
             })?,
         };
         let pin_hash = match &file.pin_blake3 {
             None => pin_hash(DEFAULT_PIN),
             Some(h) => parse_hex32(h).ok_or_else(|| {
-                anyhow::anyhow!("config: pin_blake3 must be 64 hex digits (bitig-kiosk --hash-pin PIN prints it)")
+                ConfigError(format!(
+                    "{}: pin_blake3 must be 64 hex digits (bitig-kiosk --hash-pin PIN prints it)",
+                    at("pin_blake3")
+                ))
             })?,
         };
         let trusted_keys = file
@@ -180,25 +301,24 @@ impl Config {
             .enumerate()
             .map(|(i, k)| {
                 parse_hex32(k.trim()).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "config: trusted_keys[{i}] must be 64 hex digits (the public key line `bitig keygen` writes)"
-                    )
+                    ConfigError(format!(
+                        "{}: trusted_keys[{i}] must be 64 hex digits (the public key line `bitig keygen` writes)",
+                        at("trusted_keys")
+                    ))
                 })
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let device = cfg!(feature = "device");
+            .collect::<Result<Vec<_>, _>>()?;
+        let d = Config::defaults();
         Ok(Config {
-            content_dir: file
-                .content_dir
-                .or_else(|| device.then(|| PathBuf::from("/var/lib/bitig"))),
-            usb_dir: file
-                .usb_dir
-                .or_else(|| device.then(|| PathBuf::from("/media/bitig-usb"))),
+            content_dir: file.content_dir.or(d.content_dir),
+            usb_dir: file.usb_dir.or(d.usb_dir),
             trusted_keys,
             startup_issue: None,
             bundle: file.bundle,
-            profile: file.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
-            idle_timeout_ms: file.idle_timeout_s.unwrap_or(DEFAULT_IDLE_S).max(5) * 1000,
+            profile: file.profile.unwrap_or(d.profile),
+            idle_timeout_ms: file
+                .idle_timeout_s
+                .map_or(d.idle_timeout_ms, |s| s.max(5) * 1000),
             pin_hash,
             rotation,
         })
@@ -257,9 +377,22 @@ mod tests {
         std::fs::write(&p, "rotation = 45\n").unwrap();
         let e = Config::load(Some(&p)).unwrap_err().to_string();
         assert!(e.contains("rotation = 45"), "{e}");
-        std::fs::write(&p, "idle_timeout = 3\n").unwrap();
+        assert!(e.contains("bad.toml:1:12"), "{e}");
+        // An unknown key is a warning with its position, not an error.
+        std::fs::write(&p, "rotation = 0\nidle_timeout = 3\n").unwrap();
+        let (_, warnings) = Config::load_checked(Some(&p)).unwrap();
+        assert!(
+            warnings.len() == 1 && warnings[0].contains("bad.toml:2:16"),
+            "{warnings:?}"
+        );
+        // Broken TOML: the position of the fault.
+        std::fs::write(&p, "rotation = 0\nprofile = pi-touch\n").unwrap();
         let e = Config::load(Some(&p)).unwrap_err().to_string();
-        assert!(e.contains("bad.toml") && e.contains("unknown field"), "{e}");
+        assert!(e.contains("bad.toml:2:"), "{e}");
+        // A value of the wrong type: the key's position.
+        std::fs::write(&p, "profile = \"x\"\nidle_timeout_s = \"ninety\"\n").unwrap();
+        let e = Config::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains("bad.toml:2:18"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -137,7 +137,24 @@ fn run() -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let mut config = Config::load(args.config.as_deref())?;
+    // A config that cannot be used never blanks the screen: the kiosk starts with default
+    // settings and shows the maintenance screen with E-CONFIG and where the fault is.
+    let (mut config, config_error) = match Config::load_checked(args.config.as_deref()) {
+        Ok((c, warnings)) => {
+            for w in &warnings {
+                eprintln!("bitig-kiosk: config warning: {w}");
+            }
+            let mut c = c;
+            if !warnings.is_empty() {
+                c.startup_issue = Some(("W-CONFIG", warnings.join("; ")));
+            }
+            (c, None)
+        }
+        Err(e) => {
+            eprintln!("bitig-kiosk: config refused [E-CONFIG]: {e}; running with default settings");
+            (Config::defaults(), Some(e))
+        }
+    };
     if let Some(p) = &args.profile {
         config.profile = p.clone();
     }
@@ -169,6 +186,18 @@ fn run() -> Result<ExitCode> {
             }
             load_bundle_checked(&path, &config.trusted_keys)
         }
+    };
+    let loaded = match config_error {
+        Some(e) => {
+            if let Err(le) = &loaded {
+                eprintln!("bitig-kiosk: content: [{}] {}", le.code, le.message);
+            }
+            Err(LoadError {
+                code: "E-CONFIG",
+                message: e.0,
+            })
+        }
+        None => loaded,
     };
     if let Ok(l) = &loaded {
         if l.bundle.profile.name != config.profile {

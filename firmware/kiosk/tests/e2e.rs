@@ -148,3 +148,105 @@ shot 4-single-again
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     compare("side-by-side", &r.shots);
 }
+
+/// A config the kiosk cannot use (a bad value, broken TOML, a config file that is not there)
+/// never blanks the screen: the kiosk starts with default settings, shows the maintenance
+/// screen with E-CONFIG and the file:line:col of the fault, logs the same, and keeps running
+/// through touches.
+#[test]
+fn config_errors_show_the_maintenance_screen() {
+    let b = bundle("pi-touch-800x480");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("config-errors");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, Option<&str>, &str); 3] = [
+        (
+            "bad-value",
+            Some("idle_timeout_s = 90\nrotation = 45\n"),
+            "kiosk.toml:2:12",
+        ),
+        (
+            "broken-toml",
+            Some("profile = pi-touch-800x480\n"),
+            "kiosk.toml:1:11",
+        ),
+        ("missing", None, "kiosk.toml: cannot read the config"),
+    ];
+    for (name, text, at) in cases {
+        let path = dir.join(name).join("kiosk.toml");
+        let _ = std::fs::remove_dir_all(dir.join(name));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if let Some(t) = text {
+            std::fs::write(&path, t).unwrap();
+        }
+        let s = "expect maintenance\nshot maintenance\ntap 400 240\nswipe 600 200 100 200\nwait 100000\nexpect maintenance\n";
+        let r = run(
+            &format!("config-{name}"),
+            &b,
+            s,
+            &["--config", path.to_str().unwrap()],
+        );
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("[E-CONFIG]") && r.stderr.contains(at),
+            "{name}: the log does not say E-CONFIG at {at}:\n{}",
+            r.stderr
+        );
+        compare(&format!("config-{name}"), &r.shots);
+    }
+}
+
+/// A key the kiosk does not know (a typo, or one a newer version added) is a warning: the
+/// kiosk runs as usual, and the operator menu names the key and where it is.
+#[test]
+fn unknown_config_keys_are_warnings_in_the_log_and_the_operator_menu() {
+    let b = bundle("pi-touch-800x480");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("config-unknown");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("kiosk.toml");
+    std::fs::write(&config, "idle_timeout = 90\n").unwrap();
+    let s = "expect attract
+tap 400 300
+expect language
+press 20 460
+wait 5100
+release 20 460
+expect pin
+tap 296 199
+tap 400 199
+tap 504 199
+tap 296 267
+tap 504 403
+expect operator
+shot operator-warning
+";
+    let r = run(
+        "config-unknown",
+        &b,
+        s,
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("config warning")
+            && r.stderr
+                .contains("kiosk.toml:1:16: unknown key idle_timeout"),
+        "{}",
+        r.stderr
+    );
+    compare("config-unknown-key", &r.shots);
+}
+
+/// The maintenance screen on the portrait panel.
+#[test]
+fn portrait_maintenance_screen() {
+    let missing = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such.bundle");
+    let s = "expect maintenance\nshot maintenance\ntap 360 640\nexpect maintenance\n";
+    let r = run(
+        "maintenance-portrait",
+        &missing,
+        s,
+        &["--profile", "pi-touch2-720x1280"],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    compare("maintenance-portrait", &r.shots);
+}
