@@ -115,7 +115,7 @@ fn system_disk() -> Option<PathBuf> {
 #[test]
 fn refuses_the_disk_of_the_running_system() {
     let Some(disk) = system_disk() else {
-        eprintln!("SKIPPED: `/` is not on a block device with a /dev node here");
+        skip("`/` is not on a block device with a /dev node here");
         return;
     };
     let d = scratch("flash-system");
@@ -143,7 +143,7 @@ impl Loop {
             .output()
             .ok()?;
         if !o.status.success() {
-            eprintln!("SKIPPED: losetup: {}", text(&o.stderr).trim());
+            skip(&format!("losetup: {}", text(&o.stderr).trim()));
             return None;
         }
         Some(Loop {
@@ -210,7 +210,7 @@ fn refuses_a_loop_device_with_a_mounted_filesystem() {
         .args(["-q", "-F", s(&backing)])
         .status();
     if !mkfs.is_ok_and(|s| s.success()) {
-        eprintln!("SKIPPED: mkfs.ext4 not available");
+        skip("mkfs.ext4 not available");
         return;
     }
     let Some(mut lo) = Loop::attach(&backing) else {
@@ -224,7 +224,7 @@ fn refuses_a_loop_device_with_a_mounted_filesystem() {
         .output()
         .unwrap();
     if !m.status.success() {
-        eprintln!("SKIPPED: mount: {}", text(&m.stderr).trim());
+        skip(&format!("mount: {}", text(&m.stderr).trim()));
         return;
     }
     lo.mnt = Some(mnt.clone());

@@ -113,7 +113,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[test]
 fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     if !tools_present() {
-        eprintln!("SKIPPED: needs fdisk, dosfstools, mtools, e2fsprogs (scripts/setup-debian.sh)");
+        skip("needs fdisk, dosfstools, mtools, e2fsprogs (scripts/setup-debian.sh)");
         return;
     }
     let d = scratch("image-inject");
@@ -265,7 +265,7 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
 #[test]
 fn refuses_wrong_inputs_and_writes_nothing() {
     if !tools_present() {
-        eprintln!("SKIPPED: needs fdisk, dosfstools, mtools, e2fsprogs (scripts/setup-debian.sh)");
+        skip("needs fdisk, dosfstools, mtools, e2fsprogs (scripts/setup-debian.sh)");
         return;
     }
     let d = scratch("image-refusals");
