@@ -81,6 +81,26 @@ pub fn load_bundle_checked(
     })
 }
 
+/// Refuses a bundle laid out for another panel before anything is sized from it: its panel
+/// must be the one the configured profile's name ends in (`…-800x480`), and its pages must
+/// fit that panel. A bundle may be signed and still claim a page of any size.
+pub fn check_panel(bundle: &Bundle<'_>, profile: &str) -> Result<(), LoadError> {
+    let p = &bundle.profile;
+    let (bw, bh) = (u32::from(p.width), u32::from(p.height));
+    let (w, h) = crate::config::profile_size(profile).unwrap_or((bw.min(8192), bh.min(8192)));
+    let pages_fit = u32::from(p.page_width) <= w && u32::from(p.page_height) <= h;
+    if (bw, bh) != (w, h) || !pages_fit {
+        return Err(LoadError {
+            code: "E-PROFILE",
+            message: format!(
+                "the bundle is laid out for a {bw}x{bh} panel ({}) with {}x{} pages; this kiosk's profile {profile} is {w}x{h}; build the bundle for {profile}",
+                p.name, p.page_width, p.page_height
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The bundle as the navigation state machine sees it.
 pub struct BundleContent<'b>(pub &'b Bundle<'static>);
 

@@ -395,6 +395,8 @@ impl Update {
             .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         let b = bitig_format::Bundle::from_bundle_bytes(bundle)
             .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
+        crate::app::check_panel(&b, profile)
+            .map_err(|e| refuse(e.code, format!("{shown}: {}", e.message)))?;
         if b.profile.name != profile {
             return Err(refuse(
                 "E-PROFILE",

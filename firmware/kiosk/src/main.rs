@@ -187,6 +187,9 @@ fn run() -> Result<ExitCode> {
             load_bundle_checked(&path, &config.trusted_keys)
         }
     };
+    // Before anything is sized from it (page buffers), the bundle must fit the panel.
+    let loaded =
+        loaded.and_then(|l| bitig_kiosk::app::check_panel(&l.bundle, &config.profile).map(|()| l));
     let loaded = match config_error {
         Some(e) => {
             if let Err(le) = &loaded {

@@ -250,3 +250,36 @@ fn portrait_maintenance_screen() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     compare("maintenance-portrait", &r.shots);
 }
+
+/// A bundle laid out for another panel is refused before the kiosk sizes anything from it:
+/// the portrait bundle on the landscape kiosk, and a bundle that calls itself
+/// pi-touch-800x480 but claims 4000x4000 pages (signed bundles can claim anything).
+#[test]
+fn a_bundle_for_another_panel_is_refused() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("other-panel");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = std::fs::read_to_string(root().join("assets/profiles/pi-touch-800x480.toml"))
+        .unwrap()
+        .replace("width = 800", "width = 4000")
+        .replace("height = 480", "height = 4000")
+        .replace("page_width = 800", "page_width = 4000")
+        .replace("page_height = 388", "page_height = 4000");
+    let spec_path = dir.join("huge.toml");
+    std::fs::write(&spec_path, spec).unwrap();
+    let mut inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+    inputs.statements = vec![root().join("tests/fixtures")];
+    let sources = bitig_typeset::load_sources(&inputs).unwrap();
+    let huge = bitig_typeset::build_bundle(&sources, &spec_path, &mut |_| {}).unwrap();
+    let huge_path = dir.join("huge.bundle");
+    std::fs::write(&huge_path, huge).unwrap();
+    let s = "expect maintenance\ntap 400 240\nexpect maintenance\n";
+    for (name, path) in [
+        ("portrait", bundle("pi-touch2-720x1280")),
+        ("huge-pages", huge_path),
+    ] {
+        let r = run(&format!("other-panel-{name}"), &path, s, &[]);
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains("[E-PROFILE]"), "{name}: {}", r.stderr);
+    }
+}

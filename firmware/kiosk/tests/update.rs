@@ -389,7 +389,7 @@ fn the_kiosk_installs_a_usb_update_and_restarts_onto_it() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.stderr.contains("content slot b"), "{}", r.stderr);
     assert!(r.stderr.contains("already installed"), "{}", r.stderr);
-    compare("usb-update", &r.shots);
+    compare("usb-update-restarted", &r.shots);
 }
 
 #[test]

@@ -179,6 +179,26 @@ pub fn compare(set: &str, shots: &Path) {
             ));
         }
     }
+    // Every golden must still be shot: a script whose `shot` line was removed fails here
+    // (blessing removes the stale golden).
+    let shot_names: Vec<_> = names.iter().filter_map(|p| p.file_name()).collect();
+    if let Ok(entries) = std::fs::read_dir(&goldens) {
+        for g in entries.filter_map(Result::ok).map(|e| e.path()) {
+            let is_png = g.extension().is_some_and(|x| x == "png");
+            let Some(name) = g.file_name() else { continue };
+            if !is_png || shot_names.contains(&name) {
+                continue;
+            }
+            if bless {
+                std::fs::remove_file(&g).unwrap();
+            } else {
+                failures.push(format!(
+                    "{}: no screenshot was taken for this golden (was its shot line removed?)",
+                    g.display()
+                ));
+            }
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} screenshot(s) differ from the goldens:\n{}",
