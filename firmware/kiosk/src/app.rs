@@ -324,6 +324,11 @@ impl Kiosk {
         (s.nav.page, s.nav.parallel)
     }
 
+    /// The content slots folder of the config, if any.
+    pub fn content_dir(&self) -> Option<std::path::PathBuf> {
+        self.state.borrow().config.content_dir.clone()
+    }
+
     pub fn restart_requested(&self) -> bool {
         self.state.borrow().restart_requested
     }

@@ -233,6 +233,23 @@ pub fn record_start(dir: &Path, boot_id: &str, uptime_s: f64, fs: &mut dyn Fs) -
     looping
 }
 
+/// A restart the kiosk asked for itself (the operator's Restart, an installed update) is not
+/// a crash: the start that led to it is dropped from `starts`, so the next start does not
+/// count towards a crash loop. Called just before such a restart exits.
+pub fn forget_start(dir: &Path, boot_id: &str, fs: &mut dyn Fs) {
+    let path = dir.join("starts");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut lines: Vec<&str> = old.lines().collect();
+    if let Some(i) = lines
+        .iter()
+        .rposition(|l| l.split_once(' ').is_some_and(|(b, _)| b == boot_id))
+    {
+        lines.remove(i);
+    }
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let _ = replace(fs, dir, &path, text.as_bytes());
+}
+
 /// This boot's id and seconds since boot, from /proc (both independent of the wall clock).
 pub fn boot_clock() -> (String, f64) {
     let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")

@@ -228,6 +228,7 @@ fn interactive(
     platform::device::select(config.rotation)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::select()?;
+    let content_dir = config.content_dir.clone();
     let kiosk = Kiosk::new(loaded, config, platform::wall_clock())?;
     // systemd: READY=1 once the event loop runs and has drawn, then watchdog heartbeats from
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
@@ -260,10 +261,19 @@ fn interactive(
     notifier.send("STOPPING=1");
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.
     Ok(if kiosk.restart_requested() {
+        intended_restart(content_dir.as_deref());
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The kiosk restarts because it was asked to: that start is not a crash (content slots only).
+fn intended_restart(content_dir: Option<&std::path::Path>) {
+    if let Some(dir) = content_dir {
+        let (boot_id, _) = bitig_kiosk::content::boot_clock();
+        bitig_kiosk::content::forget_start(dir, &boot_id, &mut bitig_kiosk::content::RealFs);
+    }
 }
 
 #[cfg(not(any(feature = "simulator", feature = "device")))]
@@ -326,6 +336,7 @@ fn headless(
     }
     // Like the device: a requested restart (operator menu, installed update) exits with 3.
     Ok(if kiosk.restart_requested() {
+        intended_restart(kiosk.content_dir().as_deref());
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS

@@ -444,3 +444,56 @@ fn the_kiosk_rolls_back_from_a_damaged_slot_at_start() {
     );
     assert_eq!(content::active_slot(&dir), Slot::A);
 }
+
+/// Restarts the operator asks for are not crashes: three of them within a minute, through the
+/// real kiosk binary, leave no start on record (content::forget_start), so they never set
+/// off the crash-loop fallback; three unintended starts still do.
+#[test]
+fn operator_restarts_do_not_count_towards_a_crash_loop() {
+    let (a, b) = bundles();
+    let (a, b) = (signed(&a, &KEY), signed(&b, &KEY));
+    let dir = content_dir("operator-restarts", &a);
+    std::fs::write(Slot::B.path(&dir), &b).unwrap();
+    content::set_active(&mut RealFs, &dir, Slot::B).unwrap();
+    let empty = Path::new(env!("CARGO_TARGET_TMPDIR")).join("operator-restarts-usb");
+    std::fs::create_dir_all(&empty).unwrap();
+    let cfg = config("operator-restarts", &dir, &empty);
+    // The operator menu, then Restart.
+    let s = "tap 400 300
+press 20 460
+wait 5100
+release 20 460
+expect pin
+tap 296 199
+tap 400 199
+tap 504 199
+tap 296 267
+tap 504 403
+expect operator
+tap 658 240
+";
+    for i in 0..4 {
+        let r = run_without_bundle(
+            &format!("operator-restart-{i}"),
+            s,
+            &["--config", cfg.to_str().unwrap()],
+        );
+        assert_eq!(r.code, Some(3), "restart {i}: {}", r.stderr);
+        assert!(
+            !r.stderr.contains("crash loop"),
+            "restart {i}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        content::active_slot(&dir),
+        Slot::B,
+        "the content was rolled back"
+    );
+    // The same starts without forget_start would be a loop (the rule still works).
+    let fs = &mut RealFs;
+    let (boot, up) = content::boot_clock();
+    assert!(!content::record_start(&dir, &boot, up, fs));
+    assert!(!content::record_start(&dir, &boot, up + 1.0, fs));
+    assert!(content::record_start(&dir, &boot, up + 2.0, fs));
+}
