@@ -163,6 +163,28 @@ fn lints_warn_and_fail_under_strict() {
     assert!(!written);
 }
 
+/// Straight quotes are converted, each named with file:line:col; `--strict` refuses them.
+#[test]
+fn straight_quotes_are_converted_and_refused_under_strict() {
+    let src = format!("{GOOD_FRONT}They called it the \"Middle Corridor\" and Türkiye's plan.\n");
+    let (code, err, written) = build_sources("quotes", &[("a.en.md", src.as_bytes())], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(written);
+    assert!(
+        err.contains("straight quote \" converted to “") && err.contains("a.en.md:9:20"),
+        "{err}"
+    );
+    assert!(err.contains("straight quote ' converted to ’"), "{err}");
+    let (code, err, written) = build_sources(
+        "quotes-strict",
+        &[("a.en.md", src.as_bytes())],
+        &["--strict"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("error[straight-quote]"), "{err}");
+    assert!(!written);
+}
+
 /// A 120-character token with no break opportunity is split by emergency breaks, in all three
 /// languages, and no line leaves the measure (build_bundle checks every line independently and
 /// fails the build otherwise).
