@@ -481,7 +481,7 @@ impl Update {
                 self.stage = Stage::Verify;
             }
             Stage::Verify => {
-                let back = std::fs::read(&tmp).map_err(io)?;
+                let back = read_from_card(&tmp).map_err(io)?;
                 if back != self.bytes {
                     return Err(UpdateError {
                         code: "E-VERIFY",
@@ -509,6 +509,18 @@ impl Update {
         }
         Ok(())
     }
+}
+
+/// Reads a file back from the card rather than from the page cache: the cached pages of the
+/// (already fsynced) file are dropped first (`posix_fadvise(DONTNEED)`), as `bitig flash`
+/// does for its read-back, so a card that lost the data is noticed.
+fn read_from_card(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::DontNeed).map_err(io::Error::from)?;
+    let mut out = Vec::new();
+    f.read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// Watches for `USB_BUNDLE` under a mount point (the image's udev rule mounts sticks there
