@@ -506,6 +506,9 @@ struct Inode {
     pending: Vec<u8>,
 }
 
+/// A folder as the card may hold it after a cut: how it came about, and its files.
+type CrashState = (String, Vec<(String, Vec<u8>)>);
+
 /// A directory change not yet made durable by an fsync of the directory.
 #[derive(Clone, Debug)]
 enum DirOp {
@@ -566,7 +569,7 @@ impl Disk {
     }
 
     /// Every folder the card may hold after the cut: (description, files).
-    fn crash_states(&self) -> Vec<(String, Vec<(String, Vec<u8>)>)> {
+    fn crash_states(&self) -> Vec<CrashState> {
         let k = self.pending_ops.len().min(8);
         let mut out = Vec::new();
         for mask in 0u32..(1 << k) {
