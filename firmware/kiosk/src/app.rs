@@ -196,6 +196,8 @@ pub struct State {
     update: Option<crate::content::Update>,
     /// The last refused update or content rollback: (code, what happened, message).
     last_issue: Option<(&'static str, &'static str, String)>,
+    /// The PIN pad's wait as last drawn (seconds), so the countdown redraws once a second.
+    pin_wait_shown: Option<u64>,
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -257,6 +259,7 @@ impl Kiosk {
             next_usb_poll_ms: 0,
             update: None,
             last_issue: None,
+            pin_wait_shown: None,
         }));
         {
             let mut s = state.borrow_mut();
@@ -267,6 +270,11 @@ impl Kiosk {
                 .map(crate::content::UsbWatch::new);
             // The first look comes a second after start, with the attract screen up.
             s.next_usb_poll_ms = (s.clock)() + USB_POLL_MS;
+            if let Some(dir) = s.config.content_dir.clone() {
+                let failures = crate::content::load_pin_failures(&dir);
+                let now = (s.clock)();
+                s.nav.pin_restore(failures, now);
+            }
             if let Some((code, message)) = s.config.startup_issue.take() {
                 let what = match code {
                     "E-CRASHLOOP" => "crash loop: previous content",
@@ -410,8 +418,19 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
         s.nav.pin_clear();
     });
     on!(on_pin_ok, |s| {
+        let now = (s.clock)();
         let config = &s.config;
-        s.nav.pin_submit(|p| config.pin_ok(p));
+        if s.nav.pin_submit(now, |p| config.pin_ok(p)) {
+            // The count of wrong PINs survives a restart (content slots folder only).
+            if let Some(dir) = &s.config.content_dir {
+                let n = s.nav.pin_failures;
+                if let Err(e) =
+                    crate::content::save_pin_failures(dir, n, &mut crate::content::RealFs)
+                {
+                    eprintln!("bitig-kiosk: cannot keep the count of wrong PINs: {e}");
+                }
+            }
+        }
     });
     on!(on_operator_action, |s, i: i32| {
         match i {
@@ -545,6 +564,10 @@ impl State {
                 ));
             }
         }
+        // The locked PIN pad counts down.
+        if self.nav.screen == Screen::Pin && self.nav.pin_wait_s(now) != self.pin_wait_shown {
+            dirty = true;
+        }
         if let Some(sl) = &self.slide {
             let ui = w.global::<Ui>();
             let width = f32::from(self.bundle.profile.page_width);
@@ -612,9 +635,19 @@ impl State {
             Screen::Pin => {
                 let l = lang;
                 ui.set_pin_title(images::label(b, "menu.pin", l));
-                ui.set_pin_wrong_label(images::label(b, "menu.wrong-pin", l));
                 ui.set_pin_length(self.nav.pin.len() as i32);
-                ui.set_pin_wrong(self.nav.pin_wrong);
+                let wait = self.nav.pin_wait_s((self.clock)());
+                self.pin_wait_shown = wait;
+                match wait {
+                    Some(s) => {
+                        ui.set_pin_wrong_label(images::pin_locked_label(b, l, s));
+                        ui.set_pin_wrong(true);
+                    }
+                    None => {
+                        ui.set_pin_wrong_label(images::label(b, "menu.wrong-pin", l));
+                        ui.set_pin_wrong(self.nav.pin_wrong);
+                    }
+                }
                 if first_show {
                     let text = b.profile.theme.text;
                     let digits: Vec<Image> = (0..10)

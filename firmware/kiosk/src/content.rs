@@ -250,6 +250,25 @@ pub fn forget_start(dir: &Path, boot_id: &str, fs: &mut dyn Fs) {
     let _ = replace(fs, dir, &path, text.as_bytes());
 }
 
+/// Wrong PINs in a row, kept in `pin-failures` beside the content slots so that a restart
+/// does not reset the operator pad's lockout. Missing or unreadable: 0.
+pub fn load_pin_failures(dir: &Path) -> u32 {
+    std::fs::read_to_string(dir.join("pin-failures"))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Keeps the count of wrong PINs (temp file, fsync, rename, fsync of the folder).
+pub fn save_pin_failures(dir: &Path, failures: u32, fs: &mut dyn Fs) -> io::Result<()> {
+    replace(
+        fs,
+        dir,
+        &dir.join("pin-failures"),
+        format!("{failures}\n").as_bytes(),
+    )
+}
+
 /// This boot's id and seconds since boot, from /proc (both independent of the wall clock).
 pub fn boot_clock() -> (String, f64) {
     let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")

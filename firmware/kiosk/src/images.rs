@@ -198,6 +198,20 @@ pub fn label(bundle: &Bundle<'_>, key: &str, lang: Lang) -> Image {
     }
 }
 
+/// The locked PIN pad's message ("Too many wrong PINs. Please wait:") with the wait as
+/// `m:ss` below it, centred.
+pub fn pin_locked_label(bundle: &Bundle<'_>, lang: Lang, wait_s: u64) -> Image {
+    let (ascent, height) = ascii_metrics(bundle);
+    let mut stack = Stack::new(true);
+    if let Some(u) = bundle.ui_text("menu.pin-locked", lang) {
+        stack = stack.block(&u.block, 0);
+    }
+    let wait = format!("{}:{:02}", wait_s / 60, wait_s % 60);
+    stack
+        .ascii(bundle, &wait, bundle.profile.theme.accent, height)
+        .render(bundle, ink(bundle), ascent)
+}
+
 /// Device-composed ASCII text (page counter, digits) as a label image.
 pub fn ascii_label(bundle: &Bundle<'_>, text: &str, color: Rgb) -> Image {
     let (ascent, height) = ascii_metrics(bundle);

@@ -87,6 +87,22 @@ pub fn classify(x0: i32, y0: i32, x1: i32, y1: i32, width: i32) -> Gesture {
 
 /// The longest PIN the pad accepts.
 pub const PIN_MAX: usize = 8;
+/// Wrong PINs allowed before the pad locks.
+pub const PIN_FREE_TRIES: u32 = 5;
+/// The first lock lasts this long; each further wrong PIN doubles it.
+pub const PIN_LOCK_BASE_MS: u64 = 30_000;
+/// The longest lock (the doubling stops here).
+pub const PIN_LOCK_MAX_MS: u64 = 60 * 60 * 1000;
+
+/// How long the pad stays locked after `failures` wrong PINs in a row: nothing for the first
+/// four, then 30 s, 60 s, 120 s, ... up to an hour.
+pub fn pin_lock_ms(failures: u32) -> u64 {
+    if failures < PIN_FREE_TRIES {
+        return 0;
+    }
+    let doublings = (failures - PIN_FREE_TRIES).min(20);
+    (PIN_LOCK_BASE_MS << doublings).min(PIN_LOCK_MAX_MS)
+}
 
 /// Navigation state. Fixed size: no allocation on any transition.
 #[derive(Debug, Clone)]
@@ -104,6 +120,10 @@ pub struct Nav {
     size_before_parallel: TextSize,
     pub pin: heapless::String<PIN_MAX>,
     pub pin_wrong: bool,
+    /// Wrong PINs in a row (kept across restarts by the caller, see [`Nav::pin_restore`]).
+    pub pin_failures: u32,
+    /// The pad takes no PIN before this time.
+    pin_locked_until_ms: u64,
     idle_timeout_ms: u64,
     last_activity_ms: u64,
     /// The screen to return to from the test pattern.
@@ -127,6 +147,8 @@ impl Nav {
             size_before_parallel: TextSize::Normal,
             pin: heapless::String::new(),
             pin_wrong: false,
+            pin_failures: 0,
+            pin_locked_until_ms: 0,
             idle_timeout_ms,
             last_activity_ms: 0,
             maintenance,
@@ -323,6 +345,20 @@ impl Nav {
         }
     }
 
+    /// After a restart: `failures` wrong PINs were on record. There is no real-time clock, so
+    /// a lock that was running starts again in full from `now` (switching the kiosk off and on
+    /// never shortens the wait).
+    pub fn pin_restore(&mut self, failures: u32, now_ms: u64) {
+        self.pin_failures = failures;
+        self.pin_locked_until_ms = now_ms + pin_lock_ms(failures);
+    }
+
+    /// Seconds until the pad takes a PIN again (rounded up), if it is locked.
+    pub fn pin_wait_s(&self, now_ms: u64) -> Option<u64> {
+        (now_ms < self.pin_locked_until_ms)
+            .then(|| (self.pin_locked_until_ms - now_ms).div_ceil(1000))
+    }
+
     pub fn pin_digit(&mut self, d: u8) {
         if self.screen == Screen::Pin && d < 10 {
             self.pin_wrong = false;
@@ -337,18 +373,26 @@ impl Nav {
         }
     }
 
-    /// Checks the entered PIN; `check` compares it with the configured hash.
-    pub fn pin_submit(&mut self, check: impl FnOnce(&str) -> bool) {
-        if self.screen != Screen::Pin {
-            return;
+    /// Checks the entered PIN at `now_ms`; `check` compares it with the configured hash.
+    /// While the pad is locked nothing is checked. Returns whether the count of wrong PINs
+    /// changed (the caller keeps it across restarts).
+    pub fn pin_submit(&mut self, now_ms: u64, check: impl FnOnce(&str) -> bool) -> bool {
+        if self.screen != Screen::Pin || now_ms < self.pin_locked_until_ms {
+            self.pin.clear();
+            return false;
         }
+        let before = self.pin_failures;
         if check(&self.pin) {
             self.screen = Screen::Operator;
             self.pin_wrong = false;
+            self.pin_failures = 0;
         } else {
             self.pin_wrong = true;
+            self.pin_failures = self.pin_failures.saturating_add(1);
+            self.pin_locked_until_ms = now_ms + pin_lock_ms(self.pin_failures);
         }
         self.pin.clear();
+        before != self.pin_failures
     }
 
     pub fn test_pattern(&mut self) {
@@ -543,6 +587,38 @@ mod tests {
     }
 
     #[test]
+    fn pin_lockout_doubles_and_survives_a_restart() {
+        let mut n = Nav::new(90_000, false);
+        n.touched(0);
+        n.screen = Screen::Pin;
+        let mut now = 1_000;
+        for i in 1..=5 {
+            n.pin_digit(1);
+            assert!(n.pin_submit(now, |_| false));
+            assert_eq!(n.pin_failures, i);
+        }
+        // Five wrong: locked for 30 s; a PIN (even the right one) is not checked meanwhile.
+        assert_eq!(n.pin_wait_s(now), Some(30));
+        assert!(!n.pin_submit(now + 29_000, |_| true));
+        assert_eq!(n.screen, Screen::Pin);
+        // The sixth wrong one after the wait: 60 s.
+        now += 30_000;
+        assert_eq!(n.pin_wait_s(now), None);
+        assert!(n.pin_submit(now, |_| false));
+        assert_eq!(n.pin_wait_s(now), Some(60));
+        // A restart keeps the count and waits again in full.
+        let mut m = Nav::new(90_000, false);
+        m.pin_restore(n.pin_failures, 500);
+        assert_eq!(m.pin_wait_s(500), Some(60));
+        assert_eq!(pin_lock_ms(7), 120_000);
+        assert_eq!(pin_lock_ms(40), PIN_LOCK_MAX_MS);
+        // The right PIN after the wait resets the count.
+        m.screen = Screen::Pin;
+        assert!(m.pin_submit(60_500, |_| true));
+        assert_eq!((m.screen, m.pin_failures), (Screen::Operator, 0));
+    }
+
+    #[test]
     fn operator_pin_flow() {
         let mut n = reader(Lang::En, 0);
         n.corner_held();
@@ -550,7 +626,7 @@ mod tests {
         for d in [1, 2, 3, 5] {
             n.pin_digit(d);
         }
-        n.pin_submit(|p| p == "1234");
+        n.pin_submit(0, |p| p == "1234");
         assert_eq!(
             (n.screen, n.pin_wrong, n.pin.as_str()),
             (Screen::Pin, true, "")
@@ -558,7 +634,7 @@ mod tests {
         for d in [1, 2, 3, 4] {
             n.pin_digit(d);
         }
-        n.pin_submit(|p| p == "1234");
+        n.pin_submit(0, |p| p == "1234");
         assert_eq!(n.screen, Screen::Operator);
         n.test_pattern();
         assert_eq!(n.screen, Screen::TestPattern);
@@ -585,7 +661,7 @@ mod tests {
         n.wake();
         assert_eq!(n.screen, Screen::Maintenance);
         n.corner_held();
-        n.pin_submit(|_| true);
+        n.pin_submit(0, |_| true);
         assert_eq!(n.screen, Screen::Operator);
         n.close_menu();
         assert_eq!(n.screen, Screen::Maintenance);

@@ -728,3 +728,39 @@ fn a_power_cut_loses_only_what_was_not_synced_and_never_the_content() {
     );
     assert!(landed[0] > 0 && landed[1] > 0, "{landed:?}");
 }
+
+/// The operator PIN pad locks after five wrong PINs, for 30 s, doubling with every further
+/// wrong one; the screen shows the wait, and the count survives a restart (the lock then
+/// runs again in full: there is no real-time clock to say how much of it passed).
+#[test]
+fn the_pin_pad_locks_after_five_wrong_pins_and_stays_locked_across_a_restart() {
+    let (a, _) = bundles();
+    let a = signed(&a, &KEY);
+    let dir = content_dir("pin-lockout", &a);
+    let empty = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pin-lockout-usb");
+    std::fs::create_dir_all(&empty).unwrap();
+    let cfg = config("pin-lockout", &dir, &empty);
+    let cfg = cfg.to_str().unwrap();
+    let open_pad = "tap 400 300\npress 20 460\nwait 5100\nrelease 20 460\nexpect pin\n";
+    // 1235 and OK, five times.
+    let wrong = "tap 296 199\ntap 400 199\ntap 504 199\ntap 400 267\ntap 504 403\n";
+    let right = "tap 296 199\ntap 400 199\ntap 504 199\ntap 296 267\ntap 504 403\n";
+    let s1 = format!(
+        "{open_pad}{}shot 1-locked\nwait 10000\nshot 2-locked-later\n",
+        wrong.repeat(5)
+    );
+    let r = run_without_bundle("pin-lockout-1", &s1, &["--config", cfg]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(content::load_pin_failures(&dir), 5);
+    compare("pin-lockout", &r.shots);
+    // Restarted: still locked; the right PIN is not even checked until the wait is over.
+    let s2 = format!("{open_pad}shot 3-locked-after-restart\n{right}expect pin\nwait 26000\n{right}expect operator\n");
+    let r = run_without_bundle("pin-lockout-2", &s2, &["--config", cfg]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        content::load_pin_failures(&dir),
+        0,
+        "the right PIN resets the count"
+    );
+    compare("pin-lockout-restart", &r.shots);
+}
