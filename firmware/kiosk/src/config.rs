@@ -8,9 +8,11 @@
 //! profile = "pi-touch-800x480"
 //! # Seconds without a touch before the kiosk returns to its attract screen. Default: 90.
 //! idle_timeout_s = 90
-//! # BLAKE3 of "bitig-pin:" + PIN, hex (`bitig-kiosk --hash-pin 1234` prints it).
-//! # Default: the hash of 1234. Change it on every real kiosk.
+//! # BLAKE3 of "bitig-pin:" + salt + ":" + PIN, hex (`bitig-kiosk --hash-pin PIN --pin-salt
+//! # SALT` prints it; `bitig image` writes both). Default: the unsalted hash of 1234, for the
+//! # simulator; every image gets its own PIN and salt.
 //! pin_blake3 = "…"
+//! pin_salt = "3f9c…"
 //! # Panel rotation in degrees, clockwise: 0, 90, 180 or 270. Default: 0.
 //! rotation = 0
 //! # Ed25519 public keys (hex, from `bitig keygen`) whose signed bundles this kiosk accepts.
@@ -39,6 +41,7 @@ pub struct ConfigFile {
     pub profile: Option<String>,
     pub idle_timeout_s: Option<u64>,
     pub pin_blake3: Option<String>,
+    pub pin_salt: Option<String>,
     pub rotation: Option<u16>,
     #[serde(default)]
     pub trusted_keys: Vec<String>,
@@ -53,6 +56,8 @@ pub struct Config {
     pub profile: String,
     pub idle_timeout_ms: u64,
     pub pin_hash: [u8; 32],
+    /// The kiosk's PIN salt (empty: unsalted).
+    pub pin_salt: String,
     pub rotation: Rotation,
     pub trusted_keys: Vec<[u8; 32]>,
     pub content_dir: Option<PathBuf>,
@@ -133,11 +138,9 @@ pub fn profile_size(name: &str) -> Option<(u32, u32)> {
     ((64..=8192).contains(&w) && (64..=8192).contains(&h)).then_some((w, h))
 }
 
+/// The unsalted PIN hash (development configs); see [`bitig_format::pin`].
 pub fn pin_hash(pin: &str) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
-    h.update(b"bitig-pin:");
-    h.update(pin.as_bytes());
-    *h.finalize().as_bytes()
+    bitig_format::pin::pin_hash(b"", pin)
 }
 
 fn parse_hex32(s: &str) -> Option<[u8; 32]> {
@@ -152,11 +155,12 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
 }
 
 /// The keys a config file may have (the fields of [`ConfigFile`]).
-pub const KNOWN_KEYS: [&str; 8] = [
+pub const KNOWN_KEYS: [&str; 9] = [
     "bundle",
     "profile",
     "idle_timeout_s",
     "pin_blake3",
+    "pin_salt",
     "rotation",
     "trusted_keys",
     "content_dir",
@@ -267,6 +271,7 @@ impl Config {
             profile: DEFAULT_PROFILE.to_string(),
             idle_timeout_ms: DEFAULT_IDLE_S * 1000,
             pin_hash: pin_hash(DEFAULT_PIN),
+            pin_salt: String::new(),
             rotation: Rotation::R0,
             trusted_keys: Vec::new(),
             content_dir: device.then(|| PathBuf::from("/var/lib/bitig")),
@@ -320,12 +325,13 @@ impl Config {
                 .idle_timeout_s
                 .map_or(d.idle_timeout_ms, |s| s.max(5) * 1000),
             pin_hash,
+            pin_salt: file.pin_salt.unwrap_or_default(),
             rotation,
         })
     }
 
     pub fn pin_ok(&self, pin: &str) -> bool {
-        pin_hash(pin) == self.pin_hash
+        bitig_format::pin::pin_hash(self.pin_salt.as_bytes(), pin) == self.pin_hash
     }
 }
 
@@ -378,6 +384,14 @@ mod tests {
         let e = Config::load(Some(&p)).unwrap_err().to_string();
         assert!(e.contains("rotation = 45"), "{e}");
         assert!(e.contains("bad.toml:1:12"), "{e}");
+        // A salted PIN (as `bitig image` writes it).
+        let h: String = bitig_format::pin::pin_hash(b"5a17", "482913")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(&p, format!("pin_salt = \"5a17\"\npin_blake3 = \"{h}\"\n")).unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        assert!(c.pin_ok("482913") && !c.pin_ok("1234") && !c.pin_ok("482914"));
         // An unknown key is a warning with its position, not an error.
         std::fs::write(&p, "rotation = 0\nidle_timeout = 3\n").unwrap();
         let (_, warnings) = Config::load_checked(Some(&p)).unwrap();

@@ -22,11 +22,12 @@ struct Args {
     script: Option<PathBuf>,
     screenshot: Option<PathBuf>,
     hash_pin: Option<String>,
+    pin_salt: Option<String>,
     soak: Option<u64>,
     seed: u64,
 }
 
-const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN] [--soak EVENTS [--seed N]]";
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args::default();
@@ -46,6 +47,7 @@ fn parse_args() -> Result<Args> {
             "--script" => a.script = Some(value("--script")?.into()),
             "--screenshot" => a.screenshot = Some(value("--screenshot")?.into()),
             "--hash-pin" => a.hash_pin = Some(value("--hash-pin")?),
+            "--pin-salt" => a.pin_salt = Some(value("--pin-salt")?),
             "--soak" => {
                 let v = value("--soak")?;
                 a.soak = Some(
@@ -130,7 +132,11 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let args = parse_args()?;
     if let Some(pin) = &args.hash_pin {
-        let h = bitig_kiosk::config::pin_hash(pin);
+        let salt = args.pin_salt.as_deref().unwrap_or("");
+        let h = bitig_format::pin::pin_hash(salt.as_bytes(), pin);
+        if !salt.is_empty() {
+            println!("pin_salt = \"{salt}\"");
+        }
         println!(
             "pin_blake3 = \"{}\"",
             h.iter().map(|b| format!("{b:02x}")).collect::<String>()

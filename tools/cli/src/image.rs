@@ -812,7 +812,13 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
 }
 
 /// The kiosk configuration written to /etc/bitig/kiosk.toml.
-pub fn default_config(profile: &str, rotation: u16, trusted: &[[u8; 32]]) -> String {
+pub fn default_config(
+    profile: &str,
+    rotation: u16,
+    trusted: &[[u8; 32]],
+    pin_salt: &str,
+    pin_hash: &[u8; 32],
+) -> String {
     let keys: Vec<String> = trusted
         .iter()
         .map(|k| {
@@ -822,6 +828,7 @@ pub fn default_config(profile: &str, rotation: u16, trusted: &[[u8; 32]]) -> Str
             )
         })
         .collect();
+    let hash: String = pin_hash.iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "# Bitig kiosk configuration (written by `bitig image`). Keys: docs/operations.md.\n\
          profile = \"{profile}\"\n\
@@ -832,9 +839,55 @@ pub fn default_config(profile: &str, rotation: u16, trusted: &[[u8; 32]]) -> Str
          usb_dir = \"/media/bitig-usb\"\n\
          # Public keys whose signed bundles this kiosk accepts. Empty: no USB updates.\n\
          trusted_keys = [{}]\n\
-         # The operator PIN is 1234 until you set pin_blake3 (`bitig-kiosk --hash-pin NEWPIN`).\n",
+         # The operator PIN, as a hash with this kiosk's own salt (`bitig-kiosk --hash-pin PIN\n\
+         # --pin-salt SALT` makes a new pin_blake3).\n\
+         pin_salt = \"{pin_salt}\"\n\
+         pin_blake3 = \"{hash}\"\n",
         keys.join(", ")
     )
+}
+
+/// `n` random bytes from the kernel.
+fn random_bytes(n: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut b = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .context("reading /dev/urandom")?;
+    Ok(b)
+}
+
+/// A random salt for the PIN hash: 16 bytes, hex.
+pub fn random_salt() -> Result<String> {
+    Ok(random_bytes(16)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// A random 6-digit PIN, uniform over 000000..=999999, never 1234 (which is not 6 digits).
+pub fn random_pin() -> Result<String> {
+    loop {
+        let b = random_bytes(4)?;
+        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        // Rejection sampling: no digit is more likely than another.
+        if v < 4_294_000_000 {
+            return Ok(format!("{:06}", v % 1_000_000));
+        }
+    }
+}
+
+/// Checks an operator PIN given with --pin: 4 to 8 digits, and not the default 1234.
+pub fn check_pin(pin: &str) -> Result<String> {
+    anyhow::ensure!(
+        (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()),
+        "--pin {pin}: the PIN pad takes 4 to 8 digits"
+    );
+    anyhow::ensure!(
+        pin != "1234",
+        "--pin 1234 is the default PIN everyone knows (it is in the README); choose another, or leave out --pin for a random one"
+    );
+    Ok(pin.to_string())
 }
 
 #[cfg(test)]

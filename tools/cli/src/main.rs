@@ -177,9 +177,14 @@ enum Cmd {
         /// Panel rotation in degrees clockwise (0, 90, 180, 270).
         #[arg(long, default_value_t = 0, value_parser = parse_rotation)]
         rotation: u16,
-        /// A kiosk.toml to install instead of the generated one.
-        #[arg(long)]
+        /// A kiosk.toml to install instead of the generated one (it must set pin_salt and
+        /// pin_blake3: the default PIN is refused).
+        #[arg(long, conflicts_with = "pin")]
         config: Option<PathBuf>,
+        /// The operator PIN, 4 to 8 digits (not 1234). Default: a random 6-digit PIN, printed
+        /// once. The image stores it only as a hash with a random salt of its own.
+        #[arg(long)]
+        pin: Option<String>,
         /// A public key file (from `bitig keygen`) the kiosk trusts for USB updates; repeatable.
         /// With keys, the bundle must be signed by one of them.
         #[arg(long = "public-key")]
@@ -349,6 +354,7 @@ fn run(cli: Cli) -> Result<()> {
             bundle,
             rotation,
             config,
+            pin,
             public_keys,
         } => {
             let trusted = public_keys
@@ -367,10 +373,29 @@ fn run(cli: Cli) -> Result<()> {
                 "{} does not exist; build it with `scripts/cross-test aarch64` (or see README, Cross builds), or pass --kiosk",
                 kiosk.display()
             );
-            let config = match config {
-                Some(p) => std::fs::read_to_string(&p)
-                    .with_context(|| format!("reading {}", p.display()))?,
-                None => image::default_config(&profile, rotation, &trusted),
+            let (config, new_pin) = match config {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    anyhow::ensure!(
+                        text.lines().any(|l| l.trim_start().starts_with("pin_blake3")),
+                        "{} sets no pin_blake3, so the kiosk's operator PIN would be the default 1234; \
+                         add pin_salt and pin_blake3 (`bitig-kiosk --hash-pin PIN --pin-salt SALT`), \
+                         or leave out --config and give --pin",
+                        p.display()
+                    );
+                    (text, None)
+                }
+                None => {
+                    let (pin, generated) = match pin {
+                        Some(p) => (image::check_pin(&p)?, false),
+                        None => (image::random_pin()?, true),
+                    };
+                    let salt = image::random_salt()?;
+                    let hash = bitig_format::pin::pin_hash(salt.as_bytes(), &pin);
+                    let config = image::default_config(&profile, rotation, &trusted, &salt, &hash);
+                    (config, generated.then_some(pin))
+                }
             };
             let payload = image::Payload {
                 kiosk,
@@ -388,6 +413,11 @@ fn run(cli: Cli) -> Result<()> {
                 })?,
             }
             println!("wrote {} (files read back; e2fsck clean)", out.display());
+            if let Some(pin) = new_pin {
+                println!(
+                    "operator PIN: {pin} (shown only now: write it down; the image keeps only a salted hash)"
+                );
+            }
             Ok(())
         }
         Cmd::Flash {

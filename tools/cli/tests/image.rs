@@ -110,6 +110,59 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `bitig image` never writes the default PIN: `--pin 1234` and a `--config` without a PIN
+/// hash are refused before anything is written; two images get different salts.
+#[test]
+fn refuses_the_default_pin() {
+    let d = scratch("image-pin");
+    let kiosk = kiosk_binary(&d);
+    let bundle = bundle(&d);
+    let out = d.join("kiosk.img");
+    let base = d.join("base.img");
+    std::fs::write(&base, b"not read").unwrap();
+    let o = bitig(&[
+        "image",
+        "--base",
+        s(&base),
+        "--out",
+        s(&out),
+        "--kiosk",
+        s(&kiosk),
+        "--bundle",
+        s(&bundle),
+        "--pin",
+        "1234",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("default PIN"),
+        "{}",
+        text(&o.stderr)
+    );
+    let cfg = d.join("kiosk.toml");
+    std::fs::write(&cfg, "profile = \"pi-touch-800x480\"\n").unwrap();
+    let o = bitig(&[
+        "image",
+        "--base",
+        s(&base),
+        "--out",
+        s(&out),
+        "--kiosk",
+        s(&kiosk),
+        "--bundle",
+        s(&bundle),
+        "--config",
+        s(&cfg),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("sets no pin_blake3"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     if !tools_present() {
@@ -159,6 +212,36 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     );
     let config = text(&dump(&out, "/etc/bitig/kiosk.toml", &tmp));
     assert!(config.contains("rotation = 180"), "{config}");
+    // A random 6-digit PIN, printed once, stored as a hash with the image's own salt.
+    let said = text(&o.stdout);
+    let pin = said
+        .split("operator PIN: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no PIN printed:\n{said}"));
+    assert!(
+        pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()),
+        "{pin}"
+    );
+    let value = |key: &str| {
+        config
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("no {key} in\n{config}"))
+            .to_string()
+    };
+    let salt = value("pin_salt");
+    assert_eq!(salt.len(), 32, "{salt}");
+    let want: String = bitig_format::pin::pin_hash(salt.as_bytes(), pin)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(value("pin_blake3"), want);
+    assert!(
+        !config.contains(&pin.to_string()),
+        "the PIN itself is in the config"
+    );
     assert!(
         config.contains("content_dir = \"/var/lib/bitig\""),
         "{config}"
