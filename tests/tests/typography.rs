@@ -46,19 +46,7 @@ fn default_bundles_have_no_typographic_faults() {
                 s.space_p95()
             );
             hyphenated += s.hyphenated;
-            for (what, list) in [
-                ("one-fragment line", &s.one_fragment),
-                ("widow", &s.widows),
-                ("orphan", &s.orphans),
-                ("heading last on a page", &s.stranded_headings),
-                (
-                    "name broken outside its exception points",
-                    &s.bad_name_breaks,
-                ),
-                ("hyphen inside a URL", &s.url_hyphens),
-            ] {
-                faults.extend(list.iter().map(|l| format!("{what}: {l}")));
-            }
+            faults.extend(s.listed_faults());
             if s.longest_run > 2 {
                 faults.push(format!("{at}: {} hyphenated lines in a row", s.longest_run));
             }

@@ -771,21 +771,8 @@ fn typography_report(stats: &[Stats]) -> String {
         "columns: layout (n normal, l large, h half = side by side); hyph% lines ending in a hyphen; run the longest run of them; frag one-fragment lines; wid/orp widows and orphans; head headings last on a page; names names broken outside their exception points; url hyphens in URLs; \" straight quotes; sp.mn/sp.95 inter-word space / the font's space (mean, 95th percentile) and >1.5 lines over 1.5x"
     );
     for s in stats {
-        let faults = [
-            ("one-fragment line", &s.one_fragment),
-            ("widow", &s.widows),
-            ("orphan", &s.orphans),
-            ("heading last on a page", &s.stranded_headings),
-            (
-                "name broken outside its exception points",
-                &s.bad_name_breaks,
-            ),
-            ("hyphen in a URL", &s.url_hyphens),
-        ];
-        for (what, list) in faults {
-            for item in list.iter() {
-                outln!(o, "{what}: {item}");
-            }
+        for fault in s.listed_faults() {
+            outln!(o, "{fault}");
         }
     }
     o

@@ -66,16 +66,24 @@ impl Stats {
         self.spaces.iter().filter(|&&r| r > 1.5).count()
     }
 
-    /// Every fault this module counts, summed (zero for print quality).
-    pub fn faults(&self) -> usize {
-        self.one_fragment.len()
-            + self.widows.len()
-            + self.orphans.len()
-            + self.stranded_headings.len()
-            + self.bad_name_breaks.len()
-            + self.url_hyphens.len()
-            + self.straight_quotes
-            + usize::from(self.longest_run > usize::from(crate::linebreak::params::MAX_HYPHEN_RUN))
+    /// Every fault found by line, as `what: where` (empty for print quality): one-fragment
+    /// lines, widows, orphans, headings last on a page, names broken outside their exception
+    /// points, hyphens in URLs.
+    pub fn listed_faults(&self) -> Vec<String> {
+        [
+            ("one-fragment line", &self.one_fragment),
+            ("widow", &self.widows),
+            ("orphan", &self.orphans),
+            ("heading last on a page", &self.stranded_headings),
+            (
+                "name broken outside its exception points",
+                &self.bad_name_breaks,
+            ),
+            ("hyphen in a URL", &self.url_hyphens),
+        ]
+        .into_iter()
+        .flat_map(|(what, list)| list.iter().map(move |l| format!("{what}: {l}")))
+        .collect()
     }
 }
 
