@@ -2,10 +2,11 @@
 //! the UI only through the `Theme` and `Ui` globals.
 
 use crate::config::Config;
+use crate::content::updater::Updater;
 use crate::images::{self, PageBuffers, Stack};
 use crate::nav::{classify, Content, Nav, Screen, Turn};
 use crate::{AppWindow, Card, Theme, Ui};
-use bitig_format::{Bundle, FormatError, Lang, Rgb, TextSize};
+use bitig_format::{Bundle, Lang, Rgb, TextSize};
 use slint::{ComponentHandle, Image, ModelRc, VecModel};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,85 +22,25 @@ pub const SLIDE_MS: u64 = 180;
 pub const CORNER_HOLD_MS: u64 = 5_000;
 /// How often "touch to begin" changes language.
 pub const ATTRACT_CYCLE_MS: u64 = 2_500;
-/// How often the kiosk looks for an update on a USB stick.
-pub const USB_POLL_MS: u64 = 1_000;
-/// Update write steps (64 KiB each) per 16 ms frame.
-pub const UPDATE_STEPS_PER_TICK: usize = 2;
+/// The reader warns this long before the idle reset ("Still reading?", WCAG 2.2.1).
+pub const IDLE_WARNING_MS: u64 = 20_000;
+/// How often the attract screen's content moves (burn-in on LCD panels).
+pub const ATTRACT_SHIFT_MS: u64 = 180_000;
+/// Where it moves to, in turn (px; within the screen's margins on both panels).
+pub const ATTRACT_SHIFTS: [(i32, i32); 8] = [
+    (0, 0),
+    (6, 0),
+    (6, 6),
+    (0, 6),
+    (-6, 6),
+    (-6, 0),
+    (-6, -6),
+    (0, -6),
+];
+/// The frame timer's period while something moves (a slide, the update's progress bar).
+pub const FRAME_MS: u64 = 16;
 
-/// What went wrong when the bundle was loaded.
-#[derive(Debug, Clone)]
-pub struct LoadError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-/// A checked bundle and its content hash (hex), for the operator menu.
-pub struct Loaded {
-    pub bundle: Bundle<'static>,
-    pub hash: String,
-}
-
-/// Reads and checks the bundle. The bytes are leaked on purpose: the bundle lives as long as
-/// the process (an update restarts the kiosk), and the decoded view borrows from them.
-pub fn load_bundle(path: &std::path::Path) -> Result<Loaded, LoadError> {
-    load_bundle_checked(path, &[])
-}
-
-/// Like [`load_bundle`], and when `trusted` is not empty the file must carry a valid signature
-/// by one of those public keys (E-UNSIGNED, E-UNTRUSTED, E-SIGNATURE otherwise). Without
-/// trusted keys (development) a signature trailer, if any, is ignored.
-pub fn load_bundle_checked(
-    path: &std::path::Path,
-    trusted: &[[u8; 32]],
-) -> Result<Loaded, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError {
-        code: if e.kind() == std::io::ErrorKind::NotFound {
-            "E-MISSING"
-        } else {
-            "E-READ"
-        },
-        message: format!("{}: {e}", path.display()),
-    })?;
-    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    let refused = |e: FormatError| LoadError {
-        code: e.code(),
-        message: format!("{}: {e}", path.display()),
-    };
-    let bytes = if trusted.is_empty() {
-        bitig_format::signature::split(bytes).0
-    } else {
-        bitig_format::signature::verify(bytes, trusted).map_err(|e| LoadError {
-            code: e.code(),
-            message: format!("{}: {e}", path.display()),
-        })?
-    };
-    let header = bitig_format::Header::from_bundle_bytes(bytes).map_err(refused)?;
-    let bundle = Bundle::from_bundle_bytes(bytes).map_err(refused)?;
-    Ok(Loaded {
-        bundle,
-        hash: header.hash.iter().map(|b| format!("{b:02x}")).collect(),
-    })
-}
-
-/// Refuses a bundle laid out for another panel before anything is sized from it: its panel
-/// must be the one the configured profile's name ends in (`…-800x480`), and its pages must
-/// fit that panel. A bundle may be signed and still claim a page of any size.
-pub fn check_panel(bundle: &Bundle<'_>, profile: &str) -> Result<(), LoadError> {
-    let p = &bundle.profile;
-    let (bw, bh) = (u32::from(p.width), u32::from(p.height));
-    let (w, h) = crate::config::profile_size(profile).unwrap_or((bw.min(8192), bh.min(8192)));
-    let pages_fit = u32::from(p.page_width) <= w && u32::from(p.page_height) <= h;
-    if (bw, bh) != (w, h) || !pages_fit {
-        return Err(LoadError {
-            code: "E-PROFILE",
-            message: format!(
-                "the bundle is laid out for a {bw}x{bh} panel ({}) with {}x{} pages; this kiosk's profile {profile} is {w}x{h}; build the bundle for {profile}",
-                p.name, p.page_width, p.page_height
-            ),
-        });
-    }
-    Ok(())
-}
+pub use crate::content::{check_panel, load_bundle, load_bundle_checked, LoadError, Loaded};
 
 /// The bundle as the navigation state machine sees it.
 pub struct BundleContent<'b>(pub &'b Bundle<'static>);
@@ -191,20 +132,82 @@ pub struct State {
     attract_phase: u64,
     shown_screen: Option<Screen>,
     restart_requested: bool,
-    usb: Option<crate::content::UsbWatch>,
-    next_usb_poll_ms: u64,
-    update: Option<crate::content::Update>,
+    /// The USB update worker (when the config names a `usb_dir`).
+    updater: Option<Updater>,
+    /// An update is being read or written: the progress screen is up.
+    updating: bool,
+    lockstep: bool,
+    /// The library's cards per language, drawn the first time they are shown.
+    cards: [Option<ModelRc<Card>>; 3],
+    cards_shown: Option<Lang>,
+    /// How many card images were drawn since start (the cache test).
+    cards_drawn: u64,
+    /// The idle warning's seconds as drawn, if it is up.
+    warning_shown: Option<u64>,
+    /// The attract screen's shift as set (index into ATTRACT_SHIFTS).
+    shift_shown: Option<usize>,
+    /// The screen test: 0 colour bars, 1 white, 2 black.
+    test_mode: i32,
+    timers: Timers,
     /// The last refused update or content rollback: (code, what happened, message).
     last_issue: Option<(&'static str, &'static str, String)>,
     /// The PIN pad's wait as last drawn (seconds), so the countdown redraws once a second.
     pin_wait_shown: Option<u64>,
 }
 
+/// The kiosk's two timers. Nothing runs on a fixed beat while the screen is still: the frame
+/// timer runs only while something moves, and everything else (idle timeout, operator corner,
+/// attract cycle, PIN countdown) is one single-shot timer set to the next deadline.
+struct Timers {
+    frame: slint::Timer,
+    deadline: slint::Timer,
+    /// When `deadline` fires (clock ms), if it is set.
+    deadline_at: Option<u64>,
+    /// How often each has fired, for the wake-up test.
+    counts: Wakeups,
+}
+
+/// How often the kiosk's timers fired (a virtual minute in the tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wakeups {
+    pub frames: u64,
+    pub deadlines: u64,
+}
+
+/// Why the kiosk woke up.
+#[derive(Debug, Clone, Copy)]
+enum Wake {
+    Frame,
+    Deadline,
+    Worker,
+}
+
+fn fire(w: &slint::Weak<AppWindow>, st: &std::rc::Weak<RefCell<State>>, why: Wake) {
+    if let (Some(w), Some(st)) = (w.upgrade(), st.upgrade()) {
+        crate::hot::ours(|| st.borrow_mut().on_timer(&w, why));
+    }
+}
+
+/// Where the update worker wakes the UI thread: the running kiosk's update pump.
+type Pump = Box<dyn Fn()>;
+thread_local! {
+    static PUMP: RefCell<Option<Pump>> = const { RefCell::new(None) };
+}
+
+/// How the kiosk is run, beyond its config.
+#[derive(Default)]
+pub struct Options {
+    /// The update worker takes a step only when the UI asks (the headless kiosk's virtual
+    /// clock; see `content::updater`).
+    pub lockstep_updates: bool,
+    /// How a stick's file is opened (tests make it slow); `StickFile::open` if `None`.
+    pub open_stick: Option<crate::content::updater::OpenStick>,
+}
+
 /// The running kiosk: the Slint window and its state.
 pub struct Kiosk {
     pub window: AppWindow,
     pub state: Rc<RefCell<State>>,
-    _timer: slint::Timer,
 }
 
 fn rgb(c: Rgb) -> slint::Color {
@@ -217,6 +220,15 @@ impl Kiosk {
         loaded: Result<Loaded, LoadError>,
         config: Config,
         clock: Clock,
+    ) -> anyhow::Result<Kiosk> {
+        Kiosk::with_options(loaded, config, clock, Options::default())
+    }
+
+    pub fn with_options(
+        loaded: Result<Loaded, LoadError>,
+        config: Config,
+        clock: Clock,
+        options: Options,
     ) -> anyhow::Result<Kiosk> {
         let window = AppWindow::new()?;
         let (bundle, hash, fallback, error) = match loaded {
@@ -255,21 +267,27 @@ impl Kiosk {
             attract_phase: u64::MAX,
             shown_screen: None,
             restart_requested: false,
-            usb: None,
-            next_usb_poll_ms: 0,
-            update: None,
+            updater: None,
+            updating: false,
+            lockstep: options.lockstep_updates,
+            cards: [None, None, None],
+            cards_shown: None,
+            cards_drawn: 0,
+            warning_shown: None,
+            shift_shown: None,
+            test_mode: 0,
+            timers: Timers {
+                frame: slint::Timer::default(),
+                deadline: slint::Timer::default(),
+                deadline_at: None,
+                counts: Wakeups::default(),
+            },
             last_issue: None,
             pin_wait_shown: None,
         }));
         {
             let mut s = state.borrow_mut();
-            s.usb = s
-                .config
-                .usb_dir
-                .as_deref()
-                .map(crate::content::UsbWatch::new);
-            // The first look comes a second after start, with the attract screen up.
-            s.next_usb_poll_ms = (s.clock)() + USB_POLL_MS;
+            s.updater = start_updater(&s, options);
             if let Some(dir) = s.config.content_dir.clone() {
                 let failures = crate::content::load_pin_failures(&dir);
                 let now = (s.clock)();
@@ -285,26 +303,48 @@ impl Kiosk {
             }
         }
         wire_callbacks(&window, &state);
-        let timer = slint::Timer::default();
         {
+            // The worker's events reach the UI thread through the event loop.
             let weak = window.as_weak();
-            let st = state.clone();
-            timer.start(
-                slint::TimerMode::Repeated,
-                Duration::from_millis(16),
-                move || {
-                    if let Some(w) = weak.upgrade() {
-                        crate::hot::ours(|| st.borrow_mut().tick(&w));
-                    }
-                },
-            );
+            let st = Rc::downgrade(&state);
+            let pump: Pump = Box::new(move || fire(&weak, &st, Wake::Worker));
+            PUMP.with(|p| *p.borrow_mut() = Some(pump));
+        }
+        {
+            // Both timers get their callback once, stopped; reschedule() only restarts them.
+            let s = state.borrow();
+            let t = &s.timers;
+            for (timer, mode, why) in [
+                (&t.frame, slint::TimerMode::Repeated, Wake::Frame),
+                (&t.deadline, slint::TimerMode::SingleShot, Wake::Deadline),
+            ] {
+                let (w, st) = (window.as_weak(), Rc::downgrade(&state));
+                timer.start(mode, Duration::from_millis(FRAME_MS), move || {
+                    fire(&w, &st, why);
+                });
+                timer.stop();
+            }
         }
         state.borrow_mut().refresh(&window);
-        Ok(Kiosk {
-            window,
-            state,
-            _timer: timer,
-        })
+        let kiosk = Kiosk { window, state };
+        kiosk.state.borrow_mut().reschedule();
+        Ok(kiosk)
+    }
+
+    /// The code of the last refused update or recovered-from content problem (the operator
+    /// menu shows it).
+    pub fn last_issue_code(&self) -> Option<&'static str> {
+        self.state.borrow().last_issue.as_ref().map(|i| i.0)
+    }
+
+    /// How many library card images were drawn since start.
+    pub fn cards_drawn(&self) -> u64 {
+        self.state.borrow().cards_drawn
+    }
+
+    /// How often the timers fired since start.
+    pub fn wakeups(&self) -> Wakeups {
+        self.state.borrow().timers.counts
     }
 
     /// UI size in pixels: the bundle's panel size, or, on the maintenance screen (when there
@@ -342,6 +382,46 @@ impl Kiosk {
     }
 }
 
+/// Starts the USB update worker if the config names a mount directory for sticks.
+fn start_updater(s: &State, options: Options) -> Option<Updater> {
+    use crate::content::updater::Settings;
+    let mount = s.config.usb_dir.clone()?;
+    let lockstep = options.lockstep_updates;
+    let settings = Settings {
+        mount,
+        content_dir: s.config.content_dir.clone(),
+        trusted: s.config.trusted_keys.clone(),
+        profile: s.config.profile.clone(),
+        active_hash: s.hash.clone(),
+        lockstep,
+        // In lockstep the UI drives every step; otherwise each event wakes its event loop.
+        wake: if lockstep {
+            Box::new(|| {})
+        } else {
+            Box::new(|| {
+                let _ = slint::invoke_from_event_loop(|| {
+                    PUMP.with(|p| {
+                        if let Some(pump) = &*p.borrow() {
+                            pump();
+                        }
+                    });
+                });
+            })
+        },
+        open: options
+            .open_stick
+            .unwrap_or_else(|| Box::new(crate::content::StickFile::open)),
+        fs: Box::new(crate::content::RealFs),
+    };
+    match Updater::spawn(settings) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            eprintln!("bitig-kiosk: cannot watch for USB sticks: {e}; updates are off");
+            None
+        }
+    }
+}
+
 fn lang_of(i: i32) -> Option<Lang> {
     Lang::ALL.get(usize::try_from(i).ok()?).copied()
 }
@@ -361,6 +441,7 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
                 $s.nav.touched(now);
                 $body
                 $s.refresh(&w);
+                $s.reschedule();
             }));
         }};
     }
@@ -443,8 +524,16 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
         }
     });
     on!(on_close_test_pattern, |s| {
-        s.nav.close_test_pattern();
+        // Colour bars, then all white, then all black; the next tap closes it.
+        if s.test_mode < 2 {
+            s.test_mode += 1;
+        } else {
+            s.test_mode = 0;
+            s.nav.close_test_pattern();
+        }
     });
+    // The touch itself (nav.touched in `on!`) keeps the visitor's place.
+    on!(on_keep_reading, |s| {});
 }
 
 impl State {
@@ -460,86 +549,197 @@ impl State {
         });
     }
 
-    /// Timers: idle timeout, slide animation, attract cycling, the operator corner.
-    /// Looks for an update on a USB stick (every second) and writes one in steps, so the
-    /// progress bar moves; when it is in place the kiosk restarts onto it.
-    fn tick_update(&mut self, w: &AppWindow, now: u64) -> bool {
-        use crate::content::{RealFs, Update, UpdateError};
-        if self.update.is_none() && now >= self.next_usb_poll_ms {
-            self.next_usb_poll_ms = now + USB_POLL_MS;
-            let Some(file) = self.usb.as_mut().and_then(|u| u.poll()) else {
-                return false;
-            };
-            eprintln!("bitig-kiosk: update offered: {}", file.display());
-            let prepared = match &self.config.content_dir {
-                Some(dir) => Update::prepare(
-                    &file,
-                    dir,
-                    &self.config.trusted_keys,
-                    &self.config.profile,
-                    &self.hash,
-                ),
-                None => Err(UpdateError {
-                    code: "E-NOSLOTS",
-                    message: "this kiosk has no content_dir, so it cannot install updates".into(),
-                }),
-            };
-            match prepared {
-                Ok(u) => {
+    /// Takes the update worker's events: the progress screen comes up when a stick's file is
+    /// being read, goes away if it is refused, and the kiosk restarts once it is installed.
+    fn pump_updates(&mut self, w: &AppWindow) -> bool {
+        use crate::content::updater::Event;
+        let ui = w.global::<Ui>();
+        let mut dirty = false;
+        while let Some(ev) = self.updater.as_mut().and_then(Updater::poll) {
+            if let Some(p) = ev.progress() {
+                if !self.updating {
+                    self.updating = true;
+                    self.nav.hold_for_update();
+                    dirty = true;
+                }
+                ui.set_update_progress(p);
+            }
+            let issue = match ev {
+                Event::Reading { done: 0, total } => {
+                    eprintln!(
+                        "bitig-kiosk: update offered on a USB stick ({total} bytes); reading it"
+                    );
+                    None
+                }
+                Event::Watching | Event::Writing(_) | Event::Reading { .. } => None,
+                Event::Verified(slot) => {
                     eprintln!(
                         "bitig-kiosk: update verified; writing it to slot {}",
-                        u.target.name()
+                        slot.name()
                     );
-                    self.update = Some(u);
-                    self.nav.hold_for_update();
-                    w.global::<Ui>().set_update_progress(0.0);
-                    return true;
+                    None
                 }
-                Err(e) if e.code == "E-SAME" => {
-                    eprintln!("bitig-kiosk: update ignored: {}", e.message);
+                Event::Ignored(message) => {
+                    eprintln!("bitig-kiosk: update ignored: {message}");
+                    Some(None)
                 }
-                Err(e) => {
+                Event::Refused(e) => {
                     eprintln!("bitig-kiosk: update refused {e}");
+                    Some(Some(e))
+                }
+                Event::Failed(e) => {
+                    eprintln!("bitig-kiosk: update failed {e}; keeping the current content");
+                    Some(Some(e))
+                }
+                Event::Installed(slot) => {
+                    eprintln!(
+                        "bitig-kiosk: update installed in slot {}; restarting onto it",
+                        slot.name()
+                    );
+                    self.restart_requested = true;
+                    let _ = slint::quit_event_loop();
+                    return dirty;
+                }
+            };
+            if let Some(e) = issue {
+                if let Some(e) = e {
                     self.last_issue = Some((e.code, "USB update", e.message));
                 }
+                if self.updating {
+                    // Back to where a kiosk rests (nothing was written, or it was undone).
+                    self.updating = false;
+                    ui.set_update_progress(-1.0);
+                    self.nav.release_update(self.error.is_some());
+                    dirty = true;
+                }
             }
-            return false;
-        }
-        let Some(u) = self.update.as_mut() else {
-            return false;
-        };
-        if self.restart_requested {
-            return false; // installed; waiting for the event loop to end
-        }
-        // A few steps per frame: the UI stays responsive and the bar moves.
-        for _ in 0..UPDATE_STEPS_PER_TICK {
-            if u.done() {
-                break;
-            }
-            if let Err(e) = u.step(&mut RealFs) {
-                eprintln!("bitig-kiosk: update failed {e}; keeping the current content");
-                self.last_issue = Some((e.code, "USB update", e.message));
-                self.update = None;
-                w.global::<Ui>().set_update_progress(-1.0);
-                self.nav.release_update(self.error.is_some());
-                return true;
+            if self.lockstep {
+                break; // one step per frame, in virtual time
             }
         }
-        w.global::<Ui>().set_update_progress(u.progress());
-        if u.done() {
-            eprintln!(
-                "bitig-kiosk: update installed in slot {}; restarting onto it",
-                u.target.name()
-            );
-            self.restart_requested = true;
-            let _ = slint::quit_event_loop();
+        dirty
+    }
+
+    /// A timer fired (or the update worker woke the event loop).
+    fn on_timer(&mut self, w: &AppWindow, why: Wake) {
+        match why {
+            Wake::Frame => self.timers.counts.frames += 1,
+            Wake::Deadline => {
+                self.timers.counts.deadlines += 1;
+                self.timers.deadline_at = None;
+            }
+            Wake::Worker => {}
         }
-        false
+        self.tick(w);
+        self.reschedule();
+    }
+
+    /// Something moves: the page slides, or an update's progress bar fills (in lockstep also
+    /// while the worker has a step to take).
+    fn moving(&self) -> bool {
+        self.slide.is_some()
+            || self
+                .updater
+                .as_ref()
+                .is_some_and(|u| u.busy() && (self.lockstep || self.updating))
+    }
+
+    /// Seconds left before the idle reset, while the warning is due (a visitor's screen, the
+    /// last IDLE_WARNING_MS).
+    fn idle_warning_s(&self, now: u64) -> Option<u64> {
+        let visitor = matches!(
+            self.nav.screen,
+            Screen::Language | Screen::Library | Screen::Reader
+        );
+        let left = self.nav.idle_deadline()?.checked_sub(now)?;
+        (visitor && left > 0 && left <= IDLE_WARNING_MS).then(|| left.div_ceil(1000))
+    }
+
+    fn show_idle_warning(&mut self, w: &AppWindow) {
+        let warn = self.idle_warning_s((self.clock)());
+        if warn == self.warning_shown {
+            return;
+        }
+        let ui = w.global::<Ui>();
+        if let Some(s) = warn {
+            ui.set_idle_warning(images::idle_warning_label(&self.bundle, self.nav.lang, s));
+        }
+        ui.set_idle_warning_shown(warn.is_some());
+        self.warning_shown = warn;
+    }
+
+    /// Moves the attract screen's content to the shift due at `now`.
+    fn apply_attract_shift(&mut self, w: &AppWindow, now: u64) {
+        let i = (now / ATTRACT_SHIFT_MS) as usize % ATTRACT_SHIFTS.len();
+        if self.shift_shown != Some(i) {
+            let (x, y) = ATTRACT_SHIFTS[i];
+            let ui = w.global::<Ui>();
+            ui.set_attract_shift_x(x as f32);
+            ui.set_attract_shift_y(y as f32);
+            self.shift_shown = Some(i);
+        }
+    }
+
+    /// The next moment something changes on its own (clock ms).
+    fn next_deadline(&self, now: u64) -> Option<u64> {
+        let attract = (self.nav.screen == Screen::Attract)
+            .then(|| (now / ATTRACT_CYCLE_MS + 1) * ATTRACT_CYCLE_MS);
+        let pin = (self.nav.screen == Screen::Pin)
+            .then(|| self.nav.pin_countdown_step(now))
+            .flatten();
+        let warning = self.nav.idle_deadline().and_then(|d| {
+            let starts = d.saturating_sub(IDLE_WARNING_MS);
+            if now < starts {
+                Some(starts)
+            } else {
+                // The countdown's next second.
+                d.checked_sub(now)
+                    .filter(|&l| l > 0)
+                    .map(|l| now + (l - 1) % 1000 + 1)
+            }
+        });
+        [
+            self.nav.idle_deadline(),
+            warning,
+            self.corner_down_ms.map(|t| t + CORNER_HOLD_MS),
+            attract,
+            pin,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs the frame timer while something moves and sets the single-shot timer to the next
+    /// deadline.
+    fn reschedule(&mut self) {
+        let now = (self.clock)();
+        let moving = self.moving();
+        if moving != self.timers.frame.running() {
+            if moving {
+                self.timers.frame.restart();
+            } else {
+                self.timers.frame.stop();
+            }
+        }
+        let next = self.next_deadline(now);
+        if next != self.timers.deadline_at {
+            self.timers.deadline_at = next;
+            match next {
+                Some(t) => {
+                    // The callbacks were set once (Kiosk::with_options): nothing allocates.
+                    let d = &self.timers.deadline;
+                    d.set_interval(Duration::from_millis(t.saturating_sub(now)));
+                    d.restart();
+                }
+                None => self.timers.deadline.stop(),
+            }
+        }
     }
 
     fn tick(&mut self, w: &AppWindow) {
         let now = (self.clock)();
-        let mut dirty = self.tick_update(w, now);
+        let mut dirty = self.pump_updates(w);
         if self.nav.tick(now) {
             self.slide = None;
             dirty = true;
@@ -556,6 +756,7 @@ impl State {
             let phase = now / ATTRACT_CYCLE_MS;
             if phase != self.attract_phase {
                 self.attract_phase = phase;
+                self.apply_attract_shift(w, now);
                 let lang = Lang::ALL[(phase % 3) as usize];
                 w.global::<Ui>().set_attract_touch(images::label(
                     &self.bundle,
@@ -563,6 +764,10 @@ impl State {
                     lang,
                 ));
             }
+        }
+        // The idle warning comes up, counts down, and goes.
+        if self.idle_warning_s(now) != self.warning_shown {
+            dirty = true;
         }
         // The locked PIN pad counts down.
         if self.nav.screen == Screen::Pin && self.nav.pin_wait_s(now) != self.pin_wait_shown {
@@ -611,6 +816,7 @@ impl State {
                 }
                 ui.set_attract_titles(stack.render(b, images::ink(b), 0));
                 self.attract_phase = u64::MAX;
+                self.shift_shown = None;
                 let lang = Lang::ALL[(((self.clock)() / ATTRACT_CYCLE_MS) % 3) as usize];
                 ui.set_attract_touch(images::label(b, "attract.touch", lang));
             }
@@ -621,15 +827,22 @@ impl State {
                     .collect();
                 ui.set_language_labels(ModelRc::new(VecModel::from(labels)));
             }
-            Screen::Library => {
+            // The cards are drawn once per language (a touch on the library redraws nothing).
+            Screen::Library if first_show || self.cards_shown != Some(lang) => {
                 ui.set_library_title(images::label(b, "library.title", lang));
                 ui.set_back_label(images::label(b, "reader.back", lang));
-                let cards: Vec<Card> = (0..b.documents.len())
-                    .map(|d| Card {
-                        image: card_image(b, d, lang),
-                    })
-                    .collect();
-                ui.set_cards(ModelRc::new(VecModel::from(cards)));
+                let drawn = &mut self.cards_drawn;
+                let cards = self.cards[lang as usize].get_or_insert_with(|| {
+                    *drawn += b.documents.len() as u64;
+                    let cards: Vec<Card> = (0..b.documents.len())
+                        .map(|d| Card {
+                            image: card_image(b, d, lang),
+                        })
+                        .collect();
+                    ModelRc::new(VecModel::from(cards))
+                });
+                ui.set_cards(cards.clone());
+                self.cards_shown = Some(lang);
             }
             Screen::Reader => self.refresh_reader(w),
             Screen::Pin => {
@@ -671,6 +884,11 @@ impl State {
             }
             _ => {}
         }
+        if screen == Screen::Attract {
+            self.apply_attract_shift(w, (self.clock)());
+        }
+        ui.set_test_pattern_mode(self.test_mode);
+        self.show_idle_warning(w);
         self.shown_screen = Some(screen);
     }
 
@@ -796,7 +1014,7 @@ impl State {
         let b = self.fallback.as_ref().unwrap_or(&self.bundle);
         let mut stack = Stack::new(true);
         let mut gap = 0;
-        let (title, body) = if self.update.is_some() {
+        let (title, body) = if self.updating {
             ("update.title", "update.body")
         } else {
             ("maintenance.title", "maintenance.body")
@@ -811,7 +1029,7 @@ impl State {
             gap = 28;
         }
         let (ascent, lh) = images::ascii_metrics(b);
-        if self.update.is_some() {
+        if self.updating {
             return stack.render(b, images::ink(b), ascent);
         }
         if let Some(e) = &self.error {

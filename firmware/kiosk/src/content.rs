@@ -17,9 +17,86 @@
 //!
 //! Every write goes through [`Fs`], so tests cut the power after any number of operations.
 
-use crate::app::{load_bundle_checked, LoadError, Loaded};
+use bitig_format::{Bundle, FormatError};
+
+pub mod updater;
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// What went wrong when the bundle was loaded.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A checked bundle and its content hash (hex), for the operator menu.
+pub struct Loaded {
+    pub bundle: Bundle<'static>,
+    pub hash: String,
+}
+
+/// Reads and checks the bundle. The bytes are leaked on purpose: the bundle lives as long as
+/// the process (an update restarts the kiosk), and the decoded view borrows from them.
+pub fn load_bundle(path: &std::path::Path) -> Result<Loaded, LoadError> {
+    load_bundle_checked(path, &[])
+}
+
+/// Like [`load_bundle`], and when `trusted` is not empty the file must carry a valid signature
+/// by one of those public keys (E-UNSIGNED, E-UNTRUSTED, E-SIGNATURE otherwise). Without
+/// trusted keys (development) a signature trailer, if any, is ignored.
+pub fn load_bundle_checked(
+    path: &std::path::Path,
+    trusted: &[[u8; 32]],
+) -> Result<Loaded, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError {
+        code: if e.kind() == std::io::ErrorKind::NotFound {
+            "E-MISSING"
+        } else {
+            "E-READ"
+        },
+        message: format!("{}: {e}", path.display()),
+    })?;
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let refused = |e: FormatError| LoadError {
+        code: e.code(),
+        message: format!("{}: {e}", path.display()),
+    };
+    let bytes = if trusted.is_empty() {
+        bitig_format::signature::split(bytes).0
+    } else {
+        bitig_format::signature::verify(bytes, trusted).map_err(|e| LoadError {
+            code: e.code(),
+            message: format!("{}: {e}", path.display()),
+        })?
+    };
+    let header = bitig_format::Header::from_bundle_bytes(bytes).map_err(refused)?;
+    let bundle = Bundle::from_bundle_bytes(bytes).map_err(refused)?;
+    Ok(Loaded {
+        bundle,
+        hash: header.hash.iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+/// Refuses a bundle laid out for another panel before anything is sized from it: its panel
+/// must be the one the configured profile's name ends in (`…-800x480`), and its pages must
+/// fit that panel. A bundle may be signed and still claim a page of any size.
+pub fn check_panel(bundle: &Bundle<'_>, profile: &str) -> Result<(), LoadError> {
+    let p = &bundle.profile;
+    let (bw, bh) = (u32::from(p.width), u32::from(p.height));
+    let (w, h) = crate::config::profile_size(profile).unwrap_or((bw.min(8192), bh.min(8192)));
+    let pages_fit = u32::from(p.page_width) <= w && u32::from(p.page_height) <= h;
+    if (bw, bh) != (w, h) || !pages_fit {
+        return Err(LoadError {
+            code: "E-PROFILE",
+            message: format!(
+                "the bundle is laid out for a {bw}x{bh} panel ({}) with {}x{} pages; this kiosk's profile {profile} is {w}x{h}; build the bundle for {profile}",
+                p.name, p.page_width, p.page_height
+            ),
+        });
+    }
+    Ok(())
+}
 
 /// The two content slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,86 +389,175 @@ enum Stage {
     Done,
 }
 
-/// Reads the bundle file on a USB stick without trusting it: opened with `O_NOFOLLOW` (a
-/// symlink, say to `/dev/zero`, is refused) and `O_NONBLOCK` (a FIFO cannot hang the
-/// open), `fstat`ed through the same descriptor (only a regular file is read, and one larger
-/// than `cap` is refused before a byte is read), then read through that descriptor up to
-/// `cap + 1` bytes, so memory stays bounded even if the file grows; a file that changes
-/// size while it is read, or a stick pulled mid-read, is refused too. Every refusal has its
-/// code: E-SYMLINK, E-NOTFILE, E-TOOBIG, E-CHANGED, E-READ.
-pub fn read_stick_file(file: &Path, cap: u64) -> Result<Vec<u8>, UpdateError> {
-    use rustix::fs::{fstat, open, FileType, Mode, OFlags};
-    let shown = USB_BUNDLE;
-    let refuse = |code, message: String| UpdateError { code, message };
-    let fd = open(
-        file,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| {
-        if e == rustix::io::Errno::LOOP {
-            refuse(
-                "E-SYMLINK",
-                format!("{shown} is a symbolic link; copy the bundle file itself onto the stick"),
-            )
-        } else {
-            refuse("E-READ", format!("{shown}: {}", io::Error::from(e)))
+/// A bundle file on a USB stick, opened without trusting it and read a chunk at a time (the
+/// update worker reports progress between chunks).
+///
+/// [`StickFile::open`] opens with `O_NOFOLLOW` (a symlink, say to `/dev/zero`, is refused)
+/// and `O_NONBLOCK` (a FIFO cannot hang the open), `fstat`s the same descriptor (only a
+/// regular file is read, and one larger than `cap` is refused before a byte is read), and
+/// reads through that descriptor at most `cap + 1` bytes, so memory stays bounded even if the
+/// file grows. A file that changes size while it is read, or a stick pulled mid-read, is
+/// refused too. Every refusal has its code: E-SYMLINK, E-NOTFILE, E-TOOBIG, E-CHANGED,
+/// E-READ.
+pub struct StickFile {
+    reader: Box<dyn io::Read + Send>,
+    size: u64,
+    cap: u64,
+    bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for StickFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StickFile({} of {} bytes)", self.bytes.len(), self.size)
+    }
+}
+
+impl StickFile {
+    pub fn open(file: &Path, cap: u64) -> Result<StickFile, UpdateError> {
+        use rustix::fs::{fstat, open, FileType, Mode, OFlags};
+        let shown = USB_BUNDLE;
+        let refuse = |code, message: String| UpdateError { code, message };
+        let fd = open(
+            file,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            if e == rustix::io::Errno::LOOP {
+                refuse(
+                    "E-SYMLINK",
+                    format!(
+                        "{shown} is a symbolic link; copy the bundle file itself onto the stick"
+                    ),
+                )
+            } else {
+                refuse("E-READ", format!("{shown}: {}", io::Error::from(e)))
+            }
+        })?;
+        let st =
+            fstat(&fd).map_err(|e| refuse("E-READ", format!("{shown}: {}", io::Error::from(e))))?;
+        let kind = match FileType::from_raw_mode(st.st_mode) {
+            FileType::RegularFile => None,
+            FileType::Directory => Some("a folder"),
+            FileType::Fifo => Some("a named pipe (FIFO)"),
+            FileType::Socket => Some("a socket"),
+            FileType::CharacterDevice | FileType::BlockDevice => Some("a device"),
+            _ => Some("not a plain file"),
+        };
+        if let Some(kind) = kind {
+            return Err(refuse(
+                "E-NOTFILE",
+                format!("{shown} is {kind}, not a bundle file"),
+            ));
         }
-    })?;
-    let st =
-        fstat(&fd).map_err(|e| refuse("E-READ", format!("{shown}: {}", io::Error::from(e))))?;
-    let kind = match FileType::from_raw_mode(st.st_mode) {
-        FileType::RegularFile => None,
-        FileType::Directory => Some("a folder"),
-        FileType::Fifo => Some("a named pipe (FIFO)"),
-        FileType::Socket => Some("a socket"),
-        FileType::CharacterDevice | FileType::BlockDevice => Some("a device"),
-        _ => Some("not a plain file"),
-    };
-    if let Some(kind) = kind {
-        return Err(refuse(
-            "E-NOTFILE",
-            format!("{shown} is {kind}, not a bundle file"),
-        ));
+        let size = u64::try_from(st.st_size).unwrap_or(u64::MAX);
+        if size > cap {
+            return Err(refuse(
+                "E-TOOBIG",
+                format!("{shown}: {size} bytes is too large for a bundle (at most {cap})"),
+            ));
+        }
+        Ok(StickFile::from_reader(
+            Box::new(std::fs::File::from(fd)),
+            size,
+            cap,
+        ))
     }
-    let size = u64::try_from(st.st_size).unwrap_or(u64::MAX);
-    if size > cap {
-        return Err(refuse(
-            "E-TOOBIG",
-            format!("{shown}: {size} bytes is too large for a bundle (at most {cap})"),
-        ));
+
+    /// A file whose `fstat` said `size` bytes (at most `cap`), read through `reader`.
+    pub fn from_reader(reader: Box<dyn io::Read + Send>, size: u64, cap: u64) -> StickFile {
+        let size = size.min(cap);
+        StickFile {
+            reader,
+            size,
+            cap,
+            bytes: Vec::with_capacity(usize::try_from(size).unwrap_or(0)),
+        }
     }
-    read_declared(std::fs::File::from(fd), size, cap)
+
+    /// The size `fstat` gave.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Bytes read so far.
+    pub fn read_so_far(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// Reads the next chunk (64 KiB). `Ok(true)` once the whole file is in and it is exactly
+    /// the size `fstat` gave.
+    pub fn read_chunk(&mut self) -> Result<bool, UpdateError> {
+        use std::io::Read;
+        let shown = USB_BUNDLE;
+        let refuse = |code, message: String| UpdateError { code, message };
+        let room = (self.cap + 1).saturating_sub(self.bytes.len() as u64);
+        let want = room.min(CHUNK as u64);
+        let got = (&mut self.reader)
+            .take(want)
+            .read_to_end(&mut self.bytes)
+            .map_err(|e| {
+                refuse(
+                    "E-READ",
+                    format!("{shown}: {e} (was the stick pulled out?)"),
+                )
+            })? as u64;
+        let len = self.bytes.len() as u64;
+        if len > self.cap {
+            return Err(refuse(
+                "E-TOOBIG",
+                format!("{shown} grew past {} bytes while it was read", self.cap),
+            ));
+        }
+        if got == want {
+            return Ok(false); // more may follow
+        }
+        if len != self.size {
+            return Err(refuse(
+                "E-CHANGED",
+                format!(
+                    "{shown} changed while it was read ({} bytes at the start, {len} read); copy it again",
+                    self.size
+                ),
+            ));
+        }
+        Ok(true)
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    fn read_all(mut self) -> Result<Vec<u8>, UpdateError> {
+        while !self.read_chunk()? {}
+        Ok(self.into_bytes())
+    }
+}
+
+/// Reads the bundle file on a USB stick without trusting it, all at once (see [`StickFile`]).
+pub fn read_stick_file(file: &Path, cap: u64) -> Result<Vec<u8>, UpdateError> {
+    StickFile::open(file, cap)?.read_all()
 }
 
 /// Reads a file whose `fstat` said `size` bytes (at most `cap`) through `reader`, never more
 /// than `cap + 1` bytes, and refuses it if it is not exactly `size` bytes long after all
 /// (E-CHANGED, or E-TOOBIG past the cap) or if a read fails (E-READ: the stick was pulled).
-pub fn read_declared(reader: impl io::Read, size: u64, cap: u64) -> Result<Vec<u8>, UpdateError> {
-    use std::io::Read;
-    let shown = USB_BUNDLE;
-    let refuse = |code, message: String| UpdateError { code, message };
-    let mut bytes = Vec::with_capacity(usize::try_from(size.min(cap)).unwrap_or(0));
-    reader.take(cap + 1).read_to_end(&mut bytes).map_err(|e| {
-        refuse(
-            "E-READ",
-            format!("{shown}: {e} (was the stick pulled out?)"),
-        )
-    })?;
-    let got = bytes.len() as u64;
-    if got > cap {
-        return Err(refuse(
-            "E-TOOBIG",
-            format!("{shown} grew past {cap} bytes while it was read"),
-        ));
+pub fn read_declared(
+    reader: impl io::Read + Send + 'static,
+    size: u64,
+    cap: u64,
+) -> Result<Vec<u8>, UpdateError> {
+    StickFile::from_reader(Box::new(reader), size, cap).read_all()
+}
+
+fn no_keys(trusted: &[[u8; 32]]) -> Result<(), UpdateError> {
+    if trusted.is_empty() {
+        return Err(UpdateError {
+            code: "E-NOKEYS",
+            message: "this kiosk trusts no signing keys (trusted_keys in its config), so it takes no updates".into(),
+        });
     }
-    if got != size {
-        return Err(refuse(
-            "E-CHANGED",
-            format!("{shown} changed while it was read ({size} bytes at the start, {got} read); copy it again"),
-        ));
-    }
-    Ok(bytes)
+    Ok(())
 }
 
 /// An update in progress, one step at a time (so the UI can show progress between steps).
@@ -405,11 +571,24 @@ pub struct Update {
 }
 
 impl Update {
-    /// Reads and checks `file` completely before anything is written: signature by a trusted
-    /// key, format version, hash, decode and validation, the display profile, and that it is
-    /// not the content already shown.
+    /// Reads `file` from a stick and checks it (see [`Update::verify`]).
     pub fn prepare(
         file: &Path,
+        dir: &Path,
+        trusted: &[[u8; 32]],
+        profile: &str,
+        active_hash: &str,
+    ) -> Result<Update, UpdateError> {
+        no_keys(trusted)?;
+        let bytes = read_stick_file(file, MAX_BUNDLE)?;
+        Update::verify(bytes, dir, trusted, profile, active_hash)
+    }
+
+    /// Checks a bundle read from a stick completely before anything is written: signature by
+    /// a trusted key, format version, hash, decode and validation, the display profile, and
+    /// that it is not the content already shown.
+    pub fn verify(
+        bytes: Vec<u8>,
         dir: &Path,
         trusted: &[[u8; 32]],
         profile: &str,
@@ -418,21 +597,14 @@ impl Update {
         let refuse = |code, message: String| UpdateError { code, message };
         // Messages name the file as it is on the stick (they show in the operator menu).
         let shown = USB_BUNDLE;
-        if trusted.is_empty() {
-            return Err(refuse(
-                "E-NOKEYS",
-                "this kiosk trusts no signing keys (trusted_keys in its config), so it takes no updates".into(),
-            ));
-        }
-        let bytes = read_stick_file(file, MAX_BUNDLE)?;
+        no_keys(trusted)?;
         let bundle = bitig_format::signature::verify(&bytes, trusted)
             .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         let header = bitig_format::Header::from_bundle_bytes(bundle)
             .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
         let b = bitig_format::Bundle::from_bundle_bytes(bundle)
             .map_err(|e| refuse(e.code(), format!("{}: {e}", shown)))?;
-        crate::app::check_panel(&b, profile)
-            .map_err(|e| refuse(e.code, format!("{shown}: {}", e.message)))?;
+        check_panel(&b, profile).map_err(|e| refuse(e.code, format!("{shown}: {}", e.message)))?;
         if b.profile.name != profile {
             return Err(refuse(
                 "E-PROFILE",
@@ -542,8 +714,8 @@ fn read_from_card(path: &Path) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Watches for `USB_BUNDLE` under a mount point (the image's udev rule mounts sticks there
-/// read-only). Polling a path works with any mounter, and tests use a plain directory.
+/// Which `USB_BUNDLE` under a mount point (the image's udev rule mounts sticks there
+/// read-only) is new. [`updater`] asks it each time the mount directory changes.
 #[derive(Debug)]
 pub struct UsbWatch {
     file: PathBuf,

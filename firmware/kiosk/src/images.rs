@@ -201,14 +201,24 @@ pub fn label(bundle: &Bundle<'_>, key: &str, lang: Lang) -> Image {
 /// The locked PIN pad's message ("Too many wrong PINs. Please wait:") with the wait as
 /// `m:ss` below it, centred.
 pub fn pin_locked_label(bundle: &Bundle<'_>, lang: Lang, wait_s: u64) -> Image {
+    let wait = format!("{}:{:02}", wait_s / 60, wait_s % 60);
+    countdown_label(bundle, "menu.pin-locked", lang, &wait)
+}
+
+/// "Still reading? Touch the screen to continue." and the seconds left before the reset.
+pub fn idle_warning_label(bundle: &Bundle<'_>, lang: Lang, left_s: u64) -> Image {
+    countdown_label(bundle, "idle.warning", lang, &left_s.to_string())
+}
+
+/// A UI text with a countdown (device-composed ASCII) under it, centred.
+fn countdown_label(bundle: &Bundle<'_>, key: &str, lang: Lang, count: &str) -> Image {
     let (ascent, height) = ascii_metrics(bundle);
     let mut stack = Stack::new(true);
-    if let Some(u) = bundle.ui_text("menu.pin-locked", lang) {
+    if let Some(u) = bundle.ui_text(key, lang) {
         stack = stack.block(&u.block, 0);
     }
-    let wait = format!("{}:{:02}", wait_s / 60, wait_s % 60);
     stack
-        .ascii(bundle, &wait, bundle.profile.theme.accent, height)
+        .ascii(bundle, count, bundle.profile.theme.accent, height)
         .render(bundle, ink(bundle), ascent)
 }
 

@@ -25,9 +25,10 @@ struct Args {
     pin_salt: Option<String>,
     soak: Option<u64>,
     seed: u64,
+    real_time: bool,
 }
 
-const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]]";
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args::default();
@@ -44,6 +45,7 @@ fn parse_args() -> Result<Args> {
             "--bundle" => a.bundle = Some(value("--bundle")?.into()),
             "--profile" => a.profile = Some(value("--profile")?),
             "--headless" => a.headless = true,
+            "--real-time" => a.real_time = true,
             "--script" => a.script = Some(value("--script")?.into()),
             "--screenshot" => a.screenshot = Some(value("--screenshot")?.into()),
             "--hash-pin" => a.hash_pin = Some(value("--hash-pin")?),
@@ -236,21 +238,27 @@ fn interactive(
     platform::simulator::select()?;
     let content_dir = config.content_dir.clone();
     let kiosk = Kiosk::new(loaded, config, platform::wall_clock())?;
-    // systemd: READY=1 once the event loop runs and has drawn, then watchdog heartbeats from
+    // systemd: READY=1 once the first frame is on the screen, then watchdog heartbeats from
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
-    let notifier = std::rc::Rc::new(bitig_kiosk::notify::Notifier::from_env());
-    let ready = {
+    //
+    // The software renderer has no "frame drawn" notifier, so this relies on the order of
+    // one turn of the event loop (Slint 1.18's linuxkms `run_event_loop`: timers, then the
+    // closures queued with `invoke_from_event_loop`, then `render_if_needed`, which draws and
+    // presents the window, then it waits for events). A zero timer fires in the first turn,
+    // before that turn draws; the closure it queues runs in the second turn, after the first
+    // frame was presented.
+    let notifier = std::sync::Arc::new(bitig_kiosk::notify::Notifier::from_env());
+    {
         let n = notifier.clone();
-        let t = slint::Timer::default();
-        t.start(
-            slint::TimerMode::SingleShot,
-            std::time::Duration::from_millis(50),
-            move || {
+        slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+            let queued = slint::invoke_from_event_loop(move || {
                 eprintln!("bitig-kiosk: first frame shown");
                 n.send("READY=1");
-            },
-        );
-        t
+            });
+            if let Err(e) = queued {
+                eprintln!("bitig-kiosk: cannot tell systemd the kiosk is ready: {e}");
+            }
+        });
     };
     let heartbeat = slint::Timer::default();
     if let Some(every) = bitig_kiosk::notify::watchdog_interval() {
@@ -263,7 +271,7 @@ fn interactive(
     platform::device::run(&kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::run(&kiosk)?;
-    drop((ready, heartbeat));
+    drop(heartbeat);
     notifier.send("STOPPING=1");
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.
     Ok(if kiosk.restart_requested() {
@@ -305,7 +313,7 @@ fn headless(
         .clone()
         .unwrap_or_else(|| PathBuf::from("."));
     let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
-    let kiosk = Kiosk::new(loaded, config, clock)?;
+    let kiosk = Kiosk::with_options(loaded, config, clock, lockstep())?;
     h.attach(&kiosk)?;
     for step in steps {
         if kiosk.restart_requested() {
@@ -317,7 +325,15 @@ fn headless(
             Step::Move(x, y) => h.move_to(x, y),
             Step::Release(x, y) => h.release(x, y),
             Step::Swipe(x0, y0, x1, y1, ms) => h.swipe((x0, y0), (x1, y1), ms),
+            Step::Wait(ms) if args.real_time => h.wait_real(ms),
             Step::Wait(ms) => h.advance(ms),
+            Step::Mark(name) => {
+                let (switches, cpu_ms) = bitig_kiosk::soak::wakeups_and_cpu("self");
+                println!(
+                    "mark {name} t_ms={} voluntary_switches={switches} cpu_ms={cpu_ms}",
+                    h.now_ms()
+                );
+            }
             Step::Shot(name) => {
                 std::fs::create_dir_all(&shots)
                     .with_context(|| format!("cannot create {}", shots.display()))?;
@@ -358,7 +374,7 @@ fn soak(
     config: Config,
 ) -> Result<ExitCode> {
     let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
-    let kiosk = Kiosk::new(loaded, config, clock)?;
+    let kiosk = Kiosk::with_options(loaded, config, clock, lockstep())?;
     h.attach(&kiosk)?;
     let t0 = std::time::Instant::now();
     let r = match bitig_kiosk::soak::run(&mut h, &kiosk, events, seed) {
@@ -388,6 +404,14 @@ fn soak(
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The headless kiosk's clock is virtual: the update worker keeps step with it.
+fn lockstep() -> bitig_kiosk::app::Options {
+    bitig_kiosk::app::Options {
+        lockstep_updates: true,
+        ..Default::default()
+    }
 }
 
 fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>> {

@@ -160,6 +160,13 @@ impl Nav {
         self.last_activity_ms = now_ms;
     }
 
+    /// When the kiosk will go back to its attract screen if nobody touches it (clock ms);
+    /// `None` on a screen it rests on.
+    pub fn idle_deadline(&self) -> Option<u64> {
+        let resting = matches!(self.screen, Screen::Attract | Screen::Maintenance);
+        (!resting).then(|| self.last_activity_ms.saturating_add(self.idle_timeout_ms))
+    }
+
     /// Time passes. Returns true if the kiosk went back to its attract screen.
     pub fn tick(&mut self, now_ms: u64) -> bool {
         let idle = now_ms.saturating_sub(self.last_activity_ms) >= self.idle_timeout_ms;
@@ -357,6 +364,15 @@ impl Nav {
     pub fn pin_wait_s(&self, now_ms: u64) -> Option<u64> {
         (now_ms < self.pin_locked_until_ms)
             .then(|| (self.pin_locked_until_ms - now_ms).div_ceil(1000))
+    }
+
+    /// When the locked pad's countdown next shows one second less (clock ms), while locked.
+    pub fn pin_countdown_step(&self, now_ms: u64) -> Option<u64> {
+        let left = self
+            .pin_locked_until_ms
+            .checked_sub(now_ms)
+            .filter(|&l| l > 0)?;
+        Some(now_ms + (left - 1) % 1000 + 1)
     }
 
     pub fn pin_digit(&mut self, d: u8) {

@@ -27,6 +27,28 @@ pub mod headless {
     struct Platform {
         window: Rc<MinimalSoftwareWindow>,
         now_ms: Rc<Cell<u64>>,
+        queue: Queue,
+    }
+
+    /// Closures sent with `slint::invoke_from_event_loop` (from the update worker), run by
+    /// [`Headless::advance`] at its next step.
+    type Queue = std::sync::Arc<std::sync::Mutex<Vec<Box<dyn FnOnce() + Send>>>>;
+
+    struct Proxy(Queue);
+
+    impl slint::platform::EventLoopProxy for Proxy {
+        fn quit_event_loop(&self) -> Result<(), slint::EventLoopError> {
+            Ok(()) // the script ends the headless "loop"
+        }
+        fn invoke_from_event_loop(
+            &self,
+            event: Box<dyn FnOnce() + Send>,
+        ) -> Result<(), slint::EventLoopError> {
+            if let Ok(mut q) = self.0.lock() {
+                q.push(event);
+            }
+            Ok(())
+        }
     }
 
     impl slint::platform::Platform for Platform {
@@ -35,6 +57,9 @@ pub mod headless {
         }
         fn duration_since_start(&self) -> Duration {
             Duration::from_millis(self.now_ms.get())
+        }
+        fn new_event_loop_proxy(&self) -> Option<Box<dyn slint::platform::EventLoopProxy>> {
+            Some(Box::new(Proxy(self.queue.clone())))
         }
     }
 
@@ -48,6 +73,7 @@ pub mod headless {
         frame: Vec<Rgb8Pixel>,
         rgb: Vec<u8>,
         rotated: Vec<u8>,
+        queue: Queue,
     }
 
     /// One frame step of the virtual clock.
@@ -58,9 +84,11 @@ pub mod headless {
         pub fn install(rotation: Rotation) -> anyhow::Result<(Headless, Clock)> {
             let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
             let now_ms = Rc::new(Cell::new(0u64));
+            let queue = Queue::default();
             slint::platform::set_platform(Box::new(Platform {
                 window: window.clone(),
                 now_ms: now_ms.clone(),
+                queue: queue.clone(),
             }))
             .map_err(|e| anyhow::anyhow!("cannot install the headless platform: {e:?}"))?;
             let clock_cell = now_ms.clone();
@@ -75,6 +103,7 @@ pub mod headless {
                     frame: Vec::new(),
                     rgb: Vec::new(),
                     rotated: Vec::new(),
+                    queue,
                 },
                 clock,
             ))
@@ -101,11 +130,48 @@ pub mod headless {
             let end = self.now_ms.get() + ms;
             loop {
                 slint::platform::update_timers_and_animations();
+                self.run_queued();
                 let t = self.now_ms.get();
                 if t >= end {
                     break;
                 }
                 self.now_ms.set((t + STEP_MS).min(end));
+            }
+        }
+
+        /// Runs what the update worker queued with `slint::invoke_from_event_loop`.
+        fn run_queued(&self) {
+            let queued = self
+                .queue
+                .lock()
+                .map(|mut q| std::mem::take(&mut *q))
+                .unwrap_or_default();
+            for f in queued {
+                f();
+            }
+        }
+
+        /// Like [`advance`](Self::advance), but in real time, the way an event loop waits: it
+        /// sleeps until the next timer is due (or `ms` are over), then runs the timers. So the
+        /// process wakes exactly as often as the kiosk's timers ask, which is what the idle
+        /// measurement (`mark` in a script, tools/bench) counts.
+        pub fn wait_real(&mut self, ms: u64) {
+            let start = std::time::Instant::now();
+            let base = self.now_ms.get();
+            let end = Duration::from_millis(ms);
+            loop {
+                let elapsed = start.elapsed();
+                self.now_ms.set(base + elapsed.as_millis() as u64);
+                slint::platform::update_timers_and_animations();
+                self.run_queued();
+                if elapsed >= end {
+                    break;
+                }
+                let left = end - elapsed;
+                let next = slint::platform::duration_until_next_timer_update()
+                    .map_or(left, |d| d.min(left))
+                    .max(Duration::from_millis(1));
+                std::thread::sleep(next);
             }
         }
 

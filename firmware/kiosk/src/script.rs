@@ -9,7 +9,10 @@
 //! shot NAME               write NAME.png into the screenshot folder
 //! expect SCREEN           fail unless SCREEN is up (attract, language, library, reader,
 //!                         pin, operator, test-pattern, maintenance)
+//! mark NAME               print `mark NAME` with the process's wake-ups and CPU time so far
 //! ```
+//!
+//! With `--real-time`, `wait` lets real time pass (sleeping until the kiosk's next timer).
 
 use crate::nav::Screen;
 use std::path::Path;
@@ -24,6 +27,7 @@ pub enum Step {
     Wait(u64),
     Shot(String),
     Expect(Screen),
+    Mark(String),
 }
 
 pub fn screen_name(s: Screen) -> &'static str {
@@ -75,6 +79,10 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
             "release" => nums(2..=2).map(|v| Step::Release(v[0], v[1]))?,
             "swipe" => nums(4..=5).map(|v| Step::Swipe(v[0], v[1], v[2], v[3], v.get(4).map_or(160, |m| *m as u64)))?,
             "wait" => nums(1..=1).map(|v| Step::Wait(v[0].max(0.0) as u64))?,
+            "mark" => match args.as_slice() {
+                [name] => Step::Mark(name.to_string()),
+                _ => anyhow::bail!("{}: `mark` takes one name", at()),
+            },
             "shot" => match args.as_slice() {
                 [name] if name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) => Step::Shot(name.to_string()),
                 _ => anyhow::bail!("{}: `shot` takes one file name (letters, digits, - _ .)", at()),
@@ -96,7 +104,7 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
                     None => anyhow::bail!("{}: unknown screen `{want}`", at()),
                 }
             }
-            other => anyhow::bail!("{}: unknown command `{other}` (tap, press, move, release, swipe, wait, shot, expect)", at()),
+            other => anyhow::bail!("{}: unknown command `{other}` (tap, press, move, release, swipe, wait, shot, expect, mark)", at()),
         };
         steps.push(step);
     }

@@ -158,3 +158,33 @@ pub fn run(h: &mut Headless, kiosk: &Kiosk, events: u64, seed: u64) -> anyhow::R
     r.virtual_ms = h.now_ms();
     Ok(r)
 }
+
+/// Voluntary context switches of all the threads of process `pid` (`"self"` for this one;
+/// each is a sleep that ended: a wake-up) and its CPU time in ms (user + system), from /proc.
+pub fn wakeups_and_cpu(pid: &str) -> (u64, u64) {
+    let mut switches = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+            switches += status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per s on
+    // Linux); the command name in field 2 may hold spaces, so count from its closing ')'.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    (switches, ticks * 10)
+}

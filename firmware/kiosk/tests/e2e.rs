@@ -283,3 +283,48 @@ fn a_bundle_for_another_panel_is_refused() {
         assert!(r.stderr.contains("[E-PROFILE]"), "{name}: {}", r.stderr);
     }
 }
+
+/// Twenty seconds before the idle reset the reader asks "Still reading?" in the visitor's
+/// language, with a countdown; a touch keeps the page (and turns nothing), and left alone the
+/// kiosk resets when the countdown ends.
+#[test]
+fn idle_warning_in_three_languages() {
+    let b = bundle("pi-touch-800x480");
+    for (lang, y) in [("kk", 132), ("tr", 240), ("en", 348)] {
+        // Idle timeout 90 s: the warning is up from 70 s after the last touch.
+        let s = format!(
+            "tap 400 300\ntap 400 {y}\ntap 300 120\ntap 780 250\nexpect reader\nwait 69000\nshot 0-{lang}-before\n\
+             wait 2000\nexpect reader\nshot 1-{lang}-warning\ntap 400 240\nexpect reader\nshot 2-{lang}-kept\n\
+             wait 89000\nexpect reader\nwait 2000\nexpect attract\n"
+        );
+        let r = run(&format!("idle-warning-{lang}"), &b, &s, &[]);
+        assert_eq!(r.code, Some(0), "{lang}: {}", r.stderr);
+        compare(&format!("idle-warning-{lang}"), &r.shots);
+    }
+}
+
+/// Burn-in: every three minutes the attract screen's content moves a few pixels, in a cycle
+/// that stays inside the margins.
+#[test]
+fn attract_screen_shifts() {
+    let b = bundle("pi-touch-800x480");
+    let s =
+        "shot 0-start\nwait 180000\nexpect attract\nshot 1-shifted\nwait 540000\nshot 4-shifted\n";
+    let r = run("attract-shift", &b, s, &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    compare("attract-shift", &r.shots);
+}
+
+/// The operator's screen test: colour bars, then all white, then all black, then back to the
+/// menu.
+#[test]
+fn screen_test_offers_white_and_black() {
+    let b = bundle("pi-touch-800x480");
+    let s = "tap 400 300\npress 20 460\nwait 5100\nrelease 20 460\nexpect pin\n\
+             tap 296 199\ntap 400 199\ntap 504 199\ntap 296 267\ntap 504 403\nexpect operator\n\
+             tap 658 160\nexpect test-pattern\nshot 1-bars\ntap 400 240\nexpect test-pattern\nshot 2-white\n\
+             tap 400 240\nexpect test-pattern\nshot 3-black\ntap 400 240\nexpect operator\n";
+    let r = run("screen-test", &b, s, &[]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    compare("screen-test", &r.shots);
+}

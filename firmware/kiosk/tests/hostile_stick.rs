@@ -88,30 +88,31 @@ fn hostile_sticks_are_refused_with_bounded_memory() {
 }
 
 /// A reader that gives `data`, then fails the way a pulled stick does.
-struct Pulled<'a> {
-    data: &'a [u8],
+struct Pulled {
+    data: io::Cursor<Vec<u8>>,
 }
 
-impl io::Read for Pulled<'_> {
+impl io::Read for Pulled {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.data.is_empty() {
-            return Err(io::Error::from_raw_os_error(5)); // EIO
+        match io::Read::read(&mut self.data, buf)? {
+            0 => Err(io::Error::from_raw_os_error(5)), // EIO
+            n => Ok(n),
         }
-        let n = buf.len().min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
     }
+}
+
+fn bytes(b: &[u8]) -> io::Cursor<Vec<u8>> {
+    io::Cursor::new(b.to_vec())
 }
 
 #[test]
 fn files_that_change_or_vanish_while_read_are_refused() {
     let data = vec![7u8; 100_000];
     // Shrank: fstat said more than there was.
-    let e = read_declared(&data[..50_000], 100_000, MAX_BUNDLE).unwrap_err();
+    let e = read_declared(bytes(&data[..50_000]), 100_000, MAX_BUNDLE).unwrap_err();
     assert_eq!(e.code, "E-CHANGED");
     // Grew, but stayed under the cap.
-    let e = read_declared(&data[..], 50_000, MAX_BUNDLE).unwrap_err();
+    let e = read_declared(bytes(&data), 50_000, MAX_BUNDLE).unwrap_err();
     assert_eq!(e.code, "E-CHANGED");
     // Grew past the cap: reading stops at cap + 1 bytes.
     let e = read_declared(io::repeat(0), 10, 4096).unwrap_err();
@@ -119,7 +120,7 @@ fn files_that_change_or_vanish_while_read_are_refused() {
     // The stick was pulled out mid-read.
     let e = read_declared(
         Pulled {
-            data: &data[..30_000],
+            data: bytes(&data[..30_000]),
         },
         100_000,
         MAX_BUNDLE,
@@ -127,5 +128,8 @@ fn files_that_change_or_vanish_while_read_are_refused() {
     .unwrap_err();
     assert_eq!(e.code, "E-READ");
     // And a file that is what it says is read whole.
-    assert_eq!(read_declared(&data[..], 100_000, MAX_BUNDLE).unwrap(), data);
+    assert_eq!(
+        read_declared(bytes(&data), 100_000, MAX_BUNDLE).unwrap(),
+        data
+    );
 }

@@ -368,7 +368,7 @@ fn the_kiosk_installs_a_usb_update_and_restarts_onto_it() {
     let cfg = cfg.to_str().unwrap();
     let r = run_without_bundle(
         "usb-update",
-        "expect attract\nwait 1040\nexpect maintenance\nshot 1-updating\nwait 5000\n",
+        "expect attract\nwait 400\nexpect maintenance\nshot 1-updating\nwait 5000\n",
         &["--config", cfg],
     );
     assert_eq!(r.code, Some(3), "{}", r.stderr);

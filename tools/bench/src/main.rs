@@ -646,6 +646,7 @@ fn main() -> Result<()> {
 
     if !args.quick {
         instructions(&mut rows, &bundle_file)?;
+        idle(&mut rows, &bundle_file)?;
     }
 
     if let Some(p) = &args.plot {
@@ -663,6 +664,127 @@ fn main() -> Result<()> {
         println!("| {} | {} | {} | {ok} |", r.figure, r.value, r.budget);
     }
     Ok(())
+}
+
+/// The idle kiosk in real time: the headless kiosk (`--real-time`, its script marks the
+/// process's wake-ups and CPU time) left alone for 60 s on the attract, library and reader
+/// screens, and the simulator window under Xvfb on its attract screen. Wake-ups are voluntary
+/// context switches of all the process's threads.
+fn idle(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
+    const SECS: u64 = 60;
+    let kiosk = root().join("target/release/bitig-kiosk");
+    if !kiosk.exists() {
+        println!("idle: skipped: no target/release/bitig-kiosk");
+        return Ok(());
+    }
+    let script = std::env::temp_dir().join("bitig-bench-idle.txt");
+    let ms = SECS * 1000;
+    std::fs::write(
+        &script,
+        format!(
+            "wait 2000\nmark attract-start\nwait {ms}\nmark attract-end\ntap 400 300\ntap 400 348\nwait 1000\n\
+             mark library-start\nwait {ms}\nmark library-end\ntap 300 120\nwait 1000\n\
+             mark reader-start\nwait {ms}\nmark reader-end\n"
+        ),
+    )?;
+    println!("idle: headless kiosk in real time, {SECS} s on each screen");
+    let o = Command::new(&kiosk)
+        .args(["--headless", "--real-time", "--bundle"])
+        .arg(bundle)
+        .arg("--script")
+        .arg(&script)
+        .arg("--screenshot")
+        .arg(std::env::temp_dir().join("bitig-bench-idle"))
+        .output()?;
+    anyhow::ensure!(
+        o.status.success(),
+        "the idle run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let mark = |name: &str| -> Option<(u64, u64, u64)> {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("mark {name} ")))?;
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        Some((
+            field("t_ms=")?,
+            field("voluntary_switches=")?,
+            field("cpu_ms=")?,
+        ))
+    };
+    for screen in ["attract", "library", "reader"] {
+        let (Some(a), Some(b)) = (
+            mark(&format!("{screen}-start")),
+            mark(&format!("{screen}-end")),
+        ) else {
+            anyhow::bail!("idle: the run printed no marks for {screen}:\n{out}");
+        };
+        let secs = (b.0 - a.0) as f64 / 1000.0;
+        idle_row(
+            rows,
+            &format!("idle, headless, {screen}"),
+            b.1 - a.1,
+            b.2 - a.2,
+            secs,
+        );
+    }
+    // The simulator window, as a visitor's desktop test would run it.
+    let xvfb = Path::new("/usr/bin/Xvfb");
+    if !xvfb.exists() {
+        println!("idle: simulator: skipped: no Xvfb (scripts/setup-debian.sh)");
+        return Ok(());
+    }
+    let display = ":93";
+    let mut x = Command::new(xvfb)
+        .args([display, "-screen", "0", "800x480x24", "-nolisten", "tcp"])
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    std::thread::sleep(Duration::from_secs(2));
+    let mut sim = Command::new(&kiosk)
+        .arg("--bundle")
+        .arg(bundle)
+        .env("DISPLAY", display)
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    std::thread::sleep(Duration::from_secs(5));
+    let sample = |pid: u32| bitig_kiosk::soak::wakeups_and_cpu(&pid.to_string());
+    let t0 = Instant::now();
+    let a = sample(sim.id());
+    std::thread::sleep(Duration::from_secs(SECS));
+    let b = sample(sim.id());
+    let secs = t0.elapsed().as_secs_f64();
+    let alive = sim.try_wait()?.is_none();
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let _ = x.kill();
+    let _ = x.wait();
+    anyhow::ensure!(alive, "idle: the simulator ended early");
+    idle_row(
+        rows,
+        "idle, simulator (Xvfb), attract",
+        b.0 - a.0,
+        b.1 - a.1,
+        secs,
+    );
+    Ok(())
+}
+
+fn idle_row(rows: &mut Vec<Row>, figure: &str, switches: u64, cpu_ms: u64, secs: f64) {
+    let per_s = switches as f64 / secs;
+    let cpu = cpu_ms as f64 / (secs * 1000.0) * 100.0;
+    // The attract screen changes its "touch to begin" language every 2.5 s: 0.4 wake-ups/s.
+    row(
+        rows,
+        figure,
+        format!("{per_s:.2} wake-ups/s, CPU {cpu:.3} % of a core ({switches} switches, {cpu_ms} ms CPU in {secs:.0} s)"),
+        "≤ 1 wake-up/s beyond the watchdog, < 0.1 % of a core",
+        Some(per_s <= 1.0 && cpu < 0.1),
+    );
 }
 
 /// `--kiosk-turns BUNDLE`: the headless kiosk opens the first statement and turns pages; after
