@@ -250,6 +250,20 @@ fn pinned_body_encodings() {
         enc(&ag),
         [0x80, 0x05, 0x00, 0x01, 0x02, 0x03, 0x04, 0x01, 0x18]
     );
+    let entry = ContentsEntry {
+        block: 300,
+        text: "17.",
+        label: TextBlock {
+            width: 2,
+            height: 1,
+            lines: vec![],
+        },
+    };
+    //         block(ac 02) text: len "17." label: width height lines: len
+    assert_eq!(
+        enc(&entry),
+        [0xac, 0x02, 0x03, b'1', b'7', b'.', 0x02, 0x01, 0x00]
+    );
 }
 
 mod erased {

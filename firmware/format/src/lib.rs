@@ -523,8 +523,26 @@ pub struct Edition<'a> {
     pub blocks: Vec<Block<'a>>,
     /// The library card: title and byline at the UI size, `profile.card_width` wide.
     pub card: TextBlock,
+    /// The contents list, in reading order: every heading and numbered item, or, in an
+    /// edition with neither, every paragraph. Each entry's page in a layout is
+    /// `layout.block_pages[entry.block]`.
+    #[serde(borrow)]
+    pub contents: Vec<ContentsEntry<'a>>,
     /// One layout per text size.
     pub layouts: Vec<Layout>,
+}
+
+/// One line of an edition's contents list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentsEntry<'a> {
+    /// The block it opens (an index into the edition's blocks).
+    pub block: u16,
+    /// What the label says: the heading, or the item's number and first words
+    /// ("17. The Parties agreed…"), cut at a word with an ellipsis to fit one line.
+    pub text: &'a str,
+    /// `text` on one line at the UI size, at most `profile.card_width` wide (its lines refer
+    /// to `text` as block 0).
+    pub label: TextBlock,
 }
 
 impl Edition<'_> {

@@ -115,6 +115,16 @@ impl Bundle<'_> {
                     i64::from(p.width),
                 )?;
                 self.check_block(&ed.card, &texts)?;
+                at_most("edition.contents.len", ed.contents.len() as i64, 65535)?;
+                for entry in &ed.contents {
+                    bound("contents.block", i64::from(entry.block), texts.len() as i64)?;
+                    at_most(
+                        "contents.label.width",
+                        i64::from(entry.label.width),
+                        i64::from(p.width),
+                    )?;
+                    self.check_block(&entry.label, &[entry.text])?;
+                }
                 for layout in &ed.layouts {
                     bound("layout.pages.len", layout.pages.len() as i64, 65536)?;
                     equal(

@@ -4,10 +4,11 @@
 use crate::config::Config;
 use crate::content::updater::Updater;
 use crate::images::{self, PageBuffers, Stack};
-use crate::nav::{classify, Content, Nav, Screen, Turn};
-use crate::{AppWindow, Card, Theme, Ui};
+use crate::nav::{classify, scrub_page, Content, Nav, Screen, Turn};
+use crate::stats::Stats;
+use crate::{AppWindow, Card, ContentsRow, Theme, Ui};
 use bitig_format::{Bundle, Lang, Rgb, TextSize};
-use slint::{ComponentHandle, Image, ModelRc, VecModel};
+use slint::{ComponentHandle, Image, Model, ModelRc, VecModel};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -39,6 +40,8 @@ pub const ATTRACT_SHIFTS: [(i32, i32); 8] = [
 ];
 /// The frame timer's period while something moves (a slide, the update's progress bar).
 pub const FRAME_MS: u64 = 16;
+/// How long a message (the statistics export's) stays up without a touch.
+pub const NOTICE_MS: u64 = 15_000;
 
 pub use crate::content::{check_panel, load_bundle, load_bundle_checked, LoadError, Loaded};
 
@@ -80,6 +83,18 @@ impl Content for BundleContent<'_> {
         };
         let block = (e.body_start() + usize::from(anchor)).min(e.blocks.len().saturating_sub(1));
         l.block_pages.get(block).copied().unwrap_or(0)
+    }
+    fn contents_len(&self, doc: usize, lang: Lang) -> usize {
+        self.0
+            .documents
+            .get(doc)
+            .and_then(|d| d.edition(lang))
+            .map_or(0, |e| e.contents.len())
+    }
+    fn contents_page(&self, doc: usize, lang: Lang, size: TextSize, entry: usize) -> Option<u16> {
+        let (e, l) = self.layout(doc, lang, size)?;
+        let block = e.contents.get(entry)?.block;
+        l.block_pages.get(usize::from(block)).copied()
     }
 }
 
@@ -153,7 +168,28 @@ pub struct State {
     last_issue: Option<(&'static str, &'static str, String)>,
     /// The PIN pad's wait as last drawn (seconds), so the countdown redraws once a second.
     pin_wait_shown: Option<u64>,
+    stats: Stats,
+    /// Writes the statistics off the UI thread (content slots folder only).
+    stats_writer: Option<crate::stats::Writer>,
+    /// What the statistics last counted: the screen, and the page on screen.
+    counted_screen: Option<Screen>,
+    counted_page: Option<(usize, Lang, TextSize, u16)>,
+    /// The contents list as drawn, for (document, edition, size).
+    contents_rows: Option<((usize, Lang, TextSize), ModelRc<ContentsRow>)>,
+    /// Page numbers for the page grid, 1..=len, drawn once.
+    page_numbers: Vec<Image>,
+    /// The page under the finger on the progress bar.
+    scrub: Option<u16>,
+    /// A message is up until this time (clock ms).
+    notice_until: Option<u64>,
+    /// What it says (its ASCII lines), for the log and the tests.
+    notice_text: String,
+    /// Controls as laid out (name, x, y, width, height), while a test records them.
+    controls: Option<Vec<Control>>,
 }
+
+/// A control as Slint laid it out: name, x, y, width, height (logical px).
+pub type Control = (String, f32, f32, f32, f32);
 
 /// The kiosk's two timers. Nothing runs on a fixed beat while the screen is still: the frame
 /// timer runs only while something moves, and everything else (idle timeout, operator corner,
@@ -202,6 +238,8 @@ pub struct Options {
     pub lockstep_updates: bool,
     /// How a stick's file is opened (tests make it slow); `StickFile::open` if `None`.
     pub open_stick: Option<crate::content::updater::OpenStick>,
+    /// The board's wall clock for the statistics' hours; the system clock if `None`.
+    pub wall_clock: Option<crate::stats::WallClock>,
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -251,6 +289,8 @@ impl Kiosk {
         let p = &bundle.profile;
         let pages = PageBuffers::new(u32::from(p.page_width), u32::from(p.page_height));
         let nav = Nav::new(config.idle_timeout_ms, error.is_some());
+        let mut options = options;
+        let (stats, stats_writer) = open_stats(&config, &bundle, &clock, options.wall_clock.take());
         let state = Rc::new(RefCell::new(State {
             bundle,
             hash,
@@ -284,6 +324,16 @@ impl Kiosk {
             },
             last_issue: None,
             pin_wait_shown: None,
+            stats,
+            stats_writer,
+            counted_screen: None,
+            counted_page: None,
+            contents_rows: None,
+            page_numbers: Vec::new(),
+            scrub: None,
+            notice_until: None,
+            notice_text: String::new(),
+            controls: None,
         }));
         {
             let mut s = state.borrow_mut();
@@ -337,6 +387,50 @@ impl Kiosk {
         self.state.borrow().last_issue.as_ref().map(|i| i.0)
     }
 
+    /// From now on, keep every control Slint lays out (the touch-target test).
+    pub fn record_controls(&self) {
+        self.state.borrow_mut().controls = Some(Vec::new());
+    }
+
+    /// The controls laid out since the last call (with [`Kiosk::record_controls`]).
+    pub fn take_controls(&self) -> Vec<Control> {
+        self.state
+            .borrow_mut()
+            .controls
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// The message on screen (its ASCII lines), if one is up.
+    pub fn notice(&self) -> Option<String> {
+        let s = self.state.borrow();
+        s.notice_until.map(|_| s.notice_text.clone())
+    }
+
+    /// The statistics so far.
+    pub fn stats_csv(&self) -> String {
+        self.state.borrow().stats.csv()
+    }
+
+    /// Hands the statistics to their writer and waits until they are written (the kiosk is
+    /// about to stop). Counts a session in progress as ended.
+    pub fn shutdown(&self) {
+        let mut s = self.state.borrow_mut();
+        let now = (s.clock)();
+        s.stats.end_session(now);
+        let record = s.stats.take_record();
+        if let Some(w) = s.stats_writer.take() {
+            w.save(record);
+            drop(w); // joins: the record is on the card when this returns
+        }
+    }
+
+    /// A page is sliding in.
+    pub fn sliding(&self) -> bool {
+        self.state.borrow().slide.is_some()
+    }
+
     /// How many library card images were drawn since start.
     pub fn cards_drawn(&self) -> u64 {
         self.state.borrow().cards_drawn
@@ -380,6 +474,42 @@ impl Kiosk {
     pub fn restart_requested(&self) -> bool {
         self.state.borrow().restart_requested
     }
+}
+
+/// The statistics record from the content folder (if the config has one), and its writer.
+fn open_stats(
+    config: &Config,
+    bundle: &Bundle<'static>,
+    clock: &Clock,
+    wall: Option<crate::stats::WallClock>,
+) -> (Stats, Option<crate::stats::Writer>) {
+    use crate::stats;
+    let wall = wall.unwrap_or_else(stats::system_clock);
+    // A clock earlier than the newest statement was never set.
+    let floor = stats::iso_date_seconds(bundle.meta.content_date).unwrap_or(0);
+    let now = clock();
+    let Some(dir) = &config.content_dir else {
+        return (Stats::empty(now, floor, wall), None);
+    };
+    let path = dir.join(stats::STATS_FILE);
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    let (st, bad) = Stats::from_record(&bytes, now, floor, wall);
+    for b in &bad {
+        eprintln!(
+            "bitig-kiosk: {}:{}: statistics line left out: {}",
+            path.display(),
+            b.line,
+            b.message
+        );
+    }
+    let writer = match stats::Writer::spawn(path, Box::new(crate::content::RealFs)) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!("bitig-kiosk: cannot start the statistics writer: {e}; they are not kept");
+            None
+        }
+    };
+    (st, writer)
 }
 
 /// Starts the USB update worker if the config names a mount directory for sticks.
@@ -430,15 +560,18 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
     let ui = window.global::<Ui>();
     // Every callback: note the touch, act, redraw what changed.
     macro_rules! on {
-        ($setter:ident, |$s:ident $(, $arg:ident : $ty:ty)*| $body:block) => {{
+        ($setter:ident, |$s:ident $(, $arg:ident : $ty:ty)*| $body:block) => {
+            on!($setter, |$s, _now $(, $arg: $ty)*| $body)
+        };
+        ($setter:ident, |$s:ident, $now:ident $(, $arg:ident : $ty:ty)*| $body:block) => {{
             let weak = window.as_weak();
             let st = state.clone();
             ui.$setter(move |$($arg: $ty),*| crate::hot::ours(|| {
                 let Some(w) = weak.upgrade() else { return };
                 let mut guard = st.borrow_mut();
                 let $s: &mut State = &mut guard;
-                let now = ($s.clock)();
-                $s.nav.touched(now);
+                let $now = ($s.clock)();
+                $s.nav.touched($now);
                 $body
                 $s.refresh(&w);
                 $s.reschedule();
@@ -448,16 +581,84 @@ fn wire_callbacks(window: &AppWindow, state: &Rc<RefCell<State>>) {
     on!(on_wake, |s| {
         s.nav.wake();
     });
-    on!(on_choose_language, |s, i: i32| {
+    on!(on_choose_language, |s, now, i: i32| {
         if let Some(l) = lang_of(i) {
+            if s.nav.screen == Screen::Language {
+                s.stats.language(now, l);
+            }
             s.nav.choose_language(l);
         }
     });
-    on!(on_open, |s, i: i32| {
+    on!(on_open, |s, now, i: i32| {
         let content = BundleContent(&s.bundle);
         s.nav
             .open(usize::try_from(i).unwrap_or(usize::MAX), &content);
+        if s.nav.screen == Screen::Reader {
+            if let Some(d) = s.bundle.documents.get(s.nav.doc) {
+                s.stats.opened(now, d.id);
+            }
+        }
     });
+    on!(on_open_contents, |s| {
+        let content = BundleContent(&s.bundle);
+        s.nav.open_contents(&content);
+    });
+    on!(on_choose_contents, |s, now, i: i32| {
+        let content = BundleContent(&s.bundle);
+        s.nav
+            .choose_contents(usize::try_from(i).unwrap_or(usize::MAX), &content);
+        if s.nav.screen == Screen::Reader {
+            s.stats.contents_jump(now);
+        }
+    });
+    on!(on_open_page_grid, |s| {
+        s.nav.open_page_grid();
+    });
+    on!(on_go_to_page, |s, now, i: i32| {
+        let content = BundleContent(&s.bundle);
+        if s.nav.screen == Screen::PageGrid {
+            s.nav
+                .go_to_page(u16::try_from(i).unwrap_or(u16::MAX), &content);
+            s.stats.page_jump(now);
+        }
+    });
+    on!(on_scrub, |s, now, kind: i32, x: f32, width: f32| {
+        if s.nav.screen == Screen::Reader {
+            let content = BundleContent(&s.bundle);
+            let page = scrub_page(x, width, s.nav.page_count(&content));
+            match kind {
+                0 | 1 => s.scrub = Some(page),
+                2 => {
+                    // Lifting the finger opens the page, with no slide through the others.
+                    s.scrub = None;
+                    s.slide = None;
+                    if page != s.nav.page {
+                        s.nav.go_to_page(page, &content);
+                        s.stats.page_jump(now);
+                    }
+                }
+                _ => s.scrub = None,
+            }
+        }
+    });
+    on!(on_return_back, |s| {
+        s.slide = None;
+        s.nav.return_back();
+    });
+    on!(on_dismiss_notice, |s| {
+        s.notice_until = None;
+    });
+    // The touch-target test reads these (Kiosk::controls); the kiosk needs nothing of them.
+    {
+        let st = state.clone();
+        ui.on_control(move |name, x, y, w, h| {
+            if let Ok(mut s) = st.try_borrow_mut() {
+                if let Some(c) = &mut s.controls {
+                    c.push((name.to_string(), x, y, w, h));
+                }
+            }
+        });
+    }
     on!(on_page_gesture, |s,
                           x0: f32,
                           y0: f32,
@@ -572,6 +773,28 @@ impl State {
                     None
                 }
                 Event::Watching | Event::Writing(_) | Event::Reading { .. } => None,
+                Event::ExportWanted => {
+                    // Everything counted so far, saved or not.
+                    let csv = self.stats.csv();
+                    if let Some(u) = self.updater.as_mut() {
+                        u.export(csv, &self.config.kiosk_id);
+                    }
+                    None
+                }
+                Event::Exported { file, rows } => {
+                    eprintln!("bitig-kiosk: statistics exported to the stick: {file}, {rows} rows");
+                    self.show_notice(w, "export.done", &[format!("{rows} rows"), file]);
+                    dirty = true;
+                    None
+                }
+                Event::ExportFailed(e) => {
+                    eprintln!("bitig-kiosk: statistics export failed {e}");
+                    let lines = vec![format!("[{}]", e.code), e.message.clone()];
+                    self.show_notice(w, "export.failed", &lines);
+                    self.last_issue = Some((e.code, "statistics export", e.message));
+                    dirty = true;
+                    None
+                }
                 Event::Verified(slot) => {
                     eprintln!(
                         "bitig-kiosk: update verified; writing it to slot {}",
@@ -644,15 +867,44 @@ impl State {
                 .is_some_and(|u| u.busy() && (self.lockstep || self.updating))
     }
 
+    /// Puts a message up (the statistics export): the UI text `key` in the three languages,
+    /// then `lines` of ASCII (counts, file names, codes).
+    fn show_notice(&mut self, w: &AppWindow, key: &str, lines: &[String]) {
+        let b = &self.bundle;
+        let mut stack = Stack::new(true);
+        let mut gap = 0;
+        for lang in Lang::ALL {
+            if let Some(t) = b.ui_text(key, lang) {
+                stack = stack.block(&t.block, gap);
+                gap = 6;
+            }
+        }
+        let (ascent, lh) = images::ascii_metrics(b);
+        stack = stack.ascii(b, "", b.profile.theme.muted, 8);
+        for l in lines {
+            for part in wrap(&short_path(l), 56).iter().take(3) {
+                stack = stack.ascii(b, part, b.profile.theme.text, lh);
+            }
+        }
+        let ui = w.global::<Ui>();
+        ui.set_notice(stack.render(b, images::ink(b), ascent));
+        ui.set_notice_shown(true);
+        self.notice_until = Some((self.clock)() + NOTICE_MS);
+        self.notice_text = lines.join("\n");
+    }
+
     /// Seconds left before the idle reset, while the warning is due (a visitor's screen, the
     /// last IDLE_WARNING_MS).
     fn idle_warning_s(&self, now: u64) -> Option<u64> {
-        let visitor = matches!(
-            self.nav.screen,
-            Screen::Language | Screen::Library | Screen::Reader
-        );
+        let visitor = self.nav.screen.is_visitor();
         let left = self.nav.idle_deadline()?.checked_sub(now)?;
-        (visitor && left > 0 && left <= IDLE_WARNING_MS).then(|| left.div_ceil(1000))
+        (visitor && left > 0 && left <= self.warning_lead_ms()).then(|| left.div_ceil(1000))
+    }
+
+    /// How long before the idle reset the warning comes up: IDLE_WARNING_MS, or half the
+    /// timeout if that is shorter (a 10 s timeout must leave the screen usable).
+    fn warning_lead_ms(&self) -> u64 {
+        IDLE_WARNING_MS.min(self.config.idle_timeout_ms / 2)
     }
 
     fn show_idle_warning(&mut self, w: &AppWindow) {
@@ -688,7 +940,7 @@ impl State {
             .then(|| self.nav.pin_countdown_step(now))
             .flatten();
         let warning = self.nav.idle_deadline().and_then(|d| {
-            let starts = d.saturating_sub(IDLE_WARNING_MS);
+            let starts = d.saturating_sub(self.warning_lead_ms());
             if now < starts {
                 Some(starts)
             } else {
@@ -704,6 +956,8 @@ impl State {
             self.corner_down_ms.map(|t| t + CORNER_HOLD_MS),
             attract,
             pin,
+            self.stats.flush_due(),
+            self.notice_until,
         ]
         .into_iter()
         .flatten()
@@ -740,8 +994,20 @@ impl State {
     fn tick(&mut self, w: &AppWindow) {
         let now = (self.clock)();
         let mut dirty = self.pump_updates(w);
+        // Unsaved counts go to the card at most a minute after they changed.
+        if self.stats.flush_due().is_some_and(|t| now >= t) {
+            let record = self.stats.take_record();
+            if let Some(writer) = &self.stats_writer {
+                writer.save(record);
+            }
+        }
+        if self.notice_until.is_some_and(|t| now >= t) {
+            self.notice_until = None;
+            dirty = true;
+        }
         if self.nav.tick(now) {
             self.slide = None;
+            self.scrub = None;
             dirty = true;
         }
         if let Some(t0) = self.corner_down_ms {
@@ -792,8 +1058,35 @@ impl State {
         }
     }
 
+    /// Sessions and pages for the statistics, from what is on screen.
+    fn count(&mut self) {
+        let now = (self.clock)();
+        let screen = self.nav.screen;
+        if self.counted_screen != Some(screen) {
+            match (self.counted_screen, screen) {
+                (Some(Screen::Attract), Screen::Language) => self.stats.session_started(now),
+                (_, Screen::Attract | Screen::Maintenance) => self.stats.end_session(now),
+                _ => {}
+            }
+            self.counted_screen = Some(screen);
+        }
+        if screen == Screen::Reader {
+            let n = &self.nav;
+            let here = (n.doc, n.edition, n.size, n.page);
+            if self.counted_page != Some(here) {
+                self.counted_page = Some(here);
+                if let Some(d) = self.bundle.documents.get(n.doc) {
+                    self.stats.page(now, d.id, n.edition);
+                }
+            }
+        } else if !matches!(screen, Screen::Contents | Screen::PageGrid) {
+            self.counted_page = None;
+        }
+    }
+
     /// Pushes the state into the UI.
     fn refresh(&mut self, w: &AppWindow) {
+        self.count();
         let ui = w.global::<Ui>();
         let screen = self.nav.screen;
         let first_show = self.shown_screen != Some(screen);
@@ -882,8 +1175,25 @@ impl State {
             Screen::Maintenance if first_show => {
                 ui.set_maintenance(self.maintenance_image());
             }
+            Screen::Contents => self.refresh_contents(w),
+            // Drawn when it opens: a touch on the grid redraws nothing.
+            Screen::PageGrid if first_show => {
+                ui.set_pages_title(images::label(b, "pages.title", lang));
+                ui.set_back_label(images::label(b, "reader.back", lang));
+                let count = self.nav.page_count(&BundleContent(b));
+                let muted = b.profile.theme.text;
+                while self.page_numbers.len() < usize::from(count) {
+                    let n = self.page_numbers.len() + 1;
+                    self.page_numbers
+                        .push(images::ascii_label(b, &n.to_string(), muted));
+                }
+                let numbers: Vec<Image> = self.page_numbers[..usize::from(count)].to_vec();
+                ui.set_page_numbers(ModelRc::new(VecModel::from(numbers)));
+                ui.set_page_current(i32::from(self.nav.page));
+            }
             _ => {}
         }
+        ui.set_notice_shown(self.notice_until.is_some());
         if screen == Screen::Attract {
             self.apply_attract_shift(w, (self.clock)());
         }
@@ -937,12 +1247,39 @@ impl State {
             ui.set_parallel_available(chrome.parallel_available);
             ui.set_parallel(n.parallel);
             ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
+            ui.set_contents_label(images::label(b, "reader.contents", n.lang));
             self.counter.prepare(b, count);
             self.reader_chrome = Some(chrome);
         }
         let label = images::counter_text(n.page + 1, count);
         ui.set_page_label(self.counter.render(b, &label, b.profile.theme.muted));
-        ui.set_progress((f32::from(n.page) + 1.0) / f32::from(count));
+        // While scrubbing, the bar and the bubble show the page under the finger.
+        let shown = self.scrub.unwrap_or(n.page);
+        ui.set_progress((f32::from(shown) + 1.0) / f32::from(count));
+        ui.set_scrubbing(self.scrub.is_some());
+        if let Some(p) = self.scrub {
+            ui.set_scrub_label(images::ascii_label(
+                b,
+                &(p + 1).to_string(),
+                b.profile.theme.text,
+            ));
+        }
+        ui.set_contents_available(
+            doc.edition(n.edition)
+                .is_some_and(|e| !e.contents.is_empty()),
+        );
+        match n.return_to {
+            Some(p) => {
+                ui.set_return_label(images::number_in_text(
+                    b,
+                    "reader.return",
+                    n.lang,
+                    &(p.page + 1).to_string(),
+                ));
+                ui.set_return_shown(true);
+            }
+            None => ui.set_return_shown(false),
+        }
         // The page image: the old one slides out while the new one slides in.
         if self.slide.is_some() {
             ui.set_page_out(ui.get_page());
@@ -960,6 +1297,72 @@ impl State {
             self.pages.render(b, page)
         };
         ui.set_page(img);
+    }
+
+    /// The contents list of the open edition (drawn once per document, edition and size).
+    fn refresh_contents(&mut self, w: &AppWindow) {
+        let ui = w.global::<Ui>();
+        let b = &self.bundle;
+        let n = &self.nav;
+        ui.set_contents_title(images::label(b, "reader.contents", n.lang));
+        ui.set_back_label(images::label(b, "reader.back", n.lang));
+        let Some(e) = b.documents.get(n.doc).and_then(|d| d.edition(n.edition)) else {
+            return;
+        };
+        let Some(layout) = e.layout(n.size) else {
+            return;
+        };
+        let pages: Vec<u16> = e
+            .contents
+            .iter()
+            .map(|c| {
+                layout
+                    .block_pages
+                    .get(usize::from(c.block))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // The part being read: the last entry that starts on or before this page (none on
+        // the title page before the first).
+        let current = pages.iter().rposition(|&p| p <= n.page);
+        let key = (n.doc, n.edition, n.size);
+        if self.contents_rows.as_ref().map(|c| c.0) != Some(key) {
+            let (ascent, lh) = images::ascii_metrics(b);
+            let mut tallest = lh as i32;
+            let rows: Vec<ContentsRow> = e
+                .contents
+                .iter()
+                .zip(&pages)
+                .map(|(c, &p)| {
+                    tallest = tallest.max(i32::from(c.label.height));
+                    ContentsRow {
+                        label: Stack::new(false)
+                            .block(&c.label, 0)
+                            .render(b, images::ink(b), 0),
+                        page: Stack::new(false)
+                            .ascii(b, &(p + 1).to_string(), b.profile.theme.muted, lh)
+                            .render(b, images::ink(b), ascent),
+                        current: false,
+                    }
+                })
+                .collect();
+            // Rows at least a touch target tall (48 px), with room around the text.
+            ui.set_contents_row_height((tallest + 16).max(56) as f32);
+            self.contents_rows = Some((key, ModelRc::new(VecModel::from(rows))));
+        }
+        if let Some((_, model)) = &self.contents_rows {
+            for i in 0..model.row_count() {
+                if let Some(mut r) = model.row_data(i) {
+                    if r.current != (Some(i) == current) {
+                        r.current = Some(i) == current;
+                        model.set_row_data(i, r);
+                    }
+                }
+            }
+            ui.set_contents(model.clone());
+        }
+        ui.set_contents_current(current.map_or(0, |c| c as i32));
     }
 
     fn operator_info(&self) -> Image {
@@ -985,6 +1388,23 @@ impl State {
                 uptime_s / 60 % 60,
                 uptime_s % 60
             ),
+            {
+                let (t, today) = self.stats.today();
+                format!(
+                    "{}\t{} visitors, {} pages, {} jumps",
+                    if today { "today" } else { "since start" },
+                    t.sessions,
+                    t.pages,
+                    t.jumps
+                )
+            },
+            {
+                let t = self.stats.all_time();
+                format!(
+                    "all time\t{} visitors, {} pages, {} jumps",
+                    t.sessions, t.pages, t.jumps
+                )
+            },
             match (&self.error, &self.last_issue) {
                 (Some(e), _) => format!("last error\t[{}]", e.code),
                 (None, Some((code, what, _))) => format!("last error\t[{code}] {what}"),

@@ -25,6 +25,9 @@
 //! # Where USB sticks are mounted; an update is <usb_dir>/bitig/update.bundle.
 //! # Default: /media/bitig-usb on the device, none in the simulator.
 //! usb_dir = "/media/bitig-usb"
+//! # This kiosk's name in exported statistics (bitig-stats-<kiosk_id>-<n>.csv): letters,
+//! # digits, - and _. Default: the first 8 characters of /etc/machine-id, else "kiosk".
+//! kiosk_id = "astana-hall-2"
 //! ```
 
 use serde::Deserialize;
@@ -47,6 +50,7 @@ pub struct ConfigFile {
     pub trusted_keys: Vec<String>,
     pub content_dir: Option<PathBuf>,
     pub usb_dir: Option<PathBuf>,
+    pub kiosk_id: Option<String>,
 }
 
 /// The resolved configuration.
@@ -62,6 +66,8 @@ pub struct Config {
     pub trusted_keys: Vec<[u8; 32]>,
     pub content_dir: Option<PathBuf>,
     pub usb_dir: Option<PathBuf>,
+    /// Names this kiosk's statistics exports.
+    pub kiosk_id: String,
     /// Set at start, not from the file: a content problem the kiosk recovered from (a rollback
     /// or crash-loop fallback), shown in the operator menu.
     pub startup_issue: Option<(&'static str, String)>,
@@ -155,7 +161,7 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
 }
 
 /// The keys a config file may have (the fields of [`ConfigFile`]).
-pub const KNOWN_KEYS: [&str; 9] = [
+pub const KNOWN_KEYS: [&str; 10] = [
     "bundle",
     "profile",
     "idle_timeout_s",
@@ -165,7 +171,17 @@ pub const KNOWN_KEYS: [&str; 9] = [
     "trusted_keys",
     "content_dir",
     "usb_dir",
+    "kiosk_id",
 ];
+
+/// The default kiosk id: the start of /etc/machine-id, else `kiosk`.
+fn default_kiosk_id() -> String {
+    std::fs::read_to_string("/etc/machine-id")
+        .ok()
+        .map(|s| s.trim().chars().take(8).collect::<String>())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "kiosk".to_string())
+}
 
 /// `file:line:col` of `key`'s value in a config file (1:1 if it cannot be found).
 fn key_pos(path: &Path, text: &str, key: &str) -> String {
@@ -276,6 +292,7 @@ impl Config {
             trusted_keys: Vec::new(),
             content_dir: device.then(|| PathBuf::from("/var/lib/bitig")),
             usb_dir: device.then(|| PathBuf::from("/media/bitig-usb")),
+            kiosk_id: default_kiosk_id(),
             startup_issue: None,
         }
     }
@@ -313,8 +330,22 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(id) = &file.kiosk_id {
+            let ok = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(ConfigError(format!(
+                    "{}: kiosk_id = {id:?} must be 1 to 64 letters, digits, - or _ (it names files on USB sticks)",
+                    at("kiosk_id")
+                )));
+            }
+        }
         let d = Config::defaults();
         Ok(Config {
+            kiosk_id: file.kiosk_id.unwrap_or(d.kiosk_id),
             content_dir: file.content_dir.or(d.content_dir),
             usb_dir: file.usb_dir.or(d.usb_dir),
             trusted_keys,

@@ -724,10 +724,12 @@ pub struct UsbWatch {
 
 impl UsbWatch {
     pub fn new(mount: &Path) -> UsbWatch {
-        UsbWatch {
-            file: mount.join(USB_BUNDLE),
-            seen: None,
-        }
+        UsbWatch::at(mount.join(USB_BUNDLE))
+    }
+
+    /// Watches one file (the statistics export's request).
+    pub fn at(file: PathBuf) -> UsbWatch {
+        UsbWatch { file, seen: None }
     }
 
     /// The update file, when one appears that was not tried before.

@@ -222,6 +222,59 @@ fn countdown_label(bundle: &Bundle<'_>, key: &str, lang: Lang, count: &str) -> I
         .render(bundle, ink(bundle), ascent)
 }
 
+/// A number inside a sentence on one line: the UI strings `<key>.before` and `<key>.after`
+/// (either may be empty) around `number` in device-composed ASCII, as in "Back to page 12",
+/// "12. sayfaya dön", "12-бетке оралу". The number sits on the text's baseline.
+pub fn number_in_text(bundle: &Bundle<'_>, key: &str, lang: Lang, number: &str) -> Image {
+    let before = bundle.ui_text(&format!("{key}.before"), lang);
+    let after = bundle.ui_text(&format!("{key}.after"), lang);
+    let (ascii_ascent, ascii_h) = ascii_metrics(bundle);
+    // The first line's baseline, from whichever part has text.
+    let baseline = [before, after]
+        .iter()
+        .flatten()
+        .find_map(|u| u.block.lines.first().map(|l| i32::from(l.y)))
+        .unwrap_or(ascii_ascent);
+    let space = bitig_render::ascii_width(bundle, " ");
+    let num_w = bitig_render::ascii_width(bundle, number);
+    let bw = before.map_or(0, |u| i32::from(u.block.width));
+    let aw = after.map_or(0, |u| i32::from(u.block.width));
+    let gap = if before.is_some() { space } else { 0 };
+    let width = bw + gap + num_w + aw + 4;
+    let height = [before, after]
+        .iter()
+        .flatten()
+        .map(|u| i32::from(u.block.height))
+        .max()
+        .unwrap_or(0)
+        .max(ascii_h as i32);
+    let mut c = LabelCanvas::new(width.max(1) as u32, height.max(1) as u32);
+    let theme = ink(bundle);
+    if let Some(u) = before {
+        let _ = bitig_render::draw_block(&mut c, bundle, &u.block, 0, 0, theme);
+    }
+    // A block's glyphs are inset by its ink pad (its first line's x) on both sides: the
+    // number follows the text's advance, not the block's edge.
+    let pad_of = |u: Option<&bitig_format::UiText<'_>>| {
+        u.and_then(|u| u.block.lines.first())
+            .map_or(0, |l| i32::from(l.x))
+    };
+    let pen = (bw - pad_of(before)).max(0) + gap;
+    let pen = bitig_render::draw_ascii(
+        &mut c,
+        bundle,
+        number,
+        pen,
+        baseline,
+        bundle.profile.theme.text,
+    )
+    .map_or(pen + num_w, |adv| pen + adv);
+    if let Some(u) = after {
+        let _ = bitig_render::draw_block(&mut c, bundle, &u.block, pen - pad_of(after), 0, theme);
+    }
+    c.into_image()
+}
+
 /// Device-composed ASCII text (page counter, digits) as a label image.
 pub fn ascii_label(bundle: &Bundle<'_>, text: &str, color: Rgb) -> Image {
     let (ascent, height) = ascii_metrics(bundle);

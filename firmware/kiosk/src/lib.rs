@@ -27,3 +27,4 @@ pub mod notify;
 pub mod platform;
 pub mod script;
 pub mod soak;
+pub mod stats;

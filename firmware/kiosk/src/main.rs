@@ -267,12 +267,36 @@ fn interactive(
             n.send("WATCHDOG=1")
         });
     }
+    // systemd stops the kiosk with SIGTERM (shutdown, restart): leave the event loop, so the
+    // statistics are written before the process ends.
+    let signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]);
+    let _signal_thread = match signals {
+        Ok(mut signals) => std::thread::Builder::new()
+            .name("bitig-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    eprintln!("bitig-kiosk: signal {sig}: stopping");
+                    let _ = slint::invoke_from_event_loop(|| {
+                        let _ = slint::quit_event_loop();
+                    });
+                }
+            })
+            .ok(),
+        Err(e) => {
+            eprintln!("bitig-kiosk: cannot watch for SIGTERM ({e}); statistics are kept once a minute only");
+            None
+        }
+    };
     #[cfg(feature = "device")]
     platform::device::run(&kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::run(&kiosk)?;
     drop(heartbeat);
     notifier.send("STOPPING=1");
+    kiosk.shutdown();
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.
     Ok(if kiosk.restart_requested() {
         intended_restart(content_dir.as_deref());
@@ -314,8 +338,23 @@ fn headless(
         .unwrap_or_else(|| PathBuf::from("."));
     let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
     let kiosk = Kiosk::with_options(loaded, config, clock, lockstep())?;
+    let by_name = steps
+        .iter()
+        .any(|s| matches!(s, Step::Controls | Step::TapOn(_)));
+    if by_name {
+        kiosk.record_controls();
+    }
     h.attach(&kiosk)?;
+    // Controls as laid out: the latest rectangle per name, and those not printed yet.
+    let mut known = std::collections::HashMap::new();
+    let mut unprinted = Vec::new();
     for step in steps {
+        if by_name {
+            for c in kiosk.take_controls() {
+                known.insert(c.0.clone(), (c.1, c.2, c.3, c.4));
+                unprinted.push(c);
+            }
+        }
         if kiosk.restart_requested() {
             break; // the device's process would end here (exit 3) and systemd restart it
         }
@@ -327,6 +366,32 @@ fn headless(
             Step::Swipe(x0, y0, x1, y1, ms) => h.swipe((x0, y0), (x1, y1), ms),
             Step::Wait(ms) if args.real_time => h.wait_real(ms),
             Step::Wait(ms) => h.advance(ms),
+            Step::TapOn(name) => match known.get(&name) {
+                Some(&(x, y, w, hh)) => {
+                    // The centre of the part that is on the screen.
+                    let (sw, sh) = kiosk.size();
+                    let (x0, x1) = (x.max(0.0), (x + w).min(sw as f32));
+                    let (y0, y1) = (y.max(0.0), (y + hh).min(sh as f32));
+                    h.tap((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+                }
+                None => {
+                    eprintln!(
+                        "bitig-kiosk: tap-on {name}: no such control has been laid out (on the {} screen at {} ms)",
+                        script::screen_name(kiosk.screen()),
+                        h.now_ms()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            },
+            Step::Controls => {
+                for (name, x, y, w, hh) in unprinted.drain(..) {
+                    println!(
+                        "control {} {x} {y} {w} {hh} on {}",
+                        name.replace(' ', "_"),
+                        script::screen_name(kiosk.screen())
+                    );
+                }
+            }
             Step::Mark(name) => {
                 let (switches, cpu_ms) = bitig_kiosk::soak::wakeups_and_cpu("self");
                 println!(
@@ -356,6 +421,8 @@ fn headless(
             }
         }
     }
+    // The statistics are written before the process ends, as on the device.
+    kiosk.shutdown();
     // Like the device: a requested restart (operator menu, installed update) exits with 3.
     Ok(if kiosk.restart_requested() {
         intended_restart(kiosk.content_dir().as_deref());
@@ -387,7 +454,7 @@ fn soak(
     let growth = r.rss_end_kib as i64 - r.rss_start_kib as i64;
     println!(
         "soak: {} events (seed {seed}), {} frames rendered, {} idle checks, {:.1} h of virtual time, {:.1} s\n\
-         soak: screens visited (attract, language, library, reader, pin, operator, test, maintenance): {:?}\n\
+         soak: screens visited (attract, language, library, reader, pin, operator, test, maintenance, contents, page grid): {:?}\n\
          soak: RSS after warm-up {} KiB, at the end {} KiB, growth {growth} KiB; peak RSS {} KiB",
         r.events,
         r.frames,

@@ -18,9 +18,39 @@ pub enum Screen {
     Operator = 5,
     TestPattern = 6,
     Maintenance = 7,
+    /// The open edition's contents list, over the reader.
+    Contents = 8,
+    /// Numbered tiles, one per page, over the reader.
+    PageGrid = 9,
 }
 
 impl Screen {
+    /// Every screen, in `index()` order.
+    pub const ALL: [Screen; 10] = [
+        Screen::Attract,
+        Screen::Language,
+        Screen::Library,
+        Screen::Reader,
+        Screen::Pin,
+        Screen::Operator,
+        Screen::TestPattern,
+        Screen::Maintenance,
+        Screen::Contents,
+        Screen::PageGrid,
+    ];
+
+    /// A screen a visitor uses (the idle warning and reset apply).
+    pub fn is_visitor(self) -> bool {
+        matches!(
+            self,
+            Screen::Language
+                | Screen::Library
+                | Screen::Reader
+                | Screen::Contents
+                | Screen::PageGrid
+        )
+    }
+
     /// The screen's number: `Ui.screen` in ui/app.slint, and the soak report's slot.
     pub fn index(self) -> usize {
         self as usize
@@ -42,6 +72,31 @@ pub trait Content {
     fn first_start(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
         self.anchor(doc, lang, size, page)
     }
+    /// Entries in an edition's contents list (0 if absent).
+    fn contents_len(&self, doc: usize, lang: Lang) -> usize;
+    /// The page contents entry `entry` opens at a size.
+    fn contents_page(&self, doc: usize, lang: Lang, size: TextSize, entry: usize) -> Option<u16>;
+}
+
+/// Where a visitor is in a document: what "Back to page N" returns to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// The visitor's language (the chrome's).
+    pub lang: Lang,
+    pub edition: Lang,
+    pub size: TextSize,
+    pub parallel: bool,
+    pub page: u16,
+}
+
+/// The page under a finger at `x` on a progress bar `width` long, for `count` pages: the bar
+/// is cut into `count` equal parts.
+pub fn scrub_page(x: f32, width: f32, count: u16) -> u16 {
+    if count == 0 || width <= 0.0 || x.is_nan() {
+        return 0;
+    }
+    let part = (x / width * f32::from(count)).floor();
+    part.clamp(0.0, f32::from(count - 1)) as u16
 }
 
 /// A page turn, for the slide animation.
@@ -128,6 +183,9 @@ pub struct Nav {
     last_activity_ms: u64,
     /// The screen to return to from the test pattern.
     maintenance: bool,
+    /// Where the visitor was before the last jump (contents, go to page, language switch),
+    /// until the next page turn.
+    pub return_to: Option<Place>,
 }
 
 impl Nav {
@@ -152,6 +210,7 @@ impl Nav {
             idle_timeout_ms,
             last_activity_ms: 0,
             maintenance,
+            return_to: None,
         }
     }
 
@@ -165,6 +224,87 @@ impl Nav {
     pub fn idle_deadline(&self) -> Option<u64> {
         let resting = matches!(self.screen, Screen::Attract | Screen::Maintenance);
         (!resting).then(|| self.last_activity_ms.saturating_add(self.idle_timeout_ms))
+    }
+
+    /// Where the visitor is now.
+    pub fn place(&self) -> Place {
+        Place {
+            lang: self.lang,
+            edition: self.edition,
+            size: self.size,
+            parallel: self.parallel,
+            page: self.page,
+        }
+    }
+
+    /// After a jump away from `before`: offer the way back, unless the jump went nowhere.
+    fn jumped_from(&mut self, before: Place) {
+        if self.place() != before {
+            self.return_to = Some(before);
+        }
+    }
+
+    /// Contents, go to page, back: screens over the open document.
+    fn in_document(&self) -> bool {
+        matches!(
+            self.screen,
+            Screen::Reader | Screen::Contents | Screen::PageGrid
+        )
+    }
+
+    /// The reader's Contents button.
+    pub fn open_contents(&mut self, content: &dyn Content) {
+        if self.screen == Screen::Reader && content.contents_len(self.doc, self.edition) > 0 {
+            self.screen = Screen::Contents;
+        }
+    }
+
+    /// A tap on the page counter: the page grid.
+    pub fn open_page_grid(&mut self) {
+        if self.screen == Screen::Reader {
+            self.screen = Screen::PageGrid;
+        }
+    }
+
+    /// Opens page `page` (from the page grid or the progress bar), with no slide; the place
+    /// it left is marked.
+    pub fn go_to_page(&mut self, page: u16, content: &dyn Content) {
+        if !self.in_document() {
+            return;
+        }
+        let count = self.page_count(content);
+        let before = self.place();
+        self.page = page.min(count.saturating_sub(1));
+        self.screen = Screen::Reader;
+        self.jumped_from(before);
+    }
+
+    /// A tap on contents entry `entry`: its page, the place it left marked.
+    pub fn choose_contents(&mut self, entry: usize, content: &dyn Content) {
+        if self.screen != Screen::Contents {
+            return;
+        }
+        match content.contents_page(self.doc, self.edition, self.size, entry) {
+            Some(page) => self.go_to_page(page, content),
+            None => self.screen = Screen::Reader,
+        }
+    }
+
+    /// "Back to page N": the place before the last jump.
+    pub fn return_back(&mut self) {
+        if self.screen != Screen::Reader {
+            return;
+        }
+        if let Some(p) = self.return_to.take() {
+            if p.parallel && !self.parallel {
+                self.size_before_parallel = self.size;
+            }
+            self.edition = p.edition;
+            self.lang = p.lang;
+            self.size = p.size;
+            self.parallel = p.parallel;
+            self.page = p.page;
+        }
     }
 
     /// Time passes. Returns true if the kiosk went back to its attract screen.
@@ -216,6 +356,7 @@ impl Nav {
             return;
         }
         self.parallel = false;
+        self.return_to = None;
         if self.size == TextSize::Half {
             self.size = self.size_before_parallel;
         }
@@ -239,6 +380,7 @@ impl Nav {
     pub fn next(&mut self, content: &dyn Content) -> Turn {
         if self.screen == Screen::Reader && self.page + 1 < self.page_count(content) {
             self.page += 1;
+            self.return_to = None;
             Turn::Next
         } else {
             Turn::None
@@ -248,6 +390,7 @@ impl Nav {
     pub fn prev(&mut self, _content: &dyn Content) -> Turn {
         if self.screen == Screen::Reader && self.page > 0 {
             self.page -= 1;
+            self.return_to = None;
             Turn::Prev
         } else {
             Turn::None
@@ -265,6 +408,7 @@ impl Nav {
     pub fn back(&mut self) {
         self.screen = match self.screen {
             Screen::Reader => Screen::Library,
+            Screen::Contents | Screen::PageGrid => Screen::Reader,
             Screen::Library => Screen::Language,
             Screen::Pin | Screen::Operator => self.resting(),
             other => other,
@@ -279,10 +423,12 @@ impl Nav {
         {
             return;
         }
+        let before = self.place();
         let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
         self.edition = lang;
         self.lang = lang;
         self.page = anchor.map_or(0, |a| content.page_of(self.doc, lang, self.size, a));
+        self.jumped_from(before);
     }
 
     /// The edition shown beside the open one in the side-by-side view: the first other
@@ -472,6 +618,24 @@ mod tests {
                 }
             }
             page
+        }
+        fn contents_len(&self, doc: usize, lang: Lang) -> usize {
+            if self.has_edition(doc, lang) && doc == 0 {
+                2
+            } else {
+                0
+            }
+        }
+        fn contents_page(
+            &self,
+            doc: usize,
+            lang: Lang,
+            size: TextSize,
+            entry: usize,
+        ) -> Option<u16> {
+            // Entry 0 opens paragraph 1, entry 1 paragraph 3.
+            let anchor = [1, 3].get(entry)?;
+            Some(self.page_of(doc, lang, size, *anchor))
         }
     }
     impl Fake {
@@ -681,6 +845,75 @@ mod tests {
         assert_eq!(n.screen, Screen::Operator);
         n.close_menu();
         assert_eq!(n.screen, Screen::Maintenance);
+    }
+
+    #[test]
+    fn contents_jump_and_back() {
+        let mut n = reader(Lang::Kk, 0);
+        n.open_contents(&Fake);
+        assert_eq!(n.screen, Screen::Contents);
+        n.choose_contents(1, &Fake); // paragraph 3: kk normal page 2
+        assert_eq!((n.screen, n.page), (Screen::Reader, 2));
+        let back = n.return_to.expect("the place it left is marked");
+        assert_eq!((back.page, back.edition), (0, Lang::Kk));
+        n.return_back();
+        assert_eq!((n.page, n.return_to), (0, None));
+        // A page turn ends the offer.
+        n.open_contents(&Fake);
+        n.choose_contents(0, &Fake);
+        assert_eq!(n.page, 1);
+        assert!(n.return_to.is_some());
+        n.next(&Fake);
+        assert_eq!(n.return_to, None);
+        // A jump to the page it is on marks nothing; back from the contents is the reader.
+        n.open_contents(&Fake);
+        n.back();
+        assert_eq!(n.screen, Screen::Reader);
+        n.open_page_grid();
+        n.go_to_page(2, &Fake);
+        assert_eq!(n.return_to, None);
+        // A document without contents has no contents list.
+        let mut m = reader(Lang::En, 1);
+        m.open_contents(&Fake);
+        assert_eq!(m.screen, Screen::Reader);
+    }
+
+    #[test]
+    fn go_to_page_clamps_and_language_switch_offers_the_way_back() {
+        let mut n = reader(Lang::Tr, 0); // opens the kk edition, Turkish chrome
+        n.open_page_grid();
+        assert_eq!(n.screen, Screen::PageGrid);
+        n.go_to_page(40, &Fake);
+        assert_eq!(
+            (n.screen, n.page),
+            (Screen::Reader, 2),
+            "clamped to the last page"
+        );
+        n.switch_language(Lang::En, &Fake);
+        assert_eq!((n.edition, n.page), (Lang::En, 1));
+        let back = n.return_to.expect("marked");
+        assert_eq!(
+            (back.edition, back.lang, back.page),
+            (Lang::Kk, Lang::Tr, 2)
+        );
+        n.return_back();
+        assert_eq!((n.edition, n.lang, n.page), (Lang::Kk, Lang::Tr, 2));
+        // Outside a document nothing jumps.
+        let mut m = Nav::new(90_000, false);
+        m.go_to_page(1, &Fake);
+        assert_eq!((m.screen, m.page), (Screen::Attract, 0));
+    }
+
+    #[test]
+    fn scrubbing_maps_the_bar_to_pages() {
+        assert_eq!(scrub_page(0.0, 400.0, 12), 0);
+        assert_eq!(scrub_page(33.0, 400.0, 12), 0);
+        assert_eq!(scrub_page(34.0, 400.0, 12), 1);
+        assert_eq!(scrub_page(399.9, 400.0, 12), 11);
+        assert_eq!(scrub_page(-50.0, 400.0, 12), 0, "left of the bar");
+        assert_eq!(scrub_page(900.0, 400.0, 12), 11, "right of the bar");
+        assert_eq!(scrub_page(100.0, 400.0, 0), 0);
+        assert_eq!(scrub_page(f32::NAN, 400.0, 5), 0);
     }
 
     #[test]

@@ -82,7 +82,18 @@ pub mod headless {
     impl Headless {
         /// Installs the headless platform. Call before creating the kiosk; once per process.
         pub fn install(rotation: Rotation) -> anyhow::Result<(Headless, Clock)> {
-            let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+            Headless::install_with(rotation, RepaintBufferType::NewBuffer)
+        }
+
+        /// Like [`install`](Self::install), with the renderer's repaint strategy: `NewBuffer`
+        /// repaints every pixel of every frame (screenshots); `SwappedBuffers` repaints what
+        /// changed since the buffer was last shown, as the device's linuxkms backend does with
+        /// its two DRM buffers (the slide benchmark, `bitig-slidebench`).
+        pub fn install_with(
+            rotation: Rotation,
+            repaint: RepaintBufferType,
+        ) -> anyhow::Result<(Headless, Clock)> {
+            let window = MinimalSoftwareWindow::new(repaint);
             let now_ms = Rc::new(Cell::new(0u64));
             let queue = Queue::default();
             slint::platform::set_platform(Box::new(Platform {
@@ -263,6 +274,20 @@ pub mod headless {
                 .window()
                 .dispatch_event(WindowEvent::PointerExited);
             self.advance(0);
+        }
+
+        /// Renders the current frame into `buffer` (UI orientation, `width` pixels a line),
+        /// the way the device renders into its frame buffer: only the regions the repaint
+        /// strategy asks for are drawn. Returns false if Slint drew nothing.
+        pub fn render_into<T: slint::platform::software_renderer::TargetPixel>(
+            &mut self,
+            buffer: &mut [T],
+        ) -> bool {
+            let w = self.width as usize;
+            self.window.request_redraw();
+            self.window.draw_if_needed(|renderer| {
+                renderer.render(buffer, w);
+            })
         }
 
         /// Renders the current frame and returns it in panel orientation, RGB. Reuses its

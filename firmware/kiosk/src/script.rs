@@ -28,6 +28,10 @@ pub enum Step {
     Shot(String),
     Expect(Screen),
     Mark(String),
+    /// Print every control laid out since the last `controls` (name, x, y, width, height).
+    Controls,
+    /// Tap the centre of the control last laid out with this name (spaces written as `_`).
+    TapOn(String),
 }
 
 pub fn screen_name(s: Screen) -> &'static str {
@@ -40,6 +44,8 @@ pub fn screen_name(s: Screen) -> &'static str {
         Screen::Operator => "operator",
         Screen::TestPattern => "test-pattern",
         Screen::Maintenance => "maintenance",
+        Screen::Contents => "contents",
+        Screen::PageGrid => "page-grid",
     }
 }
 
@@ -79,6 +85,11 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
             "release" => nums(2..=2).map(|v| Step::Release(v[0], v[1]))?,
             "swipe" => nums(4..=5).map(|v| Step::Swipe(v[0], v[1], v[2], v[3], v.get(4).map_or(160, |m| *m as u64)))?,
             "wait" => nums(1..=1).map(|v| Step::Wait(v[0].max(0.0) as u64))?,
+            "controls" => Step::Controls,
+            "tap-on" => match args.as_slice() {
+                [name] => Step::TapOn(name.replace('_', " ")),
+                _ => anyhow::bail!("{}: `tap-on` takes one control name (e.g. page_counter)", at()),
+            },
             "mark" => match args.as_slice() {
                 [name] => Step::Mark(name.to_string()),
                 _ => anyhow::bail!("{}: `mark` takes one name", at()),
@@ -89,22 +100,12 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
             },
             "expect" => {
                 let want = args.first().copied().unwrap_or("");
-                let all = [
-                    Screen::Attract,
-                    Screen::Language,
-                    Screen::Library,
-                    Screen::Reader,
-                    Screen::Pin,
-                    Screen::Operator,
-                    Screen::TestPattern,
-                    Screen::Maintenance,
-                ];
-                match all.into_iter().find(|s| screen_name(*s) == want) {
+                match Screen::ALL.into_iter().find(|s| screen_name(*s) == want) {
                     Some(s) => Step::Expect(s),
                     None => anyhow::bail!("{}: unknown screen `{want}`", at()),
                 }
             }
-            other => anyhow::bail!("{}: unknown command `{other}` (tap, press, move, release, swipe, wait, shot, expect, mark)", at()),
+            other => anyhow::bail!("{}: unknown command `{other}` (tap, tap-on, press, move, release, swipe, wait, shot, expect, mark, controls)", at()),
         };
         steps.push(step);
     }

@@ -49,7 +49,7 @@ pub struct Report {
     pub events: u64,
     pub frames: u64,
     pub idle_checks: u64,
-    pub screens_seen: [u64; 8],
+    pub screens_seen: [u64; Screen::ALL.len()],
     pub rss_start_kib: u64,
     pub rss_end_kib: u64,
     pub virtual_ms: u64,

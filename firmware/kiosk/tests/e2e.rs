@@ -328,3 +328,48 @@ fn screen_test_offers_white_and_black() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     compare("screen-test", &r.shots);
 }
+
+/// Finding one's place in the 2022 statement (50 numbered items), in every language and on
+/// both panels: the contents list, a jump from it with "Back to page N", the way back, the
+/// progress bar under a finger (the page number shows, lifting opens that page), and the
+/// page grid with a jump from it.
+#[test]
+fn contents_go_to_page_and_back_in_three_languages_on_both_panels() {
+    let panels = [
+        ("pi-touch-800x480", 800.0, 480.0, 452.0),
+        ("pi-touch2-720x1280", 720.0, 1280.0, 1236.0),
+    ];
+    let langs = [("kk", -108.0), ("tr", 0.0), ("en", 108.0)];
+    for (profile, w, h, bar_y) in panels {
+        let b = bundle(profile);
+        for (lang, dy) in langs {
+            let script = format!(
+                "tap {cx} {wake}\nexpect language\ntap {cx} {lang_y}\nexpect library\n\
+                 tap-on card_{card}\nexpect reader\n\
+                 tap-on contents\nexpect contents\nshot 1-contents\n\
+                 tap-on contents_entry_4\nexpect reader\nwait 100\nshot 2-jumped\n\
+                 tap-on back_to_page\nexpect reader\nwait 100\nshot 3-back\n\
+                 press {x0} {bar_y}\nmove {x1} {bar_y}\nshot 4-scrubbing\nrelease {x1} {bar_y}\n\
+                 expect reader\nwait 100\nshot 5-scrubbed\n\
+                 tap-on page_counter\nexpect page-grid\nshot 6-page-grid\n\
+                 tap-on page_2\nexpect reader\nwait 100\nshot 7-from-the-grid\n",
+                cx = w / 2.0,
+                wake = h / 2.0 + 60.0,
+                lang_y = h / 2.0 + dy,
+                card = STATEMENT_2022,
+                x0 = w * 0.45,
+                x1 = w * 0.6,
+            );
+            let set = format!(
+                "find-your-place-{lang}-{}",
+                &profile[profile.rfind('-').unwrap() + 1..]
+            );
+            let r = run(&set, &b, &script, &["--profile", profile]);
+            assert_eq!(r.code, Some(0), "{set}: {}", r.stderr);
+            compare(&set, &r.shots);
+        }
+    }
+}
+
+/// The library card of the 2022 statement (the cards are the documents in bundle order).
+const STATEMENT_2022: usize = 2;

@@ -19,6 +19,10 @@
 //! 6. Bundler throughput for 1×, 10× and 100× the seed corpus.
 //! 7. Instructions per page for Bitig, (a) and (c): x86_64 under callgrind, aarch64 under
 //!    qemu-aarch64 (`bitig-pagebench`, built for both by scripts/bench).
+//! 8. The page slide: instructions per slide frame and per page turn (touch to settled
+//!    frame), full and partial repaint, and what they imply for a Pi 3, 4 and 5
+//!    (`bitig-slidebench`, built for both by scripts/bench).
+//! 9. The idle kiosk: wake-ups and CPU time per idle screen, headless and in the simulator.
 
 use anyhow::{Context, Result};
 use bitig_format::{Bundle, Page};
@@ -646,6 +650,7 @@ fn main() -> Result<()> {
 
     if !args.quick {
         instructions(&mut rows, &bundle_file)?;
+        slide(&mut rows, &bundle_file)?;
         idle(&mut rows, &bundle_file)?;
     }
 
@@ -966,6 +971,134 @@ fn instructions(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
             "",
             None,
         );
+    }
+    Ok(())
+}
+
+/// The budget for one slide frame: a quarter of a Cortex-A53 core at 1.2 GHz (Pi 3) at 60
+/// frames a second, at one instruction per cycle.
+const SLIDE_FRAME_BUDGET: u64 = 1_200_000_000 / 4 / 60;
+
+/// Figure 8, the page slide. `bitig-slidebench` turns SLIDE_TURNS pages in the headless kiosk
+/// (the device's UI and renderer, XRGB8888 frames) drawing either only the settled frames or
+/// every 16 ms frame too; the difference over the slide frames is one slide frame. A turn is
+/// everything from the touch to the settled frame, over a run that turns no page.
+fn slide(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
+    const SLIDE_TURNS: u64 = 6;
+    let targets = [
+        (
+            "x86_64 (callgrind)",
+            Counter::Callgrind,
+            root().join("target/release/bitig-slidebench"),
+            Command::new("valgrind").arg("--version").output().is_ok(),
+        ),
+        (
+            "aarch64 (qemu-aarch64)",
+            Counter::QemuAarch64,
+            root().join("target/aarch64-unknown-linux-gnu/release/bitig-slidebench"),
+            Command::new("qemu-aarch64-static")
+                .arg("--version")
+                .output()
+                .is_ok(),
+        ),
+    ];
+    // The number of slide frames is the same on every target (virtual time): ask the host's.
+    let host = &targets[0].2;
+    if !host.exists() {
+        println!("8. slide skipped: no {} (scripts/bench)", host.display());
+        return Ok(());
+    }
+    let turns = SLIDE_TURNS.to_string();
+    let o = Command::new(host)
+        .args(["all-full", &turns])
+        .arg(bundle)
+        .output()?;
+    anyhow::ensure!(
+        o.status.success(),
+        "bitig-slidebench: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let slide_frames: u64 = out
+        .split_whitespace()
+        .skip_while(|w| *w != "slide-frames")
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .context("bitig-slidebench printed no slide-frames")?;
+    anyhow::ensure!(slide_frames > 0, "no slide frames were drawn");
+    for (name, counter, bin, tool) in targets {
+        if !bin.exists() || !tool {
+            println!(
+                "8. slide, {name} skipped: needs {} (scripts/bench builds it) and its counter",
+                bin.display()
+            );
+            continue;
+        }
+        println!("8. slide, {name}: {SLIDE_TURNS} turns, {slide_frames} slide frames");
+        let run = |mode: &str, n: u64| {
+            let n = n.to_string();
+            let a: Vec<&std::ffi::OsStr> = vec![mode.as_ref(), n.as_ref(), bundle.as_os_str()];
+            count_instructions(counter, &bin, &a)
+        };
+        for repaint in ["full", "partial"] {
+            let settled = run(&format!("settled-{repaint}"), SLIDE_TURNS)?;
+            let all = run(&format!("all-{repaint}"), SLIDE_TURNS)?;
+            let none = run(&format!("all-{repaint}"), 0)?;
+            let frame = all.saturating_sub(settled) / slide_frames;
+            let turn = all.saturating_sub(none) / SLIDE_TURNS;
+            let how = if repaint == "full" {
+                "full repaint + copy to the frame buffer"
+            } else {
+                "partial repaint (buffer age 2)"
+            };
+            let aarch64 = matches!(counter, Counter::QemuAarch64);
+            row(
+                rows,
+                &format!("instructions per slide frame, {name}, {how}"),
+                format!(
+                    "{frame} = {:.0}% of the budget",
+                    frame as f64 * 100.0 / SLIDE_FRAME_BUDGET as f64
+                ),
+                &format!("≤ {SLIDE_FRAME_BUDGET} (¼ of an A53 at 1.2 GHz, 60 fps, IPC 1)"),
+                aarch64.then_some(frame <= SLIDE_FRAME_BUDGET),
+            );
+            row(
+                rows,
+                &format!("instructions per page turn (touch to settled frame), {name}, {how}"),
+                format!(
+                    "{turn} ({:.1} slide frames' worth)",
+                    turn as f64 / frame.max(1) as f64
+                ),
+                "",
+                None,
+            );
+            if aarch64 {
+                // IPC 1 on every board (a rule of thumb: the A72 and A76 do better, so these
+                // are floors); the panel refreshes at 60 Hz.
+                for (board, core, hz) in [
+                    ("Pi 3", "Cortex-A53", 1.2e9),
+                    ("Pi 4", "Cortex-A72", 1.5e9),
+                    ("Pi 5", "Cortex-A76", 2.4e9),
+                ] {
+                    let fps = hz / frame.max(1) as f64;
+                    let share = 60.0 * frame as f64 / hz;
+                    row(
+                        rows,
+                        &format!(
+                            "slide, {board} ({core} at {:.1} GHz, IPC 1), {how}",
+                            hz / 1e9
+                        ),
+                        format!(
+                            "{:.0} fps on a whole core; 60 fps uses {:.0}% of a core",
+                            fps,
+                            share * 100.0
+                        ),
+                        "60 fps in ≤ 25% of a core",
+                        Some(share <= 0.25),
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

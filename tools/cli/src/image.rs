@@ -484,12 +484,13 @@ Environment=GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_
 # The kiosk sends WATCHDOG=1 from its UI thread every 5 s; a hung UI is restarted.
 WatchdogSec=10
 TimeoutStartSec=60
-# It reads its bundle and draws; nothing else.
+# It reads its bundle and draws; it writes only its content slots and statistics, and the
+# statistics export onto a stick.
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
-ReadWritePaths=-/var/lib/bitig
+ReadWritePaths=-/var/lib/bitig -/media/bitig-usb
 # Logs go to journald (volatile on the kiosk), rate-limited.
 StandardOutput=journal
 StandardError=journal
@@ -510,9 +511,12 @@ SUBSYSTEM==\"drm\", KERNEL==\"renderD[0-9]*\", GROUP=\"render\", MODE=\"0660\"
 SUBSYSTEM==\"input\", KERNEL==\"event[0-9]*\", GROUP=\"input\", MODE=\"0660\"
 # Backlight always on: the kiosk never blanks its screen.
 SUBSYSTEM==\"backlight\", ACTION==\"add\", ATTR{bl_power}=\"0\"
-# Content updates: a USB stick's filesystem is mounted read-only at /media/bitig-usb, where
-# the kiosk looks for bitig/update.bundle (signed; see docs/operations.md).
-ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}==\"filesystem\", RUN{program}+=\"/usr/bin/systemd-mount --no-block --automount=no --collect --options=ro,nosuid,nodev,noexec $devnode /media/bitig-usb\"
+# Content updates and statistics exports: a USB stick's filesystem is mounted at
+# /media/bitig-usb, where the kiosk looks for bitig/update.bundle (signed) and
+# bitig/export-stats (see docs/operations.md). FAT sticks are writable by the kiosk's user, for
+# the exported bitig-stats-*.csv; any other filesystem is mounted read-only.
+ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}==\"filesystem\", ENV{ID_FS_TYPE}==\"vfat\", RUN{program}+=\"/usr/bin/systemd-mount --no-block --automount=no --collect --options=rw,nosuid,nodev,noexec,uid=bitig,gid=bitig,fmask=0177,dmask=0077,flush $devnode /media/bitig-usb\"
+ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}==\"filesystem\", ENV{ID_FS_TYPE}!=\"vfat\", RUN{program}+=\"/usr/bin/systemd-mount --no-block --automount=no --collect --options=ro,nosuid,nodev,noexec $devnode /media/bitig-usb\"
 ACTION==\"remove\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}==\"filesystem\", RUN{program}+=\"/usr/bin/systemd-umount /media/bitig-usb\"
 "
     .to_string()

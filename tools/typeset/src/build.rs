@@ -419,6 +419,8 @@ struct OwnedEdition {
     source: String,
     blocks: Vec<OwnedBlock>,
     card: fmt::TextBlock,
+    /// The contents list: (block, label text, label).
+    contents: Vec<(u16, String, fmt::TextBlock)>,
     layouts: Vec<fmt::Layout>,
 }
 
@@ -576,7 +578,9 @@ fn layout_ui(
     let mut out = Vec::new();
     for u in ui {
         for (key, (value, is_title)) in &u.strings {
-            if key.starts_with("month.") || key == "date.format" {
+            // An empty string (one half of a label around a number, such as
+            // `reader.return.before`) has nothing to shape; the kiosk draws nothing for it.
+            if key.starts_with("month.") || key == "date.format" || value.is_empty() {
                 continue;
             }
             let (style, px, color) = if *is_title {
@@ -822,6 +826,7 @@ fn layout_edition(
         });
     }
     let card = library_card(comp, spec, st, &blocks)?;
+    let contents = contents_list(comp, spec, st, &blocks)?;
     Ok(OwnedEdition {
         lang: st.lang,
         title: st.title.clone(),
@@ -829,8 +834,93 @@ fn layout_edition(
         source: st.source.clone(),
         blocks,
         card,
+        contents,
         layouts,
     })
+}
+
+/// The most words a contents label keeps of a numbered item or paragraph (its number
+/// included) before the ellipsis; fewer if they do not fit on the line.
+pub const CONTENTS_MAX_WORDS: usize = 8;
+
+/// The edition's contents list: every heading and numbered item (and the opening paragraph,
+/// if the text starts with one, so that the preamble can be found too), or, with neither,
+/// every paragraph; each label one line at the UI size, cut at a word with an ellipsis to
+/// fit the card measure.
+fn contents_list(
+    comp: &mut Composer<'_, '_>,
+    spec: &ProfileSpec,
+    st: &Statement,
+    blocks: &[OwnedBlock],
+) -> Result<Vec<(u16, String, fmt::TextBlock)>, Error> {
+    let structured = |k: BlockKind| matches!(k, BlockKind::Heading(_) | BlockKind::ListItem(_));
+    let any_structure = blocks.iter().any(|b| structured(b.kind));
+    let opening = blocks.iter().position(|b| b.kind.is_body());
+    let pad = ink_pad(spec);
+    let measure = f32::from(spec.card_width) - 2.0 * pad as f32;
+    let mut out = Vec::new();
+    for (bi, b) in blocks.iter().enumerate() {
+        let wanted = if any_structure {
+            structured(b.kind) || (Some(bi) == opening && b.kind == BlockKind::Paragraph)
+        } else {
+            b.kind == BlockKind::Paragraph
+        };
+        if !wanted {
+            continue;
+        }
+        let heading = matches!(b.kind, BlockKind::Heading(_));
+        let (style, color) = if heading {
+            (Style::Bold, ColorRole::Title)
+        } else {
+            (Style::Regular, ColorRole::Text)
+        };
+        let bs = ragged(spec.ui.px, 1.3, color, false);
+        // A hard line break in the source is a space here.
+        let flat: String = b.text.replace('\n', " ");
+        let words: Vec<&str> = flat.split_whitespace().collect();
+        let keep = if heading {
+            words.len()
+        } else {
+            words.len().min(CONTENTS_MAX_WORDS)
+        };
+        let err = layout_err(&st.path, bi);
+        let mut fitted = None;
+        for n in (1..=keep).rev() {
+            let mut text = words[..n].join(" ");
+            if n < words.len() {
+                // Cut at a word: no dangling comma or colon before the ellipsis.
+                while text.ends_with([',', ';', ':', '.', '—', '–']) && n > 1 {
+                    text.pop();
+                }
+                text.push('…');
+            }
+            let (lines, vm, w) = comp
+                .compose(
+                    0,
+                    &text,
+                    &whole(&text, style),
+                    st.lang,
+                    bs,
+                    measure,
+                    0.0,
+                    pad,
+                )
+                .map_err(&err)?;
+            if lines.len() == 1 {
+                let h = vm.line_height;
+                fitted = Some((text, text_block(lines, h, w, pad)));
+                break;
+            }
+        }
+        let Some((text, label)) = fitted else {
+            return Err(err(format!(
+                "its first word does not fit on a contents line {measure} px wide"
+            )));
+        };
+        let block = u16::try_from(bi).map_err(|_| err("too many blocks".into()))?;
+        out.push((block, text, label));
+    }
+    Ok(out)
 }
 
 /// Every block of an edition set at one text size, ready for pagination.
@@ -979,6 +1069,15 @@ fn encode(
                             })
                             .collect(),
                         card: e.card.clone(),
+                        contents: e
+                            .contents
+                            .iter()
+                            .map(|(block, text, label)| fmt::ContentsEntry {
+                                block: *block,
+                                text,
+                                label: label.clone(),
+                            })
+                            .collect(),
                         layouts: e.layouts.clone(),
                     })
                     .collect(),

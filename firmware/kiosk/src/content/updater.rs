@@ -18,6 +18,9 @@
 //! the lockstep worker sleeps is not noticed (the headless scripts start with it in place).
 
 use super::{Fs, Slot, StickFile, Update, UpdateError, UsbWatch, MAX_BUNDLE};
+
+/// An operator stick that asks for the statistics carries this file.
+pub const USB_EXPORT: &str = "bitig/export-stats";
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
@@ -41,6 +44,12 @@ pub enum Event {
     Refused(UpdateError),
     /// Writing failed; the current content stays.
     Failed(UpdateError),
+    /// A stick asks for the statistics: the UI answers with [`Updater::export`].
+    ExportWanted,
+    /// The statistics went to the stick as `file` (in its `bitig/` folder), `rows` rows.
+    Exported { file: String, rows: usize },
+    /// They could not be written (a read-only stick: E-READONLY).
+    ExportFailed(UpdateError),
 }
 
 impl Event {
@@ -81,6 +90,7 @@ pub struct Settings {
 /// The update worker's handle, owned by the UI thread.
 pub struct Updater {
     events: Receiver<Event>,
+    exports: Option<Sender<Export>>,
     credit: Option<SyncSender<()>>,
     stop: std::sync::Arc<OwnedFd>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -106,7 +116,10 @@ impl Updater {
             (None, None)
         };
         let waiter = Waiter::new(&settings.mount, stop.clone())?;
+        let (export_tx, export_rx) = mpsc::channel();
         let worker = Worker {
+            export_watch: UsbWatch::at(settings.mount.join(USB_EXPORT)),
+            exports: export_rx,
             watch: UsbWatch::new(&settings.mount),
             waiter,
             tx,
@@ -118,6 +131,7 @@ impl Updater {
             .spawn(move || worker.run())?;
         Ok(Updater {
             events,
+            exports: Some(export_tx),
             credit,
             stop,
             thread: Some(thread),
@@ -136,9 +150,28 @@ impl Updater {
             _ => self.events.try_recv().ok(),
         };
         if let Some(e) = &ev {
-            self.busy = !matches!(e, Event::Watching | Event::Installed(_));
+            self.busy = !matches!(
+                e,
+                Event::Watching | Event::Installed(_) | Event::ExportWanted
+            );
         }
         ev
+    }
+
+    /// Answers [`Event::ExportWanted`]: `csv` (with its header) goes to the stick as
+    /// `bitig-stats-<kiosk_id>-<n>.csv`, `n` one more than the last such file there.
+    pub fn export(&mut self, csv: String, kiosk_id: &str) {
+        if let Some(tx) = &self.exports {
+            if tx
+                .send(Export {
+                    csv,
+                    kiosk_id: kiosk_id.to_string(),
+                })
+                .is_ok()
+            {
+                self.busy = true;
+            }
+        }
     }
 
     /// The worker is reading, checking or writing (or has not looked yet).
@@ -150,6 +183,7 @@ impl Updater {
 impl Drop for Updater {
     fn drop(&mut self) {
         self.credit = None; // a lockstep worker waiting for a credit ends
+        self.exports = None; // and one waiting for the statistics
         let _ = rustix::io::write(self.stop.as_fd(), &1u64.to_ne_bytes());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -157,8 +191,16 @@ impl Drop for Updater {
     }
 }
 
+/// The statistics for a stick.
+struct Export {
+    csv: String,
+    kiosk_id: String,
+}
+
 struct Worker {
     watch: UsbWatch,
+    export_watch: UsbWatch,
+    exports: Receiver<Export>,
     waiter: Waiter,
     tx: Sender<Event>,
     credits: Option<Receiver<()>>,
@@ -185,6 +227,13 @@ impl Worker {
             if !self.step() {
                 return;
             }
+            if self.export_watch.poll().is_some() {
+                announced = false;
+                if !self.export() {
+                    return;
+                }
+                continue;
+            }
             match self.watch.poll() {
                 None => {
                     if !announced && !self.send(Event::Watching) {
@@ -203,6 +252,26 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Asks the UI for the statistics and writes them to the stick. False: the updater was
+    /// dropped.
+    fn export(&mut self) -> bool {
+        if !self.send(Event::ExportWanted) {
+            return false;
+        }
+        let Ok(e) = self.exports.recv() else {
+            return false;
+        };
+        if !self.step() {
+            return false;
+        }
+        let dir = self.s.mount.join("bitig");
+        let ev = match write_export(self.s.fs.as_mut(), &dir, &e) {
+            Ok((file, rows)) => Event::Exported { file, rows },
+            Err(err) => Event::ExportFailed(err),
+        };
+        self.send(ev)
     }
 
     /// One file: read, verify, write. True once it is installed.
@@ -269,6 +338,49 @@ impl Worker {
         }
         true
     }
+}
+
+/// Writes an export as the next `bitig-stats-<id>-<n>.csv` in `dir`, atomically.
+fn write_export(fs: &mut dyn Fs, dir: &Path, e: &Export) -> Result<(String, usize), UpdateError> {
+    let prefix = format!("bitig-stats-{}-", e.kiosk_id);
+    let last = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|d| {
+                let name = d.ok()?.file_name().into_string().ok()?;
+                name.strip_prefix(&prefix)?
+                    .strip_suffix(".csv")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+        })
+        .unwrap_or(0);
+    let file = format!("{prefix}{}.csv", last + 1);
+    let rows = e.csv.lines().count().saturating_sub(1);
+    crate::stats::write_atomic(fs, &dir.join(&file), e.csv.as_bytes()).map_err(|err| {
+        if err.raw_os_error() == Some(rustix::io::Errno::ROFS.raw_os_error())
+            || err.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+            || err.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            UpdateError {
+                code: "E-READONLY",
+                message: format!(
+                    "{}: the stick cannot be written ({err}); the statistics were not exported. Use a FAT stick with its write-protect switch off",
+                    dir.display()
+                ),
+            }
+        } else {
+            UpdateError {
+                code: "E-EXPORT",
+                message: format!(
+                    "{}: writing {file} failed ({err}); the statistics were not exported, try another stick",
+                    dir.display()
+                ),
+            }
+        }
+    })?;
+    Ok((file, rows))
 }
 
 /// Sleeps until the mount directory may have changed.

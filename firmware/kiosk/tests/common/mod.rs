@@ -2,6 +2,8 @@
 //! headless with a touch script, and compare its screenshots with PNG goldens exactly.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod disk;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -34,6 +36,7 @@ pub fn bundle(profile: &str) -> PathBuf {
 pub struct Run {
     pub code: Option<i32>,
     pub stderr: String,
+    pub stdout: String,
     pub shots: PathBuf,
 }
 
@@ -59,38 +62,16 @@ pub fn kiosk_command() -> Command {
 /// Runs `bitig-kiosk --headless` with a touch script and `extra` arguments but no
 /// `--bundle` (the content comes from the config's content slots).
 pub fn run_without_bundle(name: &str, script: &str, extra: &[&str]) -> Run {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("kiosk-runs")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let script_path = dir.join("script.txt");
-    std::fs::write(&script_path, script).unwrap();
-    let shots = dir.join("shots");
-    let o = kiosk_command()
-        .arg("--headless")
-        .arg("--script")
-        .arg(&script_path)
-        .arg("--screenshot")
-        .arg(&shots)
-        .args(extra)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(
-        !stderr.contains("panicked"),
-        "{name}: the kiosk panicked:\n{stderr}"
-    );
-    Run {
-        code: o.status.code(),
-        stderr,
-        shots,
-    }
+    run_with(name, None, script, extra)
 }
 
 /// Runs `bitig-kiosk --headless` on `bundle` with the script text; screenshots go to a fresh
 /// folder named `name`.
 pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
+    run_with(name, Some(bundle), script, extra)
+}
+
+fn run_with(name: &str, bundle: Option<&Path>, script: &str, extra: &[&str]) -> Run {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("kiosk-runs")
         .join(name);
@@ -99,10 +80,12 @@ pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
     let script_path = dir.join("script.txt");
     std::fs::write(&script_path, script).unwrap();
     let shots = dir.join("shots");
-    let o = kiosk_command()
-        .arg("--headless")
-        .arg("--bundle")
-        .arg(bundle)
+    let mut c = kiosk_command();
+    c.arg("--headless");
+    if let Some(b) = bundle {
+        c.arg("--bundle").arg(b);
+    }
+    let o = c
         .arg("--script")
         .arg(&script_path)
         .arg("--screenshot")
@@ -118,6 +101,7 @@ pub fn run(name: &str, bundle: &Path, script: &str, extra: &[&str]) -> Run {
     Run {
         code: o.status.code(),
         stderr,
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         shots,
     }
 }

@@ -1,0 +1,164 @@
+//! `bitig-slidebench MODE TURNS BUNDLE`: what a page turn costs the device, for instruction
+//! counts (callgrind on x86_64, qemu-aarch64 on aarch64; `tools/bench` runs it).
+//!
+//! The headless kiosk (the device's UI and software renderer, a virtual clock) opens the first
+//! statement in English and turns TURNS pages with a tap at the page's edge (back again at the
+//! last page). Frames go into 32-bit XRGB8888 buffers, the format of the DRM dumb buffers the
+//! device's linuxkms backend renders into.
+//!
+//! MODE is `<frames>-<repaint>`:
+//! - frames `settled`: each turn draws only its settled frame; `all`: every 16 ms frame of the
+//!   slide too. The difference between the two, over the slide frames, is one slide frame.
+//! - repaint `full`: every pixel of every frame, then a copy of the frame into the scan-out
+//!   buffer; `partial`: two buffers that swap, each repainted only where the screen changed
+//!   since it was last shown (buffer age 2), as linuxkms does. No copy: the renderer draws
+//!   into the scan-out buffer.
+//!
+//! `memcpy TURNS BUNDLE` copies one frame TURNS times (the floor).
+//!
+//! Prints `frames F slide-frames S checksum C`.
+
+use bitig_kiosk::app::{load_bundle, Kiosk};
+use bitig_kiosk::config::{Config, Rotation};
+use bitig_kiosk::nav::Screen;
+use bitig_kiosk::platform::headless::{Headless, STEP_MS};
+use slint::platform::software_renderer::{PremultipliedRgbaColor, RepaintBufferType, TargetPixel};
+use std::hint::black_box;
+use std::path::Path;
+use std::process::ExitCode;
+
+const USAGE: &str =
+    "usage: bitig-slidebench settled-full|all-full|settled-partial|all-partial|memcpy TURNS BUNDLE";
+
+/// One XRGB8888 pixel as the panel's frame buffer holds it.
+#[derive(Clone, Copy, Default)]
+struct Xrgb(u32);
+
+impl Xrgb {
+    fn rgba(self) -> PremultipliedRgbaColor {
+        PremultipliedRgbaColor {
+            red: (self.0 >> 16) as u8,
+            green: (self.0 >> 8) as u8,
+            blue: self.0 as u8,
+            alpha: 255,
+        }
+    }
+}
+
+impl TargetPixel for Xrgb {
+    fn blend(&mut self, color: PremultipliedRgbaColor) {
+        let mut c = self.rgba();
+        c.blend(color);
+        *self = Xrgb::from_rgb(c.red, c.green, c.blue);
+    }
+    fn from_rgb(r: u8, g: u8, b: u8) -> Self {
+        Xrgb(0xff00_0000 | (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b))
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok((frames, slide, sum)) => {
+            println!("frames {frames} slide-frames {slide} checksum {sum}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bitig-slidebench: {e:#}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<(u64, u64, u64)> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [mode, turns, bundle] = args.as_slice() else {
+        anyhow::bail!("expected three arguments");
+    };
+    let turns: u64 = turns
+        .parse()
+        .map_err(|_| anyhow::anyhow!("TURNS must be a number, not {turns:?}"))?;
+    let (all, partial) = match mode.as_str() {
+        "settled-full" => (false, false),
+        "all-full" => (true, false),
+        "settled-partial" => (false, true),
+        "all-partial" => (true, true),
+        "memcpy" => return Ok(memcpy(turns)),
+        other => anyhow::bail!("unknown MODE {other:?}"),
+    };
+    let repaint = if partial {
+        RepaintBufferType::SwappedBuffers
+    } else {
+        RepaintBufferType::NewBuffer
+    };
+    let (mut h, clock) = Headless::install_with(Rotation::R0, repaint)?;
+    let kiosk = Kiosk::new(load_bundle(Path::new(bundle)), Config::load(None)?, clock)?;
+    h.attach(&kiosk)?;
+    let (w, ht) = h.panel_size();
+    let len = (w * ht) as usize;
+    // Two buffers that swap (partial), or one drawn in full and copied to the scan-out buffer.
+    let mut buffers = [vec![Xrgb::default(); len], vec![Xrgb::default(); len]];
+    let mut back = 0usize;
+    let mut frames = 0u64;
+    let mut draw = |h: &mut Headless| {
+        if partial {
+            h.render_into(&mut buffers[back]);
+            back ^= 1;
+        } else {
+            let [drawn, scanout] = &mut buffers;
+            h.render_into(drawn);
+            black_box(&mut *scanout).copy_from_slice(black_box(drawn));
+        }
+        frames += 1;
+    };
+    anyhow::ensure!(
+        (w, ht) == (800, 480),
+        "BUNDLE is for a {w}x{ht} panel; the benchmark taps the 800x480 landscape panel's buttons"
+    );
+    // Wake, English, the first statement.
+    for (x, y) in [(400.0, 300.0), (400.0, 350.0), (300.0, 120.0)] {
+        h.tap(x, y);
+        draw(&mut h);
+    }
+    anyhow::ensure!(kiosk.screen() == Screen::Reader, "the reader did not open");
+    let (wf, hf) = (w as f32, ht as f32);
+    let mut slide = 0u64;
+    let mut forward = true;
+    let y = hf / 2.0;
+    for _ in 0..turns {
+        for _attempt in 0..2 {
+            let before = kiosk.page().0;
+            let x = if forward { wf - 20.0 } else { 20.0 };
+            h.press(x, y);
+            h.advance(60);
+            h.release(x, y);
+            if kiosk.page().0 != before {
+                break;
+            }
+            forward = !forward; // the last (or first) page: turn back the other way
+        }
+        while kiosk.sliding() {
+            if all {
+                draw(&mut h);
+                slide += 1;
+            }
+            h.advance(STEP_MS);
+        }
+        draw(&mut h);
+    }
+    let sum = buffers
+        .iter()
+        .flat_map(|b| b.iter().step_by(61))
+        .fold(0u64, |s, p| s.rotate_left(5) ^ u64::from(p.0));
+    Ok((frames, slide, sum))
+}
+
+/// Copies one 32-bit frame `n` times.
+fn memcpy(n: u64) -> (u64, u64, u64) {
+    let len = 800 * 480;
+    let src = vec![Xrgb(0x00ff_5a5a); len];
+    let mut dst = vec![Xrgb::default(); len];
+    for _ in 0..n {
+        black_box(&mut dst).copy_from_slice(black_box(&src));
+    }
+    (n, 0, dst.iter().step_by(61).map(|p| u64::from(p.0)).sum())
+}
