@@ -956,7 +956,11 @@ impl State {
             self.corner_down_ms.map(|t| t + CORNER_HOLD_MS),
             attract,
             pin,
-            self.stats.flush_due(),
+            // Counts that changed are written within a minute (if there is a folder to
+            // write them to): one wake-up a minute at most, and none while nothing is counted.
+            self.stats_writer
+                .as_ref()
+                .and_then(|_| self.stats.flush_due()),
             self.notice_until,
         ]
         .into_iter()
@@ -1389,20 +1393,16 @@ impl State {
                 uptime_s % 60
             ),
             {
+                // Today's (or, with the clock unset, this start's) and all-time totals.
                 let (t, today) = self.stats.today();
+                let all = self.stats.all_time();
                 format!(
-                    "{}\t{} visitors, {} pages, {} jumps",
-                    if today { "today" } else { "since start" },
+                    "visitors\t{} {}, {} in all; pages {} / {}",
                     t.sessions,
+                    if today { "today" } else { "since start" },
+                    all.sessions,
                     t.pages,
-                    t.jumps
-                )
-            },
-            {
-                let t = self.stats.all_time();
-                format!(
-                    "all time\t{} visitors, {} pages, {} jumps",
-                    t.sessions, t.pages, t.jumps
+                    all.pages
                 )
             },
             match (&self.error, &self.last_issue) {

@@ -119,7 +119,10 @@ fn control(kiosk: &Kiosk, seen: &mut Vec<bitig_kiosk::app::Control>, name: &str)
         .rev()
         .find(|c| c.0 == name)
         .unwrap_or_else(|| panic!("no control {name} was laid out"));
-    (c.1 + c.3 / 2.0, c.2 + c.4 / 2.0)
+    // The centre of the part on the 800x480 screen.
+    let (x0, x1) = (c.1.max(0.0), (c.1 + c.3).min(800.0));
+    let (y0, y1) = (c.2.max(0.0), (c.2 + c.4).min(480.0));
+    ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
 }
 
 /// A tap; returns the clock at the release (when the UI acts on it).
@@ -193,7 +196,11 @@ fn a_thousand_sessions_are_counted_and_exported_to_a_stick() {
         let mut last;
         want.add(t, stats::measure::LANGUAGE, langs[li].tag());
         assert_eq!(kiosk.screen(), Screen::Library, "session {session}");
-        let doc = rng.below(b.documents.len() as u64) as usize;
+        // A statement whose card is on the first screen of the library (no scrolling).
+        let shown: Vec<usize> = (0..b.documents.len())
+            .filter(|i| control(&kiosk, &mut seen, &format!("card {i}")).1 < 440.0)
+            .collect();
+        let doc = shown[rng.below(shown.len() as u64) as usize];
         let d = &b.documents[doc];
         let t = tap(&mut h, control(&kiosk, &mut seen, &format!("card {doc}")));
         last = t;

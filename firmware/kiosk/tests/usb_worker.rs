@@ -205,6 +205,7 @@ fn the_kiosk_stays_live_while_sticks_are_read_and_refuses_hostile_ones() {
             })?;
             Ok(StickFile::from_reader(Box::new(r), 400_000, cap))
         })),
+        ..Default::default()
     };
     let kiosk = Kiosk::with_options(
         load_bundle(&bundle),
@@ -263,6 +264,7 @@ fn the_kiosk_stays_live_while_sticks_are_read_and_refuses_hostile_ones() {
                 let r = io::Cursor::new(vec![1u8; actual]);
                 Ok(StickFile::from_reader(Box::new(r), declared, cap))
             })),
+            ..Default::default()
         };
         let kiosk = Kiosk::with_options(
             load_bundle(&bundle),
