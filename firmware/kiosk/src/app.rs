@@ -1414,7 +1414,7 @@ impl State {
         let (ascent, lh) = images::ascii_metrics(b);
         let mut stack = Stack::new(false);
         for l in &lines {
-            stack = stack.ascii(b, l, b.profile.theme.text, lh + 4);
+            stack = stack.ascii(b, l, b.profile.theme.text, lh);
         }
         let detail = self
             .error

@@ -465,6 +465,8 @@ impl Nav {
             return;
         }
         let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
+        // Page numbers mean other pages now: "Back to page N" would mislead.
+        self.return_to = None;
         if self.parallel {
             self.parallel = false;
             self.size = self.size_before_parallel;
@@ -482,6 +484,7 @@ impl Nav {
             return;
         }
         let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
+        self.return_to = None;
         self.size = match self.size {
             TextSize::Normal => TextSize::Large,
             TextSize::Large | TextSize::Half => TextSize::Normal,

@@ -778,6 +778,11 @@ pub fn body_paragraphs(sources: &Sources, spec: &ProfileSpec) -> Result<Vec<Body
     Ok(out)
 }
 
+/// In the half-width columns of the side-by-side view, a long title may be set this much
+/// smaller than the body text (in the full-width layouts it stops at the body size), so that
+/// it still shares its first page with the byline and the first lines of the text.
+pub const HALF_TITLE_MIN: f32 = 0.8;
+
 /// One edition: its blocks set and paginated at every text size, and its library card.
 fn layout_edition(
     comp: &mut Composer<'_, '_>,
@@ -793,8 +798,8 @@ fn layout_edition(
     for (size, mut ss) in text_sizes(spec) {
         let measure = measure_of(spec, size);
         // A title so long that it would stand alone on the first page is set smaller, in
-        // steps of 2 px down to the body size, until it fits with its byline and
-        // the first two lines of the text.
+        // steps of 2 px down to the body size (HALF_TITLE_MIN of it in half columns), until
+        // it fits with its byline and the first two lines of the text.
         let flows = loop {
             let flows = edition_flows(comp, st, &blocks, &ss, measure, left)?;
             let head: i32 = flows
@@ -807,7 +812,12 @@ fn layout_edition(
                     .find(|f| !f.keep_with_next)
                     .map_or(0, |f| f.space_before + 2 * f.line_height);
             let smaller = ss.title_px - 2.0;
-            if head <= usable || smaller < ss.body_px {
+            let floor = if size == TextSize::Half {
+                ss.body_px * HALF_TITLE_MIN
+            } else {
+                ss.body_px
+            };
+            if head <= usable || smaller < floor {
                 break flows;
             }
             ss.title_px = smaller;
