@@ -899,6 +899,28 @@ fn count_instructions(counter: Counter, bin: &Path, args: &[&std::ffi::OsStr]) -
     }
 }
 
+/// Where a release binary `name` is counted: (target, counter, binary, whether the counter is
+/// installed), x86_64 under callgrind and aarch64 under qemu.
+fn count_targets(name: &str) -> [(&'static str, Counter, PathBuf, bool); 2] {
+    let runs = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
+    [
+        (
+            "x86_64 (callgrind)",
+            Counter::Callgrind,
+            root().join("target/release").join(name),
+            runs("valgrind"),
+        ),
+        (
+            "aarch64 (qemu-aarch64)",
+            Counter::QemuAarch64,
+            root()
+                .join("target/aarch64-unknown-linux-gnu/release")
+                .join(name),
+            runs("qemu-aarch64-static"),
+        ),
+    ]
+}
+
 /// Figure 7, instructions per page on x86_64 (callgrind) and aarch64 (qemu): each workload
 /// runs with 0 pages and with N pages; the difference over N is the cost of one page.
 fn instructions(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
@@ -906,23 +928,7 @@ fn instructions(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
         .iter()
         .map(|f| root().join("assets/fonts").join(f))
         .collect();
-    let targets = [
-        (
-            "x86_64 (callgrind)",
-            Counter::Callgrind,
-            root().join("target/release/bitig-pagebench"),
-            Command::new("valgrind").arg("--version").output().is_ok(),
-        ),
-        (
-            "aarch64 (qemu-aarch64)",
-            Counter::QemuAarch64,
-            root().join("target/aarch64-unknown-linux-gnu/release/bitig-pagebench"),
-            Command::new("qemu-aarch64-static")
-                .arg("--version")
-                .output()
-                .is_ok(),
-        ),
-    ];
+    let targets = count_targets("bitig-pagebench");
     for (name, counter, bin, tool) in targets {
         if !bin.exists() || !tool {
             println!(
@@ -985,23 +991,7 @@ const SLIDE_FRAME_BUDGET: u64 = 1_200_000_000 / 4 / 60;
 /// everything from the touch to the settled frame, over a run that turns no page.
 fn slide(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
     const SLIDE_TURNS: u64 = 6;
-    let targets = [
-        (
-            "x86_64 (callgrind)",
-            Counter::Callgrind,
-            root().join("target/release/bitig-slidebench"),
-            Command::new("valgrind").arg("--version").output().is_ok(),
-        ),
-        (
-            "aarch64 (qemu-aarch64)",
-            Counter::QemuAarch64,
-            root().join("target/aarch64-unknown-linux-gnu/release/bitig-slidebench"),
-            Command::new("qemu-aarch64-static")
-                .arg("--version")
-                .output()
-                .is_ok(),
-        ),
-    ];
+    let targets = count_targets("bitig-slidebench");
     // The number of slide frames is the same on every target (virtual time): ask the host's.
     let host = &targets[0].2;
     if !host.exists() {

@@ -190,3 +190,28 @@ pub fn compare(set: &str, shots: &Path) {
         failures.join("\n")
     );
 }
+
+/// Whether this test may mount filesystems (it runs as root). A test that needs it and cannot
+/// have it skips with a note, except under `CI=true`, where skipping is a failure (CI runs as
+/// root).
+pub fn can_mount(what: &str) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    if status.lines().any(|l| l.starts_with("Uid:\t0\t")) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none_or(|v| v != "true"),
+        "CI=true: {what} must run (as root) and not skip"
+    );
+    eprintln!("SKIPPED: {what} needs root (mounting)");
+    false
+}
+
+/// A mount point, unmounted when dropped (even when the test fails).
+pub struct Mounted<'a>(pub &'a Path);
+
+impl Drop for Mounted<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0).status();
+    }
+}
