@@ -2,8 +2,8 @@
 //! BUNDLE (800x480 landscape profile) once each in one way, and prints a checksum of the
 //! frames. Run it twice, with PAGES = 0 and PAGES = N, under an instruction counter; the
 //! difference divided by N is the cost of one page. `bitig-bench` does this with callgrind
-//! (x86_64) and `qemu-aarch64 -singlestep -d nochain,exec` (aarch64, one log line per
-//! executed instruction).
+//! (x86_64) and `qemu-aarch64 -d in_asm,exec,nochain` (aarch64: each translated block's
+//! instructions times how often it ran).
 //!
 //! MODE: `bitig` (blit pre-shaped glyphs), `runtime` (shape with rustybuzz and rasterize with
 //! fontdue, needs the FONT files in the bundler's order), `memcpy` (copy one frame: the floor).

@@ -91,7 +91,12 @@ fn run() -> anyhow::Result<(u64, u64, u64)> {
         RepaintBufferType::NewBuffer
     };
     let (mut h, clock) = Headless::install_with(Rotation::R0, repaint)?;
-    let kiosk = Kiosk::new(load_bundle(Path::new(bundle)), Config::load(None)?, clock)?;
+    // Nothing but the reader: no content slots or statistics to write, no USB watcher (the
+    // device build's defaults would start both).
+    let mut config = Config::load(None)?;
+    config.content_dir = None;
+    config.usb_dir = None;
+    let kiosk = Kiosk::new(load_bundle(Path::new(bundle)), config, clock)?;
     h.attach(&kiosk)?;
     let (w, ht) = h.panel_size();
     let len = (w * ht) as usize;
