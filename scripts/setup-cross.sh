@@ -3,11 +3,12 @@
 # Debian's cross gcc for aarch64 and armv7, qemu-user-static to run the results, and the
 # arm64 -dev libraries that Slint's linuxkms backend links (libinput, libudev, libxkbcommon).
 #
-# armv7 gets the cross gcc only: the armv7 build here is the headless kiosk, which links no C
-# library. (Adding armhf as a dpkg architecture was tried: deb.debian.org's bookworm-security
-# armhf index failed apt-get update with "File has unexpected size" on every attempt on
-# 2026-11-22, and a foreign architecture whose index is broken breaks apt for everything.)
-# The armv7 *device* build is covered by Cross.toml, whose image installs the armhf libraries.
+# armv7 gets the cross gcc, and the armhf -dev libraries of the device build when Debian's
+# armhf index can be read. (On 2026-11-22 deb.debian.org's bookworm-security armhf index failed
+# apt-get update with "File has unexpected size" on every attempt, and a foreign architecture
+# whose index is broken breaks apt for everything: so armhf is added last, on its own, and
+# taken out again if its index fails; scripts/cross-test then builds the headless armv7 kiosk
+# and says so with a WARNING line.)
 # Idempotent and non-interactive: it only adds what is missing. Also adds the rustup targets.
 #
 # Note: adding a foreign architecture makes apt keep the shared libraries of both in step, so the
@@ -55,6 +56,32 @@ elif [ "$need_update" = 1 ]; then
   $SUDO apt-get update -qq
 else
   echo "setup-cross: all cross packages present"
+fi
+
+# armhf: the armv7 device build's libraries (what backend-linuxkms-libinput links).
+armhf_packages=(pkg-config:armhf libinput-dev:armhf libudev-dev:armhf libxkbcommon-dev:armhf)
+armhf_missing=()
+for p in "${armhf_packages[@]}"; do installed "$p" || armhf_missing+=("$p"); done
+if [ ${#armhf_missing[@]} -gt 0 ]; then
+  added=0
+  if ! dpkg --print-foreign-architectures | grep -qx armhf; then
+    $SUDO dpkg --add-architecture armhf
+    added=1
+  fi
+  ok=0
+  for attempt in 1 2; do
+    if $SUDO apt-get update -qq; then ok=1; break; fi
+    sleep 10
+  done
+  if [ "$ok" = 1 ] && $SUDO apt-get install -y -qq --no-install-recommends "${armhf_missing[@]}"; then
+    echo "setup-cross: armhf libraries for the armv7 device build installed"
+  else
+    echo "WARNING: setup-cross: Debian's armhf packages could not be installed (index out of reach or broken); the armv7 device build will not run" >&2
+    if [ "$added" = 1 ]; then
+      $SUDO dpkg --remove-architecture armhf || true
+      $SUDO apt-get update -qq || true
+    fi
+  fi
 fi
 
 # The Rust standard library for the targets: from rustup when its server is reachable; else
