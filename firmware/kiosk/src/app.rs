@@ -180,6 +180,10 @@ pub struct State {
     page_numbers: Vec<Image>,
     /// The page under the finger on the progress bar.
     scrub: Option<u16>,
+    /// The page image as last drawn: (document, edition, size, page, side by side). A
+    /// refresh that changes none of these (a finger moving on the progress bar, the idle
+    /// warning) draws no page.
+    page_drawn: Option<(usize, Lang, TextSize, u16, bool)>,
     /// A message is up until this time (clock ms).
     notice_until: Option<u64>,
     /// What it says (its ASCII lines), for the log and the tests.
@@ -331,6 +335,7 @@ impl Kiosk {
             contents_rows: None,
             page_numbers: Vec::new(),
             scrub: None,
+            page_drawn: None,
             notice_until: None,
             notice_text: String::new(),
             controls: None,
@@ -1097,6 +1102,7 @@ impl State {
         if first_show {
             // Other screens set some of the same properties (the back label).
             self.reader_chrome = None;
+            self.page_drawn = None;
         }
         ui.set_screen(screen.index() as i32);
         let b = &self.bundle;
@@ -1284,6 +1290,11 @@ impl State {
             }
             None => ui.set_return_shown(false),
         }
+        let drawn = (n.doc, n.edition, n.size, n.page, n.parallel);
+        if self.page_drawn == Some(drawn) {
+            return;
+        }
+        self.page_drawn = Some(drawn);
         // The page image: the old one slides out while the new one slides in.
         if self.slide.is_some() {
             ui.set_page_out(ui.get_page());

@@ -34,13 +34,7 @@ fn code_of(file: &Path) -> &'static str {
 
 /// Peak resident memory of this test process, in bytes (VmHWM).
 fn peak_rss() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = s
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
+    bitig_kiosk::soak::peak_rss_kib().unwrap() * 1024
 }
 
 #[test]

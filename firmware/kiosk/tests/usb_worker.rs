@@ -53,13 +53,7 @@ fn hash(frame: &[u8]) -> u64 {
 
 /// Peak resident memory of this test process, in bytes (VmHWM).
 fn peak_rss() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = s
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
+    bitig_kiosk::soak::peak_rss_kib().unwrap() * 1024
 }
 
 /// Advances the kiosk a frame at a time, drawing each, until `done` holds. Returns the
