@@ -1109,6 +1109,12 @@ impl State {
         let lang = self.nav.lang;
         match screen {
             Screen::Attract if first_show => {
+                // At rest the kiosk holds only what every visit needs: the last statement's
+                // contents list (its labels are up to a megabyte) and its page grid's tiles
+                // are made again when asked.
+                self.contents_rows = None;
+                ui.set_contents(ModelRc::default());
+                ui.set_page_numbers(ModelRc::default());
                 let titles: Vec<_> = Lang::ALL
                     .iter()
                     .filter_map(|&l| b.ui_text("app.title", l))
