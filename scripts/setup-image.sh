@@ -2,6 +2,7 @@
 # Installs what `bitig image --debian` and the QEMU boot test (scripts/boot-test) need on
 # Debian 12, and makes arm64 programs runnable through qemu-user (binfmt_misc), which
 # mmdebstrap needs to configure an arm64 root filesystem. Idempotent and non-interactive.
+# --packages-only: only the packages (scripts/boot-test registers binfmt itself and undoes it).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -21,6 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+if [ "${1:-}" = "--packages-only" ]; then
+  echo "setup-image: packages ok"
+  exit 0
+fi
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
   $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 fi

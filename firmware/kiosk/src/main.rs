@@ -185,8 +185,13 @@ fn run() -> Result<ExitCode> {
             for n in &sel.notes {
                 eprintln!("bitig-kiosk: {n}");
             }
+            // The journal says which content is on the screen (the QEMU boot test reads it).
+            let showing = match &sel.loaded {
+                Ok(l) => format!("bundle {}", l.hash),
+                Err(e) => format!("no bundle [{}]", e.code),
+            };
             eprintln!(
-                "bitig-kiosk: content slot {} in {}",
+                "bitig-kiosk: content slot {} in {}: {showing}",
                 sel.slot.name(),
                 dir.display()
             );

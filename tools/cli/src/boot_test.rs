@@ -29,6 +29,8 @@ pub struct Options {
     pub timeout: Duration,
     pub width: u32,
     pub height: u32,
+    /// A signed bundle the image trusts, put on an emulated USB stick during the first boot.
+    pub update: Option<PathBuf>,
 }
 
 struct Qemu {
@@ -181,6 +183,237 @@ fn save_png(path: &Path, shot: &Rgb) -> Result<()> {
     Ok(())
 }
 
+/// A booted guest: QEMU, its QMP socket and its serial console log.
+struct Guest {
+    qemu: Qemu,
+    qmp: Qmp,
+    serial: PathBuf,
+    t0: Instant,
+    deadline: Instant,
+}
+
+impl Guest {
+    fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.serial).unwrap_or_default()).into_owned()
+    }
+
+    /// Waits until `what` is on the console `count` times; fails early on a failed boot.
+    fn wait_for(&mut self, what: &str, count: usize, within: Duration) -> Result<Duration> {
+        let until = (Instant::now() + within).min(self.deadline);
+        loop {
+            let log = self.log();
+            if log.matches(what).count() >= count {
+                return Ok(self.t0.elapsed());
+            }
+            for fatal in ["Kernel panic", "emergency mode", "Give root password"] {
+                if log.contains(fatal) {
+                    bail!(
+                        "the guest failed to boot ({fatal}); serial log:\n{}",
+                        tail(&log, 40)
+                    );
+                }
+            }
+            if let Ok(Some(st)) = self.qemu.child.try_wait() {
+                bail!("qemu exited ({st}); serial log:\n{}", tail(&log, 40));
+            }
+            if Instant::now() > until {
+                bail!(
+                    "no \"{what}\" (x{count}) within {} s; serial log:\n{}",
+                    within.as_secs(),
+                    tail(&log, 40)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The last line on the console that contains `what`.
+    fn last_line(&self, what: &str) -> Option<String> {
+        self.log()
+            .lines()
+            .rev()
+            .find(|l| l.contains(what))
+            .map(|l| l.trim().to_string())
+    }
+
+    /// A power cut: QEMU is killed (SIGKILL), with no shutdown of the guest.
+    fn pull_the_plug(mut self) {
+        let _ = self.qemu.child.kill();
+        let _ = self.qemu.child.wait();
+    }
+}
+
+/// The kiosk's line on its first frame, and systemd's once it has READY=1 (Type=notify).
+const MARK: &str = "bitig-kiosk: first frame shown";
+const STARTED: &str = "Started bitig-kiosk.service";
+/// The kiosk's line naming the content it shows (main.rs).
+const CONTENT: &str = "bitig-kiosk: content slot ";
+
+fn boot(o: &Options, disk: &Path, work: &Path, n: usize) -> Result<Guest> {
+    let serial = work.join(format!("serial-{n}.log"));
+    let qmp_path = work.join(format!("qmp-{n}.sock"));
+    let err_path = work.join(format!("qemu-{n}.err"));
+    let t0 = Instant::now();
+    let child = Command::new("qemu-system-aarch64")
+        .args(["-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024"])
+        .args(["-display", "none", "-no-reboot"])
+        .arg("-serial")
+        .arg(format!("file:{}", serial.display()))
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", qmp_path.display()))
+        .arg("-kernel")
+        .arg(work.join("vmlinuz"))
+        .arg("-initrd")
+        .arg(work.join("initrd"))
+        .arg("-append")
+        .arg("root=LABEL=rootfs ro rootwait console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.show_status=1")
+        // The card: a copy of the image, so what the kiosk writes survives a power cut.
+        .arg("-drive")
+        .arg(format!("file={},if=virtio,format=raw", disk.display()))
+        .arg("-device")
+        .arg(format!("virtio-gpu-pci,xres={},yres={}", o.width, o.height))
+        .args(["-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci"])
+        // A USB host controller for the stick, plugged in later.
+        .args(["-device", "qemu-xhci,id=xhci"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err_path)?)
+        .spawn()
+        .context("cannot run qemu-system-aarch64 (scripts/setup-image.sh installs it)")?;
+    let mut qemu = Qemu { child };
+    let deadline = t0 + o.timeout;
+    let qmp = match Qmp::connect(&qmp_path, deadline) {
+        Ok(q) => q,
+        Err(e) => {
+            let _ = qemu.child.kill();
+            let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+            return Err(e.context(format!("qemu-system-aarch64 did not start: {}", err.trim())));
+        }
+    };
+    Ok(Guest {
+        qemu,
+        qmp,
+        serial,
+        t0,
+        deadline,
+    })
+}
+
+/// Dumps the screen until it equals one of the attract goldens (its language cycles).
+fn expect_attract(
+    g: &mut Guest,
+    attract: &[(PathBuf, Rgb)],
+    work: &Path,
+    save: &Path,
+) -> Result<Rgb> {
+    let dump = work.join("screen.ppm");
+    let mut best = (PathBuf::new(), usize::MAX);
+    let mut shot = (0, 0, Vec::new());
+    let until = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < until {
+        shot = g.qmp.screendump(&dump)?;
+        if let Some((p, d)) = best_match(&shot, attract) {
+            if d < best.1 {
+                best = (p.to_path_buf(), d);
+            }
+            if d == 0 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    save_png(save, &shot)?;
+    ensure!(
+        best.1 == 0,
+        "the screendump ({}x{}) is not the attract screen: closest golden {} differs in {} pixels; see {}",
+        shot.0,
+        shot.1,
+        best.0.display(),
+        best.1,
+        save.display()
+    );
+    eprintln!(
+        "boot-test: screendump {}x{} equals {} pixel for pixel",
+        shot.0,
+        shot.1,
+        best.0.display()
+    );
+    Ok(shot)
+}
+
+/// A FAT stick image (no partition table, as many sticks are) with `bitig/update.bundle`.
+fn make_stick(update: &Path, to: &Path) -> Result<()> {
+    let f = std::fs::File::create(to)?;
+    f.set_len(64 << 20)?;
+    drop(f);
+    let o = Command::new("mkfs.vfat")
+        .args(["-n", "BITIGUSB"])
+        .arg(to)
+        .output()
+        .context("cannot run mkfs.vfat (dosfstools)")?;
+    ensure!(
+        o.status.success(),
+        "mkfs.vfat: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let spec = to.display().to_string();
+    for args in [
+        vec![
+            "mmd".to_string(),
+            "-i".into(),
+            spec.clone(),
+            "::bitig".into(),
+        ],
+        vec![
+            "mcopy".to_string(),
+            "-i".into(),
+            spec.clone(),
+            update.display().to_string(),
+            "::bitig/update.bundle".into(),
+        ],
+    ] {
+        let o = Command::new(&args[0])
+            .env("MTOOLS_SKIP_CHECK", "1")
+            .args(&args[1..])
+            .output()
+            .with_context(|| format!("cannot run {} (mtools)", args[0]))?;
+        ensure!(
+            o.status.success(),
+            "{}: {}",
+            args[0],
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// The content hash the kiosk logs for a bundle file (signed or not).
+fn bundle_hash(bytes: &[u8]) -> Result<String> {
+    let inner = bitig_format::signature::split(bytes).0;
+    let h = bitig_format::Header::from_bundle_bytes(inner)
+        .map_err(|e| anyhow::anyhow!("not a bundle: {e}"))?;
+    Ok(h.hash.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn hash_range(path: &Path, start: u64, len: u64) -> Result<blake3::Hash> {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(std::io::SeekFrom::Start(start))?;
+    let mut h = blake3::Hasher::new();
+    std::io::copy(&mut f.take(len), &mut h)?;
+    Ok(h.finalize())
+}
+
+/// The uid of `user` in an /etc/passwd.
+fn uid_of(passwd: &str, user: &str) -> Option<u32> {
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 3 && f[0] == user)
+            .then(|| f[2].parse().ok())
+            .flatten()
+    })
+}
+
 pub fn run(o: &Options) -> Result<()> {
     let load = |ps: &[PathBuf]| -> Result<Vec<(PathBuf, Rgb)>> {
         ps.iter()
@@ -194,19 +427,35 @@ pub fn run(o: &Options) -> Result<()> {
     };
     let attract = load(&o.attract)?;
     let after = load(&o.after_touch)?;
+    let update = match &o.update {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| p.display().to_string())?;
+            Some((
+                p.clone(),
+                bundle_hash(&bytes).with_context(|| p.display().to_string())?,
+                bytes,
+            ))
+        }
+        None => None,
+    };
     let work = o.out.join("boot-test-work");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
 
     // The image's own kernel and initrd, from its boot partition.
-    let boot = mbr_partitions(&o.image)?
-        .into_iter()
+    let parts = mbr_partitions(&o.image)?;
+    let boot_part = parts
+        .iter()
         .find(|p| matches!(p.kind, 0x0b | 0x0c | 0x0e))
         .context("no FAT boot partition in the image")?;
+    let linux: Vec<_> = parts.iter().filter(|p| p.kind == 0x83).collect();
+    let (Some(root), Some(data)) = (linux.first(), linux.get(1)) else {
+        bail!("the image has no root and data partitions (is it a `bitig image --debian` image?)");
+    };
     let listing = Command::new("mdir")
         .env("MTOOLS_SKIP_CHECK", "1")
         .args(["-b", "-i"])
-        .arg(format!("{}@@{}", o.image.display(), boot.start))
+        .arg(format!("{}@@{}", o.image.display(), boot_part.start))
         .arg("::/")
         .output()
         .context("cannot run mdir (mtools)")?;
@@ -222,85 +471,32 @@ pub fn run(o: &Options) -> Result<()> {
         .iter()
         .find(|n| n.starts_with("initrd.img-"))
         .context("no initrd.img-* on the boot partition")?;
-    let fat = Fat::new(&o.image, boot.start, &work);
+    let fat = Fat::new(&o.image, boot_part.start, &work);
     std::fs::write(work.join("vmlinuz"), fat.read(kernel)?)?;
     std::fs::write(work.join("initrd"), fat.read(initrd)?)?;
     eprintln!("boot-test: kernel {kernel}, initrd {initrd}");
 
-    let serial = work.join("serial.log");
-    let qmp_path = work.join("qmp.sock");
-    let t0 = Instant::now();
-    let child = Command::new("qemu-system-aarch64")
-        .args(["-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024"])
-        .args(["-display", "none", "-no-reboot"])
-        .arg("-serial")
-        .arg(format!("file:{}", serial.display()))
-        .arg("-qmp")
-        .arg(format!("unix:{},server=on,wait=off", qmp_path.display()))
-        .arg("-kernel")
-        .arg(work.join("vmlinuz"))
-        .arg("-initrd")
-        .arg(work.join("initrd"))
-        .arg("-append")
-        .arg("root=LABEL=rootfs ro rootwait console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.show_status=1")
-        .arg("-drive")
-        .arg(format!("file={},if=virtio,format=raw,snapshot=on", o.image.display()))
-        .arg("-device")
-        .arg(format!("virtio-gpu-pci,xres={},yres={}", o.width, o.height))
-        .args(["-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(work.join("qemu.err"))?)
-        .spawn()
-        .context("cannot run qemu-system-aarch64 (scripts/setup-image.sh installs it)")?;
-    let mut qemu = Qemu { child };
-    let deadline = t0 + o.timeout;
-    let qemu_err = || std::fs::read_to_string(work.join("qemu.err")).unwrap_or_default();
-    let mut qmp = Qmp::connect(&qmp_path, deadline)
-        .with_context(|| format!("qemu-system-aarch64 did not start: {}", qemu_err().trim()))?;
-
-    // Wait for the kiosk's first frame on the serial console.
-    const MARK: &str = "bitig-kiosk: first frame shown";
-    let mut booted = None;
-    let mut log = String::new();
-    while Instant::now() < deadline {
-        log = String::from_utf8_lossy(&std::fs::read(&serial).unwrap_or_default()).into_owned();
-        if log.contains(MARK) {
-            booted = Some(t0.elapsed());
-            break;
-        }
-        for fatal in ["Kernel panic", "emergency mode", "Give root password"] {
-            if log.contains(fatal) {
-                bail!(
-                    "the guest failed to boot ({fatal}); serial log:\n{}",
-                    tail(&log, 40)
-                );
-            }
-        }
-        if let Ok(Some(st)) = qemu.child.try_wait() {
-            bail!("qemu exited ({st}); serial log:\n{}", tail(&log, 40));
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    let Some(booted) = booted else {
-        bail!(
-            "no \"{MARK}\" within {} s; serial log:\n{}",
-            o.timeout.as_secs(),
-            tail(&log, 40)
-        );
-    };
-    // Type=notify: systemd reports the unit started only after the kiosk's READY=1.
-    const STARTED: &str = "Started bitig-kiosk.service";
-    let until = Instant::now() + Duration::from_secs(30);
-    while !log.contains(STARTED) && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(250));
-        log = String::from_utf8_lossy(&std::fs::read(&serial).unwrap_or_default()).into_owned();
-    }
+    // The card: a sparse copy, written by the guest and kept from one boot to the next.
+    let disk = work.join("card.img");
+    let cp = Command::new("cp")
+        .arg("--sparse=always")
+        .arg(&o.image)
+        .arg(&disk)
+        .status()
+        .context("cannot run cp")?;
     ensure!(
-        log.contains(STARTED),
-        "the kiosk drew but systemd never saw READY=1 (no \"{STARTED}\"); serial log:\n{}",
-        tail(&log, 40)
+        cp.success(),
+        "cannot copy {} to {}",
+        o.image.display(),
+        disk.display()
     );
+
+    // First boot: the attract screen, READY, a touch.
+    let mut g = boot(o, &disk, &work, 1)?;
+    let booted = g.wait_for(MARK, 1, o.timeout)?;
+    g.wait_for(STARTED, 1, Duration::from_secs(30))
+        .context("the kiosk drew but systemd never saw READY=1")?;
+    let log = g.log();
     let kernel_line = log
         .lines()
         .find(|l| l.contains("Linux version"))
@@ -310,53 +506,24 @@ pub fn run(o: &Options) -> Result<()> {
         booted.as_secs_f64(),
         kernel_line.trim()
     );
-
-    // The attract screen cycles its "touch to begin" language; dump until a phase matches.
-    let dump = work.join("screen.ppm");
-    let mut best = (PathBuf::new(), usize::MAX);
-    let mut shot = (0, 0, Vec::new());
-    let until = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < until {
-        shot = qmp.screendump(&dump)?;
-        if let Some((p, d)) = best_match(&shot, &attract) {
-            if d < best.1 {
-                best = (p.to_path_buf(), d);
-            }
-            if d == 0 {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(400));
-    }
-    save_png(&o.out.join("boot-attract.png"), &shot)?;
-    ensure!(
-        best.1 == 0,
-        "the screendump ({}x{}) is not the attract screen: closest golden {} differs in {} pixels; see {}",
-        shot.0,
-        shot.1,
-        best.0.display(),
-        best.1,
-        o.out.join("boot-attract.png").display()
-    );
-    eprintln!(
-        "boot-test: screendump {}x{} equals {} pixel for pixel",
-        shot.0,
-        shot.1,
-        best.0.display()
-    );
+    let first_content = g
+        .last_line(CONTENT)
+        .context("the kiosk did not say what content it shows")?;
+    eprintln!("boot-test: {first_content}");
+    let before = expect_attract(&mut g, &attract, &work, &o.out.join("boot-attract.png"))?;
 
     // A touch wakes the kiosk: the screen must change (to the language screen).
-    let before = shot.clone();
-    qmp.tap(o.width / 2, o.height / 2, o.width, o.height)?;
+    let dump = work.join("screen.ppm");
+    g.qmp.tap(o.width / 2, o.height / 2, o.width, o.height)?;
     let until = Instant::now() + Duration::from_secs(20);
     let mut changed = None;
     while Instant::now() < until {
         std::thread::sleep(Duration::from_millis(500));
-        let s = qmp.screendump(&dump)?;
+        let s = g.qmp.screendump(&dump)?;
         if differing(&s, &before) > 0 && best_match(&s, &attract).is_none_or(|(_, d)| d > 0) {
             // Let a slide settle, then take the final picture.
             std::thread::sleep(Duration::from_millis(700));
-            changed = Some(qmp.screendump(&dump)?);
+            changed = Some(g.qmp.screendump(&dump)?);
             break;
         }
     }
@@ -370,13 +537,107 @@ pub fn run(o: &Options) -> Result<()> {
         ),
         None => eprintln!("boot-test: after the touch the screen changed"),
     }
-    let _ = qmp.call(r#"{"execute":"quit"}"#);
-    drop(qemu);
-    std::fs::copy(&serial, o.out.join("serial.log"))?;
+
+    // A USB stick with a signed update: installed, and shown after the kiosk's restart.
+    if let Some((path, hash, _)) = &update {
+        let stick = work.join("stick.img");
+        make_stick(path, &stick)?;
+        g.qmp.call(&format!(
+            r#"{{"execute":"blockdev-add","arguments":{{"driver":"raw","node-name":"stick","file":{{"driver":"file","filename":"{}"}}}}}}"#,
+            stick.display()
+        ))?;
+        g.qmp.call(
+            r#"{"execute":"device_add","arguments":{"driver":"usb-storage","id":"stick0","drive":"stick","bus":"xhci.0"}}"#,
+        )?;
+        eprintln!("boot-test: USB stick with bitig/update.bundle plugged in");
+        g.wait_for(
+            "bitig-kiosk: update installed in slot",
+            1,
+            Duration::from_secs(180),
+        )?;
+        g.wait_for(MARK, 2, Duration::from_secs(120))
+            .context("the kiosk did not come back after installing the update")?;
+        g.wait_for(STARTED, 2, Duration::from_secs(30))?;
+        let shown = g.last_line(CONTENT).unwrap_or_default();
+        ensure!(
+            shown.contains(hash.as_str()),
+            "after the update the kiosk shows other content: \"{shown}\" (the update is {hash})"
+        );
+        eprintln!("boot-test: update installed; after the restart: {shown}");
+        expect_attract(&mut g, &attract, &work, &o.out.join("boot-updated.png"))?;
+    }
+
+    // A power cut at the wall, then the second boot on the same card.
+    g.pull_the_plug();
+    eprintln!("boot-test: power cut (qemu killed)");
+    let mut g = boot(o, &disk, &work, 2)?;
+    let rebooted = g.wait_for(MARK, 1, o.timeout)?;
+    g.wait_for(STARTED, 1, Duration::from_secs(30))
+        .context("after the power cut the kiosk drew but systemd never saw READY=1")?;
+    let second = g.last_line(CONTENT).unwrap_or_default();
+    if let Some((_, hash, _)) = &update {
+        ensure!(
+            second.contains(hash.as_str()),
+            "after the power cut the kiosk shows other content: \"{second}\" (the update is {hash})"
+        );
+    }
+    expect_attract(
+        &mut g,
+        &attract,
+        &work,
+        &o.out.join("boot-after-power-cut.png"),
+    )?;
+    eprintln!(
+        "boot-test: after the power cut: first frame after {:.1} s; {second}",
+        rebooted.as_secs_f64()
+    );
+    let _ = g.qmp.call(r#"{"execute":"quit"}"#);
+    let serial_2 = g.serial.clone();
+    drop(g);
+
+    // What the guest wrote to its card: nothing on the root filesystem (it is read-only), and
+    // the kiosk's files on the data partition (mounted at /var/lib/bitig), owned by user bitig.
+    ensure!(
+        hash_range(&disk, root.start, root.len)? == hash_range(&o.image, root.start, root.len)?,
+        "the root filesystem changed on the card: it was not mounted read-only"
+    );
+    eprintln!("boot-test: root filesystem unchanged after two boots and a power cut (read-only)");
+    let rootfs = crate::image::Ext4::new(&disk, root.start, &work);
+    let passwd = String::from_utf8_lossy(&rootfs.read("/etc/passwd")?).into_owned();
+    let bitig_uid = uid_of(&passwd, "bitig").context("no user bitig in the image's /etc/passwd")?;
+    let datafs = crate::image::Ext4::new(&disk, data.start, &work);
+    let starts = datafs
+        .stat("/starts")?
+        .context("the kiosk wrote no `starts` on the data partition: /var/lib/bitig is not the data partition, or the kiosk cannot write it")?;
+    ensure!(
+        starts.uid == bitig_uid,
+        "`starts` on the data partition belongs to uid {}, not bitig ({bitig_uid}): the kiosk does not run as bitig",
+        starts.uid
+    );
+    eprintln!(
+        "boot-test: the kiosk (uid {bitig_uid}, bitig) wrote its start record on the data partition"
+    );
+    if let Some((_, _, bytes)) = &update {
+        let active = String::from_utf8_lossy(&datafs.read("/active")?)
+            .trim()
+            .to_string();
+        let slot = datafs.read(&format!("/slot-{active}.bundle"))?;
+        ensure!(
+            &slot == bytes,
+            "the active slot ({active}) on the data partition is not the update's bytes"
+        );
+        eprintln!(
+            "boot-test: the data partition's active slot {active} holds the update, byte for byte"
+        );
+    }
+
+    std::fs::copy(work.join("serial-1.log"), o.out.join("serial.log"))?;
+    std::fs::copy(&serial_2, o.out.join("serial-after-power-cut.log"))?;
     let _ = std::fs::remove_dir_all(&work);
     println!(
-        "boot-test: PASS: first frame {:.1} s after qemu started; attract screen matches the headless golden; a touch changed the screen",
-        booted.as_secs_f64()
+        "boot-test: PASS: first frame {:.1} s after qemu started; attract screen matches the headless golden; a touch changed the screen; {}READY after a power cut; read-only root; the kiosk runs as bitig and writes /var/lib/bitig on the data partition",
+        booted.as_secs_f64(),
+        if update.is_some() { "a USB update was installed and shown; " } else { "" }
     );
     Ok(())
 }

@@ -1126,6 +1126,10 @@ tmpfs             /var/log        tmpfs  nosuid,nodev,size=16M                  
         let _ = std::fs::remove_file(&getty);
         std::os::unix::fs::symlink("/dev/null", &getty)?;
         std::fs::create_dir_all(root.join("var/lib/bitig"))?;
+        // Where the udev rule mounts a stick: the root is read-only, so systemd-mount cannot
+        // make it at run time (the boot test caught updates failing with "mount point does
+        // not exist").
+        std::fs::create_dir_all(root.join("media/bitig-usb"))?;
 
         // Boot partition: what raspi-firmware's hook put in /boot/firmware, with our settings.
         let fw = root.join("boot/firmware");

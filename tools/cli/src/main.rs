@@ -204,6 +204,10 @@ enum Cmd {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 900)]
         timeout: u64,
+        /// A signed bundle the image trusts (`bitig image --public-key`): it is put on an
+        /// emulated USB stick, and must be installed and shown after the kiosk restarts.
+        #[arg(long)]
+        update: Option<PathBuf>,
     },
     /// Write a kiosk image to an SD card (or a file), fsync, read it back and compare hashes.
     /// Refuses mounted disks, the running system's disk, partitions and non-removable disks.
@@ -322,6 +326,7 @@ fn run(cli: Cli) -> Result<()> {
             shots,
             out,
             timeout,
+            update,
         } => {
             let attract = ["attract-kk.png", "attract-tr.png", "attract-en.png"]
                 .iter()
@@ -341,6 +346,7 @@ fn run(cli: Cli) -> Result<()> {
                 timeout: std::time::Duration::from_secs(timeout),
                 width,
                 height,
+                update,
             })
         }
         Cmd::Image {
