@@ -213,6 +213,15 @@ impl Guest {
                     );
                 }
             }
+            // A kiosk that cannot start (a wrong ExecStart, a crash) is restarted for ever;
+            // three failures are enough to say so, rather than wait for the timeout.
+            let failures = log.matches("bitig-kiosk.service: Failed with result").count();
+            if failures >= 3 {
+                bail!(
+                    "the kiosk service failed {failures} times; serial log:\n{}",
+                    tail(&log, 40)
+                );
+            }
             if let Ok(Some(st)) = self.qemu.child.try_wait() {
                 bail!("qemu exited ({st}); serial log:\n{}", tail(&log, 40));
             }

@@ -478,6 +478,8 @@ SupplementaryGroups=video input render
 ExecStart=/usr/local/bin/bitig-kiosk --config /etc/bitig/kiosk.toml
 Restart=always
 RestartSec=1
+# 3 is the kiosk's own restart (operator menu, installed update), not a failure.
+SuccessExitStatus=3
 # Page-sized images (~1 MB) are mmapped and freed memory goes back to the kernel, so resident
 # memory stays flat over days (the soak test measures it the same way).
 Environment=GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072
