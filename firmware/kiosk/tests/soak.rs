@@ -126,7 +126,7 @@ fn the_binary_soaks_and_reports() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let b = bundle("pi-touch-800x480");
     let o = kiosk_command()
-        // As the systemd unit runs it (tools/cli/src/image.rs): glibc returns freed page
+        // As the systemd unit runs it (tools/cli/src/image/files.rs): glibc returns freed page
         // buffers to the kernel instead of keeping them in its heap.
         .env(
             "GLIBC_TUNABLES",

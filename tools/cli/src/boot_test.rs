@@ -215,7 +215,9 @@ impl Guest {
             }
             // A kiosk that cannot start (a wrong ExecStart, a crash) is restarted for ever;
             // three failures are enough to say so, rather than wait for the timeout.
-            let failures = log.matches("bitig-kiosk.service: Failed with result").count();
+            let failures = log
+                .matches("bitig-kiosk.service: Failed with result")
+                .count();
             if failures >= 3 {
                 bail!(
                     "the kiosk service failed {failures} times; serial log:\n{}",
