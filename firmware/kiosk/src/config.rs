@@ -71,6 +71,8 @@ pub struct Config {
     /// Set at start, not from the file: a content problem the kiosk recovered from (a rollback
     /// or crash-loop fallback), shown in the operator menu.
     pub startup_issue: Option<(&'static str, String)>,
+    /// The keys the config file set (the rest are defaults).
+    pub set_in_file: Vec<&'static str>,
 }
 
 /// Panel rotation, clockwise.
@@ -251,6 +253,7 @@ impl Config {
                 KNOWN_KEYS.join(", ")
             ));
         }
+        let text_keys: Vec<String> = table.keys().cloned().collect();
         // A value of the wrong type: find the key by trying each one alone.
         let culprit = table
             .iter()
@@ -271,7 +274,13 @@ impl Config {
                         e.message().trim()
                     ))
                 })?;
-        Ok((Config::resolve(file, Some(p), &text)?, warnings))
+        let mut config = Config::resolve(file, Some(p), &text)?;
+        config.set_in_file = KNOWN_KEYS
+            .iter()
+            .copied()
+            .filter(|k| text_keys.contains(&k.to_string()))
+            .collect();
+        Ok((config, warnings))
     }
 
     /// Loads `path` like [`Config::load_checked`], failing on an unusable config.
@@ -294,6 +303,7 @@ impl Config {
             usb_dir: device.then(|| PathBuf::from("/media/bitig-usb")),
             kiosk_id: default_kiosk_id(),
             startup_issue: None,
+            set_in_file: Vec::new(),
         }
     }
 
@@ -350,6 +360,7 @@ impl Config {
             usb_dir: file.usb_dir.or(d.usb_dir),
             trusted_keys,
             startup_issue: None,
+            set_in_file: Vec::new(),
             bundle: file.bundle,
             profile: file.profile.unwrap_or(d.profile),
             idle_timeout_ms: file
@@ -425,7 +436,13 @@ mod tests {
         assert!(c.pin_ok("482913") && !c.pin_ok("1234") && !c.pin_ok("482914"));
         // An unknown key is a warning with its position, not an error.
         std::fs::write(&p, "rotation = 0\nidle_timeout = 3\n").unwrap();
-        let (_, warnings) = Config::load_checked(Some(&p)).unwrap();
+        let (c, warnings) = Config::load_checked(Some(&p)).unwrap();
+        // What the file set, known keys only (a headless run keeps the device's folders only
+        // when the file names them).
+        assert_eq!(c.set_in_file, ["rotation"]);
+        std::fs::write(&p, "# content_dir = \"/x\"\nusb_dir = \"/media/u\"\n").unwrap();
+        let c = Config::load(Some(&p)).unwrap();
+        assert_eq!(c.set_in_file, ["usb_dir"], "a commented-out key is not set");
         assert!(
             warnings.len() == 1 && warnings[0].contains("bad.toml:2:16"),
             "{warnings:?}"

@@ -73,14 +73,6 @@ fn parse_args() -> Result<Args> {
     Ok(a)
 }
 
-/// Whether the config file given with --config sets `key` (a line starting with it).
-fn names(args: &Args, key: &str) -> bool {
-    args.config
-        .as_deref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .is_some_and(|t| t.lines().any(|l| l.trim_start().starts_with(key)))
-}
-
 /// The source tree this binary was built from (for the simulator's default bundle).
 fn source_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -239,10 +231,12 @@ fn run() -> Result<ExitCode> {
         // /var/lib/bitig, nor watch /media/bitig-usb. (It also keeps such runs free of the
         // worker threads, which hang the aarch64 build under Debian 12's qemu-user 7.2.)
         let defaults = Config::defaults();
-        if config.content_dir == defaults.content_dir && !names(&args, "content_dir") {
+        if config.content_dir == defaults.content_dir
+            && !config.set_in_file.contains(&"content_dir")
+        {
             config.content_dir = None;
         }
-        if config.usb_dir == defaults.usb_dir && !names(&args, "usb_dir") {
+        if config.usb_dir == defaults.usb_dir && !config.set_in_file.contains(&"usb_dir") {
             config.usb_dir = None;
         }
     }
