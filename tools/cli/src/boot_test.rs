@@ -31,6 +31,9 @@ pub struct Options {
     pub height: u32,
     /// A signed bundle the image trusts, put on an emulated USB stick during the first boot.
     pub update: Option<PathBuf>,
+    /// After the update: taps (screen pixels) from the attract screen, and the headless
+    /// screenshot of the update's content the screen must then equal.
+    pub updated_screen: Option<(Vec<(u32, u32)>, PathBuf)>,
 }
 
 struct Qemu {
@@ -576,6 +579,34 @@ pub fn run(o: &Options) -> Result<()> {
         );
         eprintln!("boot-test: update installed; after the restart: {shown}");
         expect_attract(&mut g, &attract, &work, &o.out.join("boot-updated.png"))?;
+        // The new content on the screen: touch through to it, as a visitor would.
+        if let Some((taps, golden)) = &o.updated_screen {
+            let want = read_png(golden).with_context(|| golden.display().to_string())?;
+            let dump = work.join("screen.ppm");
+            for &(x, y) in taps {
+                g.qmp.tap(x, y, o.width, o.height)?;
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+            let until = Instant::now() + Duration::from_secs(20);
+            let mut shot = g.qmp.screendump(&dump)?;
+            while differing(&shot, &want) > 0 && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(500));
+                shot = g.qmp.screendump(&dump)?;
+            }
+            let save = o.out.join("boot-updated-content.png");
+            save_png(&save, &shot)?;
+            let d = differing(&shot, &want);
+            ensure!(
+                d == 0,
+                "after the update the screen is not the update's content: {d} pixels differ from {}; see {}",
+                golden.display(),
+                save.display()
+            );
+            eprintln!(
+                "boot-test: the update's content is on the screen: equals {} pixel for pixel",
+                golden.display()
+            );
+        }
     }
 
     // A power cut at the wall, then the second boot on the same card.

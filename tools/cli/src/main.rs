@@ -208,6 +208,10 @@ enum Cmd {
         /// emulated USB stick, and must be installed and shown after the kiosk restarts.
         #[arg(long)]
         update: Option<PathBuf>,
+        /// After the update, tap these screen points from the attract screen ("X,Y X,Y ...")
+        /// and require the screen to equal this headless screenshot of the update's content.
+        #[arg(long, requires = "update", value_names = ["TAPS", "PNG"], num_args = 2)]
+        updated_screen: Option<Vec<String>>,
     },
     /// Write a kiosk image to an SD card (or a file), fsync, read it back and compare hashes.
     /// Refuses mounted disks, the running system's disk, partitions and non-removable disks.
@@ -225,6 +229,23 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// "X,Y X,Y ..." screen points.
+fn parse_taps(s: &str) -> Result<Vec<(u32, u32)>> {
+    s.split_whitespace()
+        .map(|p| {
+            let (x, y) = p
+                .split_once(',')
+                .with_context(|| format!("--updated-screen: {p:?} is not X,Y"))?;
+            Ok((
+                x.parse()
+                    .with_context(|| format!("--updated-screen: {p:?}: x"))?,
+                y.parse()
+                    .with_context(|| format!("--updated-screen: {p:?}: y"))?,
+            ))
+        })
+        .collect()
 }
 
 fn parse_rotation(s: &str) -> Result<u16, String> {
@@ -327,7 +348,12 @@ fn run(cli: Cli) -> Result<()> {
             out,
             timeout,
             update,
+            updated_screen,
         } => {
+            let updated_screen = match updated_screen.as_deref() {
+                Some([taps, png]) => Some((parse_taps(taps)?, PathBuf::from(png))),
+                _ => None,
+            };
             let attract = ["attract-kk.png", "attract-tr.png", "attract-en.png"]
                 .iter()
                 .map(|n| shots.join(n))
@@ -347,6 +373,7 @@ fn run(cli: Cli) -> Result<()> {
                 width,
                 height,
                 update,
+                updated_screen,
             })
         }
         Cmd::Image {
