@@ -230,13 +230,10 @@ fn run() -> Result<ExitCode> {
         // if its config names them: a device build run headless on a host must not write to
         // /var/lib/bitig, nor watch /media/bitig-usb. (It also keeps such runs free of the
         // worker threads, which hang the aarch64 build under Debian 12's qemu-user 7.2.)
-        let defaults = Config::defaults();
-        if config.content_dir == defaults.content_dir
-            && !config.set_in_file.contains(&"content_dir")
-        {
+        if !config.set_in_file.contains(&"content_dir") {
             config.content_dir = None;
         }
-        if config.usb_dir == defaults.usb_dir && !config.set_in_file.contains(&"usb_dir") {
+        if !config.set_in_file.contains(&"usb_dir") {
             config.usb_dir = None;
         }
     }
@@ -454,11 +451,12 @@ fn headless(
     })
 }
 
-/// `--soak N`: random touches into the headless kiosk (src/soak.rs). Exit 1 on a stuck state
-/// or if resident memory grew by 1 MiB or more after the warm-up.
 /// The shortest `--soak` whose resident memory is judged.
 const SOAK_JUDGED: u64 = 500_000;
 
+/// `--soak N`: random touches into the headless kiosk (src/soak.rs). Exit 1 on a stuck state,
+/// or (runs of `SOAK_JUDGED` events or more) if the floor of resident anonymous memory at
+/// rest grew by 1 MiB or more after the warm-up.
 fn soak(
     events: u64,
     seed: u64,
