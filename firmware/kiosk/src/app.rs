@@ -38,8 +38,16 @@ pub const ATTRACT_SHIFTS: [(i32, i32); 8] = [
     (-6, -6),
     (0, -6),
 ];
-/// The frame timer's period while something moves (a slide, the update's progress bar).
-pub const FRAME_MS: u64 = 16;
+/// The frame timer's period while something moves (a slide, the update's progress bar):
+/// about 30 frames a second, so a slide takes SLIDE_MS.div_ceil(FRAME_MS) = 6 frames.
+///
+/// Not 60: Slint's software renderer fetches every pixel of the two moving page images one by
+/// one (about 30 instructions a pixel), so one slide frame costs about 9 M instructions on
+/// aarch64. At 60 frames a second that is 45 % of a Pi 3's Cortex-A53 at 1.2 GHz (IPC 1); at
+/// 31.25 it is 23 %, inside the budget of a quarter of a core (docs/performance.md, section 8,
+/// from `scripts/bench`). A multiple of the headless clock's 16 ms step, so virtual-time runs
+/// fire it exactly on time.
+pub const FRAME_MS: u64 = 32;
 /// How long a message (the statistics export's) stays up without a touch.
 pub const NOTICE_MS: u64 = 15_000;
 

@@ -7,8 +7,9 @@
 //! device's linuxkms backend renders into.
 //!
 //! MODE is `<frames>-<repaint>`:
-//! - frames `settled`: each turn draws only its settled frame; `all`: every 16 ms frame of the
-//!   slide too. The difference between the two, over the slide frames, is one slide frame.
+//! - frames `settled`: each turn draws only its settled frame; `all`: every frame the device
+//!   draws during the slide too (one when the finger lifts, then one a tick of the frame timer,
+//!   `FRAME_MS`). The difference between the two, over the slide frames, is one slide frame.
 //! - repaint `full`: every pixel of every frame, then a copy of the frame into the scan-out
 //!   buffer; `partial`: two buffers that swap, each repainted only where the screen changed
 //!   since it was last shown (buffer age 2), as linuxkms does. No copy: the renderer draws
@@ -141,12 +142,18 @@ fn run() -> anyhow::Result<(u64, u64, u64)> {
             }
             forward = !forward; // the last (or first) page: turn back the other way
         }
+        // The device draws when the finger lifts (the slide's first frame), then after each
+        // tick of the frame timer; the tick that ends the slide draws the settled frame.
+        let mut ticks = kiosk.wakeups().frames;
+        let mut due = true;
         while kiosk.sliding() {
-            if all {
+            if all && due {
                 draw(&mut h);
                 slide += 1;
             }
             h.advance(STEP_MS);
+            due = kiosk.wakeups().frames != ticks;
+            ticks = kiosk.wakeups().frames;
         }
         draw(&mut h);
     }
