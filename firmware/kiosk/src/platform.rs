@@ -323,6 +323,12 @@ pub mod simulator {
             // Safety of set_var: called before any other thread exists.
             std::env::set_var("SLINT_SCALE_FACTOR", "1");
         }
+        // No D-Bus: Slint's winit backend asks the desktop portal for the colour scheme, accent
+        // and fonts (Bitig uses none of them: its own theme, pre-shaped text), and that query
+        // leaves a thread of zbus's `blocking` pool waking every 500 ms for the rest of the
+        // run (2 wake-ups a second on an idle screen). An address no transport accepts makes
+        // the query fail at once, before any thread starts.
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "disabled:");
         slint::BackendSelector::new()
             .backend_name("winit".into())
             .renderer_name("software".into())

@@ -67,6 +67,7 @@ fn simulator_window_shows_the_attract_screen() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let pid = kiosk.id();
     let _kiosk = Kill(kiosk);
 
     let start = Instant::now();
@@ -85,7 +86,20 @@ fn simulator_window_shows_the_attract_screen() {
         }
         let frame = rgb_of_png(&shot.stdout);
         if candidates.contains(&frame) {
-            return; // the window shows the attract screen, exactly as rendered headless
+            // The window shows the attract screen, exactly as rendered headless. And the
+            // simulator sleeps when idle: no thread of a desktop-settings query (zbus's
+            // `blocking` pool wakes every 500 ms for ever) is left running.
+            let threads: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default())
+                .map(|c| c.trim().to_string())
+                .collect();
+            assert!(
+                !threads.iter().any(|t| t.starts_with("blocking")),
+                "the simulator runs a thread that wakes while idle: {threads:?}"
+            );
+            return;
         }
         last = Some(shot.stdout);
     }
