@@ -182,6 +182,11 @@ pub struct State {
     /// What the statistics last counted: the screen, and the page on screen.
     counted_screen: Option<Screen>,
     counted_page: Option<(usize, Lang, TextSize, u16)>,
+    /// When the attract screen came up (clock ms) and the process's wake-ups and CPU time
+    /// (ms) then, if idle reports are on.
+    idle_since: Option<(u64, (u64, u64))>,
+    report_idle: bool,
+    idle_report: Option<IdleReport>,
     /// The contents list as drawn, for (document, edition, size).
     contents_rows: Option<((usize, Lang, TextSize), ModelRc<ContentsRow>)>,
     /// Page numbers for the page grid, 1..=len, drawn once.
@@ -252,6 +257,24 @@ pub struct Options {
     pub open_stick: Option<crate::content::updater::OpenStick>,
     /// The board's wall clock for the statistics' hours; the system clock if `None`.
     pub wall_clock: Option<crate::stats::WallClock>,
+    /// Log how often the process woke while the attract screen stood alone, when a visitor
+    /// ends a wait of at least [`IDLE_REPORT_MIN_MS`] (the interactive kiosk, whose clock is
+    /// real; the QEMU boot test reads the line).
+    pub report_idle: bool,
+}
+
+/// The shortest wait on the attract screen the idle report is logged for.
+pub const IDLE_REPORT_MIN_MS: u64 = 30_000;
+
+/// How the process slept while the attract screen stood alone (see [`Options::report_idle`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdleReport {
+    /// The wait, from the attract screen coming up to the touch that ended it (clock ms).
+    pub ms: u64,
+    /// Voluntary context switches of all the process's threads meanwhile.
+    pub wakeups: u64,
+    /// CPU time meanwhile (ms, in clock ticks of 10 ms).
+    pub cpu_ms: u64,
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -340,6 +363,9 @@ impl Kiosk {
             stats_writer,
             counted_screen: None,
             counted_page: None,
+            idle_since: None,
+            report_idle: options.report_idle,
+            idle_report: None,
             contents_rows: None,
             page_numbers: Vec::new(),
             scrub: None,
@@ -392,6 +418,11 @@ impl Kiosk {
         let kiosk = Kiosk { window, state };
         kiosk.state.borrow_mut().reschedule();
         Ok(kiosk)
+    }
+
+    /// The last idle report (with [`Options::report_idle`]).
+    pub fn idle_report(&self) -> Option<IdleReport> {
+        self.state.borrow().idle_report
     }
 
     /// The code of the last refused update or recovered-from content problem (the operator
@@ -1075,6 +1106,44 @@ impl State {
         }
     }
 
+    /// The attract screen standing alone is where the kiosk spends most of its day: when a
+    /// visitor ends a wait of at least IDLE_REPORT_MIN_MS, log how often the process woke
+    /// meanwhile (voluntary context switches of all its threads) and the CPU time it took,
+    /// with the watchdog heartbeat's share, for the operator's journal and the boot test.
+    fn report_idle_wait(&mut self, now: u64, screen: Screen) {
+        let counters = || crate::soak::wakeups_and_cpu("self");
+        match screen {
+            Screen::Attract => self.idle_since = Some((now, counters())),
+            _ => {
+                let Some((since, (w0, c0))) = self.idle_since.take() else {
+                    return;
+                };
+                let ms = now.saturating_sub(since);
+                if ms < IDLE_REPORT_MIN_MS {
+                    return;
+                }
+                let (w1, c1) = counters();
+                let r = IdleReport {
+                    ms,
+                    wakeups: w1.saturating_sub(w0),
+                    cpu_ms: c1.saturating_sub(c0),
+                };
+                let secs = ms as f64 / 1000.0;
+                let heartbeat = crate::notify::watchdog_interval()
+                    .map_or("no watchdog".to_string(), |d| {
+                        format!("watchdog heartbeat every {:.1} s", d.as_secs_f64())
+                    });
+                eprintln!(
+                    "bitig-kiosk: idle {secs:.1} s on the attract screen: {} wake-ups ({:.2}/s), {} ms CPU, {heartbeat}",
+                    r.wakeups,
+                    r.wakeups as f64 / secs,
+                    r.cpu_ms
+                );
+                self.idle_report = Some(r);
+            }
+        }
+    }
+
     /// Sessions and pages for the statistics, from what is on screen.
     fn count(&mut self) {
         let now = (self.clock)();
@@ -1084,6 +1153,9 @@ impl State {
                 (Some(Screen::Attract), Screen::Language) => self.stats.session_started(now),
                 (_, Screen::Attract | Screen::Maintenance) => self.stats.end_session(now),
                 _ => {}
+            }
+            if self.report_idle {
+                self.report_idle_wait(now, screen);
             }
             self.counted_screen = Some(screen);
         }

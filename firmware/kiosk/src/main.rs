@@ -256,7 +256,11 @@ fn interactive(
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::select()?;
     let content_dir = config.content_dir.clone();
-    let kiosk = Kiosk::new(loaded, config, platform::wall_clock())?;
+    let options = bitig_kiosk::app::Options {
+        report_idle: true,
+        ..Default::default()
+    };
+    let kiosk = Kiosk::with_options(loaded, config, platform::wall_clock(), options)?;
     // systemd: READY=1 once the first frame is on the screen, then watchdog heartbeats from
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
     //

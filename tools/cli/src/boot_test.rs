@@ -257,6 +257,45 @@ impl Guest {
     }
 }
 
+/// How long the attract screen stands alone before the first touch, and the kiosk's budget
+/// of wake-ups a second meanwhile beyond its watchdog heartbeat (issue 14).
+const IDLE_S: u64 = 60;
+const IDLE_BUDGET_PER_S: f64 = 1.0;
+/// The kiosk's idle report (`app::State::report_idle_wait`).
+const IDLE: &str = "bitig-kiosk: idle ";
+
+/// `bitig-kiosk: idle 61.2 s on the attract screen: 52 wake-ups (0.85/s), 180 ms CPU,
+/// watchdog heartbeat every 5.0 s` (or `no watchdog`).
+#[derive(Debug, PartialEq)]
+struct IdleLine {
+    secs: f64,
+    wakeups: u64,
+    heartbeat_s: Option<f64>,
+}
+
+impl IdleLine {
+    fn parse(line: &str) -> Option<IdleLine> {
+        let rest = &line[line.find(IDLE)? + IDLE.len()..];
+        let (secs, rest) = rest.split_once(" s on the attract screen: ")?;
+        let (wakeups, rest) = rest.split_once(" wake-ups")?;
+        let heartbeat_s = match rest.split_once("watchdog heartbeat every ") {
+            Some((_, h)) => Some(h.trim_end().strip_suffix(" s")?.parse().ok()?),
+            None => None,
+        };
+        Some(IdleLine {
+            secs: secs.parse().ok()?,
+            wakeups: wakeups.parse().ok()?,
+            heartbeat_s,
+        })
+    }
+
+    /// Wake-ups a second, less the heartbeat's.
+    fn beyond_heartbeat_per_s(&self) -> f64 {
+        let beats = self.heartbeat_s.map_or(0.0, |h| (self.secs / h).floor());
+        (self.wakeups as f64 - beats).max(0.0) / self.secs
+    }
+}
+
 /// The kiosk's line on its first frame, and systemd's once it has READY=1 (Type=notify).
 const MARK: &str = "bitig-kiosk: first frame shown";
 const STARTED: &str = "Started bitig-kiosk.service";
@@ -526,6 +565,10 @@ pub fn run(o: &Options) -> Result<()> {
     eprintln!("boot-test: {first_content}");
     let before = expect_attract(&mut g, &attract, &work, &o.out.join("boot-attract.png"))?;
 
+    // The attract screen left alone: the kiosk logs how often it woke once a touch ends the
+    // wait (judged after the touch below).
+    std::thread::sleep(Duration::from_secs(IDLE_S));
+
     // A touch wakes the kiosk: the screen must change (to the language screen).
     let dump = work.join("screen.ppm");
     g.qmp.tap(o.width / 2, o.height / 2, o.width, o.height)?;
@@ -551,6 +594,20 @@ pub fn run(o: &Options) -> Result<()> {
         ),
         None => eprintln!("boot-test: after the touch the screen changed"),
     }
+    g.wait_for(IDLE, 1, Duration::from_secs(30))
+        .context("the kiosk did not report its idle wait on the attract screen")?;
+    let line = g.last_line(IDLE).unwrap_or_default();
+    let idle = IdleLine::parse(&line)
+        .with_context(|| format!("cannot read the kiosk's idle report: {line}"))?;
+    let beyond = idle.beyond_heartbeat_per_s();
+    eprintln!(
+        "boot-test: idle on the attract screen: {line}; {beyond:.2} wake-ups/s beyond the watchdog heartbeat (budget {IDLE_BUDGET_PER_S:.1})"
+    );
+    ensure!(
+        idle.secs >= IDLE_S as f64 && beyond <= IDLE_BUDGET_PER_S,
+        "the kiosk woke {beyond:.2} times a second beyond its watchdog heartbeat while the attract screen stood alone for {:.0} s (budget {IDLE_BUDGET_PER_S:.1}, at least {IDLE_S} s): {line}",
+        idle.secs
+    );
 
     // A USB stick with a signed update: installed, and shown after the kiosk's restart.
     if let Some((path, hash, _)) = &update {
@@ -693,6 +750,30 @@ fn tail(log: &str, n: usize) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_kiosks_idle_report() {
+        let line = "[   95.1] bitig-kiosk[301]: bitig-kiosk: idle 61.5 s on the attract screen: 52 wake-ups (0.85/s), 180 ms CPU, watchdog heartbeat every 5.0 s";
+        let r = IdleLine::parse(line).unwrap();
+        assert_eq!(
+            r,
+            IdleLine {
+                secs: 61.5,
+                wakeups: 52,
+                heartbeat_s: Some(5.0)
+            }
+        );
+        // 12 heartbeats in 61.5 s: (52 - 12) / 61.5.
+        assert!((r.beyond_heartbeat_per_s() - 40.0 / 61.5).abs() < 1e-9);
+        let none = "bitig-kiosk: idle 40.0 s on the attract screen: 20 wake-ups (0.50/s), 0 ms CPU, no watchdog";
+        let r = IdleLine::parse(none).unwrap();
+        assert_eq!(r.heartbeat_s, None);
+        assert!((r.beyond_heartbeat_per_s() - 0.5).abs() < 1e-9);
+        assert_eq!(
+            IdleLine::parse("bitig-kiosk: idle x s on the attract screen: 1 wake-ups"),
+            None
+        );
+    }
 
     #[test]
     fn reads_a_ppm_with_comments() {

@@ -1,0 +1,64 @@
+//! The interactive kiosk logs how it slept while the attract screen stood alone (its own
+//! test binary: the headless platform is installed once per process).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use bitig_kiosk::app::{load_bundle, Kiosk};
+use bitig_kiosk::config::{Config, Rotation};
+use bitig_kiosk::nav::Screen;
+use bitig_kiosk::platform::headless::Headless;
+
+const MINUTE: u64 = 60_000;
+
+/// The interactive kiosk logs how it slept while the attract screen stood alone, when a
+/// visitor ends a wait of at least IDLE_REPORT_MIN_MS (the QEMU boot test judges the device's
+/// wake-ups from that line). The wait is the kiosk's clock from the attract screen coming up
+/// to the touch that ends it; shorter waits are not reported.
+#[test]
+fn a_long_wait_on_the_attract_screen_is_reported_when_a_visitor_ends_it() {
+    use bitig_kiosk::app::{Options, IDLE_REPORT_MIN_MS};
+    let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
+    let path = common::bundle("pi-touch-800x480");
+    let config = Config::load(None).unwrap();
+    let options = Options {
+        report_idle: true,
+        ..Default::default()
+    };
+    let kiosk = Kiosk::with_options(load_bundle(&path), config, clock, options).unwrap();
+    h.attach(&kiosk).unwrap();
+    let start = h.now_ms();
+
+    // Too short a wait: nothing.
+    h.advance(IDLE_REPORT_MIN_MS - 5_000);
+    h.tap(400.0, 300.0); // wake: the languages
+    assert_eq!(kiosk.screen(), Screen::Language);
+    assert_eq!(kiosk.idle_report(), None);
+
+    // Back on the attract screen after the idle timeout (found a frame step at a time), then
+    // a long wait.
+    let deadline = h.now_ms() + kiosk_idle_timeout_ms() + 1_000;
+    while kiosk.screen() != Screen::Attract && h.now_ms() < deadline {
+        h.advance(16);
+    }
+    assert_eq!(kiosk.screen(), Screen::Attract);
+    let back = h.now_ms();
+    h.advance(MINUTE);
+    h.press(400.0, 300.0);
+    h.advance(60);
+    h.release(400.0, 300.0);
+    assert_eq!(kiosk.screen(), Screen::Language);
+    let r = kiosk
+        .idle_report()
+        .expect("no idle report after a minute alone");
+    // From the attract screen coming up (within a frame step of the timeout) to the release.
+    let waited = h.now_ms() - back;
+    assert!(
+        (waited..=waited + 16).contains(&r.ms),
+        "reported {} ms, waited {waited} ms (attract since about {back}, start {start})",
+        r.ms
+    );
+}
+
+fn kiosk_idle_timeout_ms() -> u64 {
+    Config::load(None).unwrap().idle_timeout_ms
+}
