@@ -182,11 +182,13 @@ pub struct State {
     /// What the statistics last counted: the screen, and the page on screen.
     counted_screen: Option<Screen>,
     counted_page: Option<(usize, Lang, TextSize, u16)>,
-    /// When the attract screen came up (clock ms) and the process's wake-ups and CPU time
-    /// (ms) then, if idle reports are on.
-    idle_since: Option<(u64, (u64, u64))>,
+    /// When the attract screen came up (clock ms), each thread's wake-ups and the process's
+    /// CPU time (ms) then, and the heartbeat's own wake-ups, if idle reports are on.
+    idle_since: Option<IdleStart>,
     report_idle: bool,
     idle_report: Option<IdleReport>,
+    /// The systemd watchdog's heartbeat, if the kiosk runs under one.
+    heartbeat: Option<Heartbeat>,
     /// The contents list as drawn, for (document, edition, size).
     contents_rows: Option<((usize, Lang, TextSize), ModelRc<ContentsRow>)>,
     /// Page numbers for the page grid, 1..=len, drawn once.
@@ -275,6 +277,43 @@ pub struct IdleReport {
     pub wakeups: u64,
     /// CPU time meanwhile (ms, in clock ticks of 10 ms).
     pub cpu_ms: u64,
+    /// Heartbeats that needed a wake-up of their own meanwhile (the rest rode on others).
+    pub heartbeat_wakeups: u64,
+}
+
+struct IdleStart {
+    ms: u64,
+    threads: Vec<(u32, String, u64)>,
+    cpu_ms: u64,
+    heartbeat_wakeups: u64,
+}
+
+/// The systemd watchdog's heartbeat: one of the deadlines of the single-shot timer. It is sent
+/// on any timer wake-up at least half a period after the last one, and at the latest a period
+/// after it, on a deadline of its own. So on the attract screen it rides on the language
+/// cycle's wake-ups (every 2.5 s against a 5 s period) and costs none of its own.
+struct Heartbeat {
+    every_ms: u64,
+    last_ms: u64,
+    send: Box<dyn Fn()>,
+    sent: u64,
+    /// Heartbeats sent on a deadline of their own (a wake-up nothing else asked for).
+    own_wakeups: u64,
+}
+
+impl Heartbeat {
+    /// Sends the heartbeat if it is due at `now`: at least half a period since the last.
+    fn beat(&mut self, now: u64) {
+        let since = now.saturating_sub(self.last_ms);
+        if since >= self.every_ms / 2 {
+            if since >= self.every_ms {
+                self.own_wakeups += 1;
+            }
+            (self.send)();
+            self.sent += 1;
+            self.last_ms = now;
+        }
+    }
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -366,6 +405,7 @@ impl Kiosk {
             idle_since: None,
             report_idle: options.report_idle,
             idle_report: None,
+            heartbeat: None,
             contents_rows: None,
             page_numbers: Vec::new(),
             scrub: None,
@@ -423,6 +463,29 @@ impl Kiosk {
     /// The last idle report (with [`Options::report_idle`]).
     pub fn idle_report(&self) -> Option<IdleReport> {
         self.state.borrow().idle_report
+    }
+
+    /// Sends `send` (systemd's `WATCHDOG=1`) from the UI thread at least every `every`, as
+    /// one of the kiosk's deadlines (see `Heartbeat`); a hung UI thread stops it. Sends once
+    /// now.
+    pub fn set_heartbeat(&self, every: Duration, send: Box<dyn Fn()>) {
+        let mut s = self.state.borrow_mut();
+        let now = (s.clock)();
+        send();
+        s.heartbeat = Some(Heartbeat {
+            every_ms: (every.as_millis() as u64).max(1),
+            last_ms: now,
+            send,
+            sent: 1,
+            own_wakeups: 0,
+        });
+        s.reschedule();
+    }
+
+    /// Heartbeats sent so far, and how many of them needed a wake-up of their own.
+    pub fn heartbeats(&self) -> Option<(u64, u64)> {
+        let s = self.state.borrow();
+        s.heartbeat.as_ref().map(|h| (h.sent, h.own_wakeups))
     }
 
     /// The code of the last refused update or recovered-from content problem (the operator
@@ -897,6 +960,9 @@ impl State {
             }
             Wake::Worker => {}
         }
+        if let Some(h) = &mut self.heartbeat {
+            h.beat((self.clock)());
+        }
         self.tick(w);
         self.reschedule();
     }
@@ -1006,6 +1072,7 @@ impl State {
                 .as_ref()
                 .and_then(|_| self.stats.flush_due()),
             self.notice_until,
+            self.heartbeat.as_ref().map(|h| h.last_ms + h.every_ms),
         ]
         .into_iter()
         .flatten()
@@ -1111,32 +1178,64 @@ impl State {
     /// meanwhile (voluntary context switches of all its threads) and the CPU time it took,
     /// with the watchdog heartbeat's share, for the operator's journal and the boot test.
     fn report_idle_wait(&mut self, now: u64, screen: Screen) {
-        let counters = || crate::soak::wakeups_and_cpu("self");
+        let own_beats = self.heartbeat.as_ref().map_or(0, |h| h.own_wakeups);
         match screen {
-            Screen::Attract => self.idle_since = Some((now, counters())),
+            Screen::Attract => {
+                let (_, cpu_ms) = crate::soak::wakeups_and_cpu("self");
+                self.idle_since = Some(IdleStart {
+                    ms: now,
+                    threads: crate::soak::thread_wakeups("self"),
+                    cpu_ms,
+                    heartbeat_wakeups: own_beats,
+                });
+            }
             _ => {
-                let Some((since, (w0, c0))) = self.idle_since.take() else {
+                let Some(start) = self.idle_since.take() else {
                     return;
                 };
-                let ms = now.saturating_sub(since);
+                let ms = now.saturating_sub(start.ms);
                 if ms < IDLE_REPORT_MIN_MS {
                     return;
                 }
-                let (w1, c1) = counters();
+                // Each thread's wake-ups meanwhile, by name (a thread that ended is not
+                // counted; one that started counts from zero).
+                let mut by_name: Vec<(String, u64)> = Vec::new();
+                for (tid, name, n) in crate::soak::thread_wakeups("self") {
+                    let before = start.threads.iter().find(|t| t.0 == tid).map_or(0, |t| t.2);
+                    let d = n.saturating_sub(before);
+                    match by_name.iter_mut().find(|e| e.0 == name) {
+                        Some(e) => e.1 += d,
+                        None => by_name.push((name, d)),
+                    }
+                }
+                by_name.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 let r = IdleReport {
                     ms,
-                    wakeups: w1.saturating_sub(w0),
-                    cpu_ms: c1.saturating_sub(c0),
+                    wakeups: by_name.iter().map(|e| e.1).sum(),
+                    cpu_ms: crate::soak::wakeups_and_cpu("self")
+                        .1
+                        .saturating_sub(start.cpu_ms),
+                    heartbeat_wakeups: own_beats.saturating_sub(start.heartbeat_wakeups),
                 };
+                let threads: Vec<String> = by_name
+                    .iter()
+                    .filter(|e| e.1 > 0)
+                    .map(|(name, n)| format!("{name} {n}"))
+                    .collect();
                 let secs = ms as f64 / 1000.0;
-                let heartbeat = crate::notify::watchdog_interval()
-                    .map_or("no watchdog".to_string(), |d| {
-                        format!("watchdog heartbeat every {:.1} s", d.as_secs_f64())
-                    });
+                let heartbeat = match &self.heartbeat {
+                    Some(h) => format!(
+                        "watchdog heartbeat every {:.1} s ({} wake-ups of its own)",
+                        h.every_ms as f64 / 1000.0,
+                        r.heartbeat_wakeups
+                    ),
+                    None => "no watchdog".to_string(),
+                };
                 eprintln!(
-                    "bitig-kiosk: idle {secs:.1} s on the attract screen: {} wake-ups ({:.2}/s), {} ms CPU, {heartbeat}",
+                    "bitig-kiosk: idle {secs:.1} s on the attract screen: {} wake-ups ({:.2}/s; {}), {} ms CPU, {heartbeat}",
                     r.wakeups,
                     r.wakeups as f64 / secs,
+                    threads.join(", "),
                     r.cpu_ms
                 );
                 self.idle_report = Some(r);

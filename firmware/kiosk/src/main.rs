@@ -283,12 +283,11 @@ fn interactive(
             }
         });
     };
-    let heartbeat = slint::Timer::default();
+    // The heartbeat is one of the kiosk's deadlines (app::Heartbeat): on the attract screen it
+    // rides on the language cycle's wake-ups instead of waking the board on its own.
     if let Some(every) = bitig_kiosk::notify::watchdog_interval() {
         let n = notifier.clone();
-        heartbeat.start(slint::TimerMode::Repeated, every, move || {
-            n.send("WATCHDOG=1")
-        });
+        kiosk.set_heartbeat(every, Box::new(move || n.send("WATCHDOG=1")));
     }
     // systemd stops the kiosk with SIGTERM (shutdown, restart): leave the event loop, so the
     // statistics are written before the process ends.
@@ -317,7 +316,6 @@ fn interactive(
     platform::device::run(&kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::run(&kiosk)?;
-    drop(heartbeat);
     notifier.send("STOPPING=1");
     kiosk.shutdown();
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.

@@ -199,20 +199,33 @@ fn rest(h: &mut Headless, kiosk: &Kiosk, n: u64, seed: u64) -> anyhow::Result<()
     Ok(())
 }
 
+/// Each thread of process `pid` (`"self"` for this one): its id, its name and its voluntary
+/// context switches (each is a sleep that ended: a wake-up), from /proc.
+pub fn thread_wakeups(pid: &str) -> Vec<(u32, String, u64)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid = t.file_name().to_str()?.parse().ok()?;
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            let field = |k: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(k))
+                    .map(|v| v.trim().to_string())
+            };
+            let switches = field("voluntary_ctxt_switches:")?.parse().ok()?;
+            Some((tid, field("Name:").unwrap_or_default(), switches))
+        })
+        .collect()
+}
+
 /// Voluntary context switches of all the threads of process `pid` (`"self"` for this one;
 /// each is a sleep that ended: a wake-up) and its CPU time in ms (user + system), from /proc.
 pub fn wakeups_and_cpu(pid: &str) -> (u64, u64) {
-    let mut switches = 0;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
-            switches += status
-                .lines()
-                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
+    let switches = thread_wakeups(pid).iter().map(|t| t.2).sum();
     // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per s on
     // Linux); the command name in field 2 may hold spaces, so count from its closing ')'.
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();

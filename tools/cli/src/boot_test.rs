@@ -264,13 +264,15 @@ const IDLE_BUDGET_PER_S: f64 = 1.0;
 /// The kiosk's idle report (`app::State::report_idle_wait`).
 const IDLE: &str = "bitig-kiosk: idle ";
 
-/// `bitig-kiosk: idle 61.2 s on the attract screen: 52 wake-ups (0.85/s), 180 ms CPU,
-/// watchdog heartbeat every 5.0 s` (or `no watchdog`).
+/// `bitig-kiosk: idle 61.2 s on the attract screen: 52 wake-ups (0.85/s; bitig-kiosk 50,
+/// bitig-usb 2), 180 ms CPU, watchdog heartbeat every 5.0 s (0 wake-ups of its own)` (or
+/// `no watchdog`).
 #[derive(Debug, PartialEq)]
 struct IdleLine {
     secs: f64,
     wakeups: u64,
-    heartbeat_s: Option<f64>,
+    /// The heartbeats that woke the kiosk on their own (the rest rode on other wake-ups).
+    heartbeat_wakeups: u64,
 }
 
 impl IdleLine {
@@ -278,21 +280,21 @@ impl IdleLine {
         let rest = &line[line.find(IDLE)? + IDLE.len()..];
         let (secs, rest) = rest.split_once(" s on the attract screen: ")?;
         let (wakeups, rest) = rest.split_once(" wake-ups")?;
-        let heartbeat_s = match rest.split_once("watchdog heartbeat every ") {
-            Some((_, h)) => Some(h.trim_end().strip_suffix(" s")?.parse().ok()?),
-            None => None,
+        let heartbeat_wakeups = match rest.split_once("watchdog heartbeat every ") {
+            Some((_, h)) => h.split_once(" s (")?.1.split_once(' ')?.0.parse().ok()?,
+            None if rest.trim_end().ends_with("no watchdog") => 0,
+            None => return None,
         };
         Some(IdleLine {
             secs: secs.parse().ok()?,
             wakeups: wakeups.parse().ok()?,
-            heartbeat_s,
+            heartbeat_wakeups,
         })
     }
 
-    /// Wake-ups a second, less the heartbeat's.
+    /// Wake-ups a second, less the heartbeat's own.
     fn beyond_heartbeat_per_s(&self) -> f64 {
-        let beats = self.heartbeat_s.map_or(0.0, |h| (self.secs / h).floor());
-        (self.wakeups as f64 - beats).max(0.0) / self.secs
+        self.wakeups.saturating_sub(self.heartbeat_wakeups) as f64 / self.secs
     }
 }
 
@@ -753,21 +755,20 @@ mod tests {
 
     #[test]
     fn reads_the_kiosks_idle_report() {
-        let line = "[   95.1] bitig-kiosk[301]: bitig-kiosk: idle 61.5 s on the attract screen: 52 wake-ups (0.85/s), 180 ms CPU, watchdog heartbeat every 5.0 s";
+        let line = "[   95.1] bitig-kiosk[301]: bitig-kiosk: idle 61.5 s on the attract screen: 52 wake-ups (0.85/s; bitig-kiosk 50, bitig-usb 2), 180 ms CPU, watchdog heartbeat every 5.0 s (3 wake-ups of its own)";
         let r = IdleLine::parse(line).unwrap();
         assert_eq!(
             r,
             IdleLine {
                 secs: 61.5,
                 wakeups: 52,
-                heartbeat_s: Some(5.0)
+                heartbeat_wakeups: 3
             }
         );
-        // 12 heartbeats in 61.5 s: (52 - 12) / 61.5.
-        assert!((r.beyond_heartbeat_per_s() - 40.0 / 61.5).abs() < 1e-9);
-        let none = "bitig-kiosk: idle 40.0 s on the attract screen: 20 wake-ups (0.50/s), 0 ms CPU, no watchdog";
+        assert!((r.beyond_heartbeat_per_s() - 49.0 / 61.5).abs() < 1e-9);
+        let none = "bitig-kiosk: idle 40.0 s on the attract screen: 20 wake-ups (0.50/s; bitig-kiosk 20), 0 ms CPU, no watchdog";
         let r = IdleLine::parse(none).unwrap();
-        assert_eq!(r.heartbeat_s, None);
+        assert_eq!(r.heartbeat_wakeups, 0);
         assert!((r.beyond_heartbeat_per_s() - 0.5).abs() < 1e-9);
         assert_eq!(
             IdleLine::parse("bitig-kiosk: idle x s on the attract screen: 1 wake-ups"),
