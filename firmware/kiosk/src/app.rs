@@ -182,9 +182,11 @@ pub struct State {
     /// What the statistics last counted: the screen, and the page on screen.
     counted_screen: Option<Screen>,
     counted_page: Option<(usize, Lang, TextSize, u16)>,
-    /// When the attract screen came up (clock ms), each thread's wake-ups and the process's
-    /// CPU time (ms) then, and the heartbeat's own wake-ups, if idle reports are on.
-    idle_since: Option<IdleStart>,
+    /// The first and the latest timer wake-up on the attract screen (if idle reports are on):
+    /// the idle report covers the time between them, so neither the way onto the attract
+    /// screen (start-up, the idle reset) nor the touch that ends the wait is counted.
+    idle_first: Option<IdleMark>,
+    idle_last: Option<IdleMark>,
     report_idle: bool,
     idle_report: Option<IdleReport>,
     /// The systemd watchdog's heartbeat, if the kiosk runs under one.
@@ -281,7 +283,9 @@ pub struct IdleReport {
     pub heartbeat_wakeups: u64,
 }
 
-struct IdleStart {
+/// The process's counters at a moment (clock ms): each thread's wake-ups, its CPU time (ms)
+/// and the heartbeats sent on wake-ups of their own.
+struct IdleMark {
     ms: u64,
     threads: Vec<(u32, String, u64)>,
     cpu_ms: u64,
@@ -402,7 +406,8 @@ impl Kiosk {
             stats_writer,
             counted_screen: None,
             counted_page: None,
-            idle_since: None,
+            idle_first: None,
+            idle_last: None,
             report_idle: options.report_idle,
             idle_report: None,
             heartbeat: None,
@@ -963,6 +968,9 @@ impl State {
         if let Some(h) = &mut self.heartbeat {
             h.beat((self.clock)());
         }
+        if self.report_idle && self.nav.screen == Screen::Attract {
+            self.mark_idle();
+        }
         self.tick(w);
         self.reschedule();
     }
@@ -1177,70 +1185,77 @@ impl State {
     /// visitor ends a wait of at least IDLE_REPORT_MIN_MS, log how often the process woke
     /// meanwhile (voluntary context switches of all its threads) and the CPU time it took,
     /// with the watchdog heartbeat's share, for the operator's journal and the boot test.
-    fn report_idle_wait(&mut self, now: u64, screen: Screen) {
-        let own_beats = self.heartbeat.as_ref().map_or(0, |h| h.own_wakeups);
-        match screen {
-            Screen::Attract => {
-                let (_, cpu_ms) = crate::soak::wakeups_and_cpu("self");
-                self.idle_since = Some(IdleStart {
-                    ms: now,
-                    threads: crate::soak::thread_wakeups("self"),
-                    cpu_ms,
-                    heartbeat_wakeups: own_beats,
-                });
-            }
-            _ => {
-                let Some(start) = self.idle_since.take() else {
-                    return;
-                };
-                let ms = now.saturating_sub(start.ms);
-                if ms < IDLE_REPORT_MIN_MS {
-                    return;
-                }
-                // Each thread's wake-ups meanwhile, by name (a thread that ended is not
-                // counted; one that started counts from zero).
-                let mut by_name: Vec<(String, u64)> = Vec::new();
-                for (tid, name, n) in crate::soak::thread_wakeups("self") {
-                    let before = start.threads.iter().find(|t| t.0 == tid).map_or(0, |t| t.2);
-                    let d = n.saturating_sub(before);
-                    match by_name.iter_mut().find(|e| e.0 == name) {
-                        Some(e) => e.1 += d,
-                        None => by_name.push((name, d)),
-                    }
-                }
-                by_name.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                let r = IdleReport {
-                    ms,
-                    wakeups: by_name.iter().map(|e| e.1).sum(),
-                    cpu_ms: crate::soak::wakeups_and_cpu("self")
-                        .1
-                        .saturating_sub(start.cpu_ms),
-                    heartbeat_wakeups: own_beats.saturating_sub(start.heartbeat_wakeups),
-                };
-                let threads: Vec<String> = by_name
-                    .iter()
-                    .filter(|e| e.1 > 0)
-                    .map(|(name, n)| format!("{name} {n}"))
-                    .collect();
-                let secs = ms as f64 / 1000.0;
-                let heartbeat = match &self.heartbeat {
-                    Some(h) => format!(
-                        "watchdog heartbeat every {:.1} s ({} wake-ups of its own)",
-                        h.every_ms as f64 / 1000.0,
-                        r.heartbeat_wakeups
-                    ),
-                    None => "no watchdog".to_string(),
-                };
-                eprintln!(
-                    "bitig-kiosk: idle {secs:.1} s on the attract screen: {} wake-ups ({:.2}/s; {}), {} ms CPU, {heartbeat}",
-                    r.wakeups,
-                    r.wakeups as f64 / secs,
-                    threads.join(", "),
-                    r.cpu_ms
-                );
-                self.idle_report = Some(r);
+    /// Called on each timer wake-up on the attract screen: keeps the first and the latest.
+    fn mark_idle(&mut self) {
+        let mark = IdleMark {
+            ms: (self.clock)(),
+            threads: crate::soak::thread_wakeups("self"),
+            cpu_ms: crate::soak::wakeups_and_cpu("self").1,
+            heartbeat_wakeups: self.heartbeat.as_ref().map_or(0, |h| h.own_wakeups),
+        };
+        if self.idle_first.is_none() {
+            self.idle_first = Some(mark);
+        } else {
+            self.idle_last = Some(mark);
+        }
+    }
+
+    /// On a change of screen: logs the wait that ends if it was on the attract screen and
+    /// long enough, and starts afresh.
+    fn report_idle_wait(&mut self) {
+        let (Some(first), Some(last)) = (self.idle_first.take(), self.idle_last.take()) else {
+            return;
+        };
+        let ms = last.ms.saturating_sub(first.ms);
+        if ms < IDLE_REPORT_MIN_MS {
+            return;
+        }
+        // Each thread's wake-ups meanwhile, by name (a thread that ended is not counted; one
+        // that started counts from zero).
+        let mut by_name: Vec<(&str, u64)> = Vec::new();
+        for (tid, name, n) in &last.threads {
+            let before = first
+                .threads
+                .iter()
+                .find(|t| t.0 == *tid)
+                .map_or(0, |t| t.2);
+            let d = n.saturating_sub(before);
+            match by_name.iter_mut().find(|e| e.0 == name) {
+                Some(e) => e.1 += d,
+                None => by_name.push((name, d)),
             }
         }
+        by_name.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let r = IdleReport {
+            ms,
+            wakeups: by_name.iter().map(|e| e.1).sum(),
+            cpu_ms: last.cpu_ms.saturating_sub(first.cpu_ms),
+            heartbeat_wakeups: last
+                .heartbeat_wakeups
+                .saturating_sub(first.heartbeat_wakeups),
+        };
+        let threads: Vec<String> = by_name
+            .iter()
+            .filter(|e| e.1 > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        let secs = ms as f64 / 1000.0;
+        let heartbeat = match &self.heartbeat {
+            Some(h) => format!(
+                "watchdog heartbeat every {:.1} s ({} wake-ups of its own)",
+                h.every_ms as f64 / 1000.0,
+                r.heartbeat_wakeups
+            ),
+            None => "no watchdog".to_string(),
+        };
+        eprintln!(
+            "bitig-kiosk: idle {secs:.1} s on the attract screen: {} wake-ups ({:.2}/s; {}), {} ms CPU, {heartbeat}",
+            r.wakeups,
+            r.wakeups as f64 / secs,
+            threads.join(", "),
+            r.cpu_ms
+        );
+        self.idle_report = Some(r);
     }
 
     /// Sessions and pages for the statistics, from what is on screen.
@@ -1254,7 +1269,7 @@ impl State {
                 _ => {}
             }
             if self.report_idle {
-                self.report_idle_wait(now, screen);
+                self.report_idle_wait();
             }
             self.counted_screen = Some(screen);
         }

@@ -290,6 +290,18 @@ pub mod headless {
             })
         }
 
+        /// Draws a frame only if Slint asks for one (something on screen changed since the last
+        /// frame), as the device's event loop does after each turn; returns whether it drew.
+        pub fn draw_if_dirty(&mut self) -> bool {
+            let w = self.width as usize;
+            self.frame
+                .resize(w * self.height as usize, Rgb8Pixel { r: 0, g: 0, b: 0 });
+            let frame = &mut self.frame;
+            self.window.draw_if_needed(|renderer| {
+                renderer.render(frame, w);
+            })
+        }
+
         /// Renders the current frame and returns it in panel orientation, RGB. Reuses its
         /// buffers: after the first frame it allocates nothing itself.
         pub fn frame(&mut self) -> (u32, u32, &[u8]) {
