@@ -305,11 +305,16 @@ struct Heartbeat {
     own_wakeups: u64,
 }
 
+/// How much earlier than half a period a heartbeat may ride on another wake-up: the kiosk's
+/// clock counts whole milliseconds, so a wake-up exactly half a period later (the attract
+/// cycle's 2.5 s against a 5 s period) may read a millisecond short.
+const HEARTBEAT_SLACK_MS: u64 = 100;
+
 impl Heartbeat {
-    /// Sends the heartbeat if it is due at `now`: at least half a period since the last.
+    /// Sends the heartbeat if it is due at `now`: about half a period since the last.
     fn beat(&mut self, now: u64) {
         let since = now.saturating_sub(self.last_ms);
-        if since >= self.every_ms / 2 {
+        if since + HEARTBEAT_SLACK_MS >= self.every_ms / 2 {
             if since >= self.every_ms {
                 self.own_wakeups += 1;
             }

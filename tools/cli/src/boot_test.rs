@@ -258,7 +258,8 @@ impl Guest {
 }
 
 /// How long the attract screen stands alone before the first touch, and the kiosk's budget
-/// of wake-ups a second meanwhile beyond its watchdog heartbeat (issue 14).
+/// of wake-ups a second meanwhile beyond its watchdog heartbeat (issue 14). The kiosk's report
+/// covers its first to its last timer wake-up on the attract screen, a few seconds less.
 const IDLE_S: u64 = 60;
 const IDLE_BUDGET_PER_S: f64 = 1.0;
 /// The kiosk's idle report (`app::State::report_idle_wait`).
@@ -606,9 +607,10 @@ pub fn run(o: &Options) -> Result<()> {
         "boot-test: idle on the attract screen: {line}; {beyond:.2} wake-ups/s beyond the watchdog heartbeat (budget {IDLE_BUDGET_PER_S:.1})"
     );
     ensure!(
-        idle.secs >= IDLE_S as f64 && beyond <= IDLE_BUDGET_PER_S,
-        "the kiosk woke {beyond:.2} times a second beyond its watchdog heartbeat while the attract screen stood alone for {:.0} s (budget {IDLE_BUDGET_PER_S:.1}, at least {IDLE_S} s): {line}",
-        idle.secs
+        idle.secs >= IDLE_S as f64 - 10.0 && beyond <= IDLE_BUDGET_PER_S,
+        "the kiosk woke {beyond:.2} times a second beyond its watchdog heartbeat while the attract screen stood alone for {:.0} s (budget {IDLE_BUDGET_PER_S:.1}, over at least {} s): {line}",
+        idle.secs,
+        IDLE_S - 10
     );
 
     // A USB stick with a signed update: installed, and shown after the kiosk's restart.
