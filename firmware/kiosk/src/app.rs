@@ -44,7 +44,7 @@ pub const ATTRACT_SHIFTS: [(i32, i32); 8] = [
 /// Not 60: Slint's software renderer fetches every pixel of the two moving page images one by
 /// one (about 30 instructions a pixel), so one slide frame costs about 9 M instructions on
 /// aarch64. At 60 frames a second that is 45 % of a Pi 3's Cortex-A53 at 1.2 GHz (IPC 1); at
-/// 31.25 it is 23 %, inside the budget of a quarter of a core (docs/performance.md, section 8,
+/// 31.25 it is 24 %, inside the budget of a quarter of a core (docs/performance.md, section 8,
 /// from `scripts/bench`). A multiple of the headless clock's 16 ms step, so virtual-time runs
 /// fire it exactly on time.
 pub const FRAME_MS: u64 = 32;
@@ -273,7 +273,7 @@ pub const IDLE_REPORT_MIN_MS: u64 = 30_000;
 /// How the process slept while the attract screen stood alone (see [`Options::report_idle`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IdleReport {
-    /// The wait, from the attract screen coming up to the touch that ended it (clock ms).
+    /// The wait, from the first to the last timer wake-up on the attract screen (clock ms).
     pub ms: u64,
     /// Voluntary context switches of all the process's threads meanwhile.
     pub wakeups: u64,
