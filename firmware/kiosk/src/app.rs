@@ -293,7 +293,8 @@ struct IdleMark {
 }
 
 /// The systemd watchdog's heartbeat: one of the deadlines of the single-shot timer. It is sent
-/// on any timer wake-up at least half a period after the last one, and at the latest a period
+/// on any timer wake-up about half a period after the last one (HEARTBEAT_SLACK_MS), and at
+/// the latest a period
 /// after it, on a deadline of its own. So on the attract screen it rides on the language
 /// cycle's wake-ups (every 2.5 s against a 5 s period) and costs none of its own.
 struct Heartbeat {
@@ -1195,7 +1196,7 @@ impl State {
         let mark = IdleMark {
             ms: (self.clock)(),
             threads: crate::soak::thread_wakeups("self"),
-            cpu_ms: crate::soak::wakeups_and_cpu("self").1,
+            cpu_ms: crate::soak::cpu_ms("self"),
             heartbeat_wakeups: self.heartbeat.as_ref().map_or(0, |h| h.own_wakeups),
         };
         if self.idle_first.is_none() {

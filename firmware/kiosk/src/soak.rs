@@ -226,6 +226,11 @@ pub fn thread_wakeups(pid: &str) -> Vec<(u32, String, u64)> {
 /// each is a sleep that ended: a wake-up) and its CPU time in ms (user + system), from /proc.
 pub fn wakeups_and_cpu(pid: &str) -> (u64, u64) {
     let switches = thread_wakeups(pid).iter().map(|t| t.2).sum();
+    (switches, cpu_ms(pid))
+}
+
+/// CPU time of process `pid` (`"self"` for this one) in ms, user + system, from /proc.
+pub fn cpu_ms(pid: &str) -> u64 {
     // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per s on
     // Linux); the command name in field 2 may hold spaces, so count from its closing ')'.
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -239,5 +244,5 @@ pub fn wakeups_and_cpu(pid: &str) -> (u64, u64) {
                 .sum()
         })
         .unwrap_or(0);
-    (switches, ticks * 10)
+    ticks * 10
 }
