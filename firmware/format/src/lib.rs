@@ -19,6 +19,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+pub mod hex;
 pub mod pin;
 pub mod signature;
 mod validate;

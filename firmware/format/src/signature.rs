@@ -57,9 +57,7 @@ impl core::fmt::Display for SigError {
             ),
             SigError::UntrustedKey { key_id } => {
                 write!(f, "signed by key ")?;
-                for b in key_id {
-                    write!(f, "{b:02x}")?;
-                }
+                crate::hex::write_hex(f, key_id)?;
                 write!(
                     f,
                     ", which this kiosk does not trust; add its public key to trusted_keys or sign with a trusted key"

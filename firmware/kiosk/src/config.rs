@@ -85,6 +85,16 @@ pub enum Rotation {
 }
 
 impl Rotation {
+    /// The rotation in degrees clockwise.
+    pub fn degrees(self) -> u16 {
+        match self {
+            Rotation::R0 => 0,
+            Rotation::R90 => 90,
+            Rotation::R180 => 180,
+            Rotation::R270 => 270,
+        }
+    }
+
     pub fn from_degrees(d: u16) -> Option<Rotation> {
         Some(match d {
             0 => Rotation::R0,
@@ -427,10 +437,7 @@ mod tests {
         assert!(e.contains("rotation = 45"), "{e}");
         assert!(e.contains("bad.toml:1:12"), "{e}");
         // A salted PIN (as `bitig image` writes it).
-        let h: String = bitig_format::pin::pin_hash(b"5a17", "482913")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let h = bitig_format::hex::to_hex(&bitig_format::pin::pin_hash(b"5a17", "482913"));
         std::fs::write(&p, format!("pin_salt = \"5a17\"\npin_blake3 = \"{h}\"\n")).unwrap();
         let c = Config::load(Some(&p)).unwrap();
         assert!(c.pin_ok("482913") && !c.pin_ok("1234") && !c.pin_ok("482914"));

@@ -74,7 +74,7 @@ pub fn load_bundle_checked(
     let bundle = Bundle::from_bundle_bytes(bytes).map_err(refused)?;
     Ok(Loaded {
         bundle,
-        hash: header.hash.iter().map(|b| format!("{b:02x}")).collect(),
+        hash: bitig_format::hex::to_hex(&header.hash),
     })
 }
 
@@ -123,54 +123,8 @@ impl Slot {
     }
 }
 
-/// The writes an update makes; each call is one step a power cut can interrupt.
-pub trait Fs {
-    /// Creates or truncates a file.
-    fn create(&mut self, path: &Path) -> io::Result<()>;
-    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()>;
-    fn sync(&mut self, path: &Path) -> io::Result<()>;
-    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()>;
-    fn sync_dir(&mut self, dir: &Path) -> io::Result<()>;
-}
-
-/// The real filesystem.
-#[derive(Debug, Default)]
-pub struct RealFs;
-
-impl Fs for RealFs {
-    fn create(&mut self, path: &Path) -> io::Result<()> {
-        std::fs::File::create(path).map(drop)
-    }
-    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(path)?
-            .write_all(data)
-    }
-    fn sync(&mut self, path: &Path) -> io::Result<()> {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)?
-            .sync_all()
-    }
-    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {
-        std::fs::rename(from, to)
-    }
-    fn sync_dir(&mut self, dir: &Path) -> io::Result<()> {
-        std::fs::File::open(dir)?.sync_all()
-    }
-}
-
-/// Writes `bytes` to `path` through a temp file, fsync and rename (4 + 1 steps).
-fn replace(fs: &mut dyn Fs, dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs.create(&tmp)?;
-    fs.append(&tmp, bytes)?;
-    fs.sync(&tmp)?;
-    fs.rename(&tmp, path)?;
-    fs.sync_dir(dir)
-}
+pub use bitig_io::durable::{Fs, RealFs};
+use bitig_io::durable::write_with;
 
 /// The slot `active` names; a missing or unreadable pointer means slot A.
 pub fn active_slot(dir: &Path) -> Slot {
@@ -184,9 +138,8 @@ pub fn active_slot(dir: &Path) -> Slot {
 }
 
 pub fn set_active(fs: &mut dyn Fs, dir: &Path, slot: Slot) -> io::Result<()> {
-    replace(
+    write_with(
         fs,
-        dir,
         &dir.join("active"),
         format!("{}\n", slot.name()).as_bytes(),
     )
@@ -306,7 +259,7 @@ pub fn record_start(dir: &Path, boot_id: &str, uptime_s: f64, fs: &mut dyn Fs) -
             .map(|(b, t)| format!("{b} {t:.1}\n"))
             .collect()
     };
-    let _ = replace(fs, dir, &path, text.as_bytes());
+    let _ = write_with(fs, &path, text.as_bytes());
     looping
 }
 
@@ -324,7 +277,7 @@ pub fn forget_start(dir: &Path, boot_id: &str, fs: &mut dyn Fs) {
         lines.remove(i);
     }
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let _ = replace(fs, dir, &path, text.as_bytes());
+    let _ = write_with(fs, &path, text.as_bytes());
 }
 
 /// Wrong PINs in a row, kept in `pin-failures` beside the content slots so that a restart
@@ -338,9 +291,8 @@ pub fn load_pin_failures(dir: &Path) -> u32 {
 
 /// Keeps the count of wrong PINs (temp file, fsync, rename, fsync of the folder).
 pub fn save_pin_failures(dir: &Path, failures: u32, fs: &mut dyn Fs) -> io::Result<()> {
-    replace(
+    write_with(
         fs,
-        dir,
         &dir.join("pin-failures"),
         format!("{failures}\n").as_bytes(),
     )

@@ -1,11 +1,15 @@
 //! Bitig kiosk: the Slint reader over a pre-shaped bundle.
 //!
-//! - [`nav`]: the navigation state machine (plain Rust, unit-tested without Slint);
-//! - [`app`]: glue between bundle, state machine and UI (`ui/app.slint`);
-//! - [`images`]: every label and page drawn from the bundle with `bitig-render`;
+//! Imports flow one way, from the top of this list down (docs/architecture.md):
+//! - `main` (the binary), [`soak`] and [`script`]: what drives the kiosk;
 //! - [`platform`]: headless, simulator and device glue;
-//! - [`config`], [`script`]: configuration file and headless touch scripts;
-//! - [`hot`]: marks the kiosk's own code for the allocation test.
+//! - [`app`]: the kiosk's state machine and its wiring to the UI (`ui/app.slint`);
+//! - [`screens`]: one module per screen, with its state, drawing and controls;
+//! - [`content`], [`nav`], [`stats`], [`config`], [`images`], [`notify`]: bundle loading and
+//!   USB updates, the navigation state machine (plain Rust, unit-tested without Slint), the
+//!   visitor statistics, the configuration file, labels and pages drawn with `bitig-render`,
+//!   systemd's notifications;
+//! - [`clock`] and [`hot`]: the clock and the allocation test's marker, below everything.
 
 // Slint's generated types and the handles around them have no Debug.
 #![allow(missing_debug_implementations)]
@@ -18,6 +22,7 @@ mod generated {
 pub use generated::*;
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod hot;
@@ -25,6 +30,7 @@ pub mod images;
 pub mod nav;
 pub mod notify;
 pub mod platform;
+pub mod screens;
 pub mod script;
 pub mod soak;
 pub mod stats;

@@ -6,7 +6,8 @@
 //! ```
 
 use anyhow::{bail, Context, Result};
-use bitig_kiosk::app::{load_bundle_checked, Kiosk, LoadError};
+use bitig_kiosk::app::Kiosk;
+use bitig_kiosk::content::{load_bundle_checked, LoadError};
 use bitig_kiosk::config::Config;
 use bitig_kiosk::platform;
 use bitig_kiosk::script::{self, Step};
@@ -141,7 +142,7 @@ fn run() -> Result<ExitCode> {
         }
         println!(
             "pin_blake3 = \"{}\"",
-            h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            bitig_format::hex::to_hex(&h)
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -202,7 +203,7 @@ fn run() -> Result<ExitCode> {
     };
     // Before anything is sized from it (page buffers), the bundle must fit the panel.
     let loaded =
-        loaded.and_then(|l| bitig_kiosk::app::check_panel(&l.bundle, &config.profile).map(|()| l));
+        loaded.and_then(|l| bitig_kiosk::content::check_panel(&l.bundle, &config.profile).map(|()| l));
     let loaded = match config_error {
         Some(e) => {
             if let Err(le) = &loaded {
@@ -248,7 +249,7 @@ fn run() -> Result<ExitCode> {
 
 #[cfg(any(feature = "simulator", feature = "device"))]
 fn interactive(
-    loaded: Result<bitig_kiosk::app::Loaded, LoadError>,
+    loaded: Result<bitig_kiosk::content::Loaded, LoadError>,
     config: Config,
 ) -> Result<ExitCode> {
     #[cfg(feature = "device")]
@@ -336,13 +337,13 @@ fn intended_restart(content_dir: Option<&std::path::Path>) {
 }
 
 #[cfg(not(any(feature = "simulator", feature = "device")))]
-fn interactive(_: Result<bitig_kiosk::app::Loaded, LoadError>, _: Config) -> Result<ExitCode> {
+fn interactive(_: Result<bitig_kiosk::content::Loaded, LoadError>, _: Config) -> Result<ExitCode> {
     bail!("this build has neither the simulator nor the device backend; use --headless")
 }
 
 fn headless(
     args: &Args,
-    loaded: Result<bitig_kiosk::app::Loaded, LoadError>,
+    loaded: Result<bitig_kiosk::content::Loaded, LoadError>,
     config: Config,
 ) -> Result<ExitCode> {
     let steps = match &args.script {
@@ -376,8 +377,8 @@ fn headless(
                 unprinted.push(c);
             }
         }
-        if kiosk.restart_requested() {
-            break; // the device's process would end here (exit 3) and systemd restart it
+        if h.quit_requested() {
+            break; // the device's event loop ends here (exit 3 on a restart; systemd restarts it)
         }
         match step {
             Step::Tap(x, y) => h.tap(x, y),
@@ -414,7 +415,7 @@ fn headless(
                 }
             }
             Step::Mark(name) => {
-                let (switches, cpu_ms) = bitig_kiosk::soak::wakeups_and_cpu("self");
+                let (switches, cpu_ms) = bitig_io::proc::wakeups_and_cpu("self");
                 println!(
                     "mark {name} t_ms={} voluntary_switches={switches} cpu_ms={cpu_ms}",
                     h.now_ms()
@@ -424,9 +425,9 @@ fn headless(
                 std::fs::create_dir_all(&shots)
                     .with_context(|| format!("cannot create {}", shots.display()))?;
                 let (w, hh, rgb) = h.frame();
-                let png = encode_png(w, hh, rgb)?;
                 let path = shots.join(format!("{name}.png"));
-                write_atomic(&path, &png)?;
+                bitig_io::png::write(&path, w, hh, bitig_io::png::Color::Rgb, rgb)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
             Step::Expect(want) => {
                 let got = kiosk.screen();
@@ -462,7 +463,7 @@ const SOAK_JUDGED: u64 = 500_000;
 fn soak(
     events: u64,
     seed: u64,
-    loaded: Result<bitig_kiosk::app::Loaded, LoadError>,
+    loaded: Result<bitig_kiosk::content::Loaded, LoadError>,
     config: Config,
 ) -> Result<ExitCode> {
     let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
@@ -490,7 +491,7 @@ fn soak(
         t0.elapsed().as_secs_f64(),
         r.screens_seen,
         r.samples.len(),
-        bitig_kiosk::soak::peak_rss_kib().unwrap_or(0)
+        bitig_io::proc::peak_rss_kib().unwrap_or(0)
     );
     // Resident memory moves by megabytes with what glibc keeps or returns, and settles only
     // after a few hundred thousand events (seed 1, resident anonymous memory's floor at rest:
@@ -511,27 +512,4 @@ fn lockstep() -> bitig_kiosk::app::Options {
         lockstep_updates: true,
         ..Default::default()
     }
-}
-
-fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header()?;
-        wr.write_image_data(rgb)?;
-    }
-    Ok(out)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("png.tmp");
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

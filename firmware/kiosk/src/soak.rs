@@ -28,29 +28,6 @@ impl Rng {
     }
 }
 
-fn status_kib(key: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Resident set size in KiB (Linux /proc/self/status), if known.
-pub fn rss_kib() -> Option<u64> {
-    status_kib("VmRSS:")
-}
-
-/// Resident anonymous memory in KiB (heap and anonymous maps, without the pages of the
-/// program's own file and libraries, which the kernel faults in as new code runs and may
-/// drop at will).
-pub fn anon_kib() -> Option<u64> {
-    status_kib("RssAnon:")
-}
-
-/// Peak resident set size in KiB.
-pub fn peak_rss_kib() -> Option<u64> {
-    status_kib("VmHWM:")
-}
-
 #[derive(Debug, Default)]
 pub struct Report {
     pub events: u64,
@@ -173,14 +150,14 @@ pub fn run(
             rest(h, kiosk, n, seed)?;
             r.idle_checks += 1;
             if n >= warmup {
-                r.samples.push((anon_kib().unwrap_or(0), memory()));
+                r.samples.push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
             }
         }
     }
     rest(h, kiosk, n, seed)?;
     r.idle_checks += 1;
     r.events = n;
-    r.samples.push((anon_kib().unwrap_or(0), memory()));
+    r.samples.push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
     r.virtual_ms = h.now_ms();
     Ok(r)
 }
@@ -197,52 +174,4 @@ fn rest(h: &mut Headless, kiosk: &Kiosk, n: u64, seed: u64) -> anyhow::Result<()
     }
     let _ = h.frame();
     Ok(())
-}
-
-/// Each thread of process `pid` (`"self"` for this one): its id, its name and its voluntary
-/// context switches (each is a sleep that ended: a wake-up), from /proc.
-pub fn thread_wakeups(pid: &str) -> Vec<(u32, String, u64)> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| {
-            let tid = t.file_name().to_str()?.parse().ok()?;
-            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
-            let field = |k: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(k))
-                    .map(|v| v.trim().to_string())
-            };
-            let switches = field("voluntary_ctxt_switches:")?.parse().ok()?;
-            Some((tid, field("Name:").unwrap_or_default(), switches))
-        })
-        .collect()
-}
-
-/// Voluntary context switches of all the threads of process `pid` (`"self"` for this one;
-/// each is a sleep that ended: a wake-up) and its CPU time in ms (user + system), from /proc.
-pub fn wakeups_and_cpu(pid: &str) -> (u64, u64) {
-    let switches = thread_wakeups(pid).iter().map(|t| t.2).sum();
-    (switches, cpu_ms(pid))
-}
-
-/// CPU time of process `pid` (`"self"` for this one) in ms, user + system, from /proc.
-pub fn cpu_ms(pid: &str) -> u64 {
-    // utime and stime are fields 14 and 15 of /proc/PID/stat, in clock ticks (100 per s on
-    // Linux); the command name in field 2 may hold spaces, so count from its closing ')'.
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let ticks: u64 = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| {
-            rest.split_whitespace()
-                .skip(11)
-                .take(2)
-                .filter_map(|v| v.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    ticks * 10
 }

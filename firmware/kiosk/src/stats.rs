@@ -16,9 +16,9 @@
 //! it stops, through [`Writer`] off the UI thread, atomically (temp file, fsync, rename, fsync
 //! of the folder). A power cut loses at most the last minute and never the file.
 
-use crate::content::Fs;
+use bitig_io::durable::Fs;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 /// The record's file name in the content folder.
@@ -406,20 +406,6 @@ impl Stats {
     }
 }
 
-/// Writes `bytes` as `path` through a temp file: create, write, fsync, rename, fsync of the
-/// folder.
-pub fn write_atomic(fs: &mut dyn Fs, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    fs.create(&tmp)?;
-    fs.append(&tmp, bytes)?;
-    fs.sync(&tmp)?;
-    fs.rename(&tmp, path)?;
-    fs.sync_dir(dir)
-}
-
 /// Writes the record off the UI thread: [`Writer::save`] hands a record over and returns at
 /// once; the last one handed over is written before `Drop` returns.
 pub struct Writer {
@@ -444,7 +430,7 @@ impl Writer {
                     while let Ok(newer) = rx.try_recv() {
                         bytes = newer;
                     }
-                    if let Err(e) = write_atomic(fs.as_mut(), &path, &bytes) {
+                    if let Err(e) = bitig_io::durable::write_with(fs.as_mut(), &path, &bytes) {
                         eprintln!(
                             "bitig-kiosk: cannot write the statistics to {}: {e}",
                             path.display()

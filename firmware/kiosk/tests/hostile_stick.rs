@@ -34,7 +34,7 @@ fn code_of(file: &Path) -> &'static str {
 
 /// Peak resident memory of this test process, in bytes (VmHWM).
 fn peak_rss() -> u64 {
-    bitig_kiosk::soak::peak_rss_kib().unwrap() * 1024
+    bitig_io::proc::peak_rss_kib().unwrap() * 1024
 }
 
 #[test]

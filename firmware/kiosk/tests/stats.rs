@@ -29,7 +29,7 @@ fn unset_clock() -> stats::WallClock {
 /// what was not synced: the file is always there, whole, holding the old record or the new
 /// one. The new one is at most FLUSH_MS behind the counts (the kiosk writes it that often
 /// while they change), so a cut loses at most the last minute. Removing any one `sync` or
-/// `sync_dir` from stats::write_atomic makes this fail.
+/// `sync_dir` from bitig_io::durable::write_with makes this fail.
 #[test]
 fn a_power_cut_while_statistics_are_written_keeps_the_old_or_the_new_record() {
     let mut s = Stats::empty(0, 0, unset_clock());
@@ -46,7 +46,7 @@ fn a_power_cut_while_statistics_are_written_keeps_the_old_or_the_new_record() {
         let dir = fresh_dir("stats-cut-count");
         std::fs::write(dir.join(stats::STATS_FILE), &old).unwrap();
         let mut disk = Disk::of(&dir, usize::MAX);
-        stats::write_atomic(&mut disk, &dir.join(stats::STATS_FILE), &new).unwrap();
+        bitig_io::durable::write_with(&mut disk, &dir.join(stats::STATS_FILE), &new).unwrap();
         disk.used
     };
     assert_eq!(
@@ -58,7 +58,7 @@ fn a_power_cut_while_statistics_are_written_keeps_the_old_or_the_new_record() {
         let dir = fresh_dir("stats-cut");
         std::fs::write(dir.join(stats::STATS_FILE), &old).unwrap();
         let mut disk = Disk::of(&dir, n);
-        let finished = stats::write_atomic(&mut disk, &dir.join(stats::STATS_FILE), &new).is_ok();
+        let finished = bitig_io::durable::write_with(&mut disk, &dir.join(stats::STATS_FILE), &new).is_ok();
         for (what, files) in disk.crash_states() {
             states += 1;
             let at = format!("cut after {n} of {count_steps} steps, {what}");
@@ -390,4 +390,22 @@ fn the_export_screen_confirms_the_rows_and_a_read_only_stick_gets_a_clear_error(
     let (a, _) = Stats::from_record(&before, 0, 0, unset_clock());
     let (b2, _) = Stats::from_record(&after, 0, 0, unset_clock());
     assert_eq!(a.csv(), b2.csv());
+}
+
+/// The model explores every pending directory change, the ninth and later too: a file
+/// linked by the ninth create shows up in some crash state, and is missing from another.
+#[test]
+fn crash_states_cover_every_pending_directory_change() {
+    let dir = std::env::temp_dir().join(format!("bitig-disk-model-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut disk = Disk::of(&dir, usize::MAX);
+    for i in 0..10 {
+        bitig_io::Fs::create(&mut disk, &dir.join(format!("f{i}"))).unwrap();
+    }
+    let states = disk.crash_states();
+    let has = |name: &str| states.iter().filter(|s| s.1.iter().any(|f| f.0 == name)).count();
+    assert!(has("f9") > 0, "no crash state holds the file of the 10th change");
+    assert!(has("f9") < states.len(), "every crash state holds it");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,7 +53,7 @@ fn hash(frame: &[u8]) -> u64 {
 
 /// Peak resident memory of this test process, in bytes (VmHWM).
 fn peak_rss() -> u64 {
-    bitig_kiosk::soak::peak_rss_kib().unwrap() * 1024
+    bitig_io::proc::peak_rss_kib().unwrap() * 1024
 }
 
 /// Advances the kiosk a frame at a time, drawing each, until `done` holds. Returns the

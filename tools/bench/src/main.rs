@@ -757,7 +757,7 @@ fn idle(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
         .stderr(std::process::Stdio::null())
         .spawn()?;
     std::thread::sleep(Duration::from_secs(5));
-    let sample = |pid: u32| bitig_kiosk::soak::wakeups_and_cpu(&pid.to_string());
+    let sample = |pid: u32| bitig_io::proc::wakeups_and_cpu(&pid.to_string());
     let t0 = Instant::now();
     let a = sample(sim.id());
     std::thread::sleep(Duration::from_secs(SECS));

@@ -358,7 +358,7 @@ fn write_export(fs: &mut dyn Fs, dir: &Path, e: &Export) -> Result<(String, usiz
         .unwrap_or(0);
     let file = format!("{prefix}{}.csv", last + 1);
     let rows = e.csv.lines().count().saturating_sub(1);
-    crate::stats::write_atomic(fs, &dir.join(&file), e.csv.as_bytes()).map_err(|err| {
+    bitig_io::durable::write_with(fs, &dir.join(&file), e.csv.as_bytes()).map_err(|err| {
         if err.raw_os_error() == Some(rustix::io::Errno::ROFS.raw_os_error())
             || err.kind() == std::io::ErrorKind::ReadOnlyFilesystem
             || err.kind() == std::io::ErrorKind::PermissionDenied

@@ -38,6 +38,9 @@ pub struct Disk {
     pub used: usize,
 }
 
+/// The most pending directory changes [`Disk::crash_states`] explores (2^N subsets each).
+const MAX_PENDING: usize = 14;
+
 fn file_name(p: &Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
@@ -75,13 +78,20 @@ impl Disk {
         }
     }
 
-    /// Every folder the card may hold after the cut: (description, files).
+    /// Every folder the card may hold after the cut: (description, files). Every subset of
+    /// the pending directory changes is explored; more than MAX_PENDING of them is refused
+    /// (a panic), never explored in part.
     pub fn crash_states(&self) -> Vec<CrashState> {
-        let k = self.pending_ops.len().min(8);
+        let k = self.pending_ops.len();
+        assert!(
+            k <= MAX_PENDING,
+            "{k} directory changes pending at the cut, more than the {MAX_PENDING} whose every \
+             subset this model explores: sync the folder sooner, or raise MAX_PENDING"
+        );
         let mut out = Vec::new();
         for mask in 0u32..(1 << k) {
             let mut listing = self.durable_names.clone();
-            for (i, op) in self.pending_ops.iter().enumerate().take(k) {
+            for (i, op) in self.pending_ops.iter().enumerate() {
                 if mask & (1 << i) == 0 {
                     continue;
                 }

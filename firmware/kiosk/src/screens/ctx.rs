@@ -1,0 +1,126 @@
+//! What every screen reads and changes: the bundle, the config, the navigation state, the
+//! statistics and the clock. The app owns one [`Ctx`]; each screen's code takes it by reference.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::content::LoadError;
+use crate::nav::{Content, Nav};
+use crate::stats::Stats;
+use bitig_format::{Bundle, Lang, TextSize};
+
+/// The last refused update or content rollback: (code, what happened, message).
+pub type Issue = (&'static str, &'static str, String);
+
+/// The kiosk's shared state behind every screen.
+pub struct Ctx {
+    pub bundle: Bundle<'static>,
+    /// The bundle's hash (hex), or `-` on the maintenance screen.
+    pub hash: String,
+    /// The built-in bundle the maintenance screen draws with, when the real one was refused.
+    pub fallback: Option<Bundle<'static>>,
+    /// Why the real bundle was refused.
+    pub error: Option<LoadError>,
+    pub config: Config,
+    pub nav: Nav,
+    pub stats: Stats,
+    pub clock: Clock,
+    /// An update is being read or written: the progress screen is up.
+    pub updating: bool,
+    /// The operator asked for a restart, or an update was installed.
+    pub restart_requested: bool,
+    pub last_issue: Option<Issue>,
+}
+
+impl Ctx {
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// The bundle as the navigation state machine sees it.
+    pub fn content(&self) -> BundleContent<'_> {
+        BundleContent(&self.bundle)
+    }
+
+    /// Asks the event loop to end with a restart (the operator's Restart, an installed update).
+    pub fn request_restart(&mut self) {
+        self.restart_requested = true;
+        let _ = slint::quit_event_loop();
+    }
+}
+
+/// Runs a visitor's action on the kiosk: the app notes the touch (or key), runs `f`, then
+/// redraws what changed and sets its timers. Screens wire their controls through it
+/// (`wire` in each screen's module), so they never name the app.
+pub trait Act: Clone + 'static {
+    fn act(&self, f: impl FnOnce(&mut Ctx, &mut super::Screens));
+}
+
+/// The bundle as the navigation state machine sees it.
+pub struct BundleContent<'b>(pub &'b Bundle<'static>);
+
+impl Content for BundleContent<'_> {
+    fn doc_count(&self) -> usize {
+        self.0.documents.len()
+    }
+    fn has_edition(&self, doc: usize, lang: Lang) -> bool {
+        self.0
+            .documents
+            .get(doc)
+            .is_some_and(|d| d.edition(lang).is_some())
+    }
+    fn page_count(&self, doc: usize, lang: Lang, size: TextSize) -> u16 {
+        self.layout(doc, lang, size)
+            .map_or(0, |(_, l)| l.pages.len() as u16)
+    }
+    fn anchor(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
+        let (e, l) = self.layout(doc, lang, size)?;
+        let first = usize::from(l.pages.get(usize::from(page))?.first_block);
+        first.checked_sub(e.body_start()).map(|a| a as u16)
+    }
+    fn first_start(&self, doc: usize, lang: Lang, size: TextSize, page: u16) -> Option<u16> {
+        let (e, l) = self.layout(doc, lang, size)?;
+        let body = e.body_start();
+        l.pages
+            .get(usize::from(page))?
+            .lines
+            .iter()
+            .find(|line| line.start == 0 && usize::from(line.block) >= body)
+            .map(|line| (usize::from(line.block) - body) as u16)
+    }
+    fn page_of(&self, doc: usize, lang: Lang, size: TextSize, anchor: u16) -> u16 {
+        let Some((e, l)) = self.layout(doc, lang, size) else {
+            return 0;
+        };
+        let block = (e.body_start() + usize::from(anchor)).min(e.blocks.len().saturating_sub(1));
+        l.block_pages.get(block).copied().unwrap_or(0)
+    }
+    fn contents_len(&self, doc: usize, lang: Lang) -> usize {
+        self.0
+            .documents
+            .get(doc)
+            .and_then(|d| d.edition(lang))
+            .map_or(0, |e| e.contents.len())
+    }
+    fn contents_page(&self, doc: usize, lang: Lang, size: TextSize, entry: usize) -> Option<u16> {
+        let (e, l) = self.layout(doc, lang, size)?;
+        let block = e.contents.get(entry)?.block;
+        l.block_pages.get(usize::from(block)).copied()
+    }
+}
+
+impl BundleContent<'_> {
+    fn layout(
+        &self,
+        doc: usize,
+        lang: Lang,
+        size: TextSize,
+    ) -> Option<(&bitig_format::Edition<'static>, &bitig_format::Layout)> {
+        let e = self.0.documents.get(doc)?.edition(lang)?;
+        Some((e, e.layout(size)?))
+    }
+}
+
+/// The language at index `i` of `Lang::ALL` (the UI's language buttons).
+pub fn lang_of(i: i32) -> Option<Lang> {
+    Lang::ALL.get(usize::try_from(i).ok()?).copied()
+}

@@ -1,0 +1,88 @@
+//! The library: one card per statement, in the visitor's language. The cards are drawn once
+//! per language and kept (a touch on the library redraws nothing).
+
+use super::ctx::{Act, BundleContent, Ctx};
+use crate::images::{self, Stack};
+use crate::nav::Screen;
+use crate::{Card, Ui};
+use bitig_format::{Bundle, Lang};
+use slint::{Image, ModelRc, VecModel};
+
+#[derive(Default)]
+pub struct Library {
+    /// The cards per language, drawn the first time they are shown.
+    cards: [Option<ModelRc<Card>>; 3],
+    shown: Option<Lang>,
+    /// How many card images were drawn since start (the cache test).
+    pub drawn: u64,
+}
+
+/// A card opens its statement.
+pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+    let a = act.clone();
+    ui.on_open(move |i| a.act(move |c, _| open(c, i)));
+}
+
+fn open(c: &mut Ctx, i: i32) {
+    let content = BundleContent(&c.bundle);
+    c.nav
+        .open(usize::try_from(i).unwrap_or(usize::MAX), &content);
+    if c.nav.screen == Screen::Reader {
+        if let Some(d) = c.bundle.documents.get(c.nav.doc) {
+            let now = c.now();
+            c.stats.opened(now, d.id);
+        }
+    }
+}
+
+impl Library {
+    pub fn refresh(&mut self, ui: &Ui<'_>, c: &Ctx, first_show: bool) {
+        let lang = c.nav.lang;
+        if !first_show && self.shown == Some(lang) {
+            return;
+        }
+        let b = &c.bundle;
+        ui.set_library_title(images::label(b, "library.title", lang));
+        ui.set_back_label(images::label(b, "reader.back", lang));
+        let drawn = &mut self.drawn;
+        let cards = self.cards[lang as usize].get_or_insert_with(|| {
+            *drawn += b.documents.len() as u64;
+            let cards: Vec<Card> = (0..b.documents.len())
+                .map(|d| Card {
+                    image: card_image(b, d, lang),
+                })
+                .collect();
+            ModelRc::new(VecModel::from(cards))
+        });
+        ui.set_cards(cards.clone());
+        self.shown = Some(lang);
+    }
+}
+
+/// A library card: title and byline of the edition in `lang`, or of the first edition the
+/// document has, with a note saying which languages it has.
+fn card_image(b: &Bundle<'_>, doc: usize, lang: Lang) -> Image {
+    let Some(d) = b.documents.get(doc) else {
+        return Image::default();
+    };
+    if let Some(e) = d.edition(lang) {
+        return Stack::new(false)
+            .block(&e.card, 0)
+            .render(b, images::ink(b), 0);
+    }
+    let Some(e) = Lang::ALL.iter().find_map(|&l| d.edition(l)) else {
+        return Image::default();
+    };
+    let mut stack = Stack::new(false).block(&e.card, 0);
+    if let Some(note) = b.ui_text("library.available", lang) {
+        stack = stack.block(&note.block, 6);
+    }
+    for l in Lang::ALL {
+        if d.edition(l).is_some() {
+            if let Some(name) = b.ui_text("lang.name", l) {
+                stack = stack.block(&name.block, 0);
+            }
+        }
+    }
+    stack.render(b, images::ink(b), 0)
+}

@@ -1,0 +1,79 @@
+//! The PIN pad before the operator menu. Wrong PINs lock it for a while (the count survives
+//! a restart); the locked pad counts down once a second.
+
+use super::ctx::{Act, Ctx};
+use crate::images;
+use crate::nav::Screen;
+use crate::Ui;
+use slint::{Image, ModelRc, VecModel};
+
+#[derive(Debug, Default)]
+pub struct Pin {
+    /// The pad's wait as last drawn (seconds), so the countdown redraws once a second.
+    wait_shown: Option<u64>,
+}
+
+/// Digits, clear and OK.
+pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+    let a = act.clone();
+    ui.on_pin_digit(move |d| a.act(move |c, _| c.nav.pin_digit(u8::try_from(d).unwrap_or(255))));
+    let a = act.clone();
+    ui.on_pin_clear(move || a.act(|c, _| c.nav.pin_clear()));
+    let a = act.clone();
+    ui.on_pin_ok(move || a.act(|c, _| submit(c)));
+}
+
+fn submit(c: &mut Ctx) {
+    let now = c.now();
+    let config = &c.config;
+    if c.nav.pin_submit(now, |p| config.pin_ok(p)) {
+        // The count of wrong PINs survives a restart (content slots folder only).
+        if let Some(dir) = &c.config.content_dir {
+            let n = c.nav.pin_failures;
+            if let Err(e) = crate::content::save_pin_failures(dir, n, &mut bitig_io::RealFs) {
+                eprintln!("bitig-kiosk: cannot keep the count of wrong PINs: {e}");
+            }
+        }
+    }
+}
+
+impl Pin {
+    pub fn refresh(&mut self, ui: &Ui<'_>, c: &Ctx, first_show: bool) {
+        let (b, l) = (&c.bundle, c.nav.lang);
+        ui.set_pin_title(images::label(b, "menu.pin", l));
+        ui.set_pin_length(c.nav.pin.len() as i32);
+        let wait = c.nav.pin_wait_s(c.now());
+        self.wait_shown = wait;
+        match wait {
+            Some(s) => {
+                ui.set_pin_wrong_label(images::pin_locked_label(b, l, s));
+                ui.set_pin_wrong(true);
+            }
+            None => {
+                ui.set_pin_wrong_label(images::label(b, "menu.wrong-pin", l));
+                ui.set_pin_wrong(c.nav.pin_wrong);
+            }
+        }
+        if first_show {
+            let text = b.profile.theme.text;
+            let digits: Vec<Image> = (0..10)
+                .map(|d| images::ascii_label(b, &d.to_string(), text))
+                .collect();
+            ui.set_digit_labels(ModelRc::new(VecModel::from(digits)));
+            ui.set_clear_label(images::ascii_label(b, "C", text));
+            ui.set_ok_label(images::ascii_label(b, "OK", text));
+        }
+    }
+
+    /// The locked pad's countdown moved on since it was drawn.
+    pub fn due(&self, c: &Ctx, now: u64) -> bool {
+        c.nav.screen == Screen::Pin && c.nav.pin_wait_s(now) != self.wait_shown
+    }
+
+    /// The countdown's next step (clock ms), while the pad is up.
+    pub fn deadline(c: &Ctx, now: u64) -> Option<u64> {
+        (c.nav.screen == Screen::Pin)
+            .then(|| c.nav.pin_countdown_step(now))
+            .flatten()
+    }
+}

@@ -1,0 +1,283 @@
+//! The reader: the page, its top bar (back, languages, size, side by side, contents) and its
+//! bottom bar (page counter, progress bar to scrub, the way back after a jump). A page turn
+//! draws the page and its counter into reused buffers and allocates nothing
+//! (firmware/kiosk/tests/alloc.rs); the old page slides out while the new one slides in.
+
+use super::ctx::{lang_of, Act, BundleContent, Ctx};
+use super::Screens;
+use crate::images::{self, CounterLabel, PageBuffers};
+use crate::nav::{classify, scrub_page, Screen, Turn};
+use crate::Ui;
+use bitig_format::{Lang, TextSize};
+use slint::{Image, ModelRc, VecModel};
+
+/// How long a page slides.
+pub const SLIDE_MS: u64 = 180;
+
+struct Slide {
+    start_ms: u64,
+    dir: i32,
+}
+
+/// What the reader's top bar was last drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Chrome {
+    doc: usize,
+    edition: Lang,
+    lang: Lang,
+    size: TextSize,
+    parallel: bool,
+    parallel_available: bool,
+    count: u16,
+}
+
+pub struct Reader {
+    pages: PageBuffers,
+    counter: CounterLabel,
+    chrome: Option<Chrome>,
+    slide: Option<Slide>,
+    /// The page under the finger on the progress bar.
+    scrub: Option<u16>,
+    /// The page image as last drawn: (document, edition, size, page, side by side). A
+    /// refresh that changes none of these (a finger moving on the progress bar, the idle
+    /// warning) draws no page.
+    page_drawn: Option<(usize, Lang, TextSize, u16, bool)>,
+}
+
+/// The reader's controls: the page's gestures, the bars' buttons and the progress bar.
+pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+    let a = act.clone();
+    ui.on_page_gesture(move |x0, y0, x1, y1, width| {
+        a.act(move |c, s| {
+            let g = classify(x0 as i32, y0 as i32, x1 as i32, y1 as i32, width as i32);
+            let turn = c.nav.gesture(g, &BundleContent(&c.bundle));
+            s.reader.start_slide(turn, c.now());
+        })
+    });
+    let a = act.clone();
+    ui.on_scrub(move |kind, x, width| a.act(move |c, s| s.reader.scrub(c, kind, x, width)));
+    let a = act.clone();
+    ui.on_return_back(move || {
+        a.act(|c, s| {
+            s.reader.slide = None;
+            c.nav.return_back();
+        })
+    });
+    let a = act.clone();
+    ui.on_switch_language(move |i| {
+        a.act(move |c, _| {
+            if let Some(l) = lang_of(i) {
+                c.nav.switch_language(l, &BundleContent(&c.bundle));
+            }
+        })
+    });
+    let a = act.clone();
+    ui.on_toggle_parallel(move || a.act(|c, _| c.nav.toggle_parallel(&BundleContent(&c.bundle))));
+    let a = act.clone();
+    ui.on_toggle_size(move || a.act(|c, _| c.nav.toggle_size(&BundleContent(&c.bundle))));
+    let a = act.clone();
+    ui.on_open_contents(move || a.act(|c, _| c.nav.open_contents(&BundleContent(&c.bundle))));
+    let a = act.clone();
+    ui.on_open_page_grid(move || a.act(|c, _: &mut Screens| c.nav.open_page_grid()));
+}
+
+impl Reader {
+    pub fn new(c: &Ctx) -> Reader {
+        let p = &c.bundle.profile;
+        Reader {
+            pages: PageBuffers::new(u32::from(p.page_width), u32::from(p.page_height)),
+            counter: CounterLabel::default(),
+            chrome: None,
+            slide: None,
+            scrub: None,
+            page_drawn: None,
+        }
+    }
+
+    /// A page is sliding in.
+    pub fn sliding(&self) -> bool {
+        self.slide.is_some()
+    }
+
+    /// Another screen came up: it sets some of the same properties (the back label), so the
+    /// bars and the page are drawn afresh next time.
+    pub fn forget_drawn(&mut self) {
+        self.chrome = None;
+        self.page_drawn = None;
+    }
+
+    /// The idle reset (or an update) took the visitor away: no slide, no scrub.
+    pub fn stop(&mut self) {
+        self.slide = None;
+        self.scrub = None;
+    }
+
+    fn start_slide(&mut self, turn: Turn, now: u64) {
+        let dir = match turn {
+            Turn::Next => 1,
+            Turn::Prev => -1,
+            Turn::None => return,
+        };
+        self.slide = Some(Slide { start_ms: now, dir });
+    }
+
+    /// A finger on the progress bar: down (0), moving (1), lifted (2), or gone (other).
+    fn scrub(&mut self, c: &mut Ctx, kind: i32, x: f32, width: f32) {
+        if c.nav.screen != Screen::Reader {
+            return;
+        }
+        let content = BundleContent(&c.bundle);
+        let page = scrub_page(x, width, c.nav.page_count(&content));
+        match kind {
+            0 | 1 => self.scrub = Some(page),
+            2 => {
+                // Lifting the finger opens the page, with no slide through the others.
+                self.scrub = None;
+                self.slide = None;
+                if page != c.nav.page {
+                    c.nav.go_to_page(page, &content);
+                    let now = c.now();
+                    c.stats.page_jump(now);
+                }
+            }
+            _ => self.scrub = None,
+        }
+    }
+
+    /// On a frame: moves the sliding pages (eased), and ends the slide at SLIDE_MS.
+    pub fn tick(&mut self, ui: &Ui<'_>, c: &Ctx, now: u64) {
+        let Some(sl) = &self.slide else {
+            return;
+        };
+        let width = f32::from(c.bundle.profile.page_width);
+        let t = (now.saturating_sub(sl.start_ms) as f32 / SLIDE_MS as f32).min(1.0);
+        let eased = 1.0 - (1.0 - t) * (1.0 - t);
+        let dir = sl.dir as f32;
+        ui.set_page_x(dir * width * (1.0 - eased));
+        ui.set_page_out_x(-dir * width * eased);
+        if t >= 1.0 {
+            self.slide = None;
+            ui.set_page_out(Image::default());
+            ui.set_page_x(0.0);
+        }
+    }
+
+    /// The top bar's labels are drawn again only when what they show changes (document,
+    /// languages, size, parallel view); the page only when it changes.
+    pub fn refresh(&mut self, ui: &Ui<'_>, c: &Ctx) {
+        let n = &c.nav;
+        let count = n.page_count(&BundleContent(&c.bundle)).max(1);
+        if c.bundle.documents.get(n.doc).is_none() {
+            return;
+        }
+        self.refresh_chrome(ui, c, count);
+        self.refresh_bottom(ui, c, count);
+        self.refresh_page(ui, c);
+    }
+
+    fn refresh_chrome(&mut self, ui: &Ui<'_>, c: &Ctx, count: u16) {
+        let (b, n) = (&c.bundle, &c.nav);
+        let Some(doc) = b.documents.get(n.doc) else {
+            return;
+        };
+        let chrome = Chrome {
+            doc: n.doc,
+            edition: n.edition,
+            lang: n.lang,
+            size: n.size,
+            parallel: n.parallel,
+            parallel_available: n.parallel_available(&BundleContent(&c.bundle)),
+            count,
+        };
+        if self.chrome == Some(chrome) {
+            return;
+        }
+        ui.set_page_height(f32::from(b.profile.page_height));
+        ui.set_back_label(images::label(b, "reader.back", n.lang));
+        let names: Vec<Image> = Lang::ALL
+            .iter()
+            .map(|&l| images::label(b, "lang.name", l))
+            .collect();
+        let avail: Vec<bool> = Lang::ALL
+            .iter()
+            .map(|&l| doc.edition(l).is_some())
+            .collect();
+        ui.set_reader_languages(ModelRc::new(VecModel::from(names)));
+        ui.set_reader_language_available(ModelRc::new(VecModel::from(avail)));
+        ui.set_reader_language_current(
+            Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32,
+        );
+        ui.set_size_label(images::label(b, "reader.size", n.lang));
+        ui.set_parallel_available(chrome.parallel_available);
+        ui.set_parallel(n.parallel);
+        ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
+        ui.set_contents_label(images::label(b, "reader.contents", n.lang));
+        self.counter.prepare(b, count);
+        self.chrome = Some(chrome);
+    }
+
+    /// The counter, the progress bar (or, while scrubbing, the page under the finger) and the
+    /// way back after a jump.
+    fn refresh_bottom(&mut self, ui: &Ui<'_>, c: &Ctx, count: u16) {
+        let (b, n) = (&c.bundle, &c.nav);
+        let label = images::counter_text(n.page + 1, count);
+        ui.set_page_label(self.counter.render(b, &label, b.profile.theme.muted));
+        let shown = self.scrub.unwrap_or(n.page);
+        ui.set_progress((f32::from(shown) + 1.0) / f32::from(count));
+        ui.set_scrubbing(self.scrub.is_some());
+        if let Some(p) = self.scrub {
+            ui.set_scrub_label(images::ascii_label(
+                b,
+                &(p + 1).to_string(),
+                b.profile.theme.text,
+            ));
+        }
+        let edition = b.documents.get(n.doc).and_then(|d| d.edition(n.edition));
+        ui.set_contents_available(edition.is_some_and(|e| !e.contents.is_empty()));
+        match n.return_to {
+            Some(p) => {
+                ui.set_return_label(images::number_in_text(
+                    b,
+                    "reader.return",
+                    n.lang,
+                    &(p.page + 1).to_string(),
+                ));
+                ui.set_return_shown(true);
+            }
+            None => ui.set_return_shown(false),
+        }
+    }
+
+    /// The page image, once per page: the old one slides out while the new one slides in.
+    fn refresh_page(&mut self, ui: &Ui<'_>, c: &Ctx) {
+        let (b, n) = (&c.bundle, &c.nav);
+        let Some(doc) = b.documents.get(n.doc) else {
+            return;
+        };
+        let drawn = (n.doc, n.edition, n.size, n.page, n.parallel);
+        if self.page_drawn == Some(drawn) {
+            return;
+        }
+        self.page_drawn = Some(drawn);
+        if self.slide.is_some() {
+            ui.set_page_out(ui.get_page());
+        } else {
+            ui.set_page_out(Image::default());
+            ui.set_page_x(0.0);
+            ui.set_page_out_x(0.0);
+        }
+        let page = doc
+            .edition(n.edition)
+            .and_then(|e| e.layout(n.size))
+            .and_then(|l| l.pages.get(usize::from(n.page)));
+        let img = if n.parallel {
+            let right = n
+                .partner_page(&BundleContent(&c.bundle))
+                .and_then(|(l, p)| doc.edition(l)?.layout(n.size)?.pages.get(usize::from(p)));
+            self.pages.render_pair(b, page, right)
+        } else {
+            self.pages.render(b, page)
+        };
+        ui.set_page(img);
+    }
+}
