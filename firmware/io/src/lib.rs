@@ -4,10 +4,12 @@
 //!   new one, never half of either (temp file, fsync, rename, fsync of the folder);
 //! - [`png`]: the one PNG codec (goldens, proofs, screenshots, the boot test);
 //! - [`proc`]: the one reader of Linux's `/proc` (memory, wake-ups, CPU time), which asks
-//!   the system for its clock ticks.
+//!   the system for its clock ticks;
+//! - [`ci`]: what a test may do under `CI=true` (never skip, never bless).
 //!
 //! Hex encoding lives in `bitig_format::hex` (the bundle's hashes need it without std).
 
+pub mod ci;
 pub mod durable;
 pub mod png;
 pub mod proc;

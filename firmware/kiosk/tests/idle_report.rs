@@ -7,6 +7,9 @@ use bitig_kiosk::app::{load_bundle, Kiosk, ATTRACT_CYCLE_MS};
 use bitig_kiosk::config::{Config, Rotation};
 use bitig_kiosk::nav::Screen;
 use bitig_kiosk::platform::headless::Headless;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
 
 const MINUTE: u64 = 60_000;
 
@@ -24,6 +27,7 @@ fn a_long_wait_on_the_attract_screen_is_reported_when_a_visitor_ends_it() {
         report_idle: true,
         ..Default::default()
     };
+    let clock2 = clock.clone();
     let kiosk = Kiosk::with_options(load_bundle(&path), config, clock, options).unwrap();
     h.attach(&kiosk).unwrap();
     let start = h.now_ms();
@@ -36,12 +40,7 @@ fn a_long_wait_on_the_attract_screen_is_reported_when_a_visitor_ends_it() {
 
     // Back on the attract screen after the idle timeout (found a frame step at a time), then
     // a long wait.
-    let deadline = h.now_ms() + kiosk_idle_timeout_ms() + 1_000;
-    while kiosk.screen() != Screen::Attract && h.now_ms() < deadline {
-        h.advance(16);
-    }
-    assert_eq!(kiosk.screen(), Screen::Attract);
-    let back = h.now_ms();
+    let back = back_to_attract(&mut h, &kiosk);
     h.advance(MINUTE);
     let press = h.now_ms();
     h.press(400.0, 300.0);
@@ -62,7 +61,51 @@ fn a_long_wait_on_the_attract_screen_is_reported_when_a_visitor_ends_it() {
         r.ms,
         last - first
     );
-    assert_eq!(r.heartbeat_wakeups, 0);
+
+    // A heartbeat that needs wake-ups of its own (every 1 s against the 2.5 s language
+    // cycle): the report counts exactly those after the first wake-up of the wait.
+    let stamps: Rc<RefCell<Vec<u64>>> = Rc::default();
+    {
+        let (stamps, clock) = (stamps.clone(), clock2.clone());
+        kiosk.set_heartbeat(
+            Duration::from_millis(1_000),
+            Box::new(move || stamps.borrow_mut().push(clock())),
+        );
+    }
+    let back = back_to_attract(&mut h, &kiosk);
+    h.advance(MINUTE);
+    let press = h.now_ms();
+    h.press(400.0, 300.0);
+    h.advance(60);
+    h.release(400.0, 300.0);
+    let r = kiosk.idle_report().expect("no second idle report");
+    let beats = stamps.borrow();
+    // A beat of its own comes a whole period after the one before it.
+    let own: Vec<u64> = beats
+        .windows(2)
+        .filter(|w| w[1] - w[0] >= 1_000)
+        .map(|w| w[1])
+        .filter(|&t| t > back && t < press)
+        .collect();
+    let first_cycle = (back / ATTRACT_CYCLE_MS + 1) * ATTRACT_CYCLE_MS;
+    let first_wake = own.first().map_or(first_cycle, |&t| t.min(first_cycle));
+    let expected = own.iter().filter(|&&t| t > first_wake).count() as u64;
+    assert!(expected > 20, "only {expected} heartbeats of their own in a minute");
+    assert_eq!(
+        r.heartbeat_wakeups, expected,
+        "heartbeats of their own in the report (beats at {own:?})"
+    );
+}
+
+/// Waits (a frame step at a time) for the idle timeout to bring the attract screen back;
+/// returns when it came.
+fn back_to_attract(h: &mut Headless, kiosk: &Kiosk) -> u64 {
+    let deadline = h.now_ms() + kiosk_idle_timeout_ms() + 1_000;
+    while kiosk.screen() != Screen::Attract && h.now_ms() < deadline {
+        h.advance(16);
+    }
+    assert_eq!(kiosk.screen(), Screen::Attract);
+    h.now_ms()
 }
 
 fn kiosk_idle_timeout_ms() -> u64 {

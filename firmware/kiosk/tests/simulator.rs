@@ -10,13 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn rgb_of_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let mut r = png::Decoder::new(std::io::Cursor::new(bytes))
-        .read_info()
-        .unwrap();
-    let mut buf = vec![0; r.output_buffer_size().unwrap()];
-    let info = r.next_frame(&mut buf).unwrap();
-    buf.truncate(info.buffer_size());
-    (info.width, info.height, buf)
+    let img = bitig_io::png::decode(bytes).unwrap();
+    (img.width, img.height, img.to_rgb())
 }
 
 struct Kill(std::process::Child);
@@ -89,12 +84,7 @@ fn simulator_window_shows_the_attract_screen() {
             // The window shows the attract screen, exactly as rendered headless. And the
             // simulator sleeps when idle: no thread of a desktop-settings query (zbus's
             // `blocking` pool wakes every 500 ms for ever) is left running.
-            let threads: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
-                .unwrap()
-                .filter_map(Result::ok)
-                .map(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default())
-                .map(|c| c.trim().to_string())
-                .collect();
+            let threads = bitig_io::proc::thread_names(&pid.to_string());
             assert!(
                 !threads.iter().any(|t| t.starts_with("blocking")),
                 "the simulator runs a thread that wakes while idle: {threads:?}"

@@ -430,7 +430,7 @@ fn main() -> Result<()> {
                     };
                     for p in pages {
                         draw_bitig(&bb, p, &mut f, pw, ph);
-                        png_total += bitig_typeset::proof::png_rgb(pw, ph, &f)?.len();
+                        png_total += bitig_io::png::encode(pw, ph, bitig_io::png::Color::Rgb, &f)?.len();
                     }
                 }
             }
@@ -1176,7 +1176,6 @@ fn plot(path: &Path, b: &Bundle<'_>, each: &[f64], floor: f64) -> Result<()> {
             black,
         );
     }
-    let bytes = bitig_typeset::proof::png_rgb(w, h, &img)?;
-    bitig_typeset::write_atomic(path, &bytes)?;
+    bitig_io::png::write(path, w, h, bitig_io::png::Color::Rgb, &img)?;
     Ok(())
 }

@@ -150,17 +150,8 @@ pub fn read_ppm(b: &[u8]) -> Result<Rgb> {
 }
 
 fn read_png(p: &Path) -> Result<Rgb> {
-    let dec = png::Decoder::new(BufReader::new(std::fs::File::open(p)?));
-    let mut r = dec.read_info()?;
-    let mut buf = vec![0; r.output_buffer_size().context("PNG too large")?];
-    let info = r.next_frame(&mut buf)?;
-    buf.truncate(info.buffer_size());
-    ensure!(
-        info.color_type == png::ColorType::Rgb,
-        "{}: not an RGB PNG",
-        p.display()
-    );
-    Ok((info.width, info.height, buf))
+    let img = bitig_io::png::read(p)?;
+    Ok((img.width, img.height, img.to_rgb()))
 }
 
 fn differing(a: &Rgb, b: &Rgb) -> usize {
@@ -181,9 +172,8 @@ fn best_match<'a>(shot: &Rgb, goldens: &'a [(PathBuf, Rgb)]) -> Option<(&'a Path
 }
 
 fn save_png(path: &Path, shot: &Rgb) -> Result<()> {
-    let bytes = bitig_typeset::proof::png_rgb(shot.0, shot.1, &shot.2)?;
-    bitig_typeset::write_atomic(path, &bytes)?;
-    Ok(())
+    bitig_io::png::write(path, shot.0, shot.1, bitig_io::png::Color::Rgb, &shot.2)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A booted guest: QEMU, its QMP socket and its serial console log.

@@ -102,7 +102,7 @@ pub fn keygen(name: &Path) -> Result<(PathBuf, PathBuf, [u8; 32])> {
         hex(&seed)
     )?;
     f.sync_all()?;
-    bitig_typeset::write_atomic(
+    bitig_io::durable::write(
         &public_path,
         format!(
             "# Bitig public key, key id {}. Put the hex into the kiosk's trusted_keys.\n{PUBLIC_TAG} {}\n",
@@ -128,7 +128,7 @@ pub fn sign(bundle_path: &Path, key: &Path, out: &Path) -> Result<[u8; 8]> {
     })?;
     let mut signed = bundle.to_vec();
     signed.extend_from_slice(&signature::sign(bundle, &secret));
-    bitig_typeset::write_atomic(out, &signed)?;
+    bitig_io::durable::write(out, &signed)?;
     Ok(signature::key_id(&signature::public_key(&secret)))
 }
 

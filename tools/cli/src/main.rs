@@ -7,7 +7,7 @@ use bitig_typeset::hyph::Hyphenator;
 use bitig_typeset::shape::{Fonts, ShapeContext};
 use bitig_typeset::typography::{measure, space_ratio, Stats};
 use bitig_typeset::{
-    build_bundle, load_sources, write_atomic, Error as TsError, Inputs, ProfileSpec, Severity,
+    build_bundle, load_sources, Error as TsError, Inputs, ProfileSpec, Severity,
 };
 mod boot_test;
 mod flash;
@@ -359,11 +359,8 @@ fn run(cli: Cli) -> Result<()> {
                 .map(|n| shots.join(n))
                 .collect();
             let png = shots.join("language.png");
-            let dec = png::Decoder::new(std::io::BufReader::new(
-                std::fs::File::open(&png).with_context(|| format!("{}", png.display()))?,
-            ));
-            let info = dec.read_info()?;
-            let (width, height) = (info.info().width, info.info().height);
+            let shot = bitig_io::png::read(&png)?;
+            let (width, height) = (shot.width, shot.height);
             boot_test::run(&boot_test::Options {
                 image,
                 attract,
@@ -543,7 +540,7 @@ fn run(cli: Cli) -> Result<()> {
                 let target = out.clone().unwrap_or_else(|| {
                     PathBuf::from("target/bitig").join(format!("{name}.bundle"))
                 });
-                write_atomic(&target, &bytes)
+                bitig_io::durable::write(&target, &bytes)
                     .with_context(|| format!("cannot write {}", target.display()))?;
                 let bundle =
                     Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;

@@ -138,10 +138,16 @@ struct Loop {
 
 impl Loop {
     fn attach(file: &Path) -> Option<Loop> {
-        let o = Command::new("losetup")
+        let o = match Command::new("losetup")
             .args(["--find", "--show", s(file)])
             .output()
-            .ok()?;
+        {
+            Ok(o) => o,
+            Err(e) => {
+                skip(&format!("losetup cannot run ({e}; util-linux has it)"));
+                return None;
+            }
+        };
         if !o.status.success() {
             skip(&format!("losetup: {}", text(&o.stderr).trim()));
             return None;

@@ -21,5 +21,5 @@ pub mod source;
 pub mod texref;
 pub mod typography;
 
-pub use build::{build_bundle, load_sources, write_atomic, Inputs, ProfileSpec, Sources};
+pub use build::{build_bundle, load_sources, Inputs, ProfileSpec, Sources};
 pub use diag::{Diagnostic, Error, Severity};

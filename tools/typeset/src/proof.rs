@@ -47,19 +47,6 @@ pub fn contact_sheet(bundle: &Bundle<'_>, layout: &Layout, cols: u32) -> (u32, u
     (w, h, sheet)
 }
 
-/// Encodes an RGB888 image as PNG.
-pub fn png_rgb(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header()?;
-        wr.write_image_data(rgb)?;
-    }
-    Ok(out)
-}
-
 /// Writes one contact sheet per edition and text size into `dir`; returns the file names.
 pub fn write_proofs(bundle: &Bundle<'_>, dir: &Path) -> Result<Vec<String>, crate::Error> {
     let mut names = Vec::new();
@@ -68,9 +55,9 @@ pub fn write_proofs(bundle: &Bundle<'_>, dir: &Path) -> Result<Vec<String>, crat
             for layout in &ed.layouts {
                 let name = proof_name(doc.id, ed, layout);
                 let (w, h, rgb) = contact_sheet(bundle, layout, 3);
-                let png = png_rgb(w, h, &rgb).map_err(|e| crate::Error::Encode(e.to_string()))?;
                 let path = dir.join(&name);
-                crate::write_atomic(&path, &png).map_err(|e| crate::Error::io(&path, e))?;
+                bitig_io::png::write(&path, w, h, bitig_io::png::Color::Rgb, &rgb)
+                    .map_err(|e| crate::Error::io(&path, e))?;
                 names.push(name);
             }
         }

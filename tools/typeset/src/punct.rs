@@ -7,7 +7,6 @@
 //! - An apostrophe (a `'` between letters, or before a digit as in ’90s) is ’ everywhere.
 //! - Nothing changes inside a URL or an e-mail address.
 
-use crate::source::SourceBlock;
 use bitig_format::Lang;
 
 /// One conversion: byte offset of the straight quote in the input, what it was, what it
@@ -97,53 +96,6 @@ pub fn convert(lang: Lang, text: &str, stack: &mut Vec<char>) -> (String, Vec<Qu
         fixes.push(QuoteFix { at, from: c, to });
     }
     (out, fixes)
-}
-
-/// Converts one block in place, keeping its style spans and source origins in step.
-/// Returns the conversions with their file offsets.
-pub fn convert_block(lang: Lang, block: &mut SourceBlock) -> Vec<QuoteFix> {
-    let mut stack = Vec::new();
-    let (text, fixes) = convert(lang, &block.text, &mut stack);
-    if fixes.is_empty() {
-        return fixes;
-    }
-    // Old byte offset -> new byte offset (every old char boundary, and the end).
-    let mut map = vec![0usize; block.text.len() + 1];
-    let mut shift = 0isize;
-    let mut fi = 0;
-    for (i, c) in block.text.char_indices() {
-        map[i] = (i as isize + shift) as usize;
-        if fixes.get(fi).is_some_and(|f| f.at == i) {
-            shift += fixes[fi].to.len_utf8() as isize - c.len_utf8() as isize;
-            fi += 1;
-        }
-    }
-    map[block.text.len()] = text.len();
-    let file_fixes: Vec<QuoteFix> = fixes
-        .iter()
-        .map(|f| QuoteFix {
-            at: block.file_offset(f.at),
-            ..*f
-        })
-        .collect();
-    let mut origins: Vec<(usize, usize)> =
-        block.origins.iter().map(|&(t, f)| (map[t], f)).collect();
-    for f in &fixes {
-        // The converted mark and the text after it keep their own origins.
-        let after = f.at + f.from.len_utf8();
-        origins.push((map[f.at], block.file_offset(f.at)));
-        if after < block.text.len() {
-            origins.push((map[after], block.file_offset(after)));
-        }
-    }
-    origins.sort_unstable();
-    origins.dedup_by_key(|o| o.0);
-    for (r, _) in &mut block.styles {
-        *r = map[r.start]..map[r.end];
-    }
-    block.origins = origins;
-    block.text = text;
-    file_fixes
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Statement sources: TOML front matter between `+++` lines, then a Markdown body.
 
 use crate::diag::Diagnostic;
+use crate::punct::{self, QuoteFix};
 use bitig_format::{BlockKind, Lang};
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
@@ -79,7 +80,7 @@ pub struct Statement {
     pub front: Range<usize>,
     pub blocks: Vec<SourceBlock>,
     /// Straight quotes the build converted (file offsets), reported as lints.
-    pub quote_fixes: Vec<crate::punct::QuoteFix>,
+    pub quote_fixes: Vec<QuoteFix>,
 }
 
 fn err(
@@ -220,12 +221,12 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
     let mut blocks = parse_body(path, &text, body_start)?;
     let mut quote_fixes = Vec::new();
     for b in &mut blocks {
-        quote_fixes.extend(crate::punct::convert_block(lang, b));
+        quote_fixes.extend(convert_block(lang, b));
     }
     let title = fm.title.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (title, title_fixes) = crate::punct::convert(lang, &title, &mut Vec::new());
+    let (title, title_fixes) = punct::convert(lang, &title, &mut Vec::new());
     let title_at = key_offset("title");
-    quote_fixes.extend(title_fixes.into_iter().map(|f| crate::punct::QuoteFix {
+    quote_fixes.extend(title_fixes.into_iter().map(|f| QuoteFix {
         // The title is a TOML string: point at its opening quote.
         at: title_at,
         ..f
@@ -485,6 +486,53 @@ fn parse_body(
     } else {
         Err(errors)
     }
+}
+
+/// Converts one block's straight quotes in place (punct::convert), keeping its style spans and source origins in step.
+/// Returns the conversions with their file offsets.
+fn convert_block(lang: Lang, block: &mut SourceBlock) -> Vec<QuoteFix> {
+    let mut stack = Vec::new();
+    let (text, fixes) = punct::convert(lang, &block.text, &mut stack);
+    if fixes.is_empty() {
+        return fixes;
+    }
+    // Old byte offset -> new byte offset (every old char boundary, and the end).
+    let mut map = vec![0usize; block.text.len() + 1];
+    let mut shift = 0isize;
+    let mut fi = 0;
+    for (i, c) in block.text.char_indices() {
+        map[i] = (i as isize + shift) as usize;
+        if fixes.get(fi).is_some_and(|f| f.at == i) {
+            shift += fixes[fi].to.len_utf8() as isize - c.len_utf8() as isize;
+            fi += 1;
+        }
+    }
+    map[block.text.len()] = text.len();
+    let file_fixes: Vec<QuoteFix> = fixes
+        .iter()
+        .map(|f| QuoteFix {
+            at: block.file_offset(f.at),
+            ..*f
+        })
+        .collect();
+    let mut origins: Vec<(usize, usize)> =
+        block.origins.iter().map(|&(t, f)| (map[t], f)).collect();
+    for f in &fixes {
+        // The converted mark and the text after it keep their own origins.
+        let after = f.at + f.from.len_utf8();
+        origins.push((map[f.at], block.file_offset(f.at)));
+        if after < block.text.len() {
+            origins.push((map[after], block.file_offset(after)));
+        }
+    }
+    origins.sort_unstable();
+    origins.dedup_by_key(|o| o.0);
+    for (r, _) in &mut block.styles {
+        *r = map[r.start]..map[r.end];
+    }
+    block.origins = origins;
+    block.text = text;
+    file_fixes
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub fn bundle(profile: &str) -> PathBuf {
             &mut |_| {},
         )
         .unwrap();
-        bitig_typeset::write_atomic(&out, &bytes).unwrap();
+        bitig_io::durable::write(&out, &bytes).unwrap();
         built.push(profile.to_string());
     }
     out
@@ -107,12 +107,8 @@ fn run_with(name: &str, bundle: Option<&Path>, script: &str, extra: &[&str]) -> 
 }
 
 fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
-    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut r = dec.read_info().unwrap();
-    let mut buf = vec![0; r.output_buffer_size().unwrap()];
-    let info = r.next_frame(&mut buf).unwrap();
-    buf.truncate(info.buffer_size());
-    (info.width, info.height, buf)
+    let img = bitig_io::png::read(path).unwrap();
+    (img.width, img.height, img.data)
 }
 
 /// Compares every screenshot with `tests/goldens/kiosk/<set>/`. `BITIG_BLESS=1` rewrites the
@@ -121,7 +117,7 @@ fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
 pub fn compare(set: &str, shots: &Path) {
     let goldens = root().join("tests/goldens/kiosk").join(set);
     let current = goldens.join("current");
-    let bless = std::env::var_os("BITIG_BLESS").is_some_and(|v| v == "1");
+    let bless = bitig_io::ci::bless();
     let mut names: Vec<PathBuf> = std::fs::read_dir(shots)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -199,11 +195,7 @@ pub fn can_mount(what: &str) -> bool {
     if status.lines().any(|l| l.starts_with("Uid:\t0\t")) {
         return true;
     }
-    assert!(
-        std::env::var_os("CI").is_none_or(|v| v != "true"),
-        "CI=true: {what} must run (as root) and not skip"
-    );
-    eprintln!("SKIPPED: {what} needs root (mounting)");
+    bitig_io::ci::skip(what, "needs root (mounting)");
     false
 }
 
