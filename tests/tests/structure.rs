@@ -46,7 +46,10 @@ const KIOSK_LAYERS: &[(&str, u8)] = &[
 ];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -68,13 +71,19 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn modules(krate: &Path) -> BTreeMap<String, PathBuf> {
     let src = krate.join("src");
     let lib = src.join("lib.rs");
-    let root_file = if lib.exists() { lib } else { src.join("main.rs") };
+    let root_file = if lib.exists() {
+        lib
+    } else {
+        src.join("main.rs")
+    };
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut out = BTreeMap::new();
     for f in files {
         let rel = f.strip_prefix(&src).unwrap();
-        if rel.starts_with("bin") || (f != root_file && (rel == Path::new("main.rs") || rel == Path::new("lib.rs"))) {
+        if rel.starts_with("bin")
+            || (f != root_file && (rel == Path::new("main.rs") || rel == Path::new("lib.rs")))
+        {
             continue; // other crate roots
         }
         let mut parts: Vec<String> = rel
@@ -113,7 +122,12 @@ impl Refs<'_> {
     fn resolve(&mut self, segs: &[String]) {
         let mut path: Vec<String> = match segs.first().map(String::as_str) {
             Some("crate") => segs[1..].to_vec(),
-            Some("self") => self.here.iter().cloned().chain(segs[1..].iter().cloned()).collect(),
+            Some("self") => self
+                .here
+                .iter()
+                .cloned()
+                .chain(segs[1..].iter().cloned())
+                .collect(),
             Some("super") => {
                 let mut base = self.here.clone();
                 let mut rest = segs;
@@ -129,7 +143,11 @@ impl Refs<'_> {
                 if !self.modules.contains_key(&child.join("::")) {
                     return; // another crate, or an item in scope
                 }
-                self.here.iter().cloned().chain(segs.iter().cloned()).collect()
+                self.here
+                    .iter()
+                    .cloned()
+                    .chain(segs.iter().cloned())
+                    .collect()
             }
             None => return,
         };
@@ -183,6 +201,8 @@ impl<'ast> Visit<'ast> for Refs<'_> {
     fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
         self.use_tree(&mut Vec::new(), &u.tree);
     }
+    /// `pub(super)` and `pub(in path)` name who may see an item, not what it uses.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
     fn visit_path(&mut self, p: &'ast syn::Path) {
         let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
         self.resolve(&segs);
@@ -204,7 +224,11 @@ fn graph(krate: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let mut refs = Refs {
             modules: &modules,
-            here: if name.is_empty() { vec![] } else { name.split("::").map(String::from).collect() },
+            here: if name.is_empty() {
+                vec![]
+            } else {
+                name.split("::").map(String::from).collect()
+            },
             found: BTreeSet::new(),
         };
         refs.visit_file(&ast);
@@ -262,7 +286,14 @@ fn circles(g: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
             }
         }
     }
-    let mut t = T { g, index: BTreeMap::new(), low: BTreeMap::new(), stack: Vec::new(), on: BTreeSet::new(), out: Vec::new() };
+    let mut t = T {
+        g,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        out: Vec::new(),
+    };
     for v in g.keys() {
         if !t.index.contains_key(v.as_str()) {
             t.visit(v);
@@ -286,6 +317,17 @@ fn top_level(g: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSe
     out
 }
 
+/// The edges of `g` between the modules of one circle, to show where to cut it.
+fn edges_within(g: &BTreeMap<String, BTreeSet<String>>, circle: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in circle {
+        for r in g[m].iter().filter(|r| circle.contains(r)) {
+            out.push(format!("    {m} -> {r}"));
+        }
+    }
+    out
+}
+
 #[test]
 fn no_module_imports_a_module_that_imports_it_back() {
     let mut found = Vec::new();
@@ -293,12 +335,17 @@ fn no_module_imports_a_module_that_imports_it_back() {
         let g = graph(&root().join(krate));
         for c in circles(&g) {
             found.push(format!("{krate}: modules {}", c.join(" <-> ")));
+            found.extend(edges_within(&g, &c));
         }
         for c in circles(&top_level(&g)) {
             found.push(format!("{krate}: top-level modules {}", c.join(" <-> ")));
         }
     }
-    assert!(found.is_empty(), "circles of imports:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "circles of imports:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -322,7 +369,11 @@ fn the_kiosk_imports_point_down_its_layers() {
             }
         }
     }
-    assert!(wrong.is_empty(), "the kiosk's imports must point down:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "the kiosk's imports must point down:\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// Every function and method (with a body) outside tests: (lines, file:line name).
@@ -334,7 +385,8 @@ fn function_lengths() -> Vec<(usize, String)> {
     impl Fns<'_> {
         fn add(&mut self, name: &syn::Ident, span: proc_macro2::Span) {
             let (a, b) = (span.start().line, span.end().line);
-            self.out.push((b - a + 1, format!("{}:{a} {name}", self.file)));
+            self.out
+                .push((b - a + 1, format!("{}:{a} {name}", self.file)));
         }
     }
     impl<'ast> Visit<'ast> for Fns<'_> {
@@ -373,7 +425,10 @@ fn function_lengths() -> Vec<(usize, String)> {
             let text = std::fs::read_to_string(f).unwrap();
             let ast = syn::parse_file(&text).unwrap();
             let name = f.strip_prefix(root()).unwrap().display().to_string();
-            let mut v = Fns { file: &name, out: Vec::new() };
+            let mut v = Fns {
+                file: &name,
+                out: Vec::new(),
+            };
             v.visit_file(&ast);
             out.extend(v.out);
         }
@@ -394,7 +449,11 @@ fn no_function_outside_tests_is_longer_than_the_limit() {
         .filter(|f| f.0 > MAX_FN_LINES)
         .map(|(n, f)| format!("{n} lines: {f}"))
         .collect();
-    assert!(long.is_empty(), "functions over {MAX_FN_LINES} lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 /// The checks themselves can fail: a circle, a layer pointing up, and a long function are
@@ -411,10 +470,19 @@ fn the_checks_see_what_they_look_for() {
     .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
     .collect();
     assert_eq!(circles(&g), [["a", "b", "c"]]);
-    let modules: BTreeMap<String, PathBuf> =
-        ["", "x", "x::y", "z"].iter().map(|m| (m.to_string(), PathBuf::new())).collect();
-    let code = "use super::z::Thing; fn f() { crate::x::y::g(); y::h(); }";
-    let mut refs = Refs { modules: &modules, here: vec!["x".into()], found: BTreeSet::new() };
+    let modules: BTreeMap<String, PathBuf> = ["", "x", "x::y", "z"]
+        .iter()
+        .map(|m| (m.to_string(), PathBuf::new()))
+        .collect();
+    let code = "use super::z::Thing; pub(super) fn f() { crate::x::y::g(); y::h(); }";
+    let mut refs = Refs {
+        modules: &modules,
+        here: vec!["x".into()],
+        found: BTreeSet::new(),
+    };
     refs.visit_file(&syn::parse_file(code).unwrap());
-    assert_eq!(refs.found, ["x::y", "z"].iter().map(|s| s.to_string()).collect());
+    assert_eq!(
+        refs.found,
+        ["x::y", "z"].iter().map(|s| s.to_string()).collect()
+    );
 }

@@ -344,6 +344,15 @@ pub struct Meta<'a> {
     pub content_date: &'a str,
 }
 
+/// The panel size a profile's name ends with (`pi-touch-800x480` -> 800 x 480), if it names
+/// one between 64 and 8192 pixels a side.
+pub fn profile_size(name: &str) -> Option<(u32, u32)> {
+    let dims = name.rsplit('-').next()?;
+    let (w, h) = dims.split_once('x')?;
+    let (w, h) = (w.parse().ok()?, h.parse().ok()?);
+    ((64..=8192).contains(&w) && (64..=8192).contains(&h)).then_some((w, h))
+}
+
 /// The display profile the pages were laid out for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile<'a> {

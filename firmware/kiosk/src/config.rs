@@ -149,12 +149,7 @@ impl Rotation {
 }
 
 /// The panel size a profile name ends in: `pi-touch-800x480` -> (800, 480).
-pub fn profile_size(name: &str) -> Option<(u32, u32)> {
-    let dims = name.rsplit('-').next()?;
-    let (w, h) = dims.split_once('x')?;
-    let (w, h) = (w.parse().ok()?, h.parse().ok()?);
-    ((64..=8192).contains(&w) && (64..=8192).contains(&h)).then_some((w, h))
-}
+pub use bitig_format::profile_size;
 
 /// The unsalted PIN hash (development configs); see [`bitig_format::pin`].
 pub fn pin_hash(pin: &str) -> [u8; 32] {

@@ -84,7 +84,7 @@ pub fn load_bundle_checked(
 pub fn check_panel(bundle: &Bundle<'_>, profile: &str) -> Result<(), LoadError> {
     let p = &bundle.profile;
     let (bw, bh) = (u32::from(p.width), u32::from(p.height));
-    let (w, h) = crate::config::profile_size(profile).unwrap_or((bw.min(8192), bh.min(8192)));
+    let (w, h) = bitig_format::profile_size(profile).unwrap_or((bw.min(8192), bh.min(8192)));
     let pages_fit = u32::from(p.page_width) <= w && u32::from(p.page_height) <= h;
     if (bw, bh) != (w, h) || !pages_fit {
         return Err(LoadError {
@@ -123,8 +123,8 @@ impl Slot {
     }
 }
 
-pub use bitig_io::durable::{Fs, RealFs};
 use bitig_io::durable::write_with;
+pub use bitig_io::durable::{Fs, RealFs};
 
 /// The slot `active` names; a missing or unreadable pointer means slot A.
 pub fn active_slot(dir: &Path) -> Slot {

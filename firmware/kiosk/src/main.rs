@@ -7,8 +7,8 @@
 
 use anyhow::{bail, Context, Result};
 use bitig_kiosk::app::Kiosk;
-use bitig_kiosk::content::{load_bundle_checked, LoadError};
 use bitig_kiosk::config::Config;
+use bitig_kiosk::content::{load_bundle_checked, LoadError};
 use bitig_kiosk::platform;
 use bitig_kiosk::script::{self, Step};
 use std::path::{Path, PathBuf};
@@ -140,10 +140,7 @@ fn run() -> Result<ExitCode> {
         if !salt.is_empty() {
             println!("pin_salt = \"{salt}\"");
         }
-        println!(
-            "pin_blake3 = \"{}\"",
-            bitig_format::hex::to_hex(&h)
-        );
+        println!("pin_blake3 = \"{}\"", bitig_format::hex::to_hex(&h));
         return Ok(ExitCode::SUCCESS);
     }
     // A config that cannot be used never blanks the screen: the kiosk starts with default
@@ -202,8 +199,8 @@ fn run() -> Result<ExitCode> {
         }
     };
     // Before anything is sized from it (page buffers), the bundle must fit the panel.
-    let loaded =
-        loaded.and_then(|l| bitig_kiosk::content::check_panel(&l.bundle, &config.profile).map(|()| l));
+    let loaded = loaded
+        .and_then(|l| bitig_kiosk::content::check_panel(&l.bundle, &config.profile).map(|()| l));
     let loaded = match config_error {
         Some(e) => {
             if let Err(le) = &loaded {

@@ -150,14 +150,16 @@ pub fn run(
             rest(h, kiosk, n, seed)?;
             r.idle_checks += 1;
             if n >= warmup {
-                r.samples.push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
+                r.samples
+                    .push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
             }
         }
     }
     rest(h, kiosk, n, seed)?;
     r.idle_checks += 1;
     r.events = n;
-    r.samples.push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
+    r.samples
+        .push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
     r.virtual_ms = h.now_ms();
     Ok(r)
 }

@@ -90,7 +90,10 @@ fn a_long_wait_on_the_attract_screen_is_reported_when_a_visitor_ends_it() {
     let first_cycle = (back / ATTRACT_CYCLE_MS + 1) * ATTRACT_CYCLE_MS;
     let first_wake = own.first().map_or(first_cycle, |&t| t.min(first_cycle));
     let expected = own.iter().filter(|&&t| t > first_wake).count() as u64;
-    assert!(expected > 20, "only {expected} heartbeats of their own in a minute");
+    assert!(
+        expected > 20,
+        "only {expected} heartbeats of their own in a minute"
+    );
     assert_eq!(
         r.heartbeat_wakeups, expected,
         "heartbeats of their own in the report (beats at {own:?})"

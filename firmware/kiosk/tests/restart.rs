@@ -22,7 +22,12 @@ fn restart_from_the_operator_menu_ends_the_event_loop() {
     h.advance(5_100);
     h.release(20.0, 460.0);
     assert_eq!(kiosk.screen(), Screen::Pin);
-    for (x, y) in [(296.0, 199.0), (400.0, 199.0), (504.0, 199.0), (296.0, 267.0)] {
+    for (x, y) in [
+        (296.0, 199.0),
+        (400.0, 199.0),
+        (504.0, 199.0),
+        (296.0, 267.0),
+    ] {
         h.tap(x, y);
     }
     h.tap(504.0, 403.0);

@@ -58,7 +58,8 @@ fn a_power_cut_while_statistics_are_written_keeps_the_old_or_the_new_record() {
         let dir = fresh_dir("stats-cut");
         std::fs::write(dir.join(stats::STATS_FILE), &old).unwrap();
         let mut disk = Disk::of(&dir, n);
-        let finished = bitig_io::durable::write_with(&mut disk, &dir.join(stats::STATS_FILE), &new).is_ok();
+        let finished =
+            bitig_io::durable::write_with(&mut disk, &dir.join(stats::STATS_FILE), &new).is_ok();
         for (what, files) in disk.crash_states() {
             states += 1;
             let at = format!("cut after {n} of {count_steps} steps, {what}");
@@ -404,8 +405,16 @@ fn crash_states_cover_every_pending_directory_change() {
         bitig_io::Fs::create(&mut disk, &dir.join(format!("f{i}"))).unwrap();
     }
     let states = disk.crash_states();
-    let has = |name: &str| states.iter().filter(|s| s.1.iter().any(|f| f.0 == name)).count();
-    assert!(has("f9") > 0, "no crash state holds the file of the 10th change");
+    let has = |name: &str| {
+        states
+            .iter()
+            .filter(|s| s.1.iter().any(|f| f.0 == name))
+            .count()
+    };
+    assert!(
+        has("f9") > 0,
+        "no crash state holds the file of the 10th change"
+    );
     assert!(has("f9") < states.len(), "every crash state holds it");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -90,6 +90,8 @@ fn root() -> PathBuf {
 struct Args {
     quick: bool,
     plot: Option<PathBuf>,
+    /// `--kiosk-turns BUNDLE`: the child process of [`kiosk_turn_allocations`].
+    kiosk_turns: Option<PathBuf>,
 }
 
 /// One row of the result table.
@@ -169,6 +171,42 @@ fn page_count(bytes: &[u8]) -> usize {
 }
 
 fn main() -> Result<()> {
+    let args = parse_args()?;
+    if let Some(bundle) = &args.kiosk_turns {
+        return kiosk_turns(bundle);
+    }
+    let mut rows = Vec::new();
+    println!(
+        "bitig-bench{} (one run; times are wall clock on this machine)",
+        if args.quick { " --quick" } else { "" }
+    );
+    // The seed corpus, both profiles.
+    let (landscape, _) = build(&[], "pi-touch-800x480")?;
+    let (portrait, _) = build(&[], "pi-touch2-720x1280")?;
+    let b = Bundle::from_bundle_bytes(&landscape).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fonts = bitig_typeset::shape::Fonts::load(&root().join("assets/fonts"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let render = page_render(&mut rows, &args, &b, &fonts)?;
+    let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
+    std::fs::write(&bundle_file, &landscape)?;
+    kiosk_turn_allocations(&mut rows, &bundle_file)?;
+    sizes(&mut rows, &args, &landscape, &portrait, &fonts)?;
+    headless_kiosk(&mut rows, &args, &bundle_file)?;
+    bundler_scaling(&mut rows, &args)?;
+    if !args.quick {
+        instructions(&mut rows, &bundle_file)?;
+        slide(&mut rows, &bundle_file)?;
+        idle(&mut rows, &bundle_file)?;
+    }
+    if let Some(p) = &args.plot {
+        plot(p, &b, &render.each, render.memcpy_us)?;
+        println!("plot: {}", p.display());
+    }
+    print_table(&rows);
+    Ok(())
+}
+
+fn parse_args() -> Result<Args> {
     let mut args = Args::default();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -177,46 +215,136 @@ fn main() -> Result<()> {
             "--plot" => args.plot = it.next().map(PathBuf::from),
             "--kiosk-turns" => {
                 let bundle = it.next().context("--kiosk-turns needs a bundle")?;
-                return kiosk_turns(Path::new(&bundle));
+                args.kiosk_turns = Some(PathBuf::from(bundle));
             }
             other => {
                 anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--plot PNG]")
             }
         }
     }
-    let mut rows = Vec::new();
-    println!(
-        "bitig-bench{} (one run; times are wall clock on this machine)",
-        if args.quick { " --quick" } else { "" }
-    );
+    Ok(args)
+}
 
-    // The seed corpus, both profiles.
-    let (landscape, _) = build(&[], "pi-touch-800x480")?;
-    let (portrait, _) = build(&[], "pi-touch2-720x1280")?;
-    let b = Bundle::from_bundle_bytes(&landscape).map_err(|e| anyhow::anyhow!("{e}"))?;
+fn print_table(rows: &[Row]) {
+    println!("\n| Figure | Measured | Budget | Meets |\n|---|---|---|---|");
+    for r in rows {
+        let ok = match r.ok {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        println!("| {} | {} | {} | {ok} |", r.figure, r.value, r.budget);
+    }
+}
+
+/// What the page render measured, for the plot.
+struct Render {
+    /// Bitig's time per page (µs), page by page.
+    each: Vec<f64>,
+    /// One frame copy (µs).
+    memcpy_us: f64,
+}
+
+/// 1. Page render: Bitig against (a) shaping and rasterizing at run time, (b) Slint's Text
+/// and (c) a memcpy of one frame, all on the same pages; then 2. allocations while drawing.
+fn page_render(
+    rows: &mut Vec<Row>,
+    args: &Args,
+    b: &Bundle<'_>,
+    fonts: &bitig_typeset::shape::Fonts,
+) -> Result<Render> {
     let (w, h) = (u32::from(b.profile.width), u32::from(b.profile.height));
-    let mut all = pages(&b);
+    let mut all = pages(b);
     if args.quick {
         all.truncate(4);
     }
     let reps = if args.quick { 2 } else { 20 };
     let n = all.len() * reps;
     let mut frame = vec![0u8; (w * h * 3) as usize];
-
-    // 1. Page render.
     println!(
         "1. page render, {} pages x {reps} repetitions, {w}x{h}",
         all.len()
     );
-    for (_, p) in &all {
-        draw_bitig(&b, p, &mut frame, w, h); // warm caches
-    }
-    let mut bitig_each = Vec::new();
-    for (_, p) in &all {
-        let t = time(reps, || draw_bitig(&b, p, black_box(&mut frame), w, h));
-        bitig_each.push(per_page(t, reps));
-    }
+    let (bitig_each, fill_us) = render_bitig(b, &all, reps, &mut frame);
     let bitig_us: f64 = bitig_each.iter().sum::<f64>() / bitig_each.len().max(1) as f64;
+    let rt: Vec<Vec<RtLine>> = all.iter().map(|(e, p)| runtime_lines(b, e, p)).collect();
+    let runtime_us = render_runtime(fonts, &rt, reps, &mut frame, (w, h))?;
+    let slint_us = render_slint(&rt, reps, (w, h))?;
+    // (c) memcpy of one frame.
+    let src = vec![0x5au8; frame.len()];
+    let copies = 200;
+    let t = time(copies, || {
+        black_box(&mut frame).copy_from_slice(black_box(&src));
+    });
+        rows,
+        "render: Bitig, per page",
+        format!(
+            "{bitig_us:.1} µs (background fill {fill_us:.1} µs, glyphs {:.1} µs)",
+            bitig_us - fill_us
+        ),
+        "",
+        None,
+    );
+    row(
+        rows,
+        "render: (a) rustybuzz + fontdue at run time",
+        format!("{runtime_us:.1} µs = {:.0}× Bitig", runtime_us / bitig_us),
+        "≥ 50× Bitig",
+        Some(runtime_us / bitig_us >= 50.0),
+    );
+    row(
+        rows,
+        "render: (b) Slint Text, software renderer",
+        format!("{slint_us:.1} µs = {:.1}× Bitig", slint_us / bitig_us),
+        "",
+        None,
+    );
+    row(
+        rows,
+        "render: (c) memcpy of one frame (floor)",
+        format!(
+            "{memcpy_us:.1} µs; Bitig = {:.2}× floor",
+            bitig_us / memcpy_us
+        ),
+        "Bitig ≤ 3× floor",
+        Some(bitig_us / memcpy_us <= 3.0),
+    );
+
+    // 2. Allocations while drawing pages.
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for (_, p) in &all {
+        draw_bitig(b, p, &mut frame, w, h);
+    }
+    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+    row(
+        rows,
+        "allocations: Bitig drawing every page once",
+        format!("{allocs}"),
+        "0",
+        Some(allocs == 0),
+    );
+    Ok(Render {
+        each: bitig_each,
+        memcpy_us,
+    })
+}
+
+/// Bitig's time per page (µs), page by page, and the background fill alone.
+fn render_bitig(
+    b: &Bundle<'_>,
+    all: &[(&bitig_format::Edition<'_>, &Page)],
+    reps: usize,
+    frame: &mut [u8],
+) -> (Vec<f64>, f64) {
+    let (w, h) = (u32::from(b.profile.width), u32::from(b.profile.height));
+    for (_, p) in all {
+        draw_bitig(b, p, frame, w, h); // warm caches
+    }
+    let mut each = Vec::new();
+    for (_, p) in all {
+        let t = time(reps, || draw_bitig(b, p, black_box(&mut *frame), w, h));
+        each.push(per_page(t, reps));
+    }
     // The same without glyphs: how much of Bitig's time is the background fill.
     let empty = Page {
         first_block: 0,
@@ -224,34 +352,44 @@ fn main() -> Result<()> {
     };
     let fill_us = per_page(
         time(reps * 10, || {
-            draw_bitig(&b, &empty, black_box(&mut frame), w, h)
+            draw_bitig(b, &empty, black_box(&mut *frame), w, h)
         }),
         reps * 10,
     );
+    (each, fill_us)
+}
 
-    let fonts = bitig_typeset::shape::Fonts::load(&root().join("assets/fonts"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+/// (a) Shaping with rustybuzz and rasterizing with fontdue at run time: µs per page.
+fn render_runtime(
+    fonts: &bitig_typeset::shape::Fonts,
+    rt: &[Vec<RtLine>],
+    reps: usize,
+    frame: &mut [u8],
+    (w, h): (u32, u32),
+) -> Result<f64> {
     let faces: Vec<rustybuzz::Face<'_>> = fonts
         .data
         .iter()
         .map(|d| rustybuzz::Face::from_slice(d, 0).context("font"))
         .collect::<Result<_>>()?;
-    let rt: Vec<Vec<RtLine>> = all.iter().map(|(e, p)| runtime_lines(&b, e, p)).collect();
     let t = time(reps, || {
-        for lines in &rt {
+        for lines in rt {
             draw_runtime(
                 &faces,
                 &fonts.raster,
                 lines,
-                black_box(&mut frame),
+                black_box(&mut *frame),
                 w as usize,
                 h as usize,
             );
         }
     });
-    let runtime_us = per_page(t, n);
+    Ok(per_page(t, rt.len() * reps))
+}
 
-    // (b) Slint Text.
+/// (b) The same text through Slint's Text element and its software renderer: µs per page.
+fn render_slint(rt: &[Vec<RtLine>], reps: usize, (w, h): (u32, u32)) -> Result<f64> {
+    let n = rt.len() * reps;
     let window = slint::platform::software_renderer::MinimalSoftwareWindow::new(
         slint::platform::software_renderer::RepaintBufferType::NewBuffer,
     );
@@ -291,71 +429,15 @@ fn main() -> Result<()> {
         }
     });
     let slint_us = per_page(t, n);
+    Ok(slint_us)
+}
 
-    // (c) memcpy of one frame.
-    let src = vec![0x5au8; frame.len()];
-    let copies = 200;
-    let t = time(copies, || {
-        black_box(&mut frame).copy_from_slice(black_box(&src));
-    });
-    let memcpy_us = per_page(t, copies);
-
-    row(
-        &mut rows,
-        "render: Bitig, per page",
-        format!(
-            "{bitig_us:.1} µs (background fill {fill_us:.1} µs, glyphs {:.1} µs)",
-            bitig_us - fill_us
-        ),
-        "",
-        None,
-    );
-    row(
-        &mut rows,
-        "render: (a) rustybuzz + fontdue at run time",
-        format!("{runtime_us:.1} µs = {:.0}× Bitig", runtime_us / bitig_us),
-        "≥ 50× Bitig",
-        Some(runtime_us / bitig_us >= 50.0),
-    );
-    row(
-        &mut rows,
-        "render: (b) Slint Text, software renderer",
-        format!("{slint_us:.1} µs = {:.1}× Bitig", slint_us / bitig_us),
-        "",
-        None,
-    );
-    row(
-        &mut rows,
-        "render: (c) memcpy of one frame (floor)",
-        format!(
-            "{memcpy_us:.1} µs; Bitig = {:.2}× floor",
-            bitig_us / memcpy_us
-        ),
-        "Bitig ≤ 3× floor",
-        Some(bitig_us / memcpy_us <= 3.0),
-    );
-
-    // 2. Allocations while drawing pages.
-    let before = ALLOCS.load(Ordering::Relaxed);
-    for (_, p) in &all {
-        draw_bitig(&b, p, &mut frame, w, h);
-    }
-    let allocs = ALLOCS.load(Ordering::Relaxed) - before;
-    row(
-        &mut rows,
-        "allocations: Bitig drawing every page once",
-        format!("{allocs}"),
-        "0",
-        Some(allocs == 0),
-    );
-
-    // 2. Allocations per page turn in the kiosk: a child process (one Slint platform per
-    // process) opens the reader headless and turns pages under this counting allocator.
-    let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
-    std::fs::write(&bundle_file, &landscape)?;
+/// 2. Allocations per page turn in the kiosk: a child process (one Slint platform per
+/// process) opens the reader headless and turns pages under this counting allocator.
+fn kiosk_turn_allocations(rows: &mut Vec<Row>, bundle_file: &Path) -> Result<()> {
     let o = Command::new(std::env::current_exe()?)
         .arg("--kiosk-turns")
-        .arg(&bundle_file)
+        .arg(bundle_file)
         .output()?;
     let out = String::from_utf8_lossy(&o.stdout);
     anyhow::ensure!(
@@ -377,7 +459,7 @@ fn main() -> Result<()> {
         field("bytes")?,
     );
     row(
-        &mut rows,
+        rows,
         "allocations per page turn: the kiosk's own code",
         format!(
             "{} ({ours} in {turns} turns after warm-up)",
@@ -387,7 +469,7 @@ fn main() -> Result<()> {
         Some(ours == 0),
     );
     row(
-        &mut rows,
+        rows,
         "allocations per page turn: whole UI thread, Slint's runtime included",
         format!(
             "{:.0} ({:.1} KB) per turn",
@@ -397,80 +479,30 @@ fn main() -> Result<()> {
         "0",
         Some(all == 0),
     );
+    Ok(())
+}
 
-    // 3. Bundle size.
+/// 3. Bundle size: where the bytes go, against PNGs of every page and against subset fonts
+/// with deflated text.
+fn sizes(
+    rows: &mut Vec<Row>,
+    args: &Args,
+    landscape: &[u8],
+    portrait: &[u8],
+    fonts: &bitig_typeset::shape::Fonts,
+) -> Result<()> {
     println!("3. bundle size");
     let bundles = landscape.len() + portrait.len();
-    let mut png_total = 0usize;
-    let mut glyphs: HashMap<u8, std::collections::BTreeSet<u16>> = HashMap::new();
-    let mut text = String::new();
-    for bytes in [&landscape, &portrait] {
-        let bb = Bundle::from_bundle_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for s in &bb.strikes {
-            glyphs
-                .entry(s.font)
-                .or_default()
-                .extend(s.glyphs.iter().map(|g| g.gid.0));
-        }
-        let (pw, ph) = (u32::from(bb.profile.width), u32::from(bb.profile.height));
-        let mut f = vec![0u8; (pw * ph * 3) as usize];
-        for d in &bb.documents {
-            for e in &d.editions {
-                if std::ptr::eq(bytes, &landscape) {
-                    for blk in &e.blocks {
-                        text.push_str(blk.text);
-                        text.push('\n');
-                    }
-                }
-                for l in &e.layouts {
-                    let pages = if args.quick {
-                        &l.pages[..l.pages.len().min(2)]
-                    } else {
-                        &l.pages[..]
-                    };
-                    for p in pages {
-                        draw_bitig(&bb, p, &mut f, pw, ph);
-                        png_total += bitig_io::png::encode(pw, ph, bitig_io::png::Color::Rgb, &f)?.len();
-                    }
-                }
-            }
-        }
-        if std::ptr::eq(bytes, &landscape) {
-            for u in &bb.ui {
-                text.push_str(u.text);
-                text.push('\n');
-            }
-        }
-    }
-    // Where the bundle bytes go.
-    let mut atlas_bytes = 0usize;
-    let mut atlas_deflated = 0usize;
-    for bytes in [&landscape, &portrait] {
-        let bb = Bundle::from_bundle_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for a in &bb.atlases {
-            atlas_bytes += a.alpha.len();
-            let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-            std::io::Write::write_all(&mut z, a.alpha)?;
-            atlas_deflated += z.finish()?.len();
-        }
-    }
-    let mut subset_total = 0usize;
-    for (font, gids) in &glyphs {
-        let data = fonts.data.get(usize::from(*font)).context("font index")?;
-        let mut remapper = subsetter::GlyphRemapper::new();
-        for g in gids {
-            remapper.remap(*g);
-        }
-        subset_total += subsetter::subset(data, 0, &remapper)
-            .map_err(|e| anyhow::anyhow!("subsetting font {font}: {e:?}"))?
-            .len();
-    }
-    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let (png_total, glyphs, text) = pages_as_png(args, landscape, portrait)?;
+    let (atlas_bytes, atlas_deflated) = atlas_sizes(&[landscape, portrait])?;
+    let subset_total = subset_size(fonts, &glyphs)?;
+    let text_z = deflated(text.as_bytes())?;
+    let naive = subset_total + text_z;
     std::io::Write::write_all(&mut z, text.as_bytes())?;
     let text_z = z.finish()?.len();
     let naive = subset_total + text_z;
     row(
-        &mut rows,
+        rows,
         "size: both bundles",
         format!(
             "{} KB, of which glyph atlases {} KB ({:.0} %); the atlases deflated would be {} KB",
@@ -483,7 +515,7 @@ fn main() -> Result<()> {
         None,
     );
     row(
-        &mut rows,
+        rows,
         "size: PNG of every page (both profiles, all sizes)",
         format!(
             "{} KB = {:.1}× the bundles{}",
@@ -499,7 +531,7 @@ fn main() -> Result<()> {
         Some(png_total as f64 / bundles as f64 >= 10.0),
     );
     row(
-        &mut rows,
+        rows,
         "size: subset fonts + deflated text",
         format!(
             "{} KB + {} KB; bundles = {:.2}× that",
@@ -510,8 +542,103 @@ fn main() -> Result<()> {
         "bundles ≤ 3× that",
         Some(bundles as f64 / naive as f64 <= 3.0),
     );
+    Ok(())
+}
 
-    // 4. Cold start and 5. peak RSS: the real kiosk binary, headless.
+/// Every page of both bundles as PNG (bytes in all), the glyphs each font's strikes hold,
+/// and the text of the landscape bundle (blocks and UI strings).
+fn pages_as_png(
+    args: &Args,
+    landscape: &[u8],
+    portrait: &[u8],
+) -> Result<(usize, HashMap<u8, std::collections::BTreeSet<u16>>, String)> {
+    let mut png_total = 0usize;
+    let mut glyphs: HashMap<u8, std::collections::BTreeSet<u16>> = HashMap::new();
+    let mut text = String::new();
+    for (i, bytes) in [landscape, portrait].into_iter().enumerate() {
+        let bb = Bundle::from_bundle_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for s in &bb.strikes {
+            glyphs
+                .entry(s.font)
+                .or_default()
+                .extend(s.glyphs.iter().map(|g| g.gid.0));
+        }
+        let (pw, ph) = (u32::from(bb.profile.width), u32::from(bb.profile.height));
+        let mut f = vec![0u8; (pw * ph * 3) as usize];
+        for d in &bb.documents {
+            for e in &d.editions {
+                if i == 0 {
+                    for blk in &e.blocks {
+                        text.push_str(blk.text);
+                        text.push('\n');
+                    }
+                }
+                for l in &e.layouts {
+                    let pages = if args.quick {
+                        &l.pages[..l.pages.len().min(2)]
+                    } else {
+                        &l.pages[..]
+                    };
+                    for p in pages {
+                        draw_bitig(&bb, p, &mut f, pw, ph);
+                        png_total +=
+                            bitig_io::png::encode(pw, ph, bitig_io::png::Color::Rgb, &f)?.len();
+                    }
+                }
+            }
+        }
+        if i == 0 {
+            for u in &bb.ui {
+                text.push_str(u.text);
+                text.push('\n');
+            }
+        }
+    }
+    Ok((png_total, glyphs, text))
+}
+
+/// The glyph atlases of both bundles: bytes, and bytes deflated.
+fn atlas_sizes(bundles: &[&[u8]]) -> Result<(usize, usize)> {
+    let mut atlas_bytes = 0usize;
+    let mut atlas_deflated = 0usize;
+    for bytes in bundles {
+        let bb = Bundle::from_bundle_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for a in &bb.atlases {
+            atlas_bytes += a.alpha.len();
+            atlas_deflated += deflated(a.alpha)?;
+        }
+    }
+    Ok((atlas_bytes, atlas_deflated))
+}
+
+/// The fonts subset to the glyphs the bundles use: bytes in all.
+fn subset_size(
+    fonts: &bitig_typeset::shape::Fonts,
+    glyphs: &HashMap<u8, std::collections::BTreeSet<u16>>,
+) -> Result<usize> {
+    let mut subset_total = 0usize;
+    for (font, gids) in glyphs {
+        let data = fonts.data.get(usize::from(*font)).context("font index")?;
+        let mut remapper = subsetter::GlyphRemapper::new();
+        for g in gids {
+            remapper.remap(*g);
+        }
+        subset_total += subsetter::subset(data, 0, &remapper)
+            .map_err(|e| anyhow::anyhow!("subsetting font {font}: {e:?}"))?
+            .len();
+    }
+    Ok(subset_total)
+}
+
+/// `bytes` deflated at the best compression: their length.
+fn deflated(bytes: &[u8]) -> Result<usize> {
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut z, bytes)?;
+    Ok(z.finish()?.len())
+}
+
+/// 4. Cold start and 5. peak RSS: the real kiosk binary, headless.
+fn headless_kiosk(rows: &mut Vec<Row>, args: &Args, bundle_file: &Path) -> Result<()> {
     let kiosk = root().join("target/release/bitig-kiosk");
     if kiosk.exists() {
         println!("4./5. headless kiosk ({})", kiosk.display());
@@ -522,7 +649,7 @@ fn main() -> Result<()> {
             let t = Instant::now();
             let o = Command::new(&kiosk)
                 .args(["--headless", "--bundle"])
-                .arg(&bundle_file)
+                .arg(bundle_file)
                 .arg("--screenshot")
                 .arg(&shots)
                 .output()?;
@@ -536,7 +663,7 @@ fn main() -> Result<()> {
         times.sort();
         let median = times[times.len() / 2].as_secs_f64() * 1e3;
         row(
-            &mut rows,
+            rows,
             "cold start: process start to first frame written (median)",
             format!("{median:.1} ms over {runs} runs"),
             "≤ 100 ms",
@@ -555,7 +682,7 @@ fn main() -> Result<()> {
                 ],
             )?;
             row(
-                &mut rows,
+                rows,
                 "cold start: instructions (callgrind)",
                 ir.to_string(),
                 "",
@@ -569,7 +696,7 @@ fn main() -> Result<()> {
                 "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072",
             )
             .args(["--headless", "--soak", events, "--seed", "3", "--bundle"])
-            .arg(&bundle_file)
+            .arg(bundle_file)
             .output()?;
         let out = String::from_utf8_lossy(&o.stdout);
         let peak = out
@@ -579,14 +706,14 @@ fn main() -> Result<()> {
             .and_then(|s| s.parse::<u64>().ok());
         match peak {
             Some(kib) => row(
-                &mut rows,
+                rows,
                 "peak RSS: headless kiosk, reader, random touches",
                 format!("{:.1} MB ({events} events)", kib as f64 / 1024.0),
                 "≤ 40 MB",
                 Some(kib <= 40 * 1024),
             ),
             None => row(
-                &mut rows,
+                rows,
                 "peak RSS",
                 format!("not reported: {out}"),
                 "≤ 40 MB",
@@ -596,8 +723,11 @@ fn main() -> Result<()> {
     } else {
         println!("4./5. skipped: build target/release/bitig-kiosk first (cargo build --release -p bitig-kiosk)");
     }
+    Ok(())
+}
 
-    // 6. Bundler throughput.
+/// 6. Bundler throughput: the seed corpus copied 1, 10 and 100 times.
+fn bundler_scaling(rows: &mut Vec<Row>, args: &Args) -> Result<()> {
     println!("6. bundler scaling");
     let factors: &[usize] = if args.quick { &[1, 2] } else { &[1, 10, 100] };
     let mut first: Option<(f64, usize)> = None;
@@ -639,34 +769,13 @@ fn main() -> Result<()> {
             ),
         };
         row(
-            &mut rows,
+            rows,
             &format!("bundler: {k}× corpus"),
             format!("{pages} pages in {secs:.2} s = {rate:.0} pages/s{scaling}"),
             "≥ 500 pages/s",
             Some(rate >= 500.0),
         );
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    if !args.quick {
-        instructions(&mut rows, &bundle_file)?;
-        slide(&mut rows, &bundle_file)?;
-        idle(&mut rows, &bundle_file)?;
-    }
-
-    if let Some(p) = &args.plot {
-        plot(p, &b, &bitig_each, memcpy_us)?;
-        println!("plot: {}", p.display());
-    }
-
-    println!("\n| Figure | Measured | Budget | Meets |\n|---|---|---|---|");
-    for r in &rows {
-        let ok = match r.ok {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "",
-        };
-        println!("| {} | {} | {} | {ok} |", r.figure, r.value, r.budget);
     }
     Ok(())
 }

@@ -10,135 +10,20 @@
 //! By what each part touches: [`mbr`] the partition table, [`ext4`] the root and data
 //! filesystems through debugfs, [`fat`] the boot partition through mtools, [`files`] the
 //! generated files (unit, udev rules, users, config), [`pios`] the Raspberry Pi OS path and
-//! [`debian`] the image built from Debian's archive.
-
-use anyhow::{bail, ensure, Context, Result};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+//! [`debian`] the image built from Debian's archive; [`payload`] checks what goes on it, and
+//! [`tool`] runs the host tools.
 
 pub mod debian;
 pub mod ext4;
 pub mod fat;
 pub mod files;
 pub mod mbr;
+pub mod payload;
 pub mod pios;
+mod tool;
 pub use ext4::*;
 pub use fat::*;
 pub use files::*;
 pub use mbr::*;
+pub use payload::*;
 pub use pios::*;
-
-/// What to put on the image.
-#[derive(Debug)]
-pub struct Payload {
-    /// The kiosk binary (aarch64 or armv7, matching the image).
-    pub kiosk: PathBuf,
-    /// The content bundle.
-    pub bundle: PathBuf,
-    /// The kiosk configuration (TOML).
-    pub config: String,
-    /// Public keys the kiosk trusts; when given, the bundle must be signed by one of them.
-    pub trusted: Vec<[u8; 32]>,
-}
-
-/// Checks the bundle file as the kiosk will: the signature (if keys are configured), then the
-/// bundle itself.
-fn check_bundle(path: &Path, bytes: &[u8], trusted: &[[u8; 32]]) -> Result<()> {
-    let inner = if trusted.is_empty() {
-        bitig_format::signature::split(bytes).0
-    } else {
-        bitig_format::signature::verify(bytes, trusted).map_err(|e| {
-            let code = e.code();
-            anyhow::Error::new(e).context(format!(
-                "{}: refused [{code}]; the kiosk would not show it",
-                path.display()
-            ))
-        })?
-    };
-    bitig_format::Bundle::from_bundle_bytes(inner)
-        .with_context(|| format!("{}: not a valid bundle", path.display()))?;
-    Ok(())
-}
-
-fn run_tool(cmd: &mut Command, what: &str, package: &str) -> Result<std::process::Output> {
-    let out = cmd.output().map_err(|e| {
-        anyhow::anyhow!("cannot run {what} ({e}); install {package} (scripts/setup-debian.sh)")
-    })?;
-    Ok(out)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-/// `e_machine` of an ELF file: 0xB7 aarch64, 0x28 32-bit ARM, 0x3E x86-64.
-pub fn elf_machine(bytes: &[u8]) -> Option<u16> {
-    (bytes.len() > 20 && bytes[..4] == *b"\x7fELF")
-        .then(|| u16::from_le_bytes([bytes[18], bytes[19]]))
-}
-
-fn machine_name(m: u16) -> &'static str {
-    match m {
-        0xB7 => "aarch64",
-        0x28 => "32-bit ARM",
-        0x3E => "x86-64",
-        _ => "another architecture",
-    }
-}
-
-/// `n` random bytes from the kernel.
-fn random_bytes(n: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut b = vec![0u8; n];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut b))
-        .context("reading /dev/urandom")?;
-    Ok(b)
-}
-
-/// A random salt for the PIN hash: 16 bytes, hex.
-pub fn random_salt() -> Result<String> {
-    Ok(random_bytes(16)?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
-/// A random 6-digit PIN, uniform over 000000..=999999, never 1234 (which is not 6 digits).
-pub fn random_pin() -> Result<String> {
-    loop {
-        let b = random_bytes(4)?;
-        let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        // Rejection sampling: no digit is more likely than another.
-        if v < 4_294_000_000 {
-            return Ok(format!("{:06}", v % 1_000_000));
-        }
-    }
-}
-
-/// Checks an operator PIN given with --pin: 4 to 8 digits, and not the default 1234.
-pub fn check_pin(pin: &str) -> Result<String> {
-    anyhow::ensure!(
-        (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()),
-        "--pin {pin}: the PIN pad takes 4 to 8 digits"
-    );
-    anyhow::ensure!(
-        pin != "1234",
-        "--pin 1234 is the default PIN everyone knows (it is in the README); choose another, or leave out --pin for a random one"
-    );
-    Ok(pin.to_string())
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn elf_machine_reads_the_header() {
-        let mut h = vec![0u8; 64];
-        h[..4].copy_from_slice(b"\x7fELF");
-        h[18] = 0xB7;
-        assert_eq!(elf_machine(&h), Some(0xB7));
-        assert_eq!(elf_machine(b"#!/bin/sh\n"), None);
-    }
-}

@@ -6,9 +6,7 @@ use bitig_typeset::build::overflowing_lines;
 use bitig_typeset::hyph::Hyphenator;
 use bitig_typeset::shape::{Fonts, ShapeContext};
 use bitig_typeset::typography::{measure, space_ratio, Stats};
-use bitig_typeset::{
-    build_bundle, load_sources, Error as TsError, Inputs, ProfileSpec, Severity,
-};
+use bitig_typeset::{build_bundle, load_sources, Error as TsError, Inputs, ProfileSpec, Severity};
 mod boot_test;
 mod flash;
 mod image;

@@ -1196,4 +1196,3 @@ pub fn advance_extent(
     }
     extent
 }
-

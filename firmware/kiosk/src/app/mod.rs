@@ -87,8 +87,11 @@ struct Acting {
     state: Rc<RefCell<State>>,
 }
 
-impl Act for Acting {
-    fn act(&self, f: impl FnOnce(&mut Ctx, &mut Screens)) {
+impl<S> Act<S> for Acting
+where
+    Screens: AsMut<S>,
+{
+    fn act(&self, f: impl FnOnce(&mut Ctx, &mut S)) {
         crate::hot::ours(|| {
             let Some(w) = self.window.upgrade() else {
                 return;
@@ -97,7 +100,7 @@ impl Act for Acting {
             let s: &mut State = &mut guard;
             let now = s.ctx.now();
             s.ctx.nav.touched(now);
-            f(&mut s.ctx, &mut s.screens);
+            f(&mut s.ctx, s.screens.as_mut());
             s.refresh(&w);
             s.reschedule();
         });

@@ -133,9 +133,7 @@ fn log(ev: &Event) {
         Event::Reading { done: 0, total } => {
             format!("update offered on a USB stick ({total} bytes); reading it")
         }
-        Event::Watching | Event::Writing(_) | Event::Reading { .. } | Event::ExportWanted => {
-            return
-        }
+        Event::Watching | Event::Writing(_) | Event::Reading { .. } | Event::ExportWanted => return,
         Event::Exported { file, rows } => {
             format!("statistics exported to the stick: {file}, {rows} rows")
         }
@@ -145,7 +143,10 @@ fn log(ev: &Event) {
         Event::Refused(e) => format!("update refused {e}"),
         Event::Failed(e) => format!("update failed {e}; keeping the current content"),
         Event::Installed(slot) => {
-            format!("update installed in slot {}; restarting onto it", slot.name())
+            format!(
+                "update installed in slot {}; restarting onto it",
+                slot.name()
+            )
         }
     };
     eprintln!("bitig-kiosk: {line}");

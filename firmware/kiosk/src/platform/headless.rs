@@ -3,12 +3,12 @@
 
 use crate::app::Kiosk;
 use crate::clock::Clock;
-use std::rc::Rc;
 use crate::config::Rotation;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
 use slint::{LogicalPosition, Rgb8Pixel};
 use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 struct Platform {

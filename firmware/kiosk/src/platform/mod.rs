@@ -6,10 +6,10 @@
 //!
 //! All three run the same UI and the same software renderer, so pixels match.
 
+#[cfg(feature = "device")]
+pub mod device;
 pub mod headless;
 #[cfg(feature = "simulator")]
 pub mod simulator;
-#[cfg(feature = "device")]
-pub mod device;
 
 pub use crate::clock::wall_clock;

@@ -41,7 +41,7 @@ impl Default for Attract {
 }
 
 /// The first touch (or key) only wakes the kiosk.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Attract>) {
     let a = act.clone();
     ui.on_wake(move || a.act(|c, _| c.nav.wake()));
 }

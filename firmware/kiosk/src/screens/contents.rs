@@ -16,7 +16,7 @@ pub struct Contents {
 }
 
 /// An entry opens the reader at its page (counted as a contents jump).
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Contents>) {
     let a = act.clone();
     ui.on_choose_contents(move |i| a.act(move |c, _| choose(c, i)));
 }
@@ -85,11 +85,7 @@ impl Contents {
 
 /// The rows (label and page number) and their height: at least a touch target (48 px), with
 /// room around the text.
-fn rows(
-    c: &Ctx,
-    e: &bitig_format::Edition<'static>,
-    pages: &[u16],
-) -> (ModelRc<ContentsRow>, f32) {
+fn rows(c: &Ctx, e: &bitig_format::Edition<'static>, pages: &[u16]) -> (ModelRc<ContentsRow>, f32) {
     let b = &c.bundle;
     let (ascent, lh) = images::ascii_metrics(b);
     let mut tallest = lh as i32;

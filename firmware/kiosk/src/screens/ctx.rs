@@ -48,11 +48,13 @@ impl Ctx {
     }
 }
 
-/// Runs a visitor's action on the kiosk: the app notes the touch (or key), runs `f`, then
-/// redraws what changed and sets its timers. Screens wire their controls through it
-/// (`wire` in each screen's module), so they never name the app.
-pub trait Act: Clone + 'static {
-    fn act(&self, f: impl FnOnce(&mut Ctx, &mut super::Screens));
+/// Runs a visitor's action on the kiosk: the app notes the touch (or key), runs `f` on the
+/// shared state and on `S`, the screen's own state, then redraws what changed and sets its
+/// timers. Screens wire their controls through it (`wire` in each screen's module), so they
+/// never name the app, nor each other's state. A screen with no state of its own takes
+/// `Act<()>`.
+pub trait Act<S>: Clone + 'static {
+    fn act(&self, f: impl FnOnce(&mut Ctx, &mut S));
 }
 
 /// The bundle as the navigation state machine sees it.

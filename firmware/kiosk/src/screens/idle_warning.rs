@@ -15,7 +15,7 @@ pub struct IdleWarning {
 }
 
 /// The touch itself (noted by the app before every action) keeps the visitor's place.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<IdleWarning>) {
     let a = act.clone();
     ui.on_keep_reading(move || a.act(|_, _| {}));
 }

@@ -8,7 +8,7 @@ use bitig_format::Lang;
 use slint::{Image, ModelRc, VecModel};
 
 /// A language button chooses the visitor's language (counted once per session).
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<()>) {
     let a = act.clone();
     ui.on_choose_language(move |i| a.act(move |c, _| choose(c, i)));
 }

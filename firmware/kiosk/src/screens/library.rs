@@ -18,7 +18,7 @@ pub struct Library {
 }
 
 /// A card opens its statement.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Library>) {
     let a = act.clone();
     ui.on_open(move |i| a.act(move |c, _| open(c, i)));
 }

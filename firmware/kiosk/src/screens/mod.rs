@@ -40,10 +40,69 @@ pub struct Screens {
     pub notice: notice::Notice,
     /// The screen as last drawn.
     shown: Option<Screen>,
+    /// The state of a screen with none of its own (`Act<()>`).
+    none: (),
 }
 
+/// An [`Act`] for every screen's state: what the app hands [`wire`].
+pub trait ActOnAll:
+    Act<()>
+    + Act<attract::Attract>
+    + Act<library::Library>
+    + Act<reader::Reader>
+    + Act<contents::Contents>
+    + Act<page_grid::PageGrid>
+    + Act<pin::Pin>
+    + Act<operator::Operator>
+    + Act<test_pattern::TestPattern>
+    + Act<idle_warning::IdleWarning>
+    + Act<notice::Notice>
+{
+}
+
+impl<A> ActOnAll for A where
+    A: Act<()>
+        + Act<attract::Attract>
+        + Act<library::Library>
+        + Act<reader::Reader>
+        + Act<contents::Contents>
+        + Act<page_grid::PageGrid>
+        + Act<pin::Pin>
+        + Act<operator::Operator>
+        + Act<test_pattern::TestPattern>
+        + Act<idle_warning::IdleWarning>
+        + Act<notice::Notice>
+{
+}
+
+/// Each screen's own state, as its `wire` asks for it (`Act<S>`), and `()` for a screen
+/// with none.
+macro_rules! own_state {
+    ($($field:ident: $ty:ty),*) => {
+        $(impl AsMut<$ty> for Screens {
+            fn as_mut(&mut self) -> &mut $ty {
+                &mut self.$field
+            }
+        })*
+    };
+}
+
+own_state!(
+    none: (),
+    attract: attract::Attract,
+    library: library::Library,
+    reader: reader::Reader,
+    contents: contents::Contents,
+    page_grid: page_grid::PageGrid,
+    pin: pin::Pin,
+    operator: operator::Operator,
+    test_pattern: test_pattern::TestPattern,
+    idle_warning: idle_warning::IdleWarning,
+    notice: notice::Notice
+);
+
 /// Wires every screen's controls to `act`. Back is every screen's own way back.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl ActOnAll) {
     attract::wire(ui, act);
     language::wire(ui, act);
     library::wire(ui, act);
@@ -56,7 +115,7 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act) {
     idle_warning::wire(ui, act);
     notice::wire(ui, act);
     let a = act.clone();
-    ui.on_back(move || a.act(|c, _| c.nav.back()));
+    ui.on_back(move || Act::<()>::act(&a, |c, _| c.nav.back()));
 }
 
 impl Screens {
@@ -73,6 +132,7 @@ impl Screens {
             idle_warning: Default::default(),
             notice: Default::default(),
             shown: None,
+            none: (),
         }
     }
 

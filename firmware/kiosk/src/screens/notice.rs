@@ -18,9 +18,9 @@ pub struct Notice {
     pub text: String,
 }
 
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Notice>) {
     let a = act.clone();
-    ui.on_dismiss_notice(move || a.act(|_, s| s.notice.until = None));
+    ui.on_dismiss_notice(move || a.act(|_, n| n.until = None));
 }
 
 impl Notice {

@@ -18,11 +18,11 @@ pub struct Operator {
 }
 
 /// The hidden corner and the menu's buttons.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Operator>) {
     let a = act.clone();
-    ui.on_corner_pressed(move || a.act(|c, s| s.operator.corner_down_ms = Some(c.now())));
+    ui.on_corner_pressed(move || a.act(|c, o| o.corner_down_ms = Some(c.now())));
     let a = act.clone();
-    ui.on_corner_released(move || a.act(|_, s| s.operator.corner_down_ms = None));
+    ui.on_corner_released(move || a.act(|_, o| o.corner_down_ms = None));
     let a = act.clone();
     ui.on_operator_action(move |i| {
         a.act(move |c, _| match i {

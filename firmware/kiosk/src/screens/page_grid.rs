@@ -14,7 +14,7 @@ pub struct PageGrid {
 }
 
 /// A tile opens its page (counted as a page jump).
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<PageGrid>) {
     let a = act.clone();
     ui.on_go_to_page(move |i| a.act(move |c, _| go_to_page(c, i)));
 }

@@ -14,7 +14,7 @@ pub struct Pin {
 }
 
 /// Digits, clear and OK.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Pin>) {
     let a = act.clone();
     ui.on_pin_digit(move |d| a.act(move |c, _| c.nav.pin_digit(u8::try_from(d).unwrap_or(255))));
     let a = act.clone();

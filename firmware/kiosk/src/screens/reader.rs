@@ -4,7 +4,6 @@
 //! (firmware/kiosk/tests/alloc.rs); the old page slides out while the new one slides in.
 
 use super::ctx::{lang_of, Act, BundleContent, Ctx};
-use super::Screens;
 use crate::images::{self, CounterLabel, PageBuffers};
 use crate::nav::{classify, scrub_page, Screen, Turn};
 use crate::Ui;
@@ -45,21 +44,21 @@ pub struct Reader {
 }
 
 /// The reader's controls: the page's gestures, the bars' buttons and the progress bar.
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<Reader>) {
     let a = act.clone();
     ui.on_page_gesture(move |x0, y0, x1, y1, width| {
-        a.act(move |c, s| {
+        a.act(move |c, r| {
             let g = classify(x0 as i32, y0 as i32, x1 as i32, y1 as i32, width as i32);
             let turn = c.nav.gesture(g, &BundleContent(&c.bundle));
-            s.reader.start_slide(turn, c.now());
+            r.start_slide(turn, c.now());
         })
     });
     let a = act.clone();
-    ui.on_scrub(move |kind, x, width| a.act(move |c, s| s.reader.scrub(c, kind, x, width)));
+    ui.on_scrub(move |kind, x, width| a.act(move |c, r| r.scrub(c, kind, x, width)));
     let a = act.clone();
     ui.on_return_back(move || {
-        a.act(|c, s| {
-            s.reader.slide = None;
+        a.act(|c, r| {
+            r.slide = None;
             c.nav.return_back();
         })
     });
@@ -78,7 +77,7 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act) {
     let a = act.clone();
     ui.on_open_contents(move || a.act(|c, _| c.nav.open_contents(&BundleContent(&c.bundle))));
     let a = act.clone();
-    ui.on_open_page_grid(move || a.act(|c, _: &mut Screens| c.nav.open_page_grid()));
+    ui.on_open_page_grid(move || a.act(|c, _| c.nav.open_page_grid()));
 }
 
 impl Reader {
@@ -205,7 +204,7 @@ impl Reader {
         ui.set_reader_languages(ModelRc::new(VecModel::from(names)));
         ui.set_reader_language_available(ModelRc::new(VecModel::from(avail)));
         ui.set_reader_language_current(
-            Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32,
+            Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32
         );
         ui.set_size_label(images::label(b, "reader.size", n.lang));
         ui.set_parallel_available(chrome.parallel_available);

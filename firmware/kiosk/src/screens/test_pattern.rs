@@ -10,11 +10,10 @@ pub struct TestPattern {
     pub mode: i32,
 }
 
-pub fn wire(ui: &Ui<'_>, act: &impl Act) {
+pub fn wire(ui: &Ui<'_>, act: &impl Act<TestPattern>) {
     let a = act.clone();
     ui.on_close_test_pattern(move || {
-        a.act(|c, s| {
-            let t = &mut s.test_pattern;
+        a.act(|c, t| {
             if t.mode < 2 {
                 t.mode += 1;
             } else {

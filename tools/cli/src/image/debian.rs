@@ -1,6 +1,10 @@
 //! `bitig image --debian`: a complete arm64 kiosk image from Debian's archive alone.
 
-use super::*;
+use super::payload::*;
+use super::{ext4::*, fat::*, files::*};
+use anyhow::{bail, ensure, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Debian release and the packages of the kiosk's root filesystem.
 pub const SUITE: &str = "bookworm";

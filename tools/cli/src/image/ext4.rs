@@ -5,7 +5,7 @@
 //! a command fails, and its `mkdir` of an existing directory corrupts the filesystem, so every
 //! directory is probed first and every result is checked by reading it back.
 
-use super::{run_tool, text};
+use super::tool::{run_tool, text};
 use anyhow::{bail, ensure, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;

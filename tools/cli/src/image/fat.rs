@@ -1,6 +1,6 @@
 //! A FAT partition inside an image file (`img@@OFFSET`), reached through mtools.
 
-use super::{run_tool, text};
+use super::tool::{run_tool, text};
 use anyhow::{ensure, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;

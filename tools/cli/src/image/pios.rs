@@ -1,7 +1,10 @@
 //! `bitig image --base RPIOS.img`: a Raspberry Pi OS Lite image with the kiosk injected, all
 //! read back.
 
-use super::*;
+use super::payload::*;
+use super::{ext4::*, fat::*, files::*, mbr::*, tool::text};
+use anyhow::{bail, ensure, Context, Result};
+use std::path::Path;
 
 /// Copies `base` to `out` (atomically) with the kiosk injected, all read back.
 pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
