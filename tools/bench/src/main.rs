@@ -245,8 +245,8 @@ struct Render {
     memcpy_us: f64,
 }
 
-/// 1. Page render: Bitig against (a) shaping and rasterizing at run time, (b) Slint's Text
-/// and (c) a memcpy of one frame, all on the same pages; then 2. allocations while drawing.
+/// Section 1, page render: Bitig against (a) shaping and rasterizing at run time, (b) Slint's Text
+/// and (c) a memcpy of one frame, all on the same pages; then (section 2) allocations while drawing.
 fn page_render(
     rows: &mut Vec<Row>,
     args: &Args,
@@ -259,7 +259,6 @@ fn page_render(
         all.truncate(4);
     }
     let reps = if args.quick { 2 } else { 20 };
-    let n = all.len() * reps;
     let mut frame = vec![0u8; (w * h * 3) as usize];
     println!(
         "1. page render, {} pages x {reps} repetitions, {w}x{h}",
@@ -276,6 +275,9 @@ fn page_render(
     let t = time(copies, || {
         black_box(&mut frame).copy_from_slice(black_box(&src));
     });
+    let memcpy_us = per_page(t, copies);
+
+    row(
         rows,
         "render: Bitig, per page",
         format!(
@@ -432,7 +434,7 @@ fn render_slint(rt: &[Vec<RtLine>], reps: usize, (w, h): (u32, u32)) -> Result<f
     Ok(slint_us)
 }
 
-/// 2. Allocations per page turn in the kiosk: a child process (one Slint platform per
+/// Section 2, allocations per page turn in the kiosk: a child process (one Slint platform per
 /// process) opens the reader headless and turns pages under this counting allocator.
 fn kiosk_turn_allocations(rows: &mut Vec<Row>, bundle_file: &Path) -> Result<()> {
     let o = Command::new(std::env::current_exe()?)
@@ -482,7 +484,7 @@ fn kiosk_turn_allocations(rows: &mut Vec<Row>, bundle_file: &Path) -> Result<()>
     Ok(())
 }
 
-/// 3. Bundle size: where the bytes go, against PNGs of every page and against subset fonts
+/// Section 3, bundle size: where the bytes go, against PNGs of every page and against subset fonts
 /// with deflated text.
 fn sizes(
     rows: &mut Vec<Row>,
@@ -497,9 +499,6 @@ fn sizes(
     let (atlas_bytes, atlas_deflated) = atlas_sizes(&[landscape, portrait])?;
     let subset_total = subset_size(fonts, &glyphs)?;
     let text_z = deflated(text.as_bytes())?;
-    let naive = subset_total + text_z;
-    std::io::Write::write_all(&mut z, text.as_bytes())?;
-    let text_z = z.finish()?.len();
     let naive = subset_total + text_z;
     row(
         rows,
@@ -637,7 +636,7 @@ fn deflated(bytes: &[u8]) -> Result<usize> {
     Ok(z.finish()?.len())
 }
 
-/// 4. Cold start and 5. peak RSS: the real kiosk binary, headless.
+/// Sections 4 and 5, cold start and peak RSS: the real kiosk binary, headless.
 fn headless_kiosk(rows: &mut Vec<Row>, args: &Args, bundle_file: &Path) -> Result<()> {
     let kiosk = root().join("target/release/bitig-kiosk");
     if kiosk.exists() {
@@ -726,7 +725,7 @@ fn headless_kiosk(rows: &mut Vec<Row>, args: &Args, bundle_file: &Path) -> Resul
     Ok(())
 }
 
-/// 6. Bundler throughput: the seed corpus copied 1, 10 and 100 times.
+/// Section 6, bundler throughput: the seed corpus copied 1, 10 and 100 times.
 fn bundler_scaling(rows: &mut Vec<Row>, args: &Args) -> Result<()> {
     println!("6. bundler scaling");
     let factors: &[usize] = if args.quick { &[1, 2] } else { &[1, 10, 100] };
