@@ -566,7 +566,7 @@ impl Update {
                 ),
             ));
         }
-        let hash: String = header.hash.iter().map(|x| format!("{x:02x}")).collect();
+        let hash = bitig_format::hex::to_hex(&header.hash);
         if hash == active_hash {
             return Err(refuse("E-SAME", "this content is already installed".into()));
         }

@@ -44,7 +44,7 @@ fn bundles() -> (Vec<u8>, Vec<u8>) {
 fn hash_of(bundle: &[u8]) -> String {
     let (b, _) = signature::split(bundle);
     let h = bitig_format::Header::from_bundle_bytes(b).unwrap();
-    h.hash.iter().map(|x| format!("{x:02x}")).collect()
+    bitig_format::hex::to_hex(&h.hash)
 }
 
 /// A content dir with slot A active, holding `a`.
@@ -335,10 +335,6 @@ fn usb_watch_reports_each_new_file_once() {
     assert!(w.poll().is_some(), "a re-inserted stick is tried again");
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// A kiosk config for content slots in `dir` and USB sticks mounted at `usb`.
 fn config(name: &str, dir: &Path, usb: &Path) -> PathBuf {
     let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.toml"));
@@ -348,7 +344,7 @@ fn config(name: &str, dir: &Path, usb: &Path) -> PathBuf {
             "profile = \"pi-touch-800x480\"\ncontent_dir = \"{}\"\nusb_dir = \"{}\"\ntrusted_keys = [\"{}\"]\n",
             dir.display(),
             usb.display(),
-            hex(&signature::public_key(&KEY))
+            bitig_format::hex::to_hex(&signature::public_key(&KEY))
         ),
     )
     .unwrap();

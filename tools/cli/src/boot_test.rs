@@ -438,7 +438,7 @@ fn bundle_hash(bytes: &[u8]) -> Result<String> {
     let inner = bitig_format::signature::split(bytes).0;
     let h = bitig_format::Header::from_bundle_bytes(inner)
         .map_err(|e| anyhow::anyhow!("not a bundle: {e}"))?;
-    Ok(h.hash.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(bitig_format::hex::to_hex(&h.hash))
 }
 
 fn hash_range(path: &Path, start: u64, len: u64) -> Result<blake3::Hash> {

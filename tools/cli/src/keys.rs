@@ -5,16 +5,13 @@
 //! `bitig-public-key-v1 <64 hex>`. The kiosk's `trusted_keys` takes the public hex.
 
 use anyhow::{bail, ensure, Context, Result};
+use bitig_format::hex::to_hex as hex;
 use bitig_format::signature;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub const SECRET_TAG: &str = "bitig-secret-key-v1";
 pub const PUBLIC_TAG: &str = "bitig-public-key-v1";
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     let s = s.trim();

@@ -62,16 +62,7 @@ impl SourceArgs {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Typeset the statements and write one bundle per display profile.
-    Build {
-        #[command(flatten)]
-        src: SourceArgs,
-        /// Only this profile (name or path); default: every profile in ASSETS/profiles.
-        #[arg(long)]
-        profile: Option<String>,
-        /// Output file (only with one profile); default: target/bitig/PROFILE.bundle.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Build(BuildArgs),
     /// Validate the sources and print diagnostics, without writing anything.
     Check {
         #[command(flatten)]
@@ -81,37 +72,10 @@ enum Cmd {
     /// and each line's inter-word space; --typography the typographic measurements of every
     /// edition and layout (hyphens, runs, one-fragment lines, widows, orphans, names, URLs,
     /// straight quotes, inter-word space).
-    Inspect {
-        bundle: PathBuf,
-        #[arg(long)]
-        pages: bool,
-        #[arg(long)]
-        glyphs: bool,
-        #[arg(long)]
-        typography: bool,
-        /// The assets folder (fonts and hyphenation lists, for --typography and --glyphs).
-        #[arg(long, default_value = "assets")]
-        assets: PathBuf,
-        /// Only this document id.
-        #[arg(long)]
-        doc: Option<String>,
-    },
+    Inspect(InspectArgs),
     /// Set the body paragraphs with LuaTeX too (same font, size, measure, plain TeX's
     /// parameters) and print Bitig's and TeX's counts in one table (needs texlive-luatex).
-    CompareTex {
-        #[command(flatten)]
-        src: SourceArgs,
-        /// Only this profile (name or path); default: every profile in ASSETS/profiles.
-        #[arg(long)]
-        profile: Option<String>,
-        /// Where LuaTeX runs (its .tex, .lua and .log stay there).
-        #[arg(long, default_value = "target/bitig/tex")]
-        work: PathBuf,
-        /// Also set Bitig's side with the alternative settings of docs/typography.md's
-        /// trade-off table and print hyphen share and looseness for each.
-        #[arg(long)]
-        tradeoff: bool,
-    },
+    CompareTex(CompareTexArgs),
     /// Write a PNG contact sheet of every page (per edition and size) into DIR.
     Proof {
         bundle: PathBuf,
@@ -143,74 +107,11 @@ enum Cmd {
     },
     /// Make a kiosk SD-card image from a Raspberry Pi OS Lite image, without root or mounts.
     /// The base is never modified; every written file is read back.
-    Image {
-        /// The Raspberry Pi OS Lite image (.img, uncompressed) to start from.
-        #[arg(long, required_unless_present = "debian", conflicts_with = "debian")]
-        base: Option<PathBuf>,
-        /// Build a complete arm64 image from Debian's archive instead (mmdebstrap, qemu-user,
-        /// linux-image-arm64, raspi-firmware): read-only root, writable data partition.
-        #[arg(long)]
-        debian: bool,
-        /// Debian mirror for --debian.
-        #[arg(long, default_value = "http://deb.debian.org/debian")]
-        mirror: String,
-        /// Work directory for --debian (the root filesystem tree).
-        #[arg(long, default_value = "target/bitig/debian-work")]
-        work: PathBuf,
-        /// The kiosk image to write (atomically).
-        #[arg(long)]
-        out: PathBuf,
-        /// The cross-built kiosk binary.
-        #[arg(
-            long,
-            default_value = "target/aarch64-unknown-linux-gnu/release/bitig-kiosk"
-        )]
-        kiosk: PathBuf,
-        /// Display profile of the panel.
-        #[arg(long, default_value = "pi-touch-800x480")]
-        profile: String,
-        /// The bundle; default: target/bitig/PROFILE.bundle.
-        #[arg(long)]
-        bundle: Option<PathBuf>,
-        /// Panel rotation in degrees clockwise (0, 90, 180, 270).
-        #[arg(long, default_value_t = 0, value_parser = parse_rotation)]
-        rotation: u16,
-        /// A kiosk.toml to install instead of the generated one (it must set pin_salt and
-        /// pin_blake3: the default PIN is refused).
-        #[arg(long, conflicts_with = "pin")]
-        config: Option<PathBuf>,
-        /// The operator PIN, 4 to 8 digits (not 1234). Default: a random 6-digit PIN, printed
-        /// once. The image stores it only as a hash with a random salt of its own.
-        #[arg(long)]
-        pin: Option<String>,
-        /// A public key file (from `bitig keygen`) the kiosk trusts for USB updates; repeatable.
-        /// With keys, the bundle must be signed by one of them.
-        #[arg(long = "public-key")]
-        public_keys: Vec<PathBuf>,
-    },
+    Image(ImageArgs),
     /// Boot a `bitig image --debian` image in qemu-system-aarch64 (virtio-gpu, virtio tablet):
     /// wait for the kiosk's first frame, compare a screendump with the headless screenshots,
     /// send a touch and check that the screen changes.
-    BootTest {
-        image: PathBuf,
-        /// Headless screenshots to compare with: SHOTS/attract-*.png and SHOTS/language.png.
-        #[arg(long, default_value = "docs/screenshots/pi-touch-800x480")]
-        shots: PathBuf,
-        /// Where the screendumps (boot-attract.png, boot-after-touch.png) go.
-        #[arg(long, default_value = "target/bitig/boot-test")]
-        out: PathBuf,
-        /// Give up after this many seconds.
-        #[arg(long, default_value_t = 900)]
-        timeout: u64,
-        /// A signed bundle the image trusts (`bitig image --public-key`): it is put on an
-        /// emulated USB stick, and must be installed and shown after the kiosk restarts.
-        #[arg(long)]
-        update: Option<PathBuf>,
-        /// After the update, tap these screen points from the attract screen ("X,Y X,Y ...")
-        /// and require the screen to equal this headless screenshot of the update's content.
-        #[arg(long, requires = "update", value_names = ["TAPS", "PNG"], num_args = 2)]
-        updated_screen: Option<Vec<String>>,
-    },
+    BootTest(BootTestArgs),
     /// Write a kiosk image to an SD card (or a file), fsync, read it back and compare hashes.
     /// Refuses mounted disks, the running system's disk, partitions and non-removable disks.
     Flash {
@@ -227,6 +128,120 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct InspectArgs {
+    bundle: PathBuf,
+    #[arg(long)]
+    pages: bool,
+    #[arg(long)]
+    glyphs: bool,
+    #[arg(long)]
+    typography: bool,
+    /// The assets folder (fonts and hyphenation lists, for --typography and --glyphs).
+    #[arg(long, default_value = "assets")]
+    assets: PathBuf,
+    /// Only this document id.
+    #[arg(long)]
+    doc: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct BootTestArgs {
+    image: PathBuf,
+    /// Headless screenshots to compare with: SHOTS/attract-*.png and SHOTS/language.png.
+    #[arg(long, default_value = "docs/screenshots/pi-touch-800x480")]
+    shots: PathBuf,
+    /// Where the screendumps (boot-attract.png, boot-after-touch.png) go.
+    #[arg(long, default_value = "target/bitig/boot-test")]
+    out: PathBuf,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    timeout: u64,
+    /// A signed bundle the image trusts (`bitig image --public-key`): it is put on an
+    /// emulated USB stick, and must be installed and shown after the kiosk restarts.
+    #[arg(long)]
+    update: Option<PathBuf>,
+    /// After the update, tap these screen points from the attract screen ("X,Y X,Y ...")
+    /// and require the screen to equal this headless screenshot of the update's content.
+    #[arg(long, requires = "update", value_names = ["TAPS", "PNG"], num_args = 2)]
+    updated_screen: Option<Vec<String>>,
+}
+
+#[derive(clap::Args, Debug)]
+struct BuildArgs {
+    #[command(flatten)]
+    src: SourceArgs,
+    /// Only this profile (name or path); default: every profile in ASSETS/profiles.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Output file (only with one profile); default: target/bitig/PROFILE.bundle.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct CompareTexArgs {
+    #[command(flatten)]
+    src: SourceArgs,
+    /// Only this profile (name or path); default: every profile in ASSETS/profiles.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Where LuaTeX runs (its .tex, .lua and .log stay there).
+    #[arg(long, default_value = "target/bitig/tex")]
+    work: PathBuf,
+    /// Also set Bitig's side with the alternative settings of docs/typography.md's
+    /// trade-off table and print hyphen share and looseness for each.
+    #[arg(long)]
+    tradeoff: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct ImageArgs {
+    /// The Raspberry Pi OS Lite image (.img, uncompressed) to start from.
+    #[arg(long, required_unless_present = "debian", conflicts_with = "debian")]
+    base: Option<PathBuf>,
+    /// Build a complete arm64 image from Debian's archive instead (mmdebstrap, qemu-user,
+    /// linux-image-arm64, raspi-firmware): read-only root, writable data partition.
+    #[arg(long)]
+    debian: bool,
+    /// Debian mirror for --debian.
+    #[arg(long, default_value = "http://deb.debian.org/debian")]
+    mirror: String,
+    /// Work directory for --debian (the root filesystem tree).
+    #[arg(long, default_value = "target/bitig/debian-work")]
+    work: PathBuf,
+    /// The kiosk image to write (atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// The cross-built kiosk binary.
+    #[arg(
+        long,
+        default_value = "target/aarch64-unknown-linux-gnu/release/bitig-kiosk"
+    )]
+    kiosk: PathBuf,
+    /// Display profile of the panel.
+    #[arg(long, default_value = "pi-touch-800x480")]
+    profile: String,
+    /// The bundle; default: target/bitig/PROFILE.bundle.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Panel rotation in degrees clockwise (0, 90, 180, 270).
+    #[arg(long, default_value_t = 0, value_parser = parse_rotation)]
+    rotation: u16,
+    /// A kiosk.toml to install instead of the generated one (it must set pin_salt and
+    /// pin_blake3: the default PIN is refused).
+    #[arg(long, conflicts_with = "pin")]
+    config: Option<PathBuf>,
+    /// The operator PIN, 4 to 8 digits (not 1234). Default: a random 6-digit PIN, printed
+    /// once. The image stores it only as a hash with a random salt of its own.
+    #[arg(long)]
+    pin: Option<String>,
+    /// A public key file (from `bitig keygen`) the kiosk trusts for USB updates; repeatable.
+    /// With keys, the bundle must be signed by one of them.
+    #[arg(long = "public-key")]
+    public_keys: Vec<PathBuf>,
 }
 
 /// "X,Y X,Y ..." screen points.
@@ -314,358 +329,386 @@ fn report(e: TsError) -> anyhow::Error {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.cmd {
-        Cmd::Keygen { name } => {
-            let (secret, public, key) = keys::keygen(&name)?;
-            println!(
-                "wrote {} (keep it secret) and {}\nkey id {}\ntrusted_keys entry: \"{}\"",
-                secret.display(),
-                public.display(),
-                keys::hex(&bitig_format::signature::key_id(&key)),
-                keys::hex(&key)
-            );
-            Ok(())
-        }
-        Cmd::Sign { bundle, key, out } => {
-            let out = out.unwrap_or_else(|| bundle.clone());
-            let id = keys::sign(&bundle, &key, &out)?;
-            println!("signed {} with key {}", out.display(), keys::hex(&id));
-            Ok(())
-        }
-        Cmd::Verify { bundle, keys: k } => {
-            let id = keys::verify(&bundle, &k)?;
-            println!(
-                "ok: {} is signed by trusted key {}",
-                bundle.display(),
-                keys::hex(&id)
-            );
-            Ok(())
-        }
-        Cmd::BootTest {
-            image,
-            shots,
-            out,
-            timeout,
-            update,
-            updated_screen,
-        } => {
-            let updated_screen = match updated_screen.as_deref() {
-                Some([taps, png]) => Some((parse_taps(taps)?, PathBuf::from(png))),
-                _ => None,
-            };
-            let attract = ["attract-kk.png", "attract-tr.png", "attract-en.png"]
-                .iter()
-                .map(|n| shots.join(n))
-                .collect();
-            let png = shots.join("language.png");
-            let shot = bitig_io::png::read(&png)?;
-            let (width, height) = (shot.width, shot.height);
-            boot_test::run(&boot_test::Options {
-                image,
-                attract,
-                after_touch: vec![png],
-                out,
-                timeout: std::time::Duration::from_secs(timeout),
-                width,
-                height,
-                update,
-                updated_screen,
-            })
-        }
-        Cmd::Image {
-            base,
-            debian,
-            mirror,
-            work,
-            out,
-            kiosk,
-            profile,
-            bundle,
-            rotation,
-            config,
-            pin,
-            public_keys,
-        } => {
-            let trusted = public_keys
-                .iter()
-                .map(|k| keys::read_key(k, keys::PUBLIC_TAG))
-                .collect::<Result<Vec<_>>>()?;
-            let bundle =
-                bundle.unwrap_or_else(|| PathBuf::from(format!("target/bitig/{profile}.bundle")));
-            anyhow::ensure!(
-                bundle.exists(),
-                "{} does not exist; run `bitig build --profile {profile}` first, or pass --bundle",
-                bundle.display()
-            );
-            anyhow::ensure!(
-                kiosk.exists(),
-                "{} does not exist; build it with `scripts/cross-test aarch64` (or see README, Cross builds), or pass --kiosk",
-                kiosk.display()
-            );
-            let (config, new_pin) = match config {
-                Some(p) => {
-                    let text = std::fs::read_to_string(&p)
-                        .with_context(|| format!("reading {}", p.display()))?;
-                    anyhow::ensure!(
-                        text.lines().any(|l| l.trim_start().starts_with("pin_blake3")),
-                        "{} sets no pin_blake3, so the kiosk's operator PIN would be the default 1234; \
-                         add pin_salt and pin_blake3 (`bitig-kiosk --hash-pin PIN --pin-salt SALT`), \
-                         or leave out --config and give --pin",
-                        p.display()
-                    );
-                    (text, None)
-                }
-                None => {
-                    let (pin, generated) = match pin {
-                        Some(p) => (image::check_pin(&p)?, false),
-                        None => (image::random_pin()?, true),
-                    };
-                    let salt = image::random_salt()?;
-                    let hash = bitig_format::pin::pin_hash(salt.as_bytes(), &pin);
-                    let config = image::default_config(&profile, rotation, &trusted, &salt, &hash);
-                    (config, generated.then_some(pin))
-                }
-            };
-            let payload = image::Payload {
-                kiosk,
-                bundle,
-                config,
-                trusted,
-            };
-            match base {
-                Some(base) if !debian => image::inject(&base, &out, &payload)?,
-                _ => image::debian::build(&image::debian::Options {
-                    out: out.clone(),
-                    payload,
-                    work,
-                    mirror,
-                })?,
-            }
-            println!("wrote {} (files read back; e2fsck clean)", out.display());
-            if let Some(pin) = new_pin {
-                println!(
-                    "operator PIN: {pin} (shown only now: write it down; the image keeps only a salted hash)"
-                );
-            }
-            Ok(())
-        }
+        Cmd::Keygen { name } => keygen(name),
+        Cmd::Sign { bundle, key, out } => sign(bundle, key, out),
+        Cmd::Verify { bundle, keys: k } => verify(bundle, k),
+        Cmd::BootTest(a) => boot_test(a),
+        Cmd::Image(a) => image(a),
         Cmd::Flash {
             image,
             target,
             yes,
             force,
             dry_run,
-        } => {
-            let opts = flash::Options {
-                yes,
-                force,
-                dry_run,
-                view: flash::SystemView::default(),
-            };
-            let r = flash::flash(&image, &target, &opts)?;
-            if !dry_run {
-                println!(
-                    "flashed and verified {} bytes to {} (blake3 {})",
-                    r.bytes,
-                    target.display(),
-                    r.hash.to_hex()
-                );
-            }
-            Ok(())
-        }
-        Cmd::Check { src } => {
-            let sources = load_sources(&src.inputs()).map_err(report)?;
-            for w in &sources.warnings {
-                eprintln!("{w}\n");
-            }
-            println!(
-                "ok: {} edition(s), {} warning(s)",
-                sources.statements.len(),
-                sources.warnings.len()
-            );
-            Ok(())
-        }
-        Cmd::Build { src, profile, out } => {
-            let inputs = src.inputs();
-            let sources = load_sources(&inputs).map_err(report)?;
-            for w in &sources.warnings {
-                eprintln!("{w}\n");
-            }
-            let mut profiles = inputs.profile_paths()?;
-            if let Some(p) = &profile {
-                let as_path = Path::new(p);
-                profiles = if as_path.is_file() {
-                    vec![as_path.to_path_buf()]
-                } else {
-                    profiles
-                        .into_iter()
-                        .filter(|x| x.file_stem().is_some_and(|s| s == p.as_str()))
-                        .collect()
-                };
-                anyhow::ensure!(
-                    !profiles.is_empty(),
-                    "no profile named {p} in {}",
-                    inputs.assets.join("profiles").display()
-                );
-            }
+        } => flash(image, target, yes, force, dry_run),
+        Cmd::Check { src } => check(src),
+        Cmd::Build(a) => build(a),
+        Cmd::Inspect(a) => inspect_command(a),
+        Cmd::CompareTex(a) => compare_tex(a),
+        Cmd::Proof { bundle, out } => proof(bundle, out),
+    }
+}
+
+fn keygen(name: PathBuf) -> Result<()> {
+    let (secret, public, key) = keys::keygen(&name)?;
+    println!(
+        "wrote {} (keep it secret) and {}\nkey id {}\ntrusted_keys entry: \"{}\"",
+        secret.display(),
+        public.display(),
+        bitig_format::hex::to_hex(&bitig_format::signature::key_id(&key)),
+        bitig_format::hex::to_hex(&key)
+    );
+    Ok(())
+}
+
+fn sign(bundle: PathBuf, key: PathBuf, out: Option<PathBuf>) -> Result<()> {
+    let out = out.unwrap_or_else(|| bundle.clone());
+    let id = keys::sign(&bundle, &key, &out)?;
+    println!(
+        "signed {} with key {}",
+        out.display(),
+        bitig_format::hex::to_hex(&id)
+    );
+    Ok(())
+}
+
+fn verify(bundle: PathBuf, k: Vec<PathBuf>) -> Result<()> {
+    let id = keys::verify(&bundle, &k)?;
+    println!(
+        "ok: {} is signed by trusted key {}",
+        bundle.display(),
+        bitig_format::hex::to_hex(&id)
+    );
+    Ok(())
+}
+
+fn boot_test(a: BootTestArgs) -> Result<()> {
+    let BootTestArgs {
+        image,
+        shots,
+        out,
+        timeout,
+        update,
+        updated_screen,
+    } = a;
+    let updated_screen = match updated_screen.as_deref() {
+        Some([taps, png]) => Some((parse_taps(taps)?, PathBuf::from(png))),
+        _ => None,
+    };
+    let attract = ["attract-kk.png", "attract-tr.png", "attract-en.png"]
+        .iter()
+        .map(|n| shots.join(n))
+        .collect();
+    let png = shots.join("language.png");
+    let shot = bitig_io::png::read(&png)?;
+    let (width, height) = (shot.width, shot.height);
+    boot_test::run(&boot_test::Options {
+        image,
+        attract,
+        after_touch: vec![png],
+        out,
+        timeout: std::time::Duration::from_secs(timeout),
+        width,
+        height,
+        update,
+        updated_screen,
+    })
+}
+
+fn image(a: ImageArgs) -> Result<()> {
+    let ImageArgs {
+        base,
+        debian,
+        mirror,
+        work,
+        out,
+        kiosk,
+        profile,
+        bundle,
+        rotation,
+        config,
+        pin,
+        public_keys,
+    } = a;
+    let trusted = public_keys
+        .iter()
+        .map(|k| keys::read_key(k, keys::PUBLIC_TAG))
+        .collect::<Result<Vec<_>>>()?;
+    let bundle = bundle.unwrap_or_else(|| PathBuf::from(format!("target/bitig/{profile}.bundle")));
+    anyhow::ensure!(
+        bundle.exists(),
+        "{} does not exist; run `bitig build --profile {profile}` first, or pass --bundle",
+        bundle.display()
+    );
+    anyhow::ensure!(
+        kiosk.exists(),
+        "{} does not exist; build it with `scripts/cross-test aarch64` (or see README, Cross builds), or pass --kiosk",
+        kiosk.display()
+    );
+    let (config, new_pin) = match config {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
             anyhow::ensure!(
-                out.is_none() || profiles.len() == 1,
-                "--out needs exactly one --profile"
+                text.lines()
+                    .any(|l| l.trim_start().starts_with("pin_blake3")),
+                "{} sets no pin_blake3, so the kiosk's operator PIN would be the default 1234; \
+                 add pin_salt and pin_blake3 (`bitig-kiosk --hash-pin PIN --pin-salt SALT`), \
+                 or leave out --config and give --pin",
+                p.display()
             );
-            let total = sources.statements.len();
-            for path in &profiles {
-                let name = path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("profile")
-                    .to_string();
-                let mut done = 0usize;
-                let tty = std::io::stderr().is_terminal();
-                let mut progress = |step: &str| {
-                    if !step.contains('[') {
-                        return;
-                    }
-                    done += 1;
-                    if tty {
-                        eprint!("\r  {name}: {done}/{total} editions typeset ({step})\x1b[K");
-                    } else {
-                        eprintln!("  {name}: {done}/{total} editions typeset ({step})");
-                    }
-                };
-                let bytes = build_bundle(&sources, path, &mut progress).map_err(report)?;
-                if tty {
-                    eprintln!();
-                }
-                let target = out.clone().unwrap_or_else(|| {
-                    PathBuf::from("target/bitig").join(format!("{name}.bundle"))
-                });
-                bitig_io::durable::write(&target, &bytes)
-                    .with_context(|| format!("cannot write {}", target.display()))?;
-                let bundle =
-                    Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
-                let pages: usize = bundle
-                    .documents
-                    .iter()
-                    .flat_map(|d| &d.editions)
-                    .flat_map(|e| &e.layouts)
-                    .map(|l| l.pages.len())
-                    .sum();
-                // Independent re-checks of the written bundle (build_bundle refuses both).
-                let (spec, _) = ProfileSpec::load(path)?;
-                let shaper = ShapeContext::new(&sources.fonts);
-                let overflowing = overflowing_lines(&bundle, &spec, &shaper).len();
-                let missing = missing_glyphs(&bundle);
-                println!(
-                    "wrote {} ({} bytes, id {}, {} pages, {} missing glyphs, {} overflowing lines)",
-                    target.display(),
-                    bytes.len(),
-                    bundle.meta.bundle_id,
-                    pages,
-                    missing,
-                    overflowing
-                );
-            }
-            Ok(())
+            (text, None)
         }
-        Cmd::Inspect {
-            bundle,
-            pages,
-            glyphs,
-            typography,
-            assets,
-            doc,
-        } => {
-            let bytes = std::fs::read(&bundle)
-                .with_context(|| format!("cannot read {}", bundle.display()))?;
-            let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
-            let fonts = if glyphs || typography {
-                Some(Fonts::load(&assets.join("fonts")).map_err(report)?)
-            } else {
-                None
+        None => {
+            let (pin, generated) = match pin {
+                Some(p) => (image::check_pin(&p)?, false),
+                None => (image::random_pin()?, true),
             };
-            let mut shaper = fonts.as_ref().map(ShapeContext::new);
-            inspect(&b, &bytes, pages, glyphs, doc.as_deref(), shaper.as_mut());
-            if typography {
-                let hyph = Hyphenator::load(&assets.join("hyphenation"))
-                    .map_err(|(p, m)| anyhow::anyhow!("{}: {m}", p.display()))?;
-                if let Some(shaper) = shaper.as_mut() {
-                    let stats = measure(&b, &hyph, shaper);
-                    let only: Vec<_> = stats
-                        .into_iter()
-                        .filter(|s| doc.as_deref().is_none_or(|d| d == s.doc))
-                        .collect();
-                    print!("{}", typography_report(&only));
-                }
-            }
-            Ok(())
+            let salt = image::random_salt()?;
+            let hash = bitig_format::pin::pin_hash(salt.as_bytes(), &pin);
+            let config = image::default_config(&profile, rotation, &trusted, &salt, &hash);
+            (config, generated.then_some(pin))
         }
-        Cmd::CompareTex {
-            src,
-            profile,
+    };
+    let payload = image::Payload {
+        kiosk,
+        bundle,
+        config,
+        trusted,
+    };
+    match base {
+        Some(base) if !debian => image::inject(&base, &out, &payload)?,
+        _ => image::debian::build(&image::debian::Options {
+            out: out.clone(),
+            payload,
             work,
-            tradeoff,
-        } => {
-            let inputs = src.inputs();
-            let mut sources = load_sources(&inputs).map_err(report)?;
-            let mut paths = inputs.profile_paths()?;
-            if let Some(p) = &profile {
-                paths.retain(|path| {
-                    path.file_stem().is_some_and(|s| s == p.as_str()) || path == Path::new(p)
-                });
-                anyhow::ensure!(
-                    !paths.is_empty(),
-                    "no profile {p} in {}",
-                    inputs.assets.join("profiles").display()
-                );
+            mirror,
+        })?,
+    }
+    println!("wrote {} (files read back; e2fsck clean)", out.display());
+    if let Some(pin) = new_pin {
+        println!(
+            "operator PIN: {pin} (shown only now: write it down; the image keeps only a salted hash)"
+        );
+    }
+    Ok(())
+}
+
+fn flash(image: PathBuf, target: PathBuf, yes: bool, force: bool, dry_run: bool) -> Result<()> {
+    let opts = flash::Options {
+        yes,
+        force,
+        dry_run,
+        view: flash::SystemView::default(),
+    };
+    let r = flash::flash(&image, &target, &opts)?;
+    if !dry_run {
+        println!(
+            "flashed and verified {} bytes to {} (blake3 {})",
+            r.bytes,
+            target.display(),
+            r.hash.to_hex()
+        );
+    }
+    Ok(())
+}
+
+fn check(src: SourceArgs) -> Result<()> {
+    let sources = load_sources(&src.inputs()).map_err(report)?;
+    for w in &sources.warnings {
+        eprintln!("{w}\n");
+    }
+    println!(
+        "ok: {} edition(s), {} warning(s)",
+        sources.statements.len(),
+        sources.warnings.len()
+    );
+    Ok(())
+}
+
+fn build(a: BuildArgs) -> Result<()> {
+    let BuildArgs { src, profile, out } = a;
+    let inputs = src.inputs();
+    let sources = load_sources(&inputs).map_err(report)?;
+    for w in &sources.warnings {
+        eprintln!("{w}\n");
+    }
+    let mut profiles = inputs.profile_paths()?;
+    if let Some(p) = &profile {
+        let as_path = Path::new(p);
+        profiles = if as_path.is_file() {
+            vec![as_path.to_path_buf()]
+        } else {
+            profiles
+                .into_iter()
+                .filter(|x| x.file_stem().is_some_and(|s| s == p.as_str()))
+                .collect()
+        };
+        anyhow::ensure!(
+            !profiles.is_empty(),
+            "no profile named {p} in {}",
+            inputs.assets.join("profiles").display()
+        );
+    }
+    anyhow::ensure!(
+        out.is_none() || profiles.len() == 1,
+        "--out needs exactly one --profile"
+    );
+    let total = sources.statements.len();
+    for path in &profiles {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("profile")
+            .to_string();
+        let mut done = 0usize;
+        let tty = std::io::stderr().is_terminal();
+        let mut progress = |step: &str| {
+            if !step.contains('[') {
+                return;
             }
-            for path in paths {
-                let (spec, _) = ProfileSpec::load(&path).map_err(report)?;
+            done += 1;
+            if tty {
+                eprint!("\r  {name}: {done}/{total} editions typeset ({step})\x1b[K");
+            } else {
+                eprintln!("  {name}: {done}/{total} editions typeset ({step})");
+            }
+        };
+        let bytes = build_bundle(&sources, path, &mut progress).map_err(report)?;
+        if tty {
+            eprintln!();
+        }
+        let target = out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("target/bitig").join(format!("{name}.bundle")));
+        bitig_io::durable::write(&target, &bytes)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+        let pages: usize = bundle
+            .documents
+            .iter()
+            .flat_map(|d| &d.editions)
+            .flat_map(|e| &e.layouts)
+            .map(|l| l.pages.len())
+            .sum();
+        // Independent re-checks of the written bundle (build_bundle refuses both).
+        let (spec, _) = ProfileSpec::load(path)?;
+        let shaper = ShapeContext::new(&sources.fonts);
+        let overflowing = overflowing_lines(&bundle, &spec, &shaper).len();
+        let missing = missing_glyphs(&bundle);
+        println!(
+            "wrote {} ({} bytes, id {}, {} pages, {} missing glyphs, {} overflowing lines)",
+            target.display(),
+            bytes.len(),
+            bundle.meta.bundle_id,
+            pages,
+            missing,
+            overflowing
+        );
+    }
+    Ok(())
+}
+
+fn inspect_command(a: InspectArgs) -> Result<()> {
+    let InspectArgs {
+        bundle,
+        pages,
+        glyphs,
+        typography,
+        assets,
+        doc,
+    } = a;
+    let bytes =
+        std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
+    let fonts = if glyphs || typography {
+        Some(Fonts::load(&assets.join("fonts")).map_err(report)?)
+    } else {
+        None
+    };
+    let mut shaper = fonts.as_ref().map(ShapeContext::new);
+    inspect(&b, &bytes, pages, glyphs, doc.as_deref(), shaper.as_mut());
+    if typography {
+        let hyph = Hyphenator::load(&assets.join("hyphenation"))
+            .map_err(|(p, m)| anyhow::anyhow!("{}: {m}", p.display()))?;
+        if let Some(shaper) = shaper.as_mut() {
+            let stats = measure(&b, &hyph, shaper);
+            let only: Vec<_> = stats
+                .into_iter()
+                .filter(|s| doc.as_deref().is_none_or(|d| d == s.doc))
+                .collect();
+            print!("{}", typography_report(&only));
+        }
+    }
+    Ok(())
+}
+
+fn compare_tex(a: CompareTexArgs) -> Result<()> {
+    let CompareTexArgs {
+        src,
+        profile,
+        work,
+        tradeoff,
+    } = a;
+    let inputs = src.inputs();
+    let mut sources = load_sources(&inputs).map_err(report)?;
+    let mut paths = inputs.profile_paths()?;
+    if let Some(p) = &profile {
+        paths.retain(|path| {
+            path.file_stem().is_some_and(|s| s == p.as_str()) || path == Path::new(p)
+        });
+        anyhow::ensure!(
+            !paths.is_empty(),
+            "no profile {p} in {}",
+            inputs.assets.join("profiles").display()
+        );
+    }
+    for path in paths {
+        let (spec, _) = ProfileSpec::load(&path).map_err(report)?;
+        let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
+        let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+        let mut shaper = ShapeContext::new(&sources.fonts);
+        let ours = measure(&bundle, &sources.hyph, &mut shaper);
+        let tex = bitig_typeset::texref::tex_stats(
+            &sources,
+            &spec,
+            &inputs.assets,
+            &work.join(&spec.name),
+        )
+        .map_err(|m| anyhow::anyhow!("{m}"))?;
+        println!("{} (B = Bitig, T = LuaTeX)\n", spec.name);
+        println!("{}", bitig_typeset::texref::table(&ours, &tex));
+        if tradeoff {
+            let mut rows = vec![(bitig_typeset::texref::SETTINGS[0].0.to_string(), ours)];
+            for (name, setting) in bitig_typeset::texref::SETTINGS.iter().skip(1) {
+                let saved = (sources.params, sources.hyph.clone());
+                setting(&mut sources);
                 let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
                 let bundle =
                     Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
                 let mut shaper = ShapeContext::new(&sources.fonts);
-                let ours = measure(&bundle, &sources.hyph, &mut shaper);
-                let tex = bitig_typeset::texref::tex_stats(
-                    &sources,
-                    &spec,
-                    &inputs.assets,
-                    &work.join(&spec.name),
-                )
-                .map_err(|m| anyhow::anyhow!("{m}"))?;
-                println!("{} (B = Bitig, T = LuaTeX)\n", spec.name);
-                println!("{}", bitig_typeset::texref::table(&ours, &tex));
-                if tradeoff {
-                    let mut rows = vec![(bitig_typeset::texref::SETTINGS[0].0.to_string(), ours)];
-                    for (name, setting) in bitig_typeset::texref::SETTINGS.iter().skip(1) {
-                        let saved = (sources.params, sources.hyph.clone());
-                        setting(&mut sources);
-                        let bytes = build_bundle(&sources, &path, &mut |_| {}).map_err(report)?;
-                        let bundle = Bundle::from_bundle_bytes(&bytes)
-                            .context("the new bundle does not decode")?;
-                        let mut shaper = ShapeContext::new(&sources.fonts);
-                        rows.push((
-                            name.to_string(),
-                            measure(&bundle, &sources.hyph, &mut shaper),
-                        ));
-                        (sources.params, sources.hyph) = saved;
-                    }
-                    println!("{}", bitig_typeset::texref::tradeoff_table(&rows, &tex));
-                }
+                rows.push((
+                    name.to_string(),
+                    measure(&bundle, &sources.hyph, &mut shaper),
+                ));
+                (sources.params, sources.hyph) = saved;
             }
-            Ok(())
-        }
-        Cmd::Proof { bundle, out } => {
-            let bytes = std::fs::read(&bundle)
-                .with_context(|| format!("cannot read {}", bundle.display()))?;
-            let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
-            let names = bitig_typeset::proof::write_proofs(&b, &out)?;
-            for n in names {
-                println!("{}", out.join(n).display());
-            }
-            Ok(())
+            println!("{}", bitig_typeset::texref::tradeoff_table(&rows, &tex));
         }
     }
+    Ok(())
+}
+
+fn proof(bundle: PathBuf, out: PathBuf) -> Result<()> {
+    let bytes =
+        std::fs::read(&bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    let b = Bundle::from_bundle_bytes(&bytes).map_err(|e| invalid_bundle(&bundle, e))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let names = bitig_typeset::proof::write_proofs(&b, &out)?;
+    for n in names {
+        println!("{}", out.join(n).display());
+    }
+    Ok(())
 }
 
 /// One text line per glyph run: `f{font}@{px} g{gid}={cluster}+{advance}|…`. The cluster is a
@@ -818,7 +861,7 @@ fn inspect(
     let header = Header::from_bundle_bytes(bytes).ok();
     outln!(o, "bundle {} ({} bytes)", b.meta.bundle_id, bytes.len());
     if let Some(h) = header {
-        let hex: String = h.hash.iter().map(|x| format!("{x:02x}")).collect();
+        let hex = bitig_format::hex::to_hex(&h.hash);
         outln!(o, "format v{}  blake3 {hex}", h.format_version);
     }
     outln!(

@@ -233,10 +233,7 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     };
     let salt = value("pin_salt");
     assert_eq!(salt.len(), 32, "{salt}");
-    let want: String = bitig_format::pin::pin_hash(salt.as_bytes(), pin)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let want = bitig_format::hex::to_hex(&bitig_format::pin::pin_hash(salt.as_bytes(), pin));
     assert_eq!(value("pin_blake3"), want);
     assert!(
         !config.contains(&pin.to_string()),

@@ -230,14 +230,9 @@ pub fn default_config(
 ) -> String {
     let keys: Vec<String> = trusted
         .iter()
-        .map(|k| {
-            format!(
-                "\"{}\"",
-                k.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            )
-        })
+        .map(|k| format!("\"{}\"", bitig_format::hex::to_hex(k)))
         .collect();
-    let hash: String = pin_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let hash = bitig_format::hex::to_hex(pin_hash);
     format!(
         "# Bitig kiosk configuration (written by `bitig image`). Keys: docs/operations.md.\n\
          profile = \"{profile}\"\n\
