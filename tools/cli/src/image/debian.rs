@@ -95,6 +95,47 @@ pub fn build(o: &Options) -> Result<()> {
     }
     std::fs::create_dir_all(&o.work)?;
     let t0 = std::time::Instant::now();
+    debootstrap(&o.mirror, &root)?;
+    eprintln!("mmdebstrap done in {:.0} s", t0.elapsed().as_secs_f64());
+    install_kiosk(&root, &kiosk, &o.payload.config)?;
+    let kernel = take_boot_files(&root, &boot)?;
+    let owner = fill_data(&data, &bundle, &root)?;
+    let layout = Layout::new(tree_size(&root));
+    std::fs::create_dir_all(bitig_io::durable::folder_of(&o.out))?;
+    let tmp = bitig_io::durable::temp_beside(&o.out);
+    let result = (|| -> Result<()> {
+        let f = std::fs::File::create(&tmp)?;
+        f.set_len(layout.total)?;
+        drop(f);
+        make_filesystems(&tmp, &layout, [&boot, &root, &data], &owner)?;
+        let want = Expected {
+            kiosk: &kiosk,
+            bundle: &bundle,
+            kernel: &kernel,
+            boot: &boot,
+        };
+        read_back(&tmp, &layout, &o.work.join("verify"), &want)?;
+        bitig_io::durable::commit(&tmp, &o.out)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result?;
+    eprintln!(
+        "image: {} MiB (boot {} + root {} + data {}), built in {:.0} s",
+        layout.total / MIB,
+        layout.boot_len / MIB,
+        layout.root_len / MIB,
+        layout.data_len / MIB,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The arm64 root filesystem from Debian's archive (a few minutes under qemu-user), with the
+/// initramfs modules the board needs and the `bitig` user.
+fn debootstrap(mirror: &str, root: &Path) -> Result<()> {
     eprintln!("mmdebstrap: arm64 {SUITE} root filesystem (a few minutes under qemu-user) ...");
     let essential = format!(
         "mkdir -p \"$1/etc/initramfs-tools/conf.d\" \"$1/usr/share/initramfs-tools/modules.d\" && \
@@ -105,7 +146,7 @@ pub fn build(o: &Options) -> Result<()> {
     let customize = "chroot \"$1\" groupadd -f -r render && \
          chroot \"$1\" useradd --system --user-group --home-dir /var/lib/bitig --no-create-home \
          --shell /usr/sbin/nologin --groups video,input,render bitig";
-    let m = &o.mirror;
+    let m = mirror;
     sh(
         Command::new("mmdebstrap")
             .args([
@@ -119,7 +160,7 @@ pub fn build(o: &Options) -> Result<()> {
                 &format!("--customize-hook={customize}"),
                 SUITE,
             ])
-            .arg(&root)
+            .arg(root)
             .arg(format!("deb {m} {SUITE} main non-free-firmware"))
             .arg(format!("deb {m} {SUITE}-updates main non-free-firmware"))
             .arg(format!(
@@ -128,9 +169,11 @@ pub fn build(o: &Options) -> Result<()> {
             )),
         "mmdebstrap (install it with scripts/setup-image.sh)",
     )?;
-    eprintln!("mmdebstrap done in {:.0} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
 
-    // The kiosk, its content and its system configuration.
+/// The kiosk, its configuration and its system settings, into the root tree.
+fn install_kiosk(root: &Path, kiosk: &[u8], config: &str) -> Result<()> {
     let put = |rel: &str, bytes: &[u8], mode: u32| -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let p = root.join(rel.trim_start_matches('/'));
@@ -142,8 +185,8 @@ pub fn build(o: &Options) -> Result<()> {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))?;
         Ok(())
     };
-    put("/usr/local/bin/bitig-kiosk", &kiosk, 0o755)?;
-    put("/etc/bitig/kiosk.toml", o.payload.config.as_bytes(), 0o644)?;
+    put("/usr/local/bin/bitig-kiosk", kiosk, 0o755)?;
+    put("/etc/bitig/kiosk.toml", config.as_bytes(), 0o644)?;
     put(
         &format!("/etc/systemd/system/{UNIT_NAME}"),
         unit_file().as_bytes(),
@@ -177,10 +220,14 @@ pub fn build(o: &Options) -> Result<()> {
     // make it at run time (the boot test caught updates failing with "mount point does
     // not exist").
     std::fs::create_dir_all(root.join("media/bitig-usb"))?;
+    Ok(())
+}
 
-    // Boot partition: what raspi-firmware's hook put in /boot/firmware, with our settings.
+/// The boot partition's files: what raspi-firmware's hook put in /boot/firmware, moved to
+/// `boot`, with our settings. Returns the kernel's file name.
+fn take_boot_files(root: &Path, boot: &Path) -> Result<String> {
     let fw = root.join("boot/firmware");
-    std::fs::create_dir_all(&boot)?;
+    std::fs::create_dir_all(boot)?;
     let mut kernel = None;
     for e in std::fs::read_dir(&fw)
         .with_context(|| format!("{}: raspi-firmware left nothing", fw.display()))?
@@ -192,151 +239,172 @@ pub fn build(o: &Options) -> Result<()> {
         }
         std::fs::rename(e.path(), boot.join(&name))?;
     }
-    ensure!(
-        kernel.is_some(),
-        "no kernel in /boot/firmware; did linux-image-arm64 install?"
-    );
+    let kernel = kernel.context("no kernel in /boot/firmware; did linux-image-arm64 install?")?;
     std::fs::write(boot.join("cmdline.txt"), kiosk_cmdline_debian())?;
     let config = std::fs::read_to_string(boot.join("config.txt")).unwrap_or_default();
     std::fs::write(boot.join("config.txt"), kiosk_config_txt(&config))?;
+    Ok(kernel)
+}
 
-    // Data partition: the content (A/B slots come with the update mechanism).
-    std::fs::create_dir_all(&data)?;
-    std::fs::write(data.join("slot-a.bundle"), &bundle)?;
+/// The data partition's files: the content in slot A. Returns the `bitig` user's
+/// `uid:gid` from the root tree, the data filesystem's owner.
+fn fill_data(data: &Path, bundle: &[u8], root: &Path) -> Result<String> {
+    std::fs::create_dir_all(data)?;
+    std::fs::write(data.join("slot-a.bundle"), bundle)?;
     std::fs::write(data.join("active"), b"a\n")?;
     let passwd = std::fs::read_to_string(root.join("etc/passwd"))?;
-    let owner = passwd
+    passwd
         .lines()
         .find(|l| l.starts_with("bitig:"))
         .map(|l| l.split(':').skip(2).take(2).collect::<Vec<_>>().join(":"))
-        .context("the bitig user was not created")?;
+        .context("the bitig user was not created")
+}
 
-    // Assemble: MBR, FAT32 boot, ext4 root (read-only), ext4 data. No loop devices.
-    let boot_len = 256 * MIB;
-    let root_len = (tree_size(&root) * 6 / 5 + 64 * MIB).div_ceil(MIB) * MIB;
-    let data_len = 128 * MIB;
-    let boot_at = 4 * MIB;
-    let root_at = boot_at + boot_len;
-    let data_at = root_at + root_len;
-    let total = data_at + data_len;
-    let dir = o
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = o
-        .out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("kiosk.img");
-    let tmp = dir.join(format!(".{name}.partial{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let f = std::fs::File::create(&tmp)?;
-        f.set_len(total)?;
-        drop(f);
-        let table = format!(
-            "label: dos\nunit: sectors\nstart={}, size={}, type=c\nstart={}, size={}, type=83\nstart={}, size={}, type=83\n",
-            boot_at / 512, boot_len / 512, root_at / 512, root_len / 512, data_at / 512, data_len / 512
-        );
-        let mut c = Command::new("sfdisk");
-        c.arg("-q").arg(&tmp).stdin(std::process::Stdio::piped());
-        let mut child = c.spawn().context("cannot run sfdisk (fdisk)")?;
-        {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .context("sfdisk stdin")?
-                .write_all(table.as_bytes())?;
+/// Where the partitions sit on the image (bytes): MBR, FAT32 boot, ext4 root (read-only),
+/// ext4 data.
+struct Layout {
+    boot_at: u64,
+    boot_len: u64,
+    root_at: u64,
+    root_len: u64,
+    data_at: u64,
+    data_len: u64,
+    total: u64,
+}
+
+impl Layout {
+    /// The layout for a root tree of `tree` bytes: a fifth more, plus 64 MiB.
+    fn new(tree: u64) -> Layout {
+        let boot_len = 256 * MIB;
+        let root_len = (tree * 6 / 5 + 64 * MIB).div_ceil(MIB) * MIB;
+        let data_len = 128 * MIB;
+        let boot_at = 4 * MIB;
+        let root_at = boot_at + boot_len;
+        let data_at = root_at + root_len;
+        Layout {
+            boot_at,
+            boot_len,
+            root_at,
+            root_len,
+            data_at,
+            data_len,
+            total: data_at + data_len,
         }
-        ensure!(child.wait()?.success(), "sfdisk failed");
-        sh(
-            Command::new("mkfs.vfat")
-                .args(["-F", "32", "-s", "1", "-n", "bootfs"])
-                .arg(format!("--offset={}", boot_at / 512))
-                .arg(&tmp)
-                .arg((boot_len / 1024).to_string())
-                .stdout(std::process::Stdio::null()),
-            "mkfs.vfat",
-        )?;
-        let mut mc = Command::new("mcopy");
-        mc.env("MTOOLS_SKIP_CHECK", "1")
-            .arg("-s")
-            .arg("-i")
-            .arg(format!("{}@@{boot_at}", tmp.display()));
-        for e in std::fs::read_dir(&boot)?.flatten() {
-            mc.arg(e.path());
-        }
-        mc.arg("::/");
-        sh(&mut mc, "mcopy")?;
-        for (label, dirp, at, len, owner) in [
-            ("rootfs", &root, root_at, root_len, "0:0".to_string()),
-            ("bitig-data", &data, data_at, data_len, owner.clone()),
-        ] {
-            sh(
-                Command::new("mkfs.ext4")
-                    .args(["-q", "-F", "-L", label])
-                    .arg("-E")
-                    .arg(format!("offset={at},root_owner={owner}"))
-                    .arg("-d")
-                    .arg(dirp)
-                    .arg(&tmp)
-                    .arg(format!("{}k", len / 1024)),
-                "mkfs.ext4",
-            )?;
-        }
-        // Read back what matters, with the stock tools.
-        let scratch = o.work.join("verify");
-        std::fs::create_dir_all(&scratch)?;
-        let rootfs = Ext4::new(&tmp, root_at, &scratch);
-        rootfs.fsck()?;
-        ensure!(
-            rootfs.read("/usr/local/bin/bitig-kiosk")? == kiosk,
-            "read-back of the kiosk binary differs"
-        );
-        let unit = rootfs.stat(&format!(
-            "/etc/systemd/system/multi-user.target.wants/{UNIT_NAME}"
-        ))?;
-        ensure!(
-            unit.and_then(|i| i.link).as_deref()
-                == Some(&format!("/etc/systemd/system/{UNIT_NAME}")[..]),
-            "the kiosk unit is not enabled on the image"
-        );
-        let datafs = Ext4::new(&tmp, data_at, &scratch);
-        datafs.fsck()?;
-        ensure!(
-            datafs.read("/slot-a.bundle")? == bundle,
-            "read-back of the bundle differs"
-        );
-        let fat = Fat::new(&tmp, boot_at, &scratch);
-        ensure!(
-            fat.read("cmdline.txt")? == kiosk_cmdline_debian().as_bytes(),
-            "read-back of cmdline.txt differs"
-        );
-        let k = kernel.clone().unwrap_or_default();
-        ensure!(
-            fat.read(&k)? == std::fs::read(boot.join(&k))?,
-            "read-back of the kernel differs"
-        );
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, &o.out)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
     }
-    result?;
-    eprintln!(
-        "image: {} MiB (boot {} + root {} + data {}), built in {:.0} s",
-        total / MIB,
-        boot_len / MIB,
-        root_len / MIB,
-        data_len / MIB,
-        t0.elapsed().as_secs_f64()
+}
+
+/// The partition table and the three filesystems, written into `tmp` at their offsets from
+/// the `boot`, `root` and `data` trees. No loop devices.
+fn make_filesystems(
+    tmp: &Path,
+    l: &Layout,
+    [boot, root, data]: [&Path; 3],
+    owner: &str,
+) -> Result<()> {
+    let Layout {
+        boot_at,
+        boot_len,
+        root_at,
+        root_len,
+        data_at,
+        data_len,
+        ..
+    } = *l;
+    let table = format!(
+        "label: dos\nunit: sectors\nstart={}, size={}, type=c\nstart={}, size={}, type=83\nstart={}, size={}, type=83\n",
+        boot_at / 512, boot_len / 512, root_at / 512, root_len / 512, data_at / 512, data_len / 512
+    );
+    let mut c = Command::new("sfdisk");
+    c.arg("-q").arg(tmp).stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().context("cannot run sfdisk (fdisk)")?;
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .context("sfdisk stdin")?
+            .write_all(table.as_bytes())?;
+    }
+    ensure!(child.wait()?.success(), "sfdisk failed");
+    sh(
+        Command::new("mkfs.vfat")
+            .args(["-F", "32", "-s", "1", "-n", "bootfs"])
+            .arg(format!("--offset={}", boot_at / 512))
+            .arg(tmp)
+            .arg((boot_len / 1024).to_string())
+            .stdout(std::process::Stdio::null()),
+        "mkfs.vfat",
+    )?;
+    let mut mc = Command::new("mcopy");
+    mc.env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-s")
+        .arg("-i")
+        .arg(format!("{}@@{boot_at}", tmp.display()));
+    for e in std::fs::read_dir(boot)?.flatten() {
+        mc.arg(e.path());
+    }
+    mc.arg("::/");
+    sh(&mut mc, "mcopy")?;
+    for (label, dirp, at, len, owner) in [
+        ("rootfs", root, root_at, root_len, "0:0"),
+        ("bitig-data", data, data_at, data_len, owner),
+    ] {
+        sh(
+            Command::new("mkfs.ext4")
+                .args(["-q", "-F", "-L", label])
+                .arg("-E")
+                .arg(format!("offset={at},root_owner={owner}"))
+                .arg("-d")
+                .arg(dirp)
+                .arg(tmp)
+                .arg(format!("{}k", len / 1024)),
+            "mkfs.ext4",
+        )?;
+    }
+    Ok(())
+}
+
+/// What the image must hold, read back.
+struct Expected<'a> {
+    kiosk: &'a [u8],
+    bundle: &'a [u8],
+    kernel: &'a str,
+    boot: &'a Path,
+}
+
+/// Reads back what matters with the stock tools: both ext4 filesystems clean, the kiosk
+/// binary, its unit enabled, the bundle, cmdline.txt and the kernel.
+fn read_back(tmp: &Path, l: &Layout, scratch: &Path, want: &Expected<'_>) -> Result<()> {
+    std::fs::create_dir_all(scratch)?;
+    let rootfs = Ext4::new(tmp, l.root_at, scratch);
+    rootfs.fsck()?;
+    ensure!(
+        rootfs.read("/usr/local/bin/bitig-kiosk")? == want.kiosk,
+        "read-back of the kiosk binary differs"
+    );
+    let unit = rootfs.stat(&format!(
+        "/etc/systemd/system/multi-user.target.wants/{UNIT_NAME}"
+    ))?;
+    ensure!(
+        unit.and_then(|i| i.link).as_deref()
+            == Some(&format!("/etc/systemd/system/{UNIT_NAME}")[..]),
+        "the kiosk unit is not enabled on the image"
+    );
+    let datafs = Ext4::new(tmp, l.data_at, scratch);
+    datafs.fsck()?;
+    ensure!(
+        datafs.read("/slot-a.bundle")? == want.bundle,
+        "read-back of the bundle differs"
+    );
+    let fat = Fat::new(tmp, l.boot_at, scratch);
+    ensure!(
+        fat.read("cmdline.txt")? == kiosk_cmdline_debian().as_bytes(),
+        "read-back of cmdline.txt differs"
+    );
+    let k = want.kernel;
+    ensure!(
+        fat.read(k)? == std::fs::read(want.boot.join(k))?,
+        "read-back of the kernel differs"
     );
     Ok(())
 }
