@@ -61,6 +61,14 @@ pub fn temp_beside(path: &Path) -> PathBuf {
     PathBuf::from(tmp)
 }
 
+/// A hidden temp file beside `path` that is this process's own (`.NAME.PID.tmp`): for files
+/// two processes may write at once, and for files made in place (disk images) before
+/// [`commit`].
+pub fn private_temp(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    folder_of(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
 /// Writes `bytes` as `path` through `fs`: create `path.tmp`, write, fsync, rename, fsync of
 /// the folder (5 steps). The kiosk's files, each written by one thread only.
 pub fn write_with(fs: &mut dyn Fs, path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -72,10 +80,8 @@ pub fn write_with(fs: &mut dyn Fs, path: &Path, bytes: &[u8]) -> io::Result<()> 
 /// file (parallel test binaries building one bundle) never share it; it is removed if the
 /// write fails.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = folder_of(path);
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::create_dir_all(folder_of(path))?;
+    let tmp = private_temp(path);
     let result = replace_via(&mut RealFs, path, &tmp, bytes);
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -102,7 +102,7 @@ pub fn build(o: &Options) -> Result<()> {
     let owner = fill_data(&data, &bundle, &root)?;
     let layout = Layout::new(tree_size(&root));
     std::fs::create_dir_all(bitig_io::durable::folder_of(&o.out))?;
-    let tmp = bitig_io::durable::temp_beside(&o.out);
+    let tmp = bitig_io::durable::private_temp(&o.out);
     let result = (|| -> Result<()> {
         let f = std::fs::File::create(&tmp)?;
         f.set_len(layout.total)?;
