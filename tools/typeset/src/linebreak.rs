@@ -539,90 +539,69 @@ fn set_once(
     }
     let space = m.shaper.shape(0, input.lang, " ").advance as f32 * m.scale[0];
     let narrowest = input.measure - input.indent;
-
-    // Candidate breaks, in text order.
-    let mut nodes: Vec<Node> = Vec::new();
-    for (wi, w) in words.iter().enumerate() {
-        let whole = m.width(w.range.clone(), false);
-        if whole > narrowest {
-            // Emergency breaks: greedy grapheme chunks that each fit the narrowest measure.
-            let mut chunk_start = w.range.start;
-            for (off, g) in input.text[w.range.clone()].grapheme_indices(true) {
-                let at = w.range.start + off;
-                let end = at + g.len();
-                if at > chunk_start && m.width(chunk_start..end, false) > narrowest {
-                    nodes.push(Node {
-                        word: wi,
-                        at,
-                        kind: Kind::Emergency,
-                    });
-                    chunk_start = at;
-                }
+    let nodes = candidate_breaks(&mut m, hyph, &words, &classes, narrowest);
+    let br = Breaks {
+        words: &words,
+        nodes,
+        space,
+        narrowest,
+    };
+    let mut chain = Vec::new();
+    for (pi, pass) in passes(input).into_iter().enumerate() {
+        if let Some(c) = optimal_fit(&mut m, &br, pass) {
+            // BITIG_TRACE_PASSES=1 names the pass that set each block (docs/typography.md).
+            if std::env::var_os("BITIG_TRACE_PASSES").is_some() {
+                eprintln!(
+                    "pass {pi}: {:?}",
+                    input.text.chars().take(40).collect::<String>()
+                );
             }
-        } else if input.hyphenate && classes[wi] == TokenClass::Text {
-            let wtext = &input.text[w.range.clone()];
-            let mut run_start = None;
-            let push_run = |nodes: &mut Vec<Node>, a: usize, b: usize| {
-                for p in hyph.points(input.lang, &wtext[a..b]) {
-                    nodes.push(Node {
-                        word: wi,
-                        at: w.range.start + a + p,
-                        kind: Kind::Hyphen { pattern: true },
-                    });
-                }
-            };
-            for (i, c) in wtext.char_indices() {
-                match (c.is_alphabetic(), run_start) {
-                    (true, None) => run_start = Some(i),
-                    (false, Some(s)) => {
-                        push_run(&mut nodes, s, i);
-                        run_start = None;
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(s) = run_start {
-                push_run(&mut nodes, s, wtext.len());
-            }
+            chain = c;
+            break;
         }
-        let kind = if w.mandatory || wi + 1 == words.len() {
-            Kind::Mandatory
-        } else if w.space_after {
-            Kind::Glue
-        } else if w.soft_hyphen {
-            Kind::Hyphen { pattern: false }
-        } else {
-            let t = input.text[w.range.clone()].trim_end_matches('\u{ad}');
-            Kind::Explicit {
-                hyphen: t.ends_with(['-', '\u{2010}']),
-                url: w.url_break,
-            }
-        };
-        nodes.push(Node {
-            word: wi,
-            at: w.range.end,
-            kind,
-        });
     }
+    let mut lines = Vec::new();
+    let mut from: Option<usize> = None;
+    for j in chain {
+        lines.push(set_line(&mut m, &br, from, j));
+        from = Some(j);
+    }
+    lines
+}
 
-    // Where a line that starts after node i begins: (word, text offset).
-    let start_of = |i: Option<usize>| -> (usize, usize) {
+/// A block's words and its candidate breaks, in text order, with the width of a space and
+/// the measure of every line but the first.
+struct Breaks<'w> {
+    words: &'w [Word],
+    nodes: Vec<Node>,
+    space: f32,
+    narrowest: f32,
+}
+
+impl Breaks<'_> {
+    /// Where a line that starts after node `i` begins: (word, text offset).
+    fn start_of(&self, i: Option<usize>) -> (usize, usize) {
         match i {
-            None => (0, words[0].range.start),
+            None => (0, self.words[0].range.start),
             Some(i) => {
-                let n = nodes[i];
+                let n = self.nodes[i];
                 match n.kind {
                     Kind::Hyphen { pattern: true } | Kind::Emergency => (n.word, n.at),
                     _ => (
                         n.word + 1,
-                        words.get(n.word + 1).map_or(n.at, |w| w.range.start),
+                        self.words.get(n.word + 1).map_or(n.at, |w| w.range.start),
                     ),
                 }
             }
         }
-    };
+    }
+}
 
-    let passes = [
+/// TeX's passes: first without hyphenation at the pretolerance, then with it at the
+/// tolerance, then with emergency stretch, then anything (the last resort).
+fn passes(input: &ParaInput<'_>) -> [Pass; 4] {
+    let emergency = input.params.emergency_stretch_em * input.px;
+    [
         Pass {
             threshold: Some(input.params.pretolerance),
             hyphenate: false,
@@ -636,106 +615,187 @@ fn set_once(
         Pass {
             threshold: Some(input.params.tolerance),
             hyphenate: true,
-            background: input.params.emergency_stretch_em * input.px,
+            background: emergency,
         },
         Pass {
             threshold: None,
             hyphenate: true,
-            background: input.params.emergency_stretch_em * input.px,
+            background: emergency,
         },
-    ];
-    let mut chain = Vec::new();
-    for (pi, pass) in passes.into_iter().enumerate() {
-        if let Some(c) = optimal_fit(&mut m, &words, &nodes, &start_of, space, narrowest, pass) {
-            // BITIG_TRACE_PASSES=1 names the pass that set each block (docs/typography.md).
-            if std::env::var_os("BITIG_TRACE_PASSES").is_some() {
-                eprintln!(
-                    "pass {pi}: {:?}",
-                    input.text.chars().take(40).collect::<String>()
-                );
-            }
-            chain = c;
-            break;
-        }
-    }
-
-    let mut lines = Vec::new();
-    let mut from: Option<usize> = None;
-    for j in chain {
-        let (w0, s0) = start_of(from);
-        let n = nodes[j];
-        let first = from.is_none();
-        let measure = if first { input.measure } else { narrowest };
-        let x = if first { 0.0 } else { input.indent };
-        let last = n.kind == Kind::Mandatory;
-        let (natural, gaps) = line_width(&mut m, &words, w0, s0, n, space);
-        // Justified lines stretch or shrink to the measure. Any line that the fit accepted
-        // only by shrinking its spaces (a last or ragged line too) is shrunk, never left
-        // overflowing.
-        let extra = if gaps > 0 && ((input.justify && !last) || natural > measure) {
-            (measure - natural) / gaps as f32
-        } else {
-            0.0
-        };
-        let hyphen = matches!(n.kind, Kind::Hyphen { .. });
-        let mut pieces = Vec::new();
-        let mut pen = 0.0f32;
-        let mut width = 0.0f32;
-        let last_word = n.word.min(words.len() - 1);
-        for (wi, w) in words.iter().enumerate().take(last_word + 1).skip(w0) {
-            let a = if wi == w0 {
-                s0.max(w.range.start)
-            } else {
-                w.range.start
-            };
-            let b = if wi == n.word {
-                n.at.min(w.range.end)
-            } else {
-                w.range.end
-            };
-            if a >= b {
-                continue;
-            }
-            pieces.push(Piece {
-                range: a..b,
-                x: pen,
-            });
-            pen += m.width(a..b, false);
-            width = pen - m.width(a..b, false) + m.width(a..b, hyphen && wi == n.word);
-            if wi < n.word && w.space_after {
-                pen += space + extra;
-            }
-        }
-        lines.push(SetLine {
-            start: s0.min(n.at),
-            end: n.at,
-            hyphen,
-            x,
-            pieces,
-            width,
-            space_extra: if gaps > 0 { extra } else { 0.0 },
-        });
-        from = Some(j);
-    }
-    lines
+    ]
 }
 
-/// The Knuth–Plass optimal fit for one pass: the breaks (node indices) of the set of lines
-/// with the fewest total demerits, or `None` if the pass finds no feasible set.
-fn optimal_fit(
+/// Every place a line may end, in text order: inside a word (emergency breaks in a word
+/// wider than the measure, hyphenation points), then after it.
+fn candidate_breaks(
     m: &mut Measurer<'_, '_>,
+    hyph: &Hyphenator,
     words: &[Word],
-    nodes: &[Node],
-    start_of: &dyn Fn(Option<usize>) -> (usize, usize),
-    space: f32,
+    classes: &[TokenClass],
     narrowest: f32,
-    pass: Pass,
-) -> Option<Vec<usize>> {
+) -> Vec<Node> {
     let input = m.input;
-    let p = &input.params;
-    let justify = input.justify;
-    // best[node * STATES + state] = (total demerits, the break before it).
-    let mut best: Vec<Option<(f64, Active)>> = vec![None; nodes.len() * STATES];
+    let mut nodes: Vec<Node> = Vec::new();
+    for (wi, w) in words.iter().enumerate() {
+        let whole = m.width(w.range.clone(), false);
+        if whole > narrowest {
+            emergency_breaks(m, wi, w, narrowest, &mut nodes);
+        } else if input.hyphenate && classes[wi] == TokenClass::Text {
+            hyphenation_points(input, hyph, wi, w, &mut nodes);
+        }
+        nodes.push(Node {
+            word: wi,
+            at: w.range.end,
+            kind: break_after(input, words, wi),
+        });
+    }
+    nodes
+}
+
+/// Emergency breaks in a word wider than the narrowest measure: greedy grapheme chunks that
+/// each fit it.
+fn emergency_breaks(
+    m: &mut Measurer<'_, '_>,
+    wi: usize,
+    w: &Word,
+    narrowest: f32,
+    nodes: &mut Vec<Node>,
+) {
+    let mut chunk_start = w.range.start;
+    for (off, g) in m.input.text[w.range.clone()].grapheme_indices(true) {
+        let at = w.range.start + off;
+        let end = at + g.len();
+        if at > chunk_start && m.width(chunk_start..end, false) > narrowest {
+            nodes.push(Node {
+                word: wi,
+                at,
+                kind: Kind::Emergency,
+            });
+            chunk_start = at;
+        }
+    }
+}
+
+/// The hyphenation points of each run of letters in a word.
+fn hyphenation_points(
+    input: &ParaInput<'_>,
+    hyph: &Hyphenator,
+    wi: usize,
+    w: &Word,
+    nodes: &mut Vec<Node>,
+) {
+    let wtext = &input.text[w.range.clone()];
+    let mut run_start = None;
+    let push_run = |nodes: &mut Vec<Node>, a: usize, b: usize| {
+        for p in hyph.points(input.lang, &wtext[a..b]) {
+            nodes.push(Node {
+                word: wi,
+                at: w.range.start + a + p,
+                kind: Kind::Hyphen { pattern: true },
+            });
+        }
+    };
+    for (i, c) in wtext.char_indices() {
+        match (c.is_alphabetic(), run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(s)) => {
+                push_run(nodes, s, i);
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = run_start {
+        push_run(nodes, s, wtext.len());
+    }
+}
+
+/// The kind of break after word `wi`.
+fn break_after(input: &ParaInput<'_>, words: &[Word], wi: usize) -> Kind {
+    let w = &words[wi];
+    if w.mandatory || wi + 1 == words.len() {
+        Kind::Mandatory
+    } else if w.space_after {
+        Kind::Glue
+    } else if w.soft_hyphen {
+        Kind::Hyphen { pattern: false }
+    } else {
+        let t = input.text[w.range.clone()].trim_end_matches('\u{ad}');
+        Kind::Explicit {
+            hyphen: t.ends_with(['-', '\u{2010}']),
+            url: w.url_break,
+        }
+    }
+}
+
+/// The line from the break after node `from` (the block's start if `None`) to node `j`, set:
+/// its pieces placed, its spaces stretched or shrunk.
+fn set_line(m: &mut Measurer<'_, '_>, br: &Breaks<'_>, from: Option<usize>, j: usize) -> SetLine {
+    let input = m.input;
+    let words = br.words;
+    let (w0, s0) = br.start_of(from);
+    let n = br.nodes[j];
+    let first = from.is_none();
+    let measure = if first { input.measure } else { br.narrowest };
+    let x = if first { 0.0 } else { input.indent };
+    let last = n.kind == Kind::Mandatory;
+    let (natural, gaps) = line_width(m, words, w0, s0, n, br.space);
+    // Justified lines stretch or shrink to the measure. Any line that the fit accepted
+    // only by shrinking its spaces (a last or ragged line too) is shrunk, never left
+    // overflowing.
+    let extra = if gaps > 0 && ((input.justify && !last) || natural > measure) {
+        (measure - natural) / gaps as f32
+    } else {
+        0.0
+    };
+    let hyphen = matches!(n.kind, Kind::Hyphen { .. });
+    let mut pieces = Vec::new();
+    let mut pen = 0.0f32;
+    let mut width = 0.0f32;
+    let last_word = n.word.min(words.len() - 1);
+    for (wi, w) in words.iter().enumerate().take(last_word + 1).skip(w0) {
+        let a = if wi == w0 {
+            s0.max(w.range.start)
+        } else {
+            w.range.start
+        };
+        let b = if wi == n.word {
+            n.at.min(w.range.end)
+        } else {
+            w.range.end
+        };
+        if a >= b {
+            continue;
+        }
+        pieces.push(Piece {
+            range: a..b,
+            x: pen,
+        });
+        pen += m.width(a..b, false);
+        width = pen - m.width(a..b, false) + m.width(a..b, hyphen && wi == n.word);
+        if wi < n.word && w.space_after {
+            pen += br.space + extra;
+        }
+    }
+    SetLine {
+        start: s0.min(n.at),
+        end: n.at,
+        hyphen,
+        x,
+        pieces,
+        width,
+        space_extra: if gaps > 0 { extra } else { 0.0 },
+    }
+}
+
+/// The best state (total demerits, the break before it) of each node, `STATES` per node.
+type Best = Vec<Option<(f64, Active)>>;
+
+/// Knuth and Plass's optimal fit for one pass: the chain of nodes that ends the lines, or
+/// `None` if no chain stays within the pass's threshold.
+fn optimal_fit(m: &mut Measurer<'_, '_>, br: &Breaks<'_>, pass: Pass) -> Option<Vec<usize>> {
+    let nodes = &br.nodes;
+    let mut best: Best = vec![None; nodes.len() * STATES];
     let mut actives: Vec<(Active, f64)> = vec![(
         Active {
             node: None,
@@ -747,132 +807,198 @@ fn optimal_fit(
     let mut next = 0usize;
     // Every active state here sits at the same node, so the lines from it are measured once
     // and charged to each state.
-    while let Some(&(first_active, _)) = actives.first() {
-        let from_node = first_active.node;
-        let (w0, s0) = start_of(from_node);
-        let measure = if from_node.is_none() {
-            input.measure
-        } else {
-            narrowest
+    while !actives.is_empty() {
+        lines_from(m, br, pass, &actives, &mut best);
+        actives = next_actives(&best, nodes.len(), &mut next);
+    }
+    walk_back(&best, nodes.len())
+}
+
+/// Records in `best` each break a line from the active states (all at one node) can reach.
+fn lines_from(
+    m: &mut Measurer<'_, '_>,
+    br: &Breaks<'_>,
+    pass: Pass,
+    actives: &[(Active, f64)],
+    best: &mut Best,
+) {
+    let input = m.input;
+    let p = &input.params;
+    let nodes = &br.nodes;
+    let from_node = actives[0].0.node;
+    let (w0, s0) = br.start_of(from_node);
+    let measure = if from_node.is_none() {
+        input.measure
+    } else {
+        br.narrowest
+    };
+    let prev_hyphenated = from_node.is_some_and(|i| nodes[i].kind.hyphenated());
+    let first_j = from_node.map_or(0, |i| i + 1);
+    let mut any_fit = false;
+    for (j, &n) in nodes.iter().enumerate().skip(first_j) {
+        if n.word < w0 || (n.at <= s0 && n.kind != Kind::Mandatory) {
+            continue;
+        }
+        if !pass.hyphenate && n.kind == (Kind::Hyphen { pattern: true }) {
+            continue;
+        }
+        let last = n.kind == Kind::Mandatory;
+        let (natural, gaps) = line_width(m, br.words, w0, s0, n, br.space);
+        let b = match line_badness(input, pass, br.space, (measure, natural, gaps), n, any_fit) {
+            Fit::Skip => continue,
+            Fit::Stop => break,
+            Fit::Badness(b) => b,
         };
-        let prev_hyphenated = from_node.is_some_and(|i| nodes[i].kind.hyphenated());
-        let first_j = from_node.map_or(0, |i| i + 1);
-        let mut any_fit = false;
-        for (j, &n) in nodes.iter().enumerate().skip(first_j) {
-            if n.word < w0 || (n.at <= s0 && n.kind != Kind::Mandatory) {
-                continue;
-            }
-            if !pass.hyphenate && n.kind == (Kind::Hyphen { pattern: true }) {
-                continue;
-            }
-            let last = n.kind == Kind::Mandatory;
-            let (natural, gaps) = line_width(m, words, w0, s0, n, space);
-            let diff = f64::from(measure - natural);
-            let (stretch, shrink) = if justify {
-                (
-                    f64::from(gaps as f32 * space * p.space_stretch + pass.background),
-                    f64::from(gaps as f32 * space * p.space_shrink),
-                )
-            } else {
-                (
-                    f64::from(p.ragged_stretch_em * input.px + pass.background),
-                    0.0,
-                )
-            };
-            let shrinking = diff < 0.0;
-            let b = if shrinking {
-                if -diff > shrink + 0.001 {
-                    // Too wide. A hyphenated prefix may be too wide where a later break of
-                    // the same word is not: keep looking. Otherwise only a first piece that
-                    // cannot be split (one grapheme wider than the measure) may stay, in
-                    // the last resort, so that setting always ends.
-                    if matches!(n.kind, Kind::Hyphen { .. }) {
-                        continue;
-                    } else if !any_fit && pass.threshold.is_none() {
-                        INF_BAD
-                    } else {
-                        break;
-                    }
-                } else {
-                    badness(-diff, shrink)
-                }
-            } else if last {
-                0.0
-            } else {
-                badness(diff, stretch)
-            };
-            let one_fragment = gaps == 0 && n.kind.hyphenated();
-            if pass.threshold.is_some_and(|t| b > t) || (one_fragment && pass.threshold.is_some()) {
-                if last {
-                    break;
-                }
-                continue;
-            }
-            any_fit = true;
-            let f = fitness(b, shrinking);
-            let mut line_demerits = (p.line_penalty + b).powi(2) + n.kind.penalty(p).powi(2);
-            if one_fragment {
-                line_demerits += LAST_RESORT_DEMERITS;
-            }
-            if prev_hyphenated && n.kind.hyphenated() {
-                line_demerits += p.double_hyphen_demerits;
-            }
-            if last && prev_hyphenated {
-                line_demerits += p.final_hyphen_demerits;
-            }
-            for &(from, base) in &actives {
-                let run = if n.kind.hyphenated() {
-                    from.run.saturating_add(1)
-                } else {
-                    0
-                };
-                let mut demerits = line_demerits;
-                if run > MAX_HYPHEN_RUN {
-                    if pass.threshold.is_some() {
-                        continue;
-                    }
-                    demerits += LAST_RESORT_DEMERITS;
-                }
-                if f.abs_diff(from.fitness) > 1 {
-                    demerits += p.adj_demerits;
-                }
-                let total = base + demerits;
-                let slot = &mut best[j * STATES + state_index(f, run)];
-                if slot.is_none_or(|(d, _)| total < d) {
-                    *slot = Some((total, from));
-                }
-            }
+        let shrinking = natural > measure;
+        let one_fragment = gaps == 0 && n.kind.hyphenated();
+        if pass.threshold.is_some_and(|t| b > t) || (one_fragment && pass.threshold.is_some()) {
             if last {
                 break;
             }
+            continue;
         }
-        actives.clear();
-        // The next node that has any break recorded becomes the source of new lines.
-        while next < nodes.len() {
-            let j = next;
-            next += 1;
-            let found: Vec<(Active, f64)> = (0..STATES)
-                .filter_map(|s| {
-                    best[j * STATES + s].map(|(d, _)| {
-                        (
-                            Active {
-                                node: Some(j),
-                                fitness: (s / (usize::from(MAX_HYPHEN_RUN) + 2)) as u8,
-                                run: (s % (usize::from(MAX_HYPHEN_RUN) + 2)) as u8,
-                            },
-                            d,
-                        )
-                    })
-                })
-                .collect();
-            if !found.is_empty() && j + 1 < nodes.len() {
-                actives = found;
-                break;
-            }
+        any_fit = true;
+        let f = fitness(b, shrinking);
+        let mut line_demerits = (p.line_penalty + b).powi(2) + n.kind.penalty(p).powi(2);
+        if one_fragment {
+            line_demerits += LAST_RESORT_DEMERITS;
+        }
+        if prev_hyphenated && n.kind.hyphenated() {
+            line_demerits += p.double_hyphen_demerits;
+        }
+        if last && prev_hyphenated {
+            line_demerits += p.final_hyphen_demerits;
+        }
+        record(
+            best,
+            pass,
+            actives,
+            (j, n, f),
+            (line_demerits, p.adj_demerits),
+        );
+        if last {
+            break;
         }
     }
-    // The best state of the final node, then walk back.
-    let end = nodes.len() - 1;
+}
+
+/// What a candidate line is worth.
+enum Fit {
+    /// Too wide at a hyphenation point: a later break of the same word may fit.
+    Skip,
+    /// Too wide: so is every later break from here.
+    Stop,
+    Badness(f64),
+}
+
+/// The badness of a line `natural` pixels wide with `gaps` spaces, set to `measure`.
+fn line_badness(
+    input: &ParaInput<'_>,
+    pass: Pass,
+    space: f32,
+    (measure, natural, gaps): (f32, f32, usize),
+    n: Node,
+    any_fit: bool,
+) -> Fit {
+    let p = &input.params;
+    let diff = f64::from(measure - natural);
+    let (stretch, shrink) = if input.justify {
+        (
+            f64::from(gaps as f32 * space * p.space_stretch + pass.background),
+            f64::from(gaps as f32 * space * p.space_shrink),
+        )
+    } else {
+        (
+            f64::from(p.ragged_stretch_em * input.px + pass.background),
+            0.0,
+        )
+    };
+    if diff < 0.0 {
+        if -diff > shrink + 0.001 {
+            // Too wide. A hyphenated prefix may be too wide where a later break of the same
+            // word is not: keep looking. Otherwise only a first piece that cannot be split
+            // (one grapheme wider than the measure) may stay, in the last resort, so that
+            // setting always ends.
+            if matches!(n.kind, Kind::Hyphen { .. }) {
+                Fit::Skip
+            } else if !any_fit && pass.threshold.is_none() {
+                Fit::Badness(INF_BAD)
+            } else {
+                Fit::Stop
+            }
+        } else {
+            Fit::Badness(badness(-diff, shrink))
+        }
+    } else if n.kind == Kind::Mandatory {
+        Fit::Badness(0.0)
+    } else {
+        Fit::Badness(badness(diff, stretch))
+    }
+}
+
+/// Charges a line ending at node `j` (`n`, of fitness `f`) to each active state, and keeps
+/// the best in `best`.
+fn record(
+    best: &mut Best,
+    pass: Pass,
+    actives: &[(Active, f64)],
+    (j, n, f): (usize, Node, u8),
+    (line_demerits, adj_demerits): (f64, f64),
+) {
+    for &(from, base) in actives {
+        let run = if n.kind.hyphenated() {
+            from.run.saturating_add(1)
+        } else {
+            0
+        };
+        let mut demerits = line_demerits;
+        if run > MAX_HYPHEN_RUN {
+            if pass.threshold.is_some() {
+                continue;
+            }
+            demerits += LAST_RESORT_DEMERITS;
+        }
+        if f.abs_diff(from.fitness) > 1 {
+            demerits += adj_demerits;
+        }
+        let total = base + demerits;
+        let slot = &mut best[j * STATES + state_index(f, run)];
+        if slot.is_none_or(|(d, _)| total < d) {
+            *slot = Some((total, from));
+        }
+    }
+}
+
+/// The next node (from `*next` on) that has any break recorded: its states become the
+/// sources of new lines. Empty when none is left before the last node.
+fn next_actives(best: &Best, len: usize, next: &mut usize) -> Vec<(Active, f64)> {
+    while *next < len {
+        let j = *next;
+        *next += 1;
+        let found: Vec<(Active, f64)> = (0..STATES)
+            .filter_map(|s| {
+                best[j * STATES + s].map(|(d, _)| {
+                    (
+                        Active {
+                            node: Some(j),
+                            fitness: (s / (usize::from(MAX_HYPHEN_RUN) + 2)) as u8,
+                            run: (s % (usize::from(MAX_HYPHEN_RUN) + 2)) as u8,
+                        },
+                        d,
+                    )
+                })
+            })
+            .collect();
+        if !found.is_empty() && j + 1 < len {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+/// The best state of the final node, then the chain of breaks back from it.
+fn walk_back(best: &Best, len: usize) -> Option<Vec<usize>> {
+    let end = len - 1;
     let (mut state, _) = (0..STATES)
         .filter_map(|s| best[end * STATES + s].map(|(d, _)| (s, d)))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
