@@ -249,55 +249,105 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         let path = hyph_dir.join(name);
         hasher.update(&std::fs::read(&path).map_err(|e| Error::io(&path, e))?);
     }
-
     let mut diags = Vec::new();
     let shaper = ShapeContext::new(&fonts);
-
-    // UI strings.
     let mut ui = Vec::new();
     for lang in Lang::ALL {
-        let path = inputs
-            .assets
-            .join("ui")
-            .join(format!("{}.toml", lang.tag()));
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        hasher.update(text.as_bytes());
-        let file: UiFile = toml::from_str(&text).map_err(|e| {
-            let pos = crate::diag::pos_of(&text, e.span().map_or(0, |s| s.start));
-            Error::asset(&path, format!("{}:{}: {}", pos.line, pos.col, e.message()))
-        })?;
-        let mut strings = BTreeMap::new();
-        for (k, v) in file.title {
-            strings.insert(k, (v, true));
-        }
-        for (k, v) in file.text {
-            strings.insert(k, (v, false));
-        }
-        for (k, (v, title)) in &strings {
-            let font = if *title { 3 } else { 0 };
-            if let Some(c) = v.chars().find(|&c| !shaper.has_glyph(font, c)) {
-                let at = text.find(k.as_str()).unwrap_or(0);
-                diags.push(
-                    Diagnostic::error(
-                        "missing-glyph",
-                        &path,
-                        format!(
-                            "UI string {k}: U+{:04X} ({c}) has no glyph in {}",
-                            c as u32, fonts.names[font]
-                        ),
-                        "replace the character".into(),
-                    )
-                    .at(&text, at),
-                );
-            }
-        }
-        ui.push(UiLang {
+        ui.push(load_ui(
+            inputs,
             lang,
-            path,
-            text,
-            strings,
-        });
+            (&shaper, &fonts),
+            &mut hasher,
+            &mut diags,
+        )?);
     }
+    ui_keys_match(&ui, &mut diags);
+    let mut statements = load_statements(inputs, (&shaper, &fonts), &mut hasher, &mut diags)?;
+    diags.extend(checks::alignment(&statements));
+    if statements.is_empty() && diags.is_empty() && !inputs.statements.is_empty() {
+        diags.push(Diagnostic::error(
+            "no-statements",
+            inputs
+                .statements
+                .first()
+                .map_or(Path::new("."), |p| p.as_path()),
+            "no statement files (*.md) found".into(),
+            "add statements or pass the right folder".into(),
+        ));
+    }
+    drop(shaper);
+    let warnings = errors_or_warnings(inputs, diags)?;
+    // Newest first, as the library lists them.
+    statements.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then(a.id.cmp(&b.id))
+            .then(a.lang.cmp(&b.lang))
+    });
+    Ok(Sources {
+        statements,
+        ui,
+        fonts,
+        hyph,
+        warnings,
+        input_hash: hasher,
+        params: crate::linebreak::Params::BITIG,
+    })
+}
+
+/// One language's UI strings (`assets/ui/LANG.toml`), each checked for glyphs in its font.
+fn load_ui(
+    inputs: &Inputs,
+    lang: Lang,
+    (shaper, fonts): (&ShapeContext<'_>, &Fonts),
+    hasher: &mut blake3::Hasher,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<UiLang, Error> {
+    let path = inputs
+        .assets
+        .join("ui")
+        .join(format!("{}.toml", lang.tag()));
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    hasher.update(text.as_bytes());
+    let file: UiFile = toml::from_str(&text).map_err(|e| {
+        let pos = crate::diag::pos_of(&text, e.span().map_or(0, |s| s.start));
+        Error::asset(&path, format!("{}:{}: {}", pos.line, pos.col, e.message()))
+    })?;
+    let mut strings = BTreeMap::new();
+    for (k, v) in file.title {
+        strings.insert(k, (v, true));
+    }
+    for (k, v) in file.text {
+        strings.insert(k, (v, false));
+    }
+    for (k, (v, title)) in &strings {
+        let font = if *title { 3 } else { 0 };
+        if let Some(c) = v.chars().find(|&c| !shaper.has_glyph(font, c)) {
+            let at = text.find(k.as_str()).unwrap_or(0);
+            diags.push(
+                Diagnostic::error(
+                    "missing-glyph",
+                    &path,
+                    format!(
+                        "UI string {k}: U+{:04X} ({c}) has no glyph in {}",
+                        c as u32, fonts.names[font]
+                    ),
+                    "replace the character".into(),
+                )
+                .at(&text, at),
+            );
+        }
+    }
+    Ok(UiLang {
+        lang,
+        path,
+        text,
+        strings,
+    })
+}
+
+/// Every UI language has the same keys as the first.
+fn ui_keys_match(ui: &[UiLang], diags: &mut Vec<Diagnostic>) {
     for u in &ui[1..] {
         for k in ui[0].strings.keys() {
             if !u.strings.contains_key(k) {
@@ -323,8 +373,16 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
             }
         }
     }
+}
 
-    // Statements.
+/// The statement files, parsed and checked; an edition (id and language) defined twice is
+/// refused.
+fn load_statements(
+    inputs: &Inputs,
+    (shaper, fonts): (&ShapeContext<'_>, &Fonts),
+    hasher: &mut blake3::Hasher,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Vec<Statement>, Error> {
     let mut statements: Vec<Statement> = Vec::new();
     for path in statement_files(&inputs.statements)? {
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
@@ -348,26 +406,21 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
                     ));
                     continue;
                 }
-                diags.extend(checks::coverage(&st, &shaper, &fonts));
+                diags.extend(checks::coverage(&st, shaper, fonts));
                 diags.extend(checks::lints(&st));
                 statements.push(st);
             }
             Err(errs) => diags.extend(errs),
         }
     }
-    diags.extend(checks::alignment(&statements));
-    if statements.is_empty() && diags.is_empty() && !inputs.statements.is_empty() {
-        diags.push(Diagnostic::error(
-            "no-statements",
-            inputs
-                .statements
-                .first()
-                .map_or(Path::new("."), |p| p.as_path()),
-            "no statement files (*.md) found".into(),
-            "add statements or pass the right folder".into(),
-        ));
-    }
-    drop(shaper);
+    Ok(statements)
+}
+
+/// The warnings, or (with `--strict`, warnings count) the error that lists every diagnostic.
+fn errors_or_warnings(
+    inputs: &Inputs,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Vec<Diagnostic>, Error> {
     if inputs.strict {
         for d in &mut diags {
             d.severity = Severity::Error;
@@ -385,24 +438,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
             diagnostics: all,
         });
     }
-    statements
-        .sort_by(|a, b| (a.date.as_str(), &a.id, a.lang).cmp(&(b.date.as_str(), &b.id, b.lang)));
-    statements.reverse(); // newest first, as the library lists them
-    statements.sort_by(|a, b| {
-        b.date
-            .cmp(&a.date)
-            .then(a.id.cmp(&b.id))
-            .then(a.lang.cmp(&b.lang))
-    });
-    Ok(Sources {
-        statements,
-        ui,
-        fonts,
-        hyph,
-        warnings,
-        input_hash: hasher,
-        params: crate::linebreak::Params::BITIG,
-    })
+    Ok(warnings)
 }
 
 /// Owned block: kind and text.
