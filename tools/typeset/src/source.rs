@@ -94,51 +94,12 @@ fn err(
 
 /// Parses a statement file from raw bytes. Errors name the file, line and column.
 pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagnostic>> {
-    let raw = match std::str::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            let good = e.valid_up_to();
-            // Positions are computed on the valid prefix (the bad byte starts right after it).
-            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
-            let bad = bytes.get(good).copied().unwrap_or(0);
-            return Err(vec![err(
-                path,
-                "invalid-utf8",
-                format!("invalid UTF-8: byte 0x{bad:02X} at byte offset {good} does not start a valid character"),
-                "save the file as UTF-8 (without a byte-order mark)",
-            )
-            .at(prefix, good)]);
-        }
-    };
-    let text: String = raw.trim_start_matches('\u{feff}').nfc().collect();
-    let text = text.replace("\r\n", "\n");
-
-    let Some(after_open) = text.strip_prefix("+++\n") else {
-        return Err(vec![err(
-            path,
-            "missing-front-matter",
-            "missing front matter: the file must start with a line `+++`",
-            "start the file with `+++`, the keys id, lang, title, date, place and kind, and a closing `+++` line",
-        )
-        .at(&text, 0)]);
-    };
-    let Some(close) = after_open
-        .find("\n+++\n")
-        .or_else(|| after_open.strip_suffix("\n+++").map(|s| s.len()))
-    else {
-        return Err(vec![err(
-            path,
-            "missing-front-matter",
-            "front matter is not closed: no `+++` line after the opening one",
-            "add a line `+++` after the TOML keys",
-        )
-        .at(&text, 0)]);
-    };
+    let text = decode(path, bytes)?;
+    let close = front_matter_end(path, &text)?;
     let front_start = 4;
     let front = front_start..front_start + close;
     let front_text = &text[front.clone()];
     let body_start = (front.end + 5).min(text.len());
-
     let fm: FrontMatter = match toml::from_str(front_text) {
         Ok(fm) => fm,
         Err(e) => {
@@ -152,72 +113,8 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
             .at(&text, at)]);
         }
     };
-    let key_offset = |key: &str| {
-        front_text
-            .lines()
-            .scan(0usize, |off, l| {
-                let here = *off;
-                *off += l.len() + 1;
-                Some((here, l))
-            })
-            .find(|(_, l)| l.trim_start().starts_with(key))
-            // Point at the value, after `key =`.
-            .map_or(0, |(o, l)| {
-                o + l.find('=').map_or(0, |e| {
-                    e + 1 + (l.len() - e - 1 - l[e + 1..].trim_start().len())
-                })
-            })
-            + front_start
-    };
-    let Some(lang) = Lang::from_tag(&fm.lang) else {
-        return Err(vec![err(
-            path,
-            "unknown-lang",
-            format!("unknown lang \"{}\"", fm.lang),
-            "lang must be one of kk, tr or en (Kazakh, Turkish, English)",
-        )
-        .at(&text, key_offset("lang"))]);
-    };
-    let date = match (fm.date.date, fm.date.time) {
-        (Some(d), None) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
-        _ => {
-            return Err(vec![err(
-                path,
-                "bad-date",
-                format!("date {} is not a plain date", fm.date),
-                "write the date as YYYY-MM-DD without quotes",
-            )
-            .at(&text, key_offset("date"))])
-        }
-    };
-    if fm.id.is_empty() || !fm.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(vec![err(
-            path,
-            "bad-id",
-            format!(
-                "id \"{}\" must be non-empty ASCII letters, digits and '-'",
-                fm.id
-            ),
-            "use an id such as jspg-8-2026, shared by all language editions",
-        )
-        .at(&text, key_offset("id"))]);
-    }
-    for (key, value) in [
-        ("title", &fm.title),
-        ("place", &fm.place),
-        ("kind", &fm.kind),
-    ] {
-        if value.trim().is_empty() {
-            return Err(vec![err(
-                path,
-                "empty-field",
-                format!("front matter key {key} is empty"),
-                format!("give {key} a value"),
-            )
-            .at(&text, key_offset(key))]);
-        }
-    }
-
+    let key_offset = |key: &str| value_offset(front_text, key) + front_start;
+    let (lang, date) = check_front_matter(path, &text, &fm, &key_offset)?;
     let mut blocks = parse_body(path, &text, body_start)?;
     let mut quote_fixes = Vec::new();
     for b in &mut blocks {
@@ -254,6 +151,133 @@ pub fn parse_statement(path: &Path, bytes: &[u8]) -> Result<Statement, Vec<Diagn
         quote_fixes,
         text,
     })
+}
+
+/// The file as NFC text with LF line ends, its byte-order mark dropped; invalid UTF-8 is
+/// refused with the byte offset of the first bad byte.
+fn decode(path: &Path, bytes: &[u8]) -> Result<String, Vec<Diagnostic>> {
+    let raw = match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let good = e.valid_up_to();
+            // Positions are computed on the valid prefix (the bad byte starts right after it).
+            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+            let bad = bytes.get(good).copied().unwrap_or(0);
+            return Err(vec![err(
+                path,
+                "invalid-utf8",
+                format!("invalid UTF-8: byte 0x{bad:02X} at byte offset {good} does not start a valid character"),
+                "save the file as UTF-8 (without a byte-order mark)",
+            )
+            .at(prefix, good)]);
+        }
+    };
+    let text: String = raw.trim_start_matches('\u{feff}').nfc().collect();
+    let text = text.replace("\r\n", "\n");
+    Ok(text)
+}
+
+/// Where the front matter (after the opening `+++` line) ends.
+fn front_matter_end(path: &Path, text: &str) -> Result<usize, Vec<Diagnostic>> {
+    let Some(after_open) = text.strip_prefix("+++\n") else {
+        return Err(vec![err(
+            path,
+            "missing-front-matter",
+            "missing front matter: the file must start with a line `+++`",
+            "start the file with `+++`, the keys id, lang, title, date, place and kind, and a closing `+++` line",
+        )
+        .at(text, 0)]);
+    };
+    let Some(close) = after_open
+        .find("\n+++\n")
+        .or_else(|| after_open.strip_suffix("\n+++").map(|s| s.len()))
+    else {
+        return Err(vec![err(
+            path,
+            "missing-front-matter",
+            "front matter is not closed: no `+++` line after the opening one",
+            "add a line `+++` after the TOML keys",
+        )
+        .at(text, 0)]);
+    };
+    Ok(close)
+}
+
+/// The offset in the front matter of `key`'s value, after `key =` (0 if the key is absent).
+fn value_offset(front_text: &str, key: &str) -> usize {
+    front_text
+        .lines()
+        .scan(0usize, |off, l| {
+            let here = *off;
+            *off += l.len() + 1;
+            Some((here, l))
+        })
+        .find(|(_, l)| l.trim_start().starts_with(key))
+        // Point at the value, after `key =`.
+        .map_or(0, |(o, l)| {
+            o + l.find('=').map_or(0, |e| {
+                e + 1 + (l.len() - e - 1 - l[e + 1..].trim_start().len())
+            })
+        })
+}
+
+/// The front matter's values checked: a known language, a plain date, an id of ASCII
+/// letters, digits and '-', and no empty title, place or kind.
+fn check_front_matter(
+    path: &Path,
+    text: &str,
+    fm: &FrontMatter,
+    key_offset: &dyn Fn(&str) -> usize,
+) -> Result<(Lang, String), Vec<Diagnostic>> {
+    let Some(lang) = Lang::from_tag(&fm.lang) else {
+        return Err(vec![err(
+            path,
+            "unknown-lang",
+            format!("unknown lang \"{}\"", fm.lang),
+            "lang must be one of kk, tr or en (Kazakh, Turkish, English)",
+        )
+        .at(text, key_offset("lang"))]);
+    };
+    let date = match (fm.date.date, fm.date.time) {
+        (Some(d), None) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
+        _ => {
+            return Err(vec![err(
+                path,
+                "bad-date",
+                format!("date {} is not a plain date", fm.date),
+                "write the date as YYYY-MM-DD without quotes",
+            )
+            .at(text, key_offset("date"))])
+        }
+    };
+    if fm.id.is_empty() || !fm.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(vec![err(
+            path,
+            "bad-id",
+            format!(
+                "id \"{}\" must be non-empty ASCII letters, digits and '-'",
+                fm.id
+            ),
+            "use an id such as jspg-8-2026, shared by all language editions",
+        )
+        .at(text, key_offset("id"))]);
+    }
+    for (key, value) in [
+        ("title", &fm.title),
+        ("place", &fm.place),
+        ("kind", &fm.kind),
+    ] {
+        if value.trim().is_empty() {
+            return Err(vec![err(
+                path,
+                "empty-field",
+                format!("front matter key {key} is empty"),
+                format!("give {key} a value"),
+            )
+            .at(text, key_offset(key))]);
+        }
+    }
+    Ok((lang, date))
 }
 
 struct BlockBuilder {
@@ -353,138 +377,170 @@ fn parse_body(
 ) -> Result<Vec<SourceBlock>, Vec<Diagnostic>> {
     let body = &text[body_start..];
     let parser = Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH).into_offset_iter();
-    let mut blocks = Vec::new();
+    let mut reader = BodyReader::default();
     let mut errors = Vec::new();
-    let mut current: Option<BlockBuilder> = None;
-    let mut bold = 0u32;
-    let mut italic = 0u32;
-    let mut lists: Vec<Option<u64>> = Vec::new();
-    let style = |bold: u32, italic: u32| {
-        if bold > 0 {
-            Style::Bold
-        } else if italic > 0 {
-            Style::Italic
-        } else {
-            Style::Regular
-        }
-    };
-    let flush = |current: &mut Option<BlockBuilder>, blocks: &mut Vec<SourceBlock>| {
-        if let Some(b) = current.take().and_then(BlockBuilder::finish) {
-            blocks.push(b);
-        }
-    };
     for (event, range) in parser {
         let at = body_start + range.start;
+        if let Some(what) = reader.event(event, at) {
+            errors.push(
+                err(
+                    path,
+                    "unsupported-markdown",
+                    format!("{what} is not supported in statement text"),
+                    "use paragraphs, headings, numbered lists, *emphasis* and **strong** only",
+                )
+                .at(text, at),
+            );
+        }
+    }
+    reader.flush();
+    if errors.is_empty() {
+        Ok(reader.blocks)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The body's blocks as its Markdown events come: the block being read, the emphasis and
+/// the lists open around it.
+#[derive(Default)]
+struct BodyReader {
+    blocks: Vec<SourceBlock>,
+    current: Option<BlockBuilder>,
+    bold: u32,
+    italic: u32,
+    /// The open lists, innermost last: the next item's number, or `None` for bullets.
+    lists: Vec<Option<u64>>,
+}
+
+impl BodyReader {
+    /// Reads one event at file offset `at`; returns what it is if statements do not allow it.
+    fn event(&mut self, event: Event<'_>, at: usize) -> Option<&'static str> {
         match event {
             Event::Start(Tag::Paragraph) => {
-                if current.is_none() {
-                    current = Some(BlockBuilder::new(BlockKind::Paragraph));
+                if self.current.is_none() {
+                    self.current = Some(BlockBuilder::new(BlockKind::Paragraph));
                 }
             }
             Event::End(TagEnd::Paragraph) => {
-                if lists.is_empty() {
-                    flush(&mut current, &mut blocks);
-                } else if let Some(b) = current.as_mut() {
+                if self.lists.is_empty() {
+                    self.flush();
+                } else if let Some(b) = self.current.as_mut() {
                     b.push("\n", Style::Regular, at);
                 }
             }
             Event::Start(Tag::Heading { level, .. }) => {
-                flush(&mut current, &mut blocks);
-                let n = match level {
-                    HeadingLevel::H1 => 1,
-                    HeadingLevel::H2 => 2,
-                    HeadingLevel::H3 => 3,
-                    HeadingLevel::H4 => 4,
-                    HeadingLevel::H5 => 5,
-                    HeadingLevel::H6 => 6,
-                };
-                current = Some(BlockBuilder::new(BlockKind::Heading(n)));
-                bold += 1;
+                self.flush();
+                self.current = Some(BlockBuilder::new(BlockKind::Heading(heading_number(level))));
+                self.bold += 1;
             }
             Event::End(TagEnd::Heading(_)) => {
-                bold = bold.saturating_sub(1);
-                flush(&mut current, &mut blocks);
+                self.bold = self.bold.saturating_sub(1);
+                self.flush();
             }
             Event::Start(Tag::List(start)) => {
-                flush(&mut current, &mut blocks);
-                lists.push(start);
+                self.flush();
+                self.lists.push(start);
             }
             Event::End(TagEnd::List(_)) => {
-                flush(&mut current, &mut blocks);
-                lists.pop();
+                self.flush();
+                self.lists.pop();
             }
-            Event::Start(Tag::Item) => {
-                flush(&mut current, &mut blocks);
-                let (kind, prefix) = match lists.last_mut() {
-                    Some(Some(n)) => {
-                        let k = *n;
-                        *n += 1;
-                        (
-                            BlockKind::ListItem(u32::try_from(k).unwrap_or(u32::MAX)),
-                            format!("{k}.\u{a0}"),
-                        )
-                    }
-                    _ => (BlockKind::ListItem(0), "•\u{a0}".to_string()),
-                };
-                let mut b = BlockBuilder::new(kind);
-                b.push(&prefix, Style::Regular, at);
-                current = Some(b);
-            }
-            Event::End(TagEnd::Item) => flush(&mut current, &mut blocks),
-            Event::Start(Tag::Emphasis) => italic += 1,
-            Event::End(TagEnd::Emphasis) => italic = italic.saturating_sub(1),
-            Event::Start(Tag::Strong) => bold += 1,
-            Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
-            Event::Start(Tag::BlockQuote(_)) | Event::End(TagEnd::BlockQuote(_)) => {
-                flush(&mut current, &mut blocks)
-            }
+            Event::Start(Tag::Item) => self.start_item(at),
+            Event::End(TagEnd::Item)
+            | Event::Start(Tag::BlockQuote(_))
+            | Event::End(TagEnd::BlockQuote(_))
+            | Event::Rule => self.flush(),
+            Event::Start(Tag::Emphasis) => self.italic += 1,
+            Event::End(TagEnd::Emphasis) => self.italic = self.italic.saturating_sub(1),
+            Event::Start(Tag::Strong) => self.bold += 1,
+            Event::End(TagEnd::Strong) => self.bold = self.bold.saturating_sub(1),
             Event::Start(Tag::Link { .. }) | Event::End(TagEnd::Link) => {}
             Event::Start(Tag::Strikethrough) | Event::End(TagEnd::Strikethrough) => {}
             Event::Text(t) | Event::Code(t) => {
-                let b = current.get_or_insert_with(|| BlockBuilder::new(BlockKind::Paragraph));
+                let style = self.style();
+                let b = self
+                    .current
+                    .get_or_insert_with(|| BlockBuilder::new(BlockKind::Paragraph));
                 // Entities and escapes make the event text differ from the source slice;
                 // their origin is then the start of the event.
-                b.push(&t, style(bold, italic), at);
+                b.push(&t, style, at);
             }
-            Event::SoftBreak => {
-                if let Some(b) = current.as_mut() {
-                    b.push(" ", Style::Regular, at);
-                }
-            }
-            Event::HardBreak => {
-                if let Some(b) = current.as_mut() {
-                    b.push("\n", Style::Regular, at);
-                }
-            }
-            Event::Rule => flush(&mut current, &mut blocks),
-            other => {
-                let what = match other {
-                    Event::Html(_) | Event::InlineHtml(_) => "HTML",
-                    Event::Start(Tag::Image { .. }) => "an image",
-                    Event::Start(Tag::Table(_)) => "a table",
-                    Event::Start(Tag::CodeBlock(_)) => "a code block",
-                    Event::FootnoteReference(_) | Event::Start(Tag::FootnoteDefinition(_)) => {
-                        "a footnote"
-                    }
-                    _ => continue,
+            Event::SoftBreak | Event::HardBreak => {
+                let s = if matches!(event, Event::SoftBreak) {
+                    " "
+                } else {
+                    "\n"
                 };
-                errors.push(
-                    err(
-                        path,
-                        "unsupported-markdown",
-                        format!("{what} is not supported in statement text"),
-                        "use paragraphs, headings, numbered lists, *emphasis* and **strong** only",
-                    )
-                    .at(text, at),
-                );
+                if let Some(b) = self.current.as_mut() {
+                    b.push(s, Style::Regular, at);
+                }
             }
+            other => return unsupported(&other),
+        }
+        None
+    }
+
+    fn style(&self) -> Style {
+        if self.bold > 0 {
+            Style::Bold
+        } else if self.italic > 0 {
+            Style::Italic
+        } else {
+            Style::Regular
         }
     }
-    flush(&mut current, &mut blocks);
-    if errors.is_empty() {
-        Ok(blocks)
-    } else {
-        Err(errors)
+
+    /// Ends the block being read, if any.
+    fn flush(&mut self) {
+        if let Some(b) = self.current.take().and_then(BlockBuilder::finish) {
+            self.blocks.push(b);
+        }
+    }
+
+    /// A list item: its number (counting on) or bullet, then its text.
+    fn start_item(&mut self, at: usize) {
+        self.flush();
+        let (kind, prefix) = match self.lists.last_mut() {
+            Some(Some(n)) => {
+                let k = *n;
+                *n += 1;
+                (
+                    BlockKind::ListItem(u32::try_from(k).unwrap_or(u32::MAX)),
+                    format!("{k}.\u{a0}"),
+                )
+            }
+            _ => (BlockKind::ListItem(0), "•\u{a0}".to_string()),
+        };
+        let mut b = BlockBuilder::new(kind);
+        b.push(&prefix, Style::Regular, at);
+        self.current = Some(b);
+    }
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// What a Markdown event statements do not allow is, for the error; `None` for events that
+/// are passed over.
+fn unsupported(event: &Event<'_>) -> Option<&'static str> {
+    match event {
+        Event::Html(_) | Event::InlineHtml(_) => Some("HTML"),
+        Event::Start(Tag::Image { .. }) => Some("an image"),
+        Event::Start(Tag::Table(_)) => Some("a table"),
+        Event::Start(Tag::CodeBlock(_)) => Some("a code block"),
+        Event::FootnoteReference(_) | Event::Start(Tag::FootnoteDefinition(_)) => {
+            Some("a footnote")
+        }
+        _ => None,
     }
 }
 
