@@ -86,6 +86,19 @@ pub fn tex_stats(
     let en_tex = std::fs::read_to_string(kpsewhich("hyphen.tex")?).map_err(|e| e.to_string())?;
     let kk_tex = std::fs::read_to_string(assets.join("hyphenation/hyph-kk.tex"))
         .map_err(|e| e.to_string())?;
+    let lua = lua_input(sources, &paras, &en_tex, &kk_tex);
+    std::fs::write(work.join("bitig-tex.lua"), &lua).map_err(|e| e.to_string())?;
+    let tex = tex_input(&paras, &font);
+    std::fs::write(work.join("bitig-tex.tex"), &tex).map_err(|e| e.to_string())?;
+    run_luatex(work)?;
+    let lines = std::fs::read_to_string(work.join("bitig-lines.txt"))
+        .map_err(|e| format!("{}: {e}", work.join("bitig-lines.txt").display()))?;
+    parse_log(&lines, &paras)
+}
+
+/// The Lua side: the letters' lowercase codes, the en and kk languages with their patterns
+/// and exceptions, every paragraph with its measure, and the driver that sets them.
+fn lua_input(sources: &Sources, paras: &[BodyPara], en_tex: &str, kk_tex: &str) -> String {
     let exceptions = |lang: Lang| -> String {
         sources
             .hyph
@@ -98,7 +111,7 @@ pub fn tex_stats(
             .join(" ")
     };
     let mut letters = BTreeSet::new();
-    for p in &paras {
+    for p in paras {
         for c in p.text.chars().filter(|c| c.is_alphabetic()) {
             letters.insert(c);
         }
@@ -114,18 +127,18 @@ pub fn tex_stats(
     let _ = writeln!(
         lua,
         "bitig.en = lang.new(); bitig.en:patterns({}); bitig.en:hyphenation({} .. ' ' .. {})",
-        lua_str(&tex_group(&en_tex, "patterns")),
-        lua_str(&tex_group(&en_tex, "hyphenation")),
+        lua_str(&tex_group(en_tex, "patterns")),
+        lua_str(&tex_group(en_tex, "hyphenation")),
         lua_str(&exceptions(Lang::En))
     );
     let _ = writeln!(
         lua,
         "bitig.kk = lang.new(); bitig.kk:patterns({}); bitig.kk:hyphenation({})",
-        lua_str(&tex_group(&kk_tex, "patterns")),
+        lua_str(&tex_group(kk_tex, "patterns")),
         lua_str(&exceptions(Lang::Kk))
     );
     let _ = writeln!(lua, "bitig.paras = {{");
-    for p in &paras {
+    for p in paras {
         let r = sources.hyph.rules(p.lang);
         let _ = writeln!(
             lua,
@@ -142,7 +155,11 @@ pub fn tex_stats(
     }
     let _ = writeln!(lua, "}}");
     lua.push_str(LUA_DRIVER);
-    std::fs::write(work.join("bitig-tex.lua"), &lua).map_err(|e| e.to_string())?;
+    lua
+}
+
+/// The TeX side: our font at each size, Bitig's line-breaking parameters, then the Lua.
+fn tex_input(paras: &[BodyPara], font: &Path) -> String {
     let mut tex = String::new();
     tex.push_str("\\input ltluatex\n\\input luaotfload.sty\n");
     for px in paras.iter().map(|p| p.px as u32).collect::<BTreeSet<_>>() {
@@ -168,7 +185,11 @@ pub fn tex_stats(
     );
     tex.push_str("\\parindent=0pt \\parskip=0pt \\uchyph=1 \\hbadness=10000 \\vbadness=10000 \\hfuzz=\\maxdimen\n");
     tex.push_str("\\directlua{dofile('bitig-tex.lua')}\n\\bye\n");
-    std::fs::write(work.join("bitig-tex.tex"), &tex).map_err(|e| e.to_string())?;
+    tex
+}
+
+/// Runs LuaTeX in `work`; a failure comes with the end of its log.
+fn run_luatex(work: &Path) -> Result<(), String> {
     let out = Command::new("luatex")
         .args([
             "--interaction=nonstopmode",
@@ -189,9 +210,7 @@ pub fn tex_stats(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         ));
     }
-    let lines = std::fs::read_to_string(work.join("bitig-lines.txt"))
-        .map_err(|e| format!("{}: {e}", work.join("bitig-lines.txt").display()))?;
-    parse_log(&lines, &paras)
+    Ok(())
 }
 
 /// Reads the `BITIG p l hyph gaps ratio` lines the driver writes: paragraph, line, whether it
