@@ -337,62 +337,14 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
         "{} is empty; nothing to flash",
         image.display()
     );
-
     let meta = std::fs::metadata(target);
     let is_block = meta.as_ref().is_ok_and(|m| m.file_type().is_block_device());
-    let summary = if is_block {
-        let m = meta.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let dev = (rustix::fs::major(m.rdev()), rustix::fs::minor(m.rdev()));
-        let facts = inspect_block(dev, &opts.view)?;
-        check_disk(&facts, opts.force)?;
-        let size = File::open(target)
-            .and_then(|mut f| f.seek(SeekFrom::End(0)))
-            .with_context(|| format!("reading the size of {}", target.display()))?;
-        if size < image_len {
-            return Err(Refusal::TooSmall {
-                image: image_len,
-                target: size,
-            }
-            .into());
-        }
-        let model = read_trim(
-            &opts
-                .view
-                .sys
-                .join(format!("block/{}/device/model", facts.name)),
-        )
-        .unwrap_or_default();
-        format!(
-            "Target: {} ({} MB{}{})",
-            target.display(),
-            size / 1_000_000,
-            if model.is_empty() { "" } else { ", " },
-            model
-        )
-    } else {
-        match &meta {
-            Err(_) if target.starts_with("/dev") => bail!(
-                "{} does not exist; plug the card in and check its name with `lsblk`",
-                target.display()
-            ),
-            Ok(m) if !m.is_file() => bail!(
-                "{} is neither a block device nor a regular file",
-                target.display()
-            ),
-            _ => {}
-        }
-        format!("Target: {} (a regular file)", target.display())
+    let summary = match &meta {
+        Ok(m) if is_block => check_block_target(target, m, image_len, opts)?,
+        _ => check_file_target(target, &meta)?,
     };
     if !opts.yes {
-        use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
-            return Err(Refusal::NotConfirmed.into());
-        }
-        let stdin = std::io::stdin();
-        let ok = confirm(&mut stdin.lock(), &mut std::io::stderr(), target, &summary)?;
-        if !ok {
-            bail!("not confirmed; nothing was written");
-        }
+        confirmed(target, &summary)?;
     }
     eprintln!("{summary}");
     if opts.dry_run {
@@ -402,8 +354,99 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
             hash: blake3::hash(&[]),
         });
     }
+    let mut buf = vec![0u8; CHUNK];
+    let want = write_image(&mut src, image, image_len, target, is_block, &mut buf)?;
+    let got = read_back(target, image_len, &mut buf)?;
+    if got != want {
+        bail!(
+            "verification FAILED: {} reads back as blake3 {} but the image is {}; the card may be faulty or counterfeit",
+            target.display(),
+            got.to_hex(),
+            want.to_hex()
+        );
+    }
+    Ok(Report {
+        bytes: image_len,
+        hash: want,
+    })
+}
 
-    // Write.
+/// A block device as the target: refused unless it is a whole, removable, unmounted disk
+/// that is not the running system's, and big enough. Returns the summary to confirm.
+fn check_block_target(
+    target: &Path,
+    m: &std::fs::Metadata,
+    image_len: u64,
+    opts: &Options,
+) -> Result<String> {
+    let dev = (rustix::fs::major(m.rdev()), rustix::fs::minor(m.rdev()));
+    let facts = inspect_block(dev, &opts.view)?;
+    check_disk(&facts, opts.force)?;
+    let size = File::open(target)
+        .and_then(|mut f| f.seek(SeekFrom::End(0)))
+        .with_context(|| format!("reading the size of {}", target.display()))?;
+    if size < image_len {
+        return Err(Refusal::TooSmall {
+            image: image_len,
+            target: size,
+        }
+        .into());
+    }
+    let model = read_trim(
+        &opts
+            .view
+            .sys
+            .join(format!("block/{}/device/model", facts.name)),
+    )
+    .unwrap_or_default();
+    Ok(format!(
+        "Target: {} ({} MB{}{})",
+        target.display(),
+        size / 1_000_000,
+        if model.is_empty() { "" } else { ", " },
+        model
+    ))
+}
+
+/// A regular file (or a missing one outside /dev) as the target.
+fn check_file_target(target: &Path, meta: &std::io::Result<std::fs::Metadata>) -> Result<String> {
+    match meta {
+        Err(_) if target.starts_with("/dev") => bail!(
+            "{} does not exist; plug the card in and check its name with `lsblk`",
+            target.display()
+        ),
+        Ok(m) if !m.is_file() => bail!(
+            "{} is neither a block device nor a regular file",
+            target.display()
+        ),
+        _ => {}
+    }
+    Ok(format!("Target: {} (a regular file)", target.display()))
+}
+
+/// Asks on the terminal; refuses without one (scripts pass --yes).
+fn confirmed(target: &Path, summary: &str) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(Refusal::NotConfirmed.into());
+    }
+    let stdin = std::io::stdin();
+    let ok = confirm(&mut stdin.lock(), &mut std::io::stderr(), target, summary)?;
+    if !ok {
+        bail!("not confirmed; nothing was written");
+    }
+    Ok(())
+}
+
+/// Writes the image to `target` in chunks, then fsyncs it. Returns the image's hash.
+fn write_image(
+    src: &mut File,
+    image: &Path,
+    image_len: u64,
+    target: &Path,
+    is_block: bool,
+    buf: &mut [u8],
+) -> Result<blake3::Hash> {
     let mut dst = std::fs::OpenOptions::new()
         .write(true)
         .create(!is_block)
@@ -411,7 +454,6 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
         .open(target)
         .with_context(|| format!("opening {} for writing", target.display()))?;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
     let mut progress = Progress::new(image_len, "writing");
     let mut left = image_len;
     while left > 0 {
@@ -429,17 +471,18 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
     }
     dst.sync_all()
         .with_context(|| format!("fsync of {}", target.display()))?;
-    let want = hasher.finalize();
-    drop(dst);
+    Ok(hasher.finalize())
+}
 
-    // Read back, past the page cache, and compare.
+/// Reads `target` back, past the page cache: its first `len` bytes' hash.
+fn read_back(target: &Path, len: u64, buf: &mut [u8]) -> Result<blake3::Hash> {
     let mut back = File::open(target)?;
     // Drop cached pages so the comparison reads what reached the card. Best effort: a
     // filesystem may ignore the advice, but then the data was fsynced anyway.
     let _ = rustix::fs::fadvise(&back, 0, None, rustix::fs::Advice::DontNeed);
     let mut hasher = blake3::Hasher::new();
-    let mut progress = Progress::new(image_len, "verifying");
-    let mut left = image_len;
+    let mut progress = Progress::new(len, "verifying");
+    let mut left = len;
     while left > 0 {
         let n = CHUNK.min(usize::try_from(left).unwrap_or(CHUNK));
         back.read_exact(&mut buf[..n])
@@ -448,19 +491,7 @@ pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
         left -= n as u64;
         progress.add(n);
     }
-    let got = hasher.finalize();
-    if got != want {
-        bail!(
-            "verification FAILED: {} reads back as blake3 {} but the image is {}; the card may be faulty or counterfeit",
-            target.display(),
-            got.to_hex(),
-            want.to_hex()
-        );
-    }
-    Ok(Report {
-        bytes: image_len,
-        hash: want,
-    })
+    Ok(hasher.finalize())
 }
 
 #[cfg(test)]
