@@ -1,7 +1,7 @@
 //! Post-decode validation: after this, every index is in range and every glyph lies inside
 //! its page or text block, so renderers may index without further checks.
 
-use crate::{Bundle, Invalid, Line, Strike, TextBlock};
+use crate::{Bundle, Edition, Invalid, Layout, Line, Strike, TextBlock};
 
 type Check = Result<(), Invalid>;
 
@@ -51,6 +51,21 @@ impl Bundle<'_> {
         )?;
         at_most("atlases.len", self.atlases.len() as i64, 256)?;
         at_most("strikes.len", self.strikes.len() as i64, 256)?;
+        self.check_glyphs()?;
+        for ui in &self.ui {
+            self.check_block(&ui.block, &[ui.text])?;
+        }
+        self.check_ascii()?;
+        for doc in &self.documents {
+            for ed in &doc.editions {
+                self.check_edition(ed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each atlas holds its pixels; each glyph sits inside its atlas.
+    fn check_glyphs(&self) -> Check {
         for atlas in &self.atlases {
             equal(
                 "atlas.alpha.len",
@@ -79,9 +94,11 @@ impl Bundle<'_> {
                 )?;
             }
         }
-        for ui in &self.ui {
-            self.check_block(&ui.block, &[ui.text])?;
-        }
+        Ok(())
+    }
+
+    /// The ASCII strip names a strike and glyphs that exist.
+    fn check_ascii(&self) -> Check {
         let a = &self.ascii;
         bound(
             "ascii.strike",
@@ -104,57 +121,66 @@ impl Bundle<'_> {
                 bound("ascii.entries[]", i64::from(e), glyphs)?;
             }
         }
-        for doc in &self.documents {
-            for ed in &doc.editions {
-                let mut texts = alloc::vec::Vec::with_capacity(ed.blocks.len());
-                texts.extend(ed.blocks.iter().map(|b| b.text));
-                at_most("edition.blocks.len", texts.len() as i64, 65535)?;
-                at_most(
-                    "edition.card.width",
-                    i64::from(ed.card.width),
-                    i64::from(p.width),
+        Ok(())
+    }
+
+    /// An edition's card, contents and layouts refer to its blocks and fit the profile.
+    fn check_edition(&self, ed: &Edition<'_>) -> Check {
+        let p = &self.profile;
+        let mut texts = alloc::vec::Vec::with_capacity(ed.blocks.len());
+        texts.extend(ed.blocks.iter().map(|b| b.text));
+        at_most("edition.blocks.len", texts.len() as i64, 65535)?;
+        at_most(
+            "edition.card.width",
+            i64::from(ed.card.width),
+            i64::from(p.width),
+        )?;
+        self.check_block(&ed.card, &texts)?;
+        at_most("edition.contents.len", ed.contents.len() as i64, 65535)?;
+        for entry in &ed.contents {
+            bound("contents.block", i64::from(entry.block), texts.len() as i64)?;
+            at_most(
+                "contents.label.width",
+                i64::from(entry.label.width),
+                i64::from(p.width),
+            )?;
+            self.check_block(&entry.label, &[entry.text])?;
+        }
+        for layout in &ed.layouts {
+            self.check_layout(layout, &texts)?;
+        }
+        Ok(())
+    }
+
+    /// A layout's pages and the page each block starts on.
+    fn check_layout(&self, layout: &Layout, texts: &[&str]) -> Check {
+        let p = &self.profile;
+        bound("layout.pages.len", layout.pages.len() as i64, 65536)?;
+        equal(
+            "layout.block_pages.len",
+            layout.block_pages.len() as i64,
+            texts.len() as i64,
+        )?;
+        for &bp in &layout.block_pages {
+            bound(
+                "layout.block_pages[]",
+                i64::from(bp),
+                layout.pages.len() as i64,
+            )?;
+        }
+        for page in &layout.pages {
+            bound(
+                "page.first_block",
+                i64::from(page.first_block),
+                texts.len() as i64,
+            )?;
+            for line in &page.lines {
+                self.check_line(
+                    line,
+                    texts,
+                    layout.size.page_width(p.page_width),
+                    p.page_height,
                 )?;
-                self.check_block(&ed.card, &texts)?;
-                at_most("edition.contents.len", ed.contents.len() as i64, 65535)?;
-                for entry in &ed.contents {
-                    bound("contents.block", i64::from(entry.block), texts.len() as i64)?;
-                    at_most(
-                        "contents.label.width",
-                        i64::from(entry.label.width),
-                        i64::from(p.width),
-                    )?;
-                    self.check_block(&entry.label, &[entry.text])?;
-                }
-                for layout in &ed.layouts {
-                    bound("layout.pages.len", layout.pages.len() as i64, 65536)?;
-                    equal(
-                        "layout.block_pages.len",
-                        layout.block_pages.len() as i64,
-                        texts.len() as i64,
-                    )?;
-                    for &bp in &layout.block_pages {
-                        bound(
-                            "layout.block_pages[]",
-                            i64::from(bp),
-                            layout.pages.len() as i64,
-                        )?;
-                    }
-                    for page in &layout.pages {
-                        bound(
-                            "page.first_block",
-                            i64::from(page.first_block),
-                            texts.len() as i64,
-                        )?;
-                        for line in &page.lines {
-                            self.check_line(
-                                line,
-                                &texts,
-                                layout.size.page_width(p.page_width),
-                                p.page_height,
-                            )?;
-                        }
-                    }
-                }
             }
         }
         Ok(())
