@@ -60,43 +60,21 @@ pub fn system_clock() -> WallClock {
     })
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a day since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// Seconds since 1970 of an ISO date (`2026-02-02`) at midnight UTC.
 pub fn iso_date_seconds(date: &str) -> Option<i64> {
     let mut it = date.get(..10)?.split('-');
     let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d) * 86_400)
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    let day = time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()?;
+    Some(day.midnight().assume_utc().unix_timestamp())
 }
 
-/// The UTC hour of `secs` since 1970: `2026-12-02T14`.
+/// The UTC hour of `secs` since 1970: `2026-12-02T14` (`1970-01-01T00` if out of range).
 pub fn utc_hour(secs: i64) -> String {
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let h = secs.rem_euclid(86_400) / 3600;
-    format!("{y:04}-{m:02}-{d:02}T{h:02}")
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let m = u8::from(t.month());
+    format!("{:04}-{m:02}-{:02}T{:02}", t.year(), t.day(), t.hour())
 }
 
 /// A bad line in the record, for the log: which line and why.
@@ -479,6 +457,10 @@ mod tests {
             "2024-02-29T00"
         );
         assert_eq!(iso_date_seconds("2026-13-01"), None);
+        // Days a month does not have are refused, not rolled over.
+        assert_eq!(iso_date_seconds("2026-02-30"), None);
+        assert_eq!(iso_date_seconds("2026-04-31"), None);
+        assert_eq!(utc_hour(1_767_225_600 - 1), "2025-12-31T23");
         assert_eq!(iso_date_seconds("soon"), None);
     }
 
