@@ -44,39 +44,9 @@ pub struct Screens {
     none: (),
 }
 
-/// An [`Act`] for every screen's state: what the app hands [`wire`].
-pub trait ActOnAll:
-    Act<()>
-    + Act<attract::Attract>
-    + Act<library::Library>
-    + Act<reader::Reader>
-    + Act<contents::Contents>
-    + Act<page_grid::PageGrid>
-    + Act<pin::Pin>
-    + Act<operator::Operator>
-    + Act<test_pattern::TestPattern>
-    + Act<idle_warning::IdleWarning>
-    + Act<notice::Notice>
-{
-}
-
-impl<A> ActOnAll for A where
-    A: Act<()>
-        + Act<attract::Attract>
-        + Act<library::Library>
-        + Act<reader::Reader>
-        + Act<contents::Contents>
-        + Act<page_grid::PageGrid>
-        + Act<pin::Pin>
-        + Act<operator::Operator>
-        + Act<test_pattern::TestPattern>
-        + Act<idle_warning::IdleWarning>
-        + Act<notice::Notice>
-{
-}
-
 /// Each screen's own state, as its `wire` asks for it (`Act<S>`), and `()` for a screen
-/// with none.
+/// with none: an `AsMut` for each, and [`ActOnAll`], an [`Act`] for every one of them (what
+/// the app hands [`wire`]). One list, so a new screen is added in one place here.
 macro_rules! own_state {
     ($($field:ident: $ty:ty),*) => {
         $(impl AsMut<$ty> for Screens {
@@ -84,6 +54,11 @@ macro_rules! own_state {
                 &mut self.$field
             }
         })*
+
+        /// An [`Act`] for every screen's state: what the app hands [`wire`].
+        pub trait ActOnAll: $(Act<$ty> +)* {}
+
+        impl<A> ActOnAll for A where A: $(Act<$ty> +)* {}
     };
 }
 

@@ -301,18 +301,9 @@ fn make_filesystems(
     [boot, root, data]: [&Path; 3],
     owner: &str,
 ) -> Result<()> {
-    let Layout {
-        boot_at,
-        boot_len,
-        root_at,
-        root_len,
-        data_at,
-        data_len,
-        ..
-    } = *l;
     let table = format!(
         "label: dos\nunit: sectors\nstart={}, size={}, type=c\nstart={}, size={}, type=83\nstart={}, size={}, type=83\n",
-        boot_at / 512, boot_len / 512, root_at / 512, root_len / 512, data_at / 512, data_len / 512
+        l.boot_at / 512, l.boot_len / 512, l.root_at / 512, l.root_len / 512, l.data_at / 512, l.data_len / 512
     );
     let mut c = Command::new("sfdisk");
     c.arg("-q").arg(tmp).stdin(std::process::Stdio::piped());
@@ -329,9 +320,9 @@ fn make_filesystems(
     sh(
         Command::new("mkfs.vfat")
             .args(["-F", "32", "-s", "1", "-n", "bootfs"])
-            .arg(format!("--offset={}", boot_at / 512))
+            .arg(format!("--offset={}", l.boot_at / 512))
             .arg(tmp)
-            .arg((boot_len / 1024).to_string())
+            .arg((l.boot_len / 1024).to_string())
             .stdout(std::process::Stdio::null()),
         "mkfs.vfat",
     )?;
@@ -339,15 +330,15 @@ fn make_filesystems(
     mc.env("MTOOLS_SKIP_CHECK", "1")
         .arg("-s")
         .arg("-i")
-        .arg(format!("{}@@{boot_at}", tmp.display()));
+        .arg(format!("{}@@{}", tmp.display(), l.boot_at));
     for e in std::fs::read_dir(boot)?.flatten() {
         mc.arg(e.path());
     }
     mc.arg("::/");
     sh(&mut mc, "mcopy")?;
     for (label, dirp, at, len, owner) in [
-        ("rootfs", root, root_at, root_len, "0:0"),
-        ("bitig-data", data, data_at, data_len, owner),
+        ("rootfs", root, l.root_at, l.root_len, "0:0"),
+        ("bitig-data", data, l.data_at, l.data_len, owner),
     ] {
         sh(
             Command::new("mkfs.ext4")
