@@ -41,6 +41,7 @@ const KIOSK_LAYERS: &[(&str, u8)] = &[
     ("config", 2),
     ("images", 2),
     ("notify", 2),
+    ("keys", 1),
     ("clock", 1),
     ("hot", 1),
 ];

@@ -28,10 +28,19 @@
 //! # This kiosk's name in exported statistics (bitig-stats-<kiosk_id>-<n>.csv): letters,
 //! # digits, - and _. Default: the first 8 characters of /etc/machine-id, else "kiosk".
 //! kiosk_id = "astana-hall-2"
+//!
+//! # The tactile keypad: each logical key (up, down, back, next, action, help, volume_down,
+//! # volume_up) and the Linux key names (linux/input-event-codes.h) it answers to. A key
+//! # listed here replaces its defaults; the others keep theirs (see `keys::DEFAULT_MAP`).
+//! [keys]
+//! action = ["KEY_ENTER", "KEY_KPENTER", "KEY_SPACE"]
 //! ```
 
+use crate::keys::{self, KeyMap};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 pub const DEFAULT_PROFILE: &str = "pi-touch-800x480";
 pub const DEFAULT_IDLE_S: u64 = 90;
@@ -51,6 +60,8 @@ pub struct ConfigFile {
     pub content_dir: Option<PathBuf>,
     pub usb_dir: Option<PathBuf>,
     pub kiosk_id: Option<String>,
+    /// Read with its positions by [`keys_from`].
+    pub keys: Option<toml::Table>,
 }
 
 /// The resolved configuration.
@@ -73,6 +84,8 @@ pub struct Config {
     pub startup_issue: Option<(&'static str, String)>,
     /// The keys the config file set (the rest are defaults).
     pub set_in_file: Vec<&'static str>,
+    /// From the keypad's key codes to logical keys.
+    pub keys: KeyMap,
 }
 
 /// Panel rotation, clockwise.
@@ -168,7 +181,7 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
 }
 
 /// The keys a config file may have (the fields of [`ConfigFile`]).
-pub const KNOWN_KEYS: [&str; 10] = [
+pub const KNOWN_KEYS: [&str; 11] = [
     "bundle",
     "profile",
     "idle_timeout_s",
@@ -179,6 +192,7 @@ pub const KNOWN_KEYS: [&str; 10] = [
     "content_dir",
     "usb_dir",
     "kiosk_id",
+    "keys",
 ];
 
 /// The default kiosk id: the start of /etc/machine-id, else `kiosk`.
@@ -309,6 +323,7 @@ impl Config {
             kiosk_id: default_kiosk_id(),
             startup_issue: None,
             set_in_file: Vec::new(),
+            keys: KeyMap::default(),
         }
     }
 
@@ -358,8 +373,13 @@ impl Config {
                 )));
             }
         }
+        let keys = match path {
+            Some(p) if file.keys.is_some() => keys_from(p, text)?,
+            _ => KeyMap::default(),
+        };
         let d = Config::defaults();
         Ok(Config {
+            keys,
             kiosk_id: file.kiosk_id.unwrap_or(d.kiosk_id),
             content_dir: file.content_dir.or(d.content_dir),
             usb_dir: file.usb_dir.or(d.usb_dir),
@@ -380,6 +400,76 @@ impl Config {
     pub fn pin_ok(&self, pin: &str) -> bool {
         bitig_format::pin::pin_hash(self.pin_salt.as_bytes(), pin) == self.pin_hash
     }
+}
+
+/// `file:line:col` of byte `at` in `text`.
+fn pos(path: &Path, text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line = text[..at].matches('\n').count() + 1;
+    let col = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("{}:{line}:{col}", path.display())
+}
+
+/// The `[keys]` table of a config file, with the position of each name.
+#[derive(Deserialize)]
+struct KeysTable {
+    #[serde(default)]
+    keys: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+}
+
+/// The key map a config's `[keys]` table makes: each logical key listed there answers to the
+/// Linux keys listed for it, the rest keep their defaults. An unknown logical key, an unknown
+/// key name, or a key given to two logical keys is an error at its file:line:col.
+pub fn keys_from(path: &Path, text: &str) -> Result<KeyMap, ConfigError> {
+    let table: KeysTable = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        ConfigError(format!(
+            "{}: [keys] must map key names to lists of Linux key names: {}",
+            pos(path, text, at),
+            e.message().trim()
+        ))
+    })?;
+    let logical: Vec<&str> = keys::LOGICAL.iter().map(|l| l.0).collect();
+    let mut map = KeyMap::default();
+    let mut given: Vec<(u16, keys::Key)> = Vec::new();
+    // In the file's order, so an error names the first fault.
+    let mut entries: Vec<_> = table.keys.iter().collect();
+    entries.sort_by_key(|e| e.0.span().start);
+    for (name, codes) in entries {
+        let Some(key) = keys::LOGICAL
+            .iter()
+            .find(|l| l.0 == name.get_ref())
+            .map(|l| l.1)
+        else {
+            return Err(ConfigError(format!(
+                "{}: [keys] has no key `{}`; the keypad's keys are {}",
+                pos(path, text, name.span().start),
+                name.get_ref(),
+                logical.join(", ")
+            )));
+        };
+        let mut list = Vec::new();
+        for c in codes.get_ref() {
+            let at = pos(path, text, c.span().start);
+            let code = keys::code_of(c.get_ref()).ok_or_else(|| {
+                ConfigError(format!(
+                    "{at}: `{}` is not a key name the kiosk knows; write a name from linux/input-event-codes.h such as KEY_ENTER, KEY_SPACE or KEY_F1 (docs/operations.md lists them)",
+                    c.get_ref()
+                ))
+            })?;
+            if let Some((_, other)) = given.iter().find(|g| g.0 == code) {
+                return Err(ConfigError(format!(
+                    "{at}: {} is already the {} key; give each key to one logical key",
+                    c.get_ref(),
+                    other.name()
+                )));
+            }
+            given.push((code, key));
+            list.push(code);
+        }
+        map.set(key, &list);
+    }
+    Ok(map)
 }
 
 #[cfg(test)]

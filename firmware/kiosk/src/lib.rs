@@ -27,6 +27,7 @@ pub mod config;
 pub mod content;
 pub mod hot;
 pub mod images;
+pub mod keys;
 pub mod nav;
 pub mod notify;
 pub mod platform;

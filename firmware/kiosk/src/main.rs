@@ -256,9 +256,12 @@ fn interactive(
     let content_dir = config.content_dir.clone();
     let options = bitig_kiosk::app::Options {
         report_idle: true,
+        own_key_input: cfg!(feature = "device"),
         ..Default::default()
     };
     let kiosk = Kiosk::with_options(loaded, config, platform::wall_clock(), options)?;
+    #[cfg(feature = "device")]
+    platform::device::read_keys(&kiosk)?;
     // systemd: READY=1 once the first frame is on the screen, then watchdog heartbeats from
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
     //
@@ -385,6 +388,23 @@ fn headless(
             Step::Swipe(x0, y0, x1, y1, ms) => h.swipe((x0, y0), (x1, y1), ms),
             Step::Wait(ms) if args.real_time => h.wait_real(ms),
             Step::Wait(ms) => h.advance(ms),
+            Step::Key(k) | Step::Hold(k, _) | Step::KeyDown(k) | Step::KeyUp(k) => {
+                let code = match k {
+                    script::KeyName::Code(c) => Some(c),
+                    script::KeyName::Key(k) => kiosk.code_for(k),
+                };
+                let Some(code) = code else {
+                    bail!("the config's [keys] gives {k:?} no key; map it or name a Linux key (KEY_ENTER)");
+                };
+                match step {
+                    Step::KeyDown(_) | Step::KeyUp(_) => {
+                        kiosk.key(code, matches!(step, Step::KeyDown(_)));
+                        h.advance(platform::headless::STEP_MS);
+                    }
+                    Step::Hold(_, ms) => h.key(&kiosk, code, ms),
+                    _ => h.key(&kiosk, code, 60),
+                }
+            }
             Step::TapOn(name) => match known.get(&name) {
                 Some(&(x, y, w, hh)) => {
                     // The centre of the part that is on the screen.

@@ -10,10 +10,17 @@
 //! expect SCREEN           fail unless SCREEN is up (attract, language, library, reader,
 //!                         pin, operator, test-pattern, maintenance)
 //! mark NAME               print `mark NAME` with the process's wake-ups and CPU time so far
+//! key NAME                press a key, 60 ms, release it
+//! hold NAME MS            hold a key down for MS (repeats), release it
+//! key-down NAME | key-up NAME   one key's press or release alone (chords: Help + Back)
 //! ```
+//!
+//! A key NAME is a keypad key (up, down, back, next, action, help, volume_down, volume_up:
+//! whichever key the config's `[keys]` gives it), a digit, or a Linux key name (KEY_F1).
 //!
 //! With `--real-time`, `wait` lets real time pass (sleeping until the kiosk's next timer).
 
+use crate::keys::Key;
 use crate::nav::Screen;
 use std::path::Path;
 
@@ -32,6 +39,39 @@ pub enum Step {
     Controls,
     /// Tap the centre of the control last laid out with this name (spaces written as `_`).
     TapOn(String),
+    /// Press a key, 60 ms, release it.
+    Key(KeyName),
+    /// Hold a key down for MS, then release it.
+    Hold(KeyName, u64),
+    /// A key's press alone.
+    KeyDown(KeyName),
+    /// A key's release alone.
+    KeyUp(KeyName),
+}
+
+/// A key as a script names it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KeyName {
+    /// A keypad key or a digit: the code the config's key map gives it.
+    Key(Key),
+    /// A Linux key code.
+    Code(u16),
+}
+
+/// Reads a key NAME (see the module's documentation).
+pub fn key_name(name: &str) -> Option<KeyName> {
+    let lower = name.to_ascii_lowercase();
+    if let Some(k) = crate::keys::LOGICAL.iter().find(|l| l.0 == lower) {
+        return Some(KeyName::Key(k.1));
+    }
+    if let Ok(d) = name.parse::<u8>() {
+        return (d < 10).then_some(KeyName::Key(Key::Digit(d)));
+    }
+    name.to_ascii_uppercase()
+        .starts_with("KEY_")
+        .then(|| crate::keys::code_of(name))
+        .flatten()
+        .map(KeyName::Code)
 }
 
 pub fn screen_name(s: Screen) -> &'static str {
@@ -90,6 +130,30 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
                 [name] => Step::TapOn(name.replace('_', " ")),
                 _ => anyhow::bail!("{}: `tap-on` takes one control name (e.g. page_counter)", at()),
             },
+            "key" | "hold" | "key-down" | "key-up" => {
+                let (name, ms) = match (cmd, args.as_slice()) {
+                    ("key" | "key-down" | "key-up", [name]) => (*name, None),
+                    ("hold", [name, ms]) => (
+                        *name,
+                        Some(ms.parse::<u64>().map_err(|_| {
+                            anyhow::anyhow!("{}: `{ms}` is not a number of milliseconds", at())
+                        })?),
+                    ),
+                    _ => anyhow::bail!("{}: write `key NAME` or `hold NAME MS`: {line}", at()),
+                };
+                let Some(k) = key_name(name) else {
+                    anyhow::bail!(
+                        "{}: unknown key `{name}`; write up, down, back, next, action, help, volume_down, volume_up, a digit, or a Linux key name such as KEY_F1",
+                        at()
+                    );
+                };
+                match (cmd, ms) {
+                    ("key-down", _) => Step::KeyDown(k),
+                    ("key-up", _) => Step::KeyUp(k),
+                    (_, None) => Step::Key(k),
+                    (_, Some(ms)) => Step::Hold(k, ms),
+                }
+            }
             "mark" => match args.as_slice() {
                 [name] => Step::Mark(name.to_string()),
                 _ => anyhow::bail!("{}: `mark` takes one name", at()),
@@ -105,7 +169,7 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
                     None => anyhow::bail!("{}: unknown screen `{want}`", at()),
                 }
             }
-            other => anyhow::bail!("{}: unknown command `{other}` (tap, tap-on, press, move, release, swipe, wait, shot, expect, mark, controls)", at()),
+            other => anyhow::bail!("{}: unknown command `{other}` (tap, tap-on, press, move, release, swipe, wait, shot, expect, mark, controls, key, hold, key-down, key-up)", at()),
         };
         steps.push(step);
     }
@@ -128,6 +192,12 @@ mod tests {
         assert_eq!(s[4], Step::Expect(Screen::Reader));
         let e = parse(p, "tap 1 2\n   tap x 2\n").unwrap_err().to_string();
         assert!(e.starts_with("s.txt:2:4"), "{e}");
+        let s = parse(p, "key action\nhold KEY_F1 5000\nkey 7\n").unwrap();
+        assert_eq!(s[0], Step::Key(KeyName::Key(Key::Action)));
+        assert_eq!(s[1], Step::Hold(KeyName::Code(59), 5000));
+        assert_eq!(s[2], Step::Key(KeyName::Key(Key::Digit(7))));
+        let e = parse(p, "wait 1\n  key jump\n").unwrap_err().to_string();
+        assert!(e.starts_with("s.txt:2:3") && e.contains("unknown key `jump`"), "{e}");
         let e = parse(p, "fly 1\n").unwrap_err().to_string();
         assert!(e.contains("unknown command `fly`"), "{e}");
     }

@@ -14,6 +14,7 @@
 
 mod common;
 
+use bitig_kiosk::keys::Key;
 use bitig_kiosk::app::{load_bundle, Kiosk};
 use bitig_kiosk::config::{Config, Rotation};
 use bitig_kiosk::nav::Screen;
@@ -157,4 +158,33 @@ fn page_turns_allocate_nothing_after_warm_up() {
             );
         }
     }
+    // Keys on the reader: Next and Back turn pages, Up and Down move the focus. After one
+    // round of each, a key press allocates nothing of the kiosk's own.
+    let code = |k| kiosk.code_for(k).unwrap();
+    let keys = [Key::Next, Key::Next, Key::Back, Key::Down, Key::Up, Key::Back];
+    for k in keys {
+        h.key(&kiosk, code(k), 60);
+        h.advance(300);
+    }
+    let start = kiosk.page().0;
+    let mut ours = Vec::new();
+    let mut focus = Vec::new();
+    for k in keys {
+        let (o, _) = counted(|| {
+            h.key(&kiosk, code(k), 60);
+            h.advance(300);
+        });
+        ours.push(o);
+        focus.push(kiosk.focus());
+    }
+    assert_eq!(kiosk.page().0, start, "the keys turned two pages on and two back");
+    assert!(
+        focus.iter().all(|f| f.1),
+        "the ring is shown after keys: {focus:?}"
+    );
+    assert!(
+        ours.iter().all(|&o| o == (0, 0)),
+        "the kiosk's allocations per key press (count, bytes): {ours:?}"
+    );
 }
+

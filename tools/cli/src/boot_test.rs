@@ -34,6 +34,51 @@ pub struct Options {
     /// After the update: taps (screen pixels) from the attract screen, and the headless
     /// screenshot of the update's content the screen must then equal.
     pub updated_screen: Option<(Vec<(u32, u32)>, PathBuf)>,
+    /// After the power cut: a USB keyboard plugged into the running kiosk, then these keys
+    /// (QEMU key names), each followed by the headless screenshot the screen must then
+    /// equal, if any (see [`read_key_steps`]).
+    pub keys: Vec<KeyStep>,
+}
+
+/// One key of the boot test's walk: its QEMU name (`ret`, `down`, `right`) and the golden
+/// the screen must equal after it, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyStep {
+    pub qcode: String,
+    pub golden: Option<PathBuf>,
+}
+
+/// Reads a key walk: one key a line, `QCODE [GOLDEN.png]`, the golden relative to the file's
+/// folder; `#` starts a comment. Errors name the file and line.
+pub fn read_key_steps(path: &Path) -> Result<Vec<KeyStep>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key walk {}", path.display()))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut steps = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let words: Vec<&str> = line.split('#').next().unwrap_or("").split_whitespace().collect();
+        let (qcode, golden) = match words.as_slice() {
+            [] => continue,
+            [q] => (*q, None),
+            [q, g] => (*q, Some(dir.join(g))),
+            _ => anyhow::bail!(
+                "{}:{}: write one key and at most one golden: `ret language.png`",
+                path.display(),
+                n + 1
+            ),
+        };
+        ensure!(
+            !qcode.is_empty() && qcode.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{}:{}: `{qcode}` is not a QEMU key name (ret, up, down, left, right, esc, f1)",
+            path.display(),
+            n + 1
+        );
+        steps.push(KeyStep {
+            qcode: qcode.to_string(),
+            golden,
+        });
+    }
+    Ok(steps)
 }
 
 struct Qemu {
@@ -115,6 +160,19 @@ impl Qmp {
         };
         self.call(&ev(true))?;
         std::thread::sleep(Duration::from_millis(120));
+        self.call(&ev(false))?;
+        Ok(())
+    }
+
+    /// A key pressed and released on the USB keyboard (`qcode`: QEMU's key name).
+    fn key(&mut self, qcode: &str) -> Result<()> {
+        let ev = |down: bool| {
+            format!(
+                r#"{{"execute":"input-send-event","arguments":{{"events":[{{"type":"key","data":{{"down":{down},"key":{{"type":"qcode","data":"{qcode}"}}}}}}]}}}}"#
+            )
+        };
+        self.call(&ev(true))?;
+        std::thread::sleep(Duration::from_millis(100));
         self.call(&ev(false))?;
         Ok(())
     }
@@ -318,7 +376,8 @@ fn boot(o: &Options, disk: &Path, work: &Path, n: usize) -> Result<Guest> {
         .arg(format!("file={},if=virtio,format=raw", disk.display()))
         .arg("-device")
         .arg(format!("virtio-gpu-pci,xres={},yres={}", o.width, o.height))
-        .args(["-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci"])
+        // Touch only: the keyboard is a USB one, plugged in while the kiosk runs.
+        .args(["-device", "virtio-tablet-pci"])
         // A USB host controller for the stick, plugged in later.
         .args(["-device", "qemu-xhci,id=xhci"])
         .stdin(Stdio::null())
@@ -508,6 +567,12 @@ pub fn run(o: &Options) -> Result<()> {
         booted.as_secs_f64(),
         if update.is_some() { "a USB update was installed and shown; " } else { "" }
     );
+    if !o.keys.is_empty() {
+        println!(
+            "boot-test: PASS: a USB keyboard plugged into the running kiosk; {} keys alone woke it, chose a language, opened a statement and turned a page, each screen equal to its headless golden",
+            o.keys.len()
+        );
+    }
     Ok(())
 }
 
@@ -761,10 +826,58 @@ fn second_boot(
         "boot-test: after the power cut: first frame after {:.1} s; {second}",
         rebooted.as_secs_f64()
     );
+    if !o.keys.is_empty() {
+        keys_walk(&mut g, work, &o.keys)?;
+    }
     let _ = g.qmp.call(r#"{"execute":"quit"}"#);
     let serial_2 = g.serial.clone();
     drop(g);
     Ok(serial_2)
+}
+
+/// A USB keyboard plugged into the running kiosk (hot-plug on the xHCI bus), then the walk by
+/// keys alone, each checked step against its headless golden.
+fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<()> {
+    g.qmp.call(
+        r#"{"execute":"device_add","arguments":{"driver":"usb-kbd","id":"keypad0","bus":"xhci.0"}}"#,
+    )?;
+    eprintln!("boot-test: USB keyboard plugged in");
+    // Enumeration, and libinput's udev monitor seeing it.
+    std::thread::sleep(Duration::from_secs(3));
+    let dump = work.join("screen.ppm");
+    for (i, step) in steps.iter().enumerate() {
+        g.qmp.key(&step.qcode)?;
+        std::thread::sleep(Duration::from_millis(400));
+        let Some(golden) = &step.golden else {
+            continue;
+        };
+        let want = read_png(golden).with_context(|| golden.display().to_string())?;
+        let until = Instant::now() + Duration::from_secs(20);
+        let mut shot = g.qmp.screendump(&dump)?;
+        while differing(&shot, &want) > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(500));
+            shot = g.qmp.screendump(&dump)?;
+        }
+        let name = golden.file_name().map_or("key.png".into(), |n| n.to_string_lossy().into_owned());
+        let save = work.parent().unwrap_or(work).join(format!("boot-{name}"));
+        save_png(&save, &shot)?;
+        let d = differing(&shot, &want);
+        ensure!(
+            d == 0,
+            "key {} ({}): {d} pixels differ from {}; see {}",
+            i + 1,
+            step.qcode,
+            golden.display(),
+            save.display()
+        );
+        eprintln!(
+            "boot-test: key {} ({}): the screen equals {} pixel for pixel",
+            i + 1,
+            step.qcode,
+            golden.display()
+        );
+    }
+    Ok(())
 }
 
 /// What the guest wrote to its card: nothing on the root filesystem (it is read-only), and
@@ -821,6 +934,26 @@ fn tail(log: &str, n: usize) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_key_walk_and_names_a_bad_line() {
+        let dir = std::env::temp_dir().join(format!("bitig-keywalk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("keys.txt");
+        std::fs::write(&p, "# wake\nret a.png\ndown\n\nright b.png # turn\n").unwrap();
+        let steps = read_key_steps(&p).unwrap();
+        assert_eq!(steps.len(), 3);
+        assert_eq!(steps[0].qcode, "ret");
+        assert_eq!(steps[0].golden.as_deref(), Some(dir.join("a.png").as_path()));
+        assert_eq!(steps[1].golden, None);
+        std::fs::write(&p, "ret\nret a.png b.png\n").unwrap();
+        let e = read_key_steps(&p).unwrap_err().to_string();
+        assert!(e.contains("keys.txt:2:"), "{e}");
+        std::fs::write(&p, "ret\n\"ret\"\n").unwrap();
+        let e = read_key_steps(&p).unwrap_err().to_string();
+        assert!(e.contains("keys.txt:2:") && e.contains("not a QEMU key name"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn reads_the_kiosks_idle_report() {

@@ -167,6 +167,11 @@ struct BootTestArgs {
     /// and require the screen to equal this headless screenshot of the update's content.
     #[arg(long, requires = "update", value_names = ["TAPS", "PNG"], num_args = 2)]
     updated_screen: Option<Vec<String>>,
+    /// After the power cut, plug a USB keyboard into the running kiosk and press these keys:
+    /// a file of `QEMU_KEY [GOLDEN.png]` lines (the golden, a headless screenshot beside the
+    /// file, is what the screen must equal after that key).
+    #[arg(long)]
+    keys: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -390,7 +395,12 @@ fn boot_test(a: BootTestArgs) -> Result<()> {
         timeout,
         update,
         updated_screen,
+        keys,
     } = a;
+    let keys = match &keys {
+        Some(p) => boot_test::read_key_steps(p)?,
+        None => Vec::new(),
+    };
     let updated_screen = match updated_screen.as_deref() {
         Some([taps, png]) => Some((parse_taps(taps)?, PathBuf::from(png))),
         _ => None,
@@ -412,6 +422,7 @@ fn boot_test(a: BootTestArgs) -> Result<()> {
         height,
         update,
         updated_screen,
+        keys,
     })
 }
 

@@ -49,6 +49,9 @@ pub struct Options {
     pub open_stick: Option<crate::content::updater::OpenStick>,
     /// The board's wall clock for the statistics' hours; the system clock if `None`.
     pub wall_clock: Option<stats::WallClock>,
+    /// Keys come from the platform's own reader (the device's libinput, through
+    /// [`Kiosk::key`]), so the key events Slint delivers are dropped.
+    pub own_key_input: bool,
     /// Log how often the process woke while the attract screen stood alone, when a visitor
     /// ends a wait of at least [`IDLE_REPORT_MIN_MS`] (the interactive kiosk, whose clock is
     /// real; the QEMU boot test reads the line).
@@ -72,6 +75,8 @@ pub struct State {
     idle: Option<IdleWatch>,
     /// Controls as laid out, while a test records them.
     controls: Option<Vec<Control>>,
+    /// See [`Options::own_key_input`].
+    own_key_input: bool,
 }
 
 /// The running kiosk: the Slint window and its state.
@@ -100,6 +105,8 @@ where
             let s: &mut State = &mut guard;
             let now = s.ctx.now();
             s.ctx.nav.touched(now);
+            // A touch hides the focus ring until the next key.
+            s.screens.focus.shown = false;
             f(&mut s.ctx, s.screens.as_mut());
             s.refresh(&w);
             s.reschedule();
@@ -143,12 +150,67 @@ impl Kiosk {
                 counted_page: None,
                 idle: options.report_idle.then(IdleWatch::default),
                 controls: None,
+                own_key_input: options.own_key_input,
             })
         });
         wire(&window, &state);
         state.borrow_mut().refresh(&window);
         state.borrow_mut().reschedule();
         Ok(Kiosk { window, state })
+    }
+
+    /// A key went down (`pressed`) or up: `code` is its Linux key code
+    /// (`linux/input-event-codes.h`), mapped by the config's `[keys]`. The device's key
+    /// reader and the headless script call this; the simulator's keys come through Slint.
+    pub fn key(&self, code: u16, pressed: bool) {
+        key(&self.window.as_weak(), &self.state, code, pressed);
+    }
+
+    /// What the device's key thread calls on the UI thread: [`Kiosk::key`], or, for code
+    /// `u16::MAX`, every key up (a keyboard went).
+    pub fn key_sink(&self) -> impl Fn(u16, bool) + 'static {
+        let (w, st) = (self.window.as_weak(), Rc::downgrade(&self.state));
+        move |code, pressed| {
+            let Some(st) = st.upgrade() else {
+                return;
+            };
+            if code == u16::MAX {
+                if let Ok(mut s) = st.try_borrow_mut() {
+                    s.screens.keys.reset();
+                    s.reschedule();
+                }
+            } else {
+                key(&w, &st, code, pressed);
+            }
+        }
+    }
+
+    /// The code the config's key map gives `key` first (the headless script's `key up`).
+    pub fn code_for(&self, key: crate::keys::Key) -> Option<u16> {
+        self.state.borrow().ctx.config.keys.code(key)
+    }
+
+    /// The focused control's name (as it reports itself when laid out), and whether its
+    /// ring is shown.
+    pub fn focus(&self) -> (String, bool) {
+        let s = self.state.borrow();
+        let f = s.screens.focus;
+        (screens::focus::name(f.id), f.shown)
+    }
+
+    /// The controls of the screen on show, in the order the keys move through them.
+    pub fn focus_order(&self) -> Vec<String> {
+        let s = self.state.borrow();
+        let mut out = Vec::new();
+        screens::focus_order(s.ctx.nav.screen, &s.ctx, &mut |id| {
+            out.push(screens::focus::name(id))
+        });
+        out
+    }
+
+    /// The voice's volume step (the keypad's − and +).
+    pub fn volume(&self) -> u8 {
+        self.state.borrow().ctx.volume
     }
 
     /// The last idle report (with [`Options::report_idle`]).
@@ -304,6 +366,8 @@ fn ctx(
         updating: false,
         restart_requested: false,
         last_issue,
+        volume: screens::ctx::VOLUME_DEFAULT,
+        last_key: None,
     };
     Ok((ctx, writer))
 }
@@ -321,6 +385,7 @@ fn set_theme(window: &AppWindow, bundle: &Bundle<'_>) {
     t.set_muted(rgb(theme.muted));
     t.set_accent(rgb(theme.accent));
     t.set_title(rgb(theme.title));
+    t.set_focus(rgb(screens::focus::ring_colour(&theme)));
 }
 
 /// The statistics record from the content folder (if the config has one), and its writer.
@@ -358,6 +423,13 @@ fn open_stats(
     (st, writer)
 }
 
+/// A key from any platform: see [`Kiosk::key`].
+fn key(w: &slint::Weak<AppWindow>, st: &Rc<RefCell<State>>, code: u16, pressed: bool) {
+    if let (Some(w), Ok(mut s)) = (w.upgrade(), st.try_borrow_mut()) {
+        crate::hot::ours(|| s.on_key(&w, code, pressed));
+    }
+}
+
 fn fire(w: &slint::Weak<AppWindow>, st: &std::rc::Weak<RefCell<State>>, why: Wake) {
     if let (Some(w), Some(st)) = (w.upgrade(), st.upgrade()) {
         crate::hot::ours(|| st.borrow_mut().on_timer(&w, why));
@@ -372,6 +444,18 @@ fn wire(window: &AppWindow, state: &Rc<RefCell<State>>) {
         state: state.clone(),
     };
     screens::wire(&ui, &act);
+    // The simulator's keyboard (and Slint's own key events on any platform whose keys do not
+    // come from its own reader).
+    let (weak, st) = (window.as_weak(), Rc::downgrade(state));
+    ui.on_key(move |text, pressed| {
+        let Some(st) = st.upgrade() else {
+            return;
+        };
+        let own = st.try_borrow().is_ok_and(|s| s.own_key_input);
+        if let (false, Some(code)) = (own, crate::keys::code_of_text(&text)) {
+            key(&weak, &st, code, pressed);
+        }
+    });
     // The touch-target test reads these (Kiosk::take_controls); the kiosk needs nothing of them.
     let st = state.clone();
     ui.on_control(move |name, x, y, w, h| {
@@ -387,6 +471,29 @@ fn wire(window: &AppWindow, state: &Rc<RefCell<State>>) {
 }
 
 impl State {
+    /// A key went down or up.
+    fn on_key(&mut self, w: &AppWindow, code: u16, pressed: bool) {
+        let now = self.ctx.now();
+        let key = self.ctx.config.keys.key(code);
+        if pressed {
+            self.ctx.last_key = Some((code, key));
+        }
+        let Some(key) = key else {
+            return;
+        };
+        let act = if pressed {
+            self.screens.keys.press(key, now)
+        } else {
+            self.screens.keys.release(key)
+        };
+        if let Some(act) = act {
+            self.ctx.nav.touched(now);
+            self.screens.key(&mut self.ctx, act);
+        }
+        self.refresh(w);
+        self.reschedule();
+    }
+
     /// A timer fired (or the update worker woke the event loop).
     fn on_timer(&mut self, w: &AppWindow, why: Wake) {
         self.timers.fired(why);
@@ -454,7 +561,10 @@ impl State {
         if self.counted_screen != Some(screen) {
             match (self.counted_screen, screen) {
                 (Some(Screen::Attract), Screen::Language) => c.stats.session_started(now),
-                (_, Screen::Attract | Screen::Maintenance) => c.stats.end_session(now),
+                (_, Screen::Attract | Screen::Maintenance) => {
+                    c.stats.end_session(now);
+                    c.volume = screens::ctx::VOLUME_DEFAULT;
+                }
                 _ => {}
             }
             if let Some(idle) = &mut self.idle {

@@ -1,8 +1,103 @@
-//! The board: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer.
+//! The board: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer,
+//! and the keypad's keys read from libinput by a thread of its own (Slint's backend names
+//! keys by the text they type, and volume keys type none).
 
 use crate::app::Kiosk;
 use crate::config::Rotation;
+use input::event::keyboard::{KeyState, KeyboardEvent, KeyboardEventTrait};
+use input::event::{DeviceEvent, Event};
 use slint::ComponentHandle;
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// What a key code means to the running kiosk: [`Kiosk::key`] on the UI thread.
+type KeySink = Box<dyn Fn(u16, bool)>;
+
+thread_local! {
+    static KEYS: RefCell<Option<KeySink>> = const { RefCell::new(None) };
+}
+
+/// The code the key thread sends when a keyboard goes: every key it held is up.
+const ALL_UP: u16 = u16::MAX;
+
+/// Starts reading keys: every keyboard on seat0, now and plugged in later (libinput's udev
+/// backend follows hot-plugging). Slint's own key events are dropped
+/// (`Options::own_key_input`), so each press arrives once.
+pub fn read_keys(kiosk: &Kiosk) -> anyhow::Result<()> {
+    let sink = kiosk.key_sink();
+    KEYS.with(|k| *k.borrow_mut() = Some(Box::new(sink)));
+    std::thread::Builder::new()
+        .name("bitig-keys".into())
+        .spawn(key_thread)?;
+    Ok(())
+}
+
+fn send(code: u16, pressed: bool) {
+    let _ = slint::invoke_from_event_loop(move || {
+        KEYS.with(|k| {
+            if let Some(f) = &*k.borrow() {
+                f(code, pressed);
+            }
+        })
+    });
+}
+
+/// Waits on libinput and hands each key to the UI thread. Without a seat (no udev, no
+/// permission) it says so once and ends: touch still works.
+fn key_thread() {
+    let mut li = input::Libinput::new_with_udev(Open);
+    if li.udev_assign_seat("seat0").is_err() {
+        eprintln!("bitig-kiosk: cannot read keys from seat0 (udev); the keypad will not work");
+        return;
+    }
+    loop {
+        let mut fds = [rustix::event::PollFd::new(&li, rustix::event::PollFlags::IN)];
+        match rustix::event::poll(&mut fds, None) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => {
+                eprintln!("bitig-kiosk: the key reader stopped: {e}; the keypad will not work");
+                return;
+            }
+        }
+        if let Err(e) = li.dispatch() {
+            eprintln!("bitig-kiosk: libinput: {e}");
+        }
+        for event in &mut li {
+            match event {
+                Event::Keyboard(KeyboardEvent::Key(k)) => {
+                    let code = u16::try_from(k.key()).unwrap_or(0);
+                    send(code, k.key_state() == KeyState::Pressed);
+                }
+                Event::Device(DeviceEvent::Removed(_)) => send(ALL_UP, false),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Opens input devices as libinput asks, with the kiosk's own permissions.
+struct Open;
+
+impl input::LibinputInterface for Open {
+    fn open_restricted(&mut self, path: &Path, flags: i32) -> Result<OwnedFd, i32> {
+        const ACCESS: i32 = 3; // O_ACCMODE: O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+        let access = flags & ACCESS;
+        OpenOptions::new()
+            .read(access != 1)
+            .write(access != 0)
+            .custom_flags(flags & !ACCESS)
+            .open(path)
+            .map(OwnedFd::from)
+            .map_err(|e| e.raw_os_error().unwrap_or(5))
+    }
+
+    fn close_restricted(&mut self, fd: OwnedFd) {
+        drop(File::from(fd));
+    }
+}
 
 /// Selects DRM/KMS + libinput with the software renderer. The panel rotation is handed to
 /// the backend, which rotates both the frame and the touch coordinates.

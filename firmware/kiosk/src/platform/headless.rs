@@ -233,6 +233,14 @@ impl Headless {
     }
 
     /// A tap as the touch scripts make it: down, 60 ms, up, one frame step.
+    /// Presses a key (its Linux code), holds it `ms` of virtual time, releases it.
+    pub fn key(&mut self, kiosk: &Kiosk, code: u16, ms: u64) {
+        kiosk.key(code, true);
+        self.advance(ms);
+        kiosk.key(code, false);
+        self.advance(STEP_MS);
+    }
+
     pub fn tap(&mut self, x: f32, y: f32) {
         self.press(x, y);
         self.advance(60);

@@ -2,6 +2,8 @@
 //! paragraph) with their pages, the part being read marked. Drawn once per document, edition
 //! and size; let go on the attract screen (its labels are up to a megabyte).
 
+use super::focus::{BACK, ENTRY};
+use crate::nav::Content;
 use super::ctx::{Act, BundleContent, Ctx};
 use crate::images::{self, Stack};
 use crate::nav::Screen;
@@ -18,7 +20,38 @@ pub struct Contents {
 /// An entry opens the reader at its page (counted as a contents jump).
 pub fn wire(ui: &Ui<'_>, act: &impl Act<Contents>) {
     let a = act.clone();
-    ui.on_choose_contents(move |i| a.act(move |c, _| choose(c, i)));
+    ui.on_choose_contents(move |i| a.act(move |c, _| activate(c, ENTRY + i)));
+}
+
+/// Back, then the entries top down.
+pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
+    f(BACK);
+    let n = &c.nav;
+    for i in 0..BundleContent(&c.bundle).contents_len(n.doc, n.edition) {
+        f(ENTRY + i as i32);
+    }
+}
+
+/// Focus starts on the part being read.
+pub fn focus_start(c: &Ctx) -> i32 {
+    let n = &c.nav;
+    let content = BundleContent(&c.bundle);
+    let current = (0..content.contents_len(n.doc, n.edition))
+        .take_while(|&i| {
+            content
+                .contents_page(n.doc, n.edition, n.size, i)
+                .is_some_and(|p| p <= n.page)
+        })
+        .count();
+    ENTRY + current.saturating_sub(1) as i32
+}
+
+/// What the control `id` does: back to the reader, or open that part.
+pub fn activate(c: &mut Ctx, id: i32) {
+    match id {
+        BACK => c.nav.back(),
+        _ => choose(c, id - ENTRY),
+    }
 }
 
 fn choose(c: &mut Ctx, i: i32) {

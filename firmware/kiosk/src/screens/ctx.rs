@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::content::LoadError;
+use crate::keys::Key;
 use crate::nav::{Content, Nav};
 use crate::stats::Stats;
 use bitig_format::{Bundle, Lang, TextSize};
@@ -29,7 +30,18 @@ pub struct Ctx {
     /// The operator asked for a restart, or an update was installed.
     pub restart_requested: bool,
     pub last_issue: Option<Issue>,
+    /// The voice's volume, 0 to [`VOLUME_MAX`] (the keypad's − and +); back to
+    /// [`VOLUME_DEFAULT`] when a visitor's session ends.
+    pub volume: u8,
+    /// The last key pressed: its Linux code and the key it stands for (the operator menu's
+    /// key tester).
+    pub last_key: Option<(u16, Option<Key>)>,
 }
+
+/// The loudest volume step.
+pub const VOLUME_MAX: u8 = 10;
+/// The volume each visitor starts with.
+pub const VOLUME_DEFAULT: u8 = 6;
 
 impl Ctx {
     pub fn now(&self) -> u64 {

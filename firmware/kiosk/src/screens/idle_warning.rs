@@ -35,6 +35,11 @@ fn seconds_left(c: &Ctx, now: u64) -> Option<u64> {
 }
 
 impl IdleWarning {
+    /// The warning is on screen (a key now only keeps the place).
+    pub fn is_up(&self) -> bool {
+        self.shown.is_some()
+    }
+
     /// The warning comes up, counts down or goes at `now`.
     pub fn due(&self, c: &Ctx, now: u64) -> bool {
         seconds_left(c, now) != self.shown

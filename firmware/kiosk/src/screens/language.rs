@@ -1,6 +1,7 @@
 //! The language screen: Қазақша, Türkçe, English.
 
 use super::ctx::{lang_of, Act, Ctx};
+use super::focus::LANGUAGE;
 use crate::images;
 use crate::nav::Screen;
 use crate::Ui;
@@ -10,7 +11,22 @@ use slint::{Image, ModelRc, VecModel};
 /// A language button chooses the visitor's language (counted once per session).
 pub fn wire(ui: &Ui<'_>, act: &impl Act<()>) {
     let a = act.clone();
-    ui.on_choose_language(move |i| a.act(move |c, _| choose(c, i)));
+    ui.on_choose_language(move |i| a.act(move |c, _| activate(c, LANGUAGE + i)));
+}
+
+/// The language buttons, top down.
+pub fn focus_order(f: &mut dyn FnMut(i32)) {
+    for i in 0..Lang::ALL.len() {
+        f(LANGUAGE + i as i32);
+    }
+}
+
+/// Focus starts on the first language.
+pub const FOCUS_START: i32 = LANGUAGE;
+
+/// What the control `id` does: choose that language.
+pub fn activate(c: &mut Ctx, id: i32) {
+    choose(c, id - LANGUAGE);
 }
 
 fn choose(c: &mut Ctx, i: i32) {

@@ -1,6 +1,7 @@
 //! The library: one card per statement, in the visitor's language. The cards are drawn once
 //! per language and kept (a touch on the library redraws nothing).
 
+use super::focus::{BACK, CARD};
 use super::ctx::{Act, BundleContent, Ctx};
 use crate::images::{self, Stack};
 use crate::nav::Screen;
@@ -20,7 +21,26 @@ pub struct Library {
 /// A card opens its statement.
 pub fn wire(ui: &Ui<'_>, act: &impl Act<Library>) {
     let a = act.clone();
-    ui.on_open(move |i| a.act(move |c, _| open(c, i)));
+    ui.on_open(move |i| a.act(move |c, _| activate(c, CARD + i)));
+}
+
+/// Back, then the cards top down.
+pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
+    f(BACK);
+    for i in 0..c.bundle.documents.len() {
+        f(CARD + i as i32);
+    }
+}
+
+/// Focus starts on the first statement.
+pub const FOCUS_START: i32 = CARD;
+
+/// What the control `id` does: back, or open that statement.
+pub fn activate(c: &mut Ctx, id: i32) {
+    match id {
+        BACK => c.nav.back(),
+        _ => open(c, id - CARD),
+    }
 }
 
 fn open(c: &mut Ctx, i: i32) {

@@ -9,6 +9,7 @@
 pub mod attract;
 pub mod contents;
 pub mod ctx;
+pub mod focus;
 pub mod idle_warning;
 pub mod language;
 pub mod library;
@@ -23,8 +24,10 @@ pub mod text;
 
 pub use ctx::{Act, BundleContent, Ctx, Issue};
 
+use crate::keys::{Key, KeyAct, Keys};
 use crate::nav::Screen;
 use crate::Ui;
+use focus::Focus;
 
 /// Every screen's own state.
 pub struct Screens {
@@ -38,6 +41,10 @@ pub struct Screens {
     pub test_pattern: test_pattern::TestPattern,
     pub idle_warning: idle_warning::IdleWarning,
     pub notice: notice::Notice,
+    /// The keys held down, their repeats and the operator's chord.
+    pub keys: Keys,
+    /// The control the keys move between and activate, and whether its ring is shown.
+    pub focus: Focus,
     /// The screen as last drawn.
     shown: Option<Screen>,
     /// The state of a screen with none of its own (`Act<()>`).
@@ -106,6 +113,8 @@ impl Screens {
             test_pattern: Default::default(),
             idle_warning: Default::default(),
             notice: Default::default(),
+            keys: Keys::default(),
+            focus: Focus::default(),
             shown: None,
             none: (),
         }
@@ -117,7 +126,13 @@ impl Screens {
         let first_show = self.shown != Some(screen);
         if first_show {
             self.reader.forget_drawn();
+            self.focus.id = focus_start(screen, c);
+        } else if !focus::contains(&|f| focus_order(screen, c, f), self.focus.id) {
+            // Its control went (side by side turned off the size button).
+            self.focus.id = focus_start(screen, c);
         }
+        ui.set_focus(self.focus.id);
+        ui.set_focus_shown(self.focus.shown);
         ui.set_screen(screen.index() as i32);
         match screen {
             Screen::Attract => {
@@ -145,10 +160,91 @@ impl Screens {
         self.shown = Some(screen);
     }
 
+    /// A key's press or repeat, or the operator's chord (see [`Keys`]). The overlays take
+    /// a key first: a notice closes, and the idle warning only keeps the place; on the
+    /// attract screen a key only wakes the kiosk. The first key after a touch shows the
+    /// focus ring where it is and moves nothing.
+    pub fn key(&mut self, c: &mut Ctx, act: KeyAct) {
+        let key = match act {
+            KeyAct::Chord => {
+                c.nav.wake();
+                c.nav.corner_held();
+                return;
+            }
+            KeyAct::Press(k) => k,
+        };
+        let ring_was_shown = std::mem::replace(&mut self.focus.shown, true);
+        if self.notice.until.take().is_some() || self.idle_warning.is_up() {
+            return;
+        }
+        match key {
+            Key::VolumeDown => c.volume = c.volume.saturating_sub(1),
+            Key::VolumeUp => c.volume = (c.volume + 1).min(ctx::VOLUME_MAX),
+            // The voice answers Help (the speech issue); alone it does nothing yet.
+            Key::Help => {}
+            _ => match c.nav.screen {
+                Screen::Attract => c.nav.wake(),
+                Screen::Maintenance => {}
+                Screen::TestPattern if key == Key::Back => {
+                    test_pattern::close(c, &mut self.test_pattern)
+                }
+                Screen::TestPattern => test_pattern::advance(c, &mut self.test_pattern),
+                screen => self.key_on(c, screen, key, ring_was_shown),
+            },
+        }
+    }
+
+    /// A key on a screen with controls.
+    fn key_on(&mut self, c: &mut Ctx, screen: Screen, key: Key, ring_was_shown: bool) {
+        let from = self.focus.id;
+        let step = |c: &Ctx, by: i32| focus::step(&|f| focus_order(screen, c, f), from, by);
+        match (key, screen) {
+            (Key::Digit(d), Screen::Pin) => pin::activate(c, focus::DIGIT + i32::from(d)),
+            (Key::Digit(_), _) => {}
+            (Key::Up | Key::Down | Key::Action, _) if !ring_was_shown => {}
+            (Key::Up | Key::Down, Screen::PageGrid) => {
+                let rows = if key == Key::Up { -1 } else { 1 };
+                self.focus.id = page_grid::focus_rows(c, from, rows);
+            }
+            (Key::Up, _) => self.focus.id = step(c, -1),
+            (Key::Down, _) => self.focus.id = step(c, 1),
+            (Key::Action, _) => self.activate(c, screen, from),
+            (Key::Next | Key::Back, Screen::Reader) => {
+                reader::turn(c, &mut self.reader, key == Key::Next)
+            }
+            (Key::Next | Key::Back, Screen::PageGrid) => {
+                let by = if key == Key::Next { 1 } else { -1 };
+                self.focus.id = page_grid::focus_tiles(c, from, by);
+            }
+            (Key::Back, _) => c.nav.back(),
+            (Key::Next, _) => self.focus.id = step(c, 1),
+            _ => {}
+        }
+    }
+
+    /// Action on the control `id` of `screen`: what a touch on it does.
+    fn activate(&mut self, c: &mut Ctx, screen: Screen, id: i32) {
+        match screen {
+            Screen::Language => language::activate(c, id),
+            Screen::Library => library::activate(c, id),
+            Screen::Reader => reader::activate(c, &mut self.reader, id),
+            Screen::Contents => contents::activate(c, id),
+            Screen::PageGrid => page_grid::activate(c, id),
+            Screen::Pin => pin::activate(c, id),
+            Screen::Operator => operator::activate(c, id),
+            Screen::Attract | Screen::TestPattern | Screen::Maintenance => {}
+        }
+    }
+
     /// On a timer: what changes on its own at `now`. Returns whether the screen must be
     /// refreshed.
     pub fn tick(&mut self, ui: &Ui<'_>, c: &mut Ctx, now: u64) -> bool {
         let mut dirty = self.notice.tick(now);
+        while let Some(act) = self.keys.due(now) {
+            c.nav.touched(now);
+            self.key(c, act);
+            dirty = true;
+        }
         if c.nav.tick(now) {
             self.reader.stop();
             dirty = true;
@@ -173,9 +269,38 @@ impl Screens {
             attract,
             pin::Pin::deadline(c, now),
             self.notice.until,
+            self.keys.deadline(),
         ]
         .into_iter()
         .flatten()
         .min()
+    }
+}
+
+/// `screen`'s controls in reading order (see [`focus`]).
+pub fn focus_order(screen: Screen, c: &Ctx, f: &mut dyn FnMut(i32)) {
+    match screen {
+        Screen::Language => language::focus_order(f),
+        Screen::Library => library::focus_order(c, f),
+        Screen::Reader => reader::focus_order(c, f),
+        Screen::Contents => contents::focus_order(c, f),
+        Screen::PageGrid => page_grid::focus_order(c, f),
+        Screen::Pin => pin::focus_order(f),
+        Screen::Operator => operator::focus_order(f),
+        Screen::Attract | Screen::TestPattern | Screen::Maintenance => {}
+    }
+}
+
+/// Where the focus starts on `screen`: its main action.
+fn focus_start(screen: Screen, c: &Ctx) -> i32 {
+    match screen {
+        Screen::Language => language::FOCUS_START,
+        Screen::Library => library::FOCUS_START,
+        Screen::Reader => reader::FOCUS_START,
+        Screen::Contents => contents::focus_start(c),
+        Screen::PageGrid => page_grid::focus_start(c),
+        Screen::Pin => pin::FOCUS_START,
+        Screen::Operator => operator::FOCUS_START,
+        Screen::Attract | Screen::TestPattern | Screen::Maintenance => focus::NONE,
     }
 }

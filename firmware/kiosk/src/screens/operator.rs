@@ -2,6 +2,7 @@
 //! PIN (screens/pin.rs). It shows version, bundle id, hash, uptime, visitors and the last
 //! error, and offers the screen test, a restart and close.
 
+use super::focus::OPERATOR;
 use super::ctx::{Act, Ctx};
 use super::text::message_lines;
 use crate::images::{self, Stack};
@@ -24,13 +25,26 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act<Operator>) {
     let a = act.clone();
     ui.on_corner_released(move || a.act(|_, o| o.corner_down_ms = None));
     let a = act.clone();
-    ui.on_operator_action(move |i| {
-        a.act(move |c, _| match i {
-            0 => c.nav.test_pattern(),
-            1 => c.request_restart(),
-            _ => c.nav.close_menu(),
-        })
-    });
+    ui.on_operator_action(move |i| a.act(move |c, _| activate(c, OPERATOR + i)));
+}
+
+/// The buttons: test pattern, restart, close.
+pub fn focus_order(f: &mut dyn FnMut(i32)) {
+    for i in 0..3 {
+        f(OPERATOR + i);
+    }
+}
+
+/// Focus starts on the first button.
+pub const FOCUS_START: i32 = OPERATOR;
+
+/// What the control `id` does.
+pub fn activate(c: &mut Ctx, id: i32) {
+    match id - OPERATOR {
+        0 => c.nav.test_pattern(),
+        1 => c.request_restart(),
+        _ => c.nav.close_menu(),
+    }
 }
 
 impl Operator {
@@ -87,6 +101,7 @@ fn info(c: &Ctx) -> Image {
             uptime_s % 60
         ),
         visitors(c),
+        key_tester(c),
         match (&c.error, &c.last_issue) {
             (Some(e), _) => format!("last error\t[{}]", e.code),
             (None, Some((code, what, _))) => format!("last error\t[{code}] {what}"),
@@ -113,6 +128,19 @@ fn info(c: &Ctx) -> Image {
 }
 
 /// Today's (or, with the clock unset, this start's) and all-time totals.
+/// The key tester: the last key pressed, its code and the keypad key it stands for.
+fn key_tester(c: &Ctx) -> String {
+    match c.last_key {
+        None => "last key\tnone (press a key of the keypad)".to_string(),
+        Some((code, key)) => format!(
+            "last key\t{} ({code}) -> {}; volume {}",
+            crate::keys::name_of(code).unwrap_or("?"),
+            key.map_or("not mapped", |k| k.name()),
+            c.volume
+        ),
+    }
+}
+
 fn visitors(c: &Ctx) -> String {
     let (t, today) = c.stats.today();
     let all = c.stats.all_time();

@@ -1,6 +1,7 @@
 //! The page grid, over the reader: numbered tiles, one per page. Drawn when it opens: a
 //! touch on the grid redraws nothing.
 
+use super::focus::{BACK, TILE};
 use super::ctx::{Act, BundleContent, Ctx};
 use crate::images;
 use crate::nav::Screen;
@@ -16,7 +17,57 @@ pub struct PageGrid {
 /// A tile opens its page (counted as a page jump).
 pub fn wire(ui: &Ui<'_>, act: &impl Act<PageGrid>) {
     let a = act.clone();
-    ui.on_go_to_page(move |i| a.act(move |c, _| go_to_page(c, i)));
+    ui.on_go_to_page(move |i| a.act(move |c, _| activate(c, TILE + i)));
+}
+
+/// Back, then the tiles in reading order.
+pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
+    f(BACK);
+    for i in 0..c.nav.page_count(&BundleContent(&c.bundle)) {
+        f(TILE + i32::from(i));
+    }
+}
+
+/// Up and Down: a row of tiles up or down (`rows` < 0 is up); above the first row is the
+/// back button, and from there Down goes to the first tile and Up to the last.
+pub fn focus_rows(c: &Ctx, from: i32, rows: i32) -> i32 {
+    let count = i32::from(c.nav.page_count(&BundleContent(&c.bundle)));
+    let p = &c.bundle.profile;
+    // As ui/app.slint lays them out: 72 px tiles, 8 px apart, 12 px from the sides.
+    let columns = ((i32::from(p.width) - 24 + 8) / (72 + 8)).max(1);
+    if count == 0 {
+        return BACK;
+    }
+    if from < TILE {
+        return if rows > 0 { TILE } else { TILE + count - 1 };
+    }
+    let to = from - TILE + rows * columns;
+    if (0..count).contains(&to) {
+        TILE + to
+    } else if rows > 0 && (from - TILE) / columns < (count - 1) / columns {
+        // The last row is short: the last tile.
+        TILE + count - 1
+    } else {
+        BACK
+    }
+}
+
+/// Next and Back: the next or the previous tile, going round through the back button.
+pub fn focus_tiles(c: &Ctx, from: i32, by: i32) -> i32 {
+    super::focus::step(&|f| focus_order(c, f), from, by)
+}
+
+/// Focus starts on the page being read.
+pub fn focus_start(c: &Ctx) -> i32 {
+    TILE + i32::from(c.nav.page)
+}
+
+/// What the control `id` does: back to the reader, or open that page.
+pub fn activate(c: &mut Ctx, id: i32) {
+    match id {
+        BACK => c.nav.back(),
+        _ => go_to_page(c, id - TILE),
+    }
 }
 
 fn go_to_page(c: &mut Ctx, i: i32) {

@@ -1,6 +1,7 @@
 //! The PIN pad before the operator menu. Wrong PINs lock it for a while (the count survives
 //! a restart); the locked pad counts down once a second.
 
+use super::focus::{CLEAR, DIGIT, OK};
 use super::ctx::{Act, Ctx};
 use crate::images;
 use crate::nav::Screen;
@@ -16,11 +17,34 @@ pub struct Pin {
 /// Digits, clear and OK.
 pub fn wire(ui: &Ui<'_>, act: &impl Act<Pin>) {
     let a = act.clone();
-    ui.on_pin_digit(move |d| a.act(move |c, _| c.nav.pin_digit(u8::try_from(d).unwrap_or(255))));
+    ui.on_pin_digit(move |d| a.act(move |c, _| activate(c, DIGIT + d)));
     let a = act.clone();
-    ui.on_pin_clear(move || a.act(|c, _| c.nav.pin_clear()));
+    ui.on_pin_clear(move || a.act(|c, _| activate(c, CLEAR)));
     let a = act.clone();
-    ui.on_pin_ok(move || a.act(|c, _| submit(c)));
+    ui.on_pin_ok(move || a.act(|c, _| activate(c, OK)));
+}
+
+/// The pad in reading order: 1 2 3, 4 5 6, 7 8 9, clear 0 OK.
+pub fn focus_order(f: &mut dyn FnMut(i32)) {
+    for d in 1..=9 {
+        f(DIGIT + d);
+    }
+    f(CLEAR);
+    f(DIGIT);
+    f(OK);
+}
+
+/// Focus starts on 1.
+pub const FOCUS_START: i32 = DIGIT + 1;
+
+/// What the control `id` does: a digit, clear, or OK. A key's digit comes here too, so
+/// the lockout counts key entries like touches.
+pub fn activate(c: &mut Ctx, id: i32) {
+    match id {
+        CLEAR => c.nav.pin_clear(),
+        OK => submit(c),
+        d => c.nav.pin_digit(u8::try_from(d - DIGIT).unwrap_or(255)),
+    }
 }
 
 fn submit(c: &mut Ctx) {

@@ -4,6 +4,7 @@
 //! (firmware/kiosk/tests/alloc.rs); the old page slides out while the new one slides in.
 
 use super::ctx::{lang_of, Act, BundleContent, Ctx};
+use super::focus::{BACK, CONTENTS, COUNTER, LANGUAGE, PARALLEL, PROGRESS, RETURN, SIZE};
 use crate::images::{self, CounterLabel, PageBuffers};
 use crate::nav::{classify, scrub_page, Screen, Turn};
 use crate::Ui;
@@ -56,28 +57,95 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act<Reader>) {
     let a = act.clone();
     ui.on_scrub(move |kind, x, width| a.act(move |c, r| r.scrub(c, kind, x, width)));
     let a = act.clone();
-    ui.on_return_back(move || {
-        a.act(|c, r| {
+    ui.on_return_back(move || a.act(|c, r| activate(c, r, RETURN)));
+    let a = act.clone();
+    ui.on_switch_language(move |i| a.act(move |c, r| activate(c, r, LANGUAGE + i)));
+    let a = act.clone();
+    ui.on_toggle_parallel(move || a.act(|c, r| activate(c, r, PARALLEL)));
+    let a = act.clone();
+    ui.on_toggle_size(move || a.act(|c, r| activate(c, r, SIZE)));
+    let a = act.clone();
+    ui.on_open_contents(move || a.act(|c, r| activate(c, r, CONTENTS)));
+    let a = act.clone();
+    ui.on_open_page_grid(move || a.act(|c, r| activate(c, r, COUNTER)));
+}
+
+/// The bars' controls in reading order: the top bar left to right (back, the languages the
+/// statement has, side by side, text size), then the bottom bar's. In portrait the progress
+/// bar has a row of its own above the buttons.
+pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
+    let (b, n) = (&c.bundle, &c.nav);
+    let content = BundleContent(b);
+    let Some(doc) = b.documents.get(n.doc) else {
+        return;
+    };
+    f(BACK);
+    for (i, &l) in Lang::ALL.iter().enumerate() {
+        if doc.edition(l).is_some() {
+            f(LANGUAGE + i as i32);
+        }
+    }
+    if n.parallel_available(&content) {
+        f(PARALLEL);
+    }
+    if !n.parallel {
+        f(SIZE);
+    }
+    let p = &b.profile;
+    let two_rows = i32::from(p.height) - 56 - i32::from(p.page_height) >= 104;
+    if two_rows {
+        f(PROGRESS);
+    }
+    let contents = doc
+        .edition(n.edition)
+        .is_some_and(|e| !e.contents.is_empty());
+    if contents {
+        f(CONTENTS);
+    }
+    if !two_rows {
+        f(PROGRESS);
+    }
+    if n.return_to.is_some() {
+        f(RETURN);
+    }
+    f(COUNTER);
+}
+
+/// Focus starts on the page counter (where am I; Action opens the page grid).
+pub const FOCUS_START: i32 = COUNTER;
+
+/// What the control `id` does, by touch or by key. The progress bar by key opens the page
+/// grid: going to a page, as a finger along it does.
+pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
+    let content = BundleContent(&c.bundle);
+    match id {
+        BACK => c.nav.back(),
+        PARALLEL => c.nav.toggle_parallel(&content),
+        SIZE => c.nav.toggle_size(&content),
+        CONTENTS => c.nav.open_contents(&content),
+        PROGRESS | COUNTER => c.nav.open_page_grid(),
+        RETURN => {
             r.slide = None;
             c.nav.return_back();
-        })
-    });
-    let a = act.clone();
-    ui.on_switch_language(move |i| {
-        a.act(move |c, _| {
-            if let Some(l) = lang_of(i) {
-                c.nav.switch_language(l, &BundleContent(&c.bundle));
+        }
+        i => {
+            if let Some(l) = lang_of(i - LANGUAGE) {
+                c.nav.switch_language(l, &content);
             }
-        })
-    });
-    let a = act.clone();
-    ui.on_toggle_parallel(move || a.act(|c, _| c.nav.toggle_parallel(&BundleContent(&c.bundle))));
-    let a = act.clone();
-    ui.on_toggle_size(move || a.act(|c, _| c.nav.toggle_size(&BundleContent(&c.bundle))));
-    let a = act.clone();
-    ui.on_open_contents(move || a.act(|c, _| c.nav.open_contents(&BundleContent(&c.bundle))));
-    let a = act.clone();
-    ui.on_open_page_grid(move || a.act(|c, _| c.nav.open_page_grid()));
+        }
+    }
+}
+
+/// The Next and Back keys: the next or the previous page, sliding as a swipe does. On the
+/// first page Back stays (a held Back stops there; the back button is one Up away).
+pub fn turn(c: &mut Ctx, r: &mut Reader, forward: bool) {
+    let content = BundleContent(&c.bundle);
+    let turn = if forward {
+        c.nav.next(&content)
+    } else {
+        c.nav.prev(&content)
+    };
+    r.start_slide(turn, c.now());
 }
 
 impl Reader {
