@@ -406,7 +406,11 @@ impl Config {
 fn pos(path: &Path, text: &str, at: usize) -> String {
     let at = at.min(text.len());
     let line = text[..at].matches('\n').count() + 1;
-    let col = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let col = text[..at]
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.chars().count())
+        + 1;
     format!("{}:{line}:{col}", path.display())
 }
 

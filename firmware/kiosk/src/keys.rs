@@ -37,7 +37,9 @@ impl Key {
     /// The key's config name (`up`, `volume_down`), or its digit.
     pub fn name(self) -> &'static str {
         match self {
-            Key::Digit(d) => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"][usize::from(d % 10)],
+            Key::Digit(d) => {
+                ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"][usize::from(d % 10)]
+            }
             k => LOGICAL.iter().find(|l| l.1 == k).map_or("?", |l| l.0),
         }
     }
@@ -227,8 +229,14 @@ pub const DEFAULT_MAP: &[(Key, &[&str])] = &[
     (Key::Back, &["KEY_LEFT", "KEY_ESC", "KEY_BACKSPACE"]),
     (Key::Next, &["KEY_RIGHT"]),
     (Key::Action, &["KEY_ENTER", "KEY_KPENTER"]),
-    (Key::Help, &["KEY_F1", "KEY_SLASH", "KEY_QUESTION", "KEY_HELP"]),
-    (Key::VolumeDown, &["KEY_MINUS", "KEY_KPMINUS", "KEY_VOLUMEDOWN"]),
+    (
+        Key::Help,
+        &["KEY_F1", "KEY_SLASH", "KEY_QUESTION", "KEY_HELP"],
+    ),
+    (
+        Key::VolumeDown,
+        &["KEY_MINUS", "KEY_KPMINUS", "KEY_VOLUMEDOWN"],
+    ),
     (Key::VolumeUp, &["KEY_EQUAL", "KEY_KPPLUS", "KEY_VOLUMEUP"]),
 ];
 
@@ -375,7 +383,10 @@ impl Keys {
         }
         match self.repeat {
             Some((key, at)) if now >= at => {
-                self.repeat = Some((key, at.max(now.saturating_sub(REPEAT_EVERY_MS)) + REPEAT_EVERY_MS));
+                self.repeat = Some((
+                    key,
+                    at.max(now.saturating_sub(REPEAT_EVERY_MS)) + REPEAT_EVERY_MS,
+                ));
                 Some(KeyAct::Press(key))
             }
             _ => None,
@@ -385,7 +396,10 @@ impl Keys {
     /// When [`Keys::due`] has something next.
     pub fn deadline(&self) -> Option<u64> {
         let chord = self.chord_since.map(|t| t + CHORD_HOLD_MS);
-        [chord, self.repeat.map(|r| r.1)].into_iter().flatten().min()
+        [chord, self.repeat.map(|r| r.1)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Forgets what is held (the session ended, or the keypad was unplugged).
@@ -471,7 +485,11 @@ mod tests {
     fn help_and_back_held_five_seconds_make_the_chord_and_nothing_shorter_does() {
         let mut k = Keys::default();
         assert_eq!(k.press(Key::Help, 0), None);
-        assert_eq!(k.press(Key::Back, 100), None, "Back does not act inside the chord");
+        assert_eq!(
+            k.press(Key::Back, 100),
+            None,
+            "Back does not act inside the chord"
+        );
         assert_eq!(k.due(100 + CHORD_HOLD_MS - 1), None);
         assert_eq!(k.deadline(), Some(100 + CHORD_HOLD_MS));
         assert_eq!(k.due(100 + CHORD_HOLD_MS), Some(KeyAct::Chord));

@@ -197,7 +197,10 @@ mod tests {
         assert_eq!(s[1], Step::Hold(KeyName::Code(59), 5000));
         assert_eq!(s[2], Step::Key(KeyName::Key(Key::Digit(7))));
         let e = parse(p, "wait 1\n  key jump\n").unwrap_err().to_string();
-        assert!(e.starts_with("s.txt:2:3") && e.contains("unknown key `jump`"), "{e}");
+        assert!(
+            e.starts_with("s.txt:2:3") && e.contains("unknown key `jump`"),
+            "{e}"
+        );
         let e = parse(p, "fly 1\n").unwrap_err().to_string();
         assert!(e.contains("unknown command `fly`"), "{e}");
     }

@@ -14,9 +14,9 @@
 
 mod common;
 
-use bitig_kiosk::keys::Key;
 use bitig_kiosk::app::{load_bundle, Kiosk};
 use bitig_kiosk::config::{Config, Rotation};
+use bitig_kiosk::keys::Key;
 use bitig_kiosk::nav::Screen;
 use bitig_kiosk::platform::headless::Headless;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -161,7 +161,14 @@ fn page_turns_allocate_nothing_after_warm_up() {
     // Keys on the reader: Next and Back turn pages, Up and Down move the focus. After one
     // round of each, a key press allocates nothing of the kiosk's own.
     let code = |k| kiosk.code_for(k).unwrap();
-    let keys = [Key::Next, Key::Next, Key::Back, Key::Down, Key::Up, Key::Back];
+    let keys = [
+        Key::Next,
+        Key::Next,
+        Key::Back,
+        Key::Down,
+        Key::Up,
+        Key::Back,
+    ];
     for k in keys {
         h.key(&kiosk, code(k), 60);
         h.advance(300);
@@ -177,7 +184,11 @@ fn page_turns_allocate_nothing_after_warm_up() {
         ours.push(o);
         focus.push(kiosk.focus());
     }
-    assert_eq!(kiosk.page().0, start, "the keys turned two pages on and two back");
+    assert_eq!(
+        kiosk.page().0,
+        start,
+        "the keys turned two pages on and two back"
+    );
     assert!(
         focus.iter().all(|f| f.1),
         "the ring is shown after keys: {focus:?}"
@@ -187,4 +198,3 @@ fn page_turns_allocate_nothing_after_warm_up() {
         "the kiosk's allocations per key press (count, bytes): {ours:?}"
     );
 }
-

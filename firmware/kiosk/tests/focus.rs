@@ -10,20 +10,21 @@ use common::*;
 
 /// Keys only: wake, the language `lang` (0 kk, 1 tr, 2 en), the library, the first
 /// statement, its page grid, its contents, the operator's chord, the PIN pad, the menu.
-/// Before each shot, `controls` prints where the focused control is.
+/// After each shot (Slint lays a screen out when it draws it), `controls` prints where the
+/// focused control is.
 fn walk(lang: usize) -> String {
     let downs = "key down\n".repeat(lang);
     format!(
-        "key action\nexpect language\n{downs}controls\nmark 0-language\nshot 0-language\n\
-         key action\nexpect library\ncontrols\nmark 1-library\nshot 1-library\n\
-         key down\ncontrols\nmark 2-library-second\nshot 2-library-second\n\
-         key up\nkey action\nexpect reader\nwait 300\ncontrols\nmark 3-reader\nshot 3-reader\n\
-         key action\nexpect page-grid\ncontrols\nmark 4-page-grid\nshot 4-page-grid\n\
+        "key action\nexpect language\n{downs}shot 0-language\ncontrols\nmark 0-language\n\
+         key action\nexpect library\nshot 1-library\ncontrols\nmark 1-library\n\
+         key down\nshot 2-library-second\ncontrols\nmark 2-library-second\n\
+         key up\nkey action\nexpect reader\nwait 300\nshot 3-reader\ncontrols\nmark 3-reader\n\
+         key action\nexpect page-grid\nshot 4-page-grid\ncontrols\nmark 4-page-grid\n\
          key up\nkey action\nexpect reader\nwait 300\n\
-         key up\nkey up\nkey action\nexpect contents\ncontrols\nmark 5-contents\nshot 5-contents\n\
+         key up\nkey up\nkey action\nexpect contents\nshot 5-contents\ncontrols\nmark 5-contents\n\
          key action\nexpect reader\nwait 300\n\
-         key-down help\nkey-down back\nwait 5100\nkey-up back\nkey-up help\nexpect pin\ncontrols\nmark 6-pin\nshot 6-pin\n\
-         key 1\nkey 2\nkey 3\nkey 4\nkey up\nkey action\nexpect operator\ncontrols\nmark 7-operator\nshot 7-operator\n"
+         key-down help\nkey-down back\nwait 5100\nkey-up back\nkey-up help\nexpect pin\nshot 6-pin\ncontrols\nmark 6-pin\n\
+         key 1\nkey 2\nkey 3\nkey 4\nkey up\nkey action\nexpect operator\nshot 7-operator\ncontrols\nmark 7-operator\n"
     )
 }
 
@@ -47,9 +48,15 @@ fn rgb(px: &[u8]) -> bitig_format::Rgb {
 
 /// The ring across one edge of the control: from `(x, y)` on the edge, stepping `(dx, dy)`
 /// inwards. Returns its thickness and the contrast against the pixel before and after it.
-fn across(img: &(u32, u32, Vec<u8>), ring: bitig_format::Rgb, (x, y): (i32, i32), (dx, dy): (i32, i32)) -> (i32, f32, f32) {
+fn across(
+    img: &(u32, u32, Vec<u8>),
+    ring: bitig_format::Rgb,
+    (x, y): (i32, i32),
+    (dx, dy): (i32, i32),
+) -> (i32, f32, f32) {
     let at = |x: i32, y: i32| {
-        let i = ((y.clamp(0, img.1 as i32 - 1) * img.0 as i32 + x.clamp(0, img.0 as i32 - 1)) * 3) as usize;
+        let i = ((y.clamp(0, img.1 as i32 - 1) * img.0 as i32 + x.clamp(0, img.0 as i32 - 1)) * 3)
+            as usize;
         rgb(&img.2[i..i + 3])
     };
     let mut n = 0;
@@ -88,7 +95,16 @@ fn the_ring_shows_on_every_screen_in_each_language() {
                 at_shot.insert(name.to_string(), rects.clone());
             }
         }
-        for shot in ["0-language", "1-library", "2-library-second", "3-reader", "4-page-grid", "5-contents", "6-pin", "7-operator"] {
+        for shot in [
+            "0-language",
+            "1-library",
+            "2-library-second",
+            "3-reader",
+            "4-page-grid",
+            "5-contents",
+            "6-pin",
+            "7-operator",
+        ] {
             let want = focused(lang, shot);
             let rect = at_shot
                 .get(shot)
@@ -109,8 +125,13 @@ fn the_ring_shows_on_every_screen_in_each_language() {
                     continue;
                 }
                 let (thick, out, inn) = across(&img, ring, start, step);
-                report.push(format!("{code} {shot} {want} {edge}: {thick} px, {out:.1}:1 out, {inn:.1}:1 in"));
-                assert!(thick >= 3, "{code} {shot}: the ring on {want} is {thick} px at its {edge} edge");
+                report.push(format!(
+                    "{code} {shot} {want} {edge}: {thick} px, {out:.1}:1 out, {inn:.1}:1 in"
+                ));
+                assert!(
+                    thick >= 3,
+                    "{code} {shot}: the ring on {want} is {thick} px at its {edge} edge"
+                );
                 assert!(out >= 3.0 && inn >= 3.0, "{code} {shot}: the ring on {want} ({edge}) has {out:.2}:1 outside, {inn:.2}:1 inside");
             }
         }

@@ -42,8 +42,9 @@ impl Pad<'_> {
     fn frame(&mut self) -> u64 {
         self.h.advance(400);
         let (_, _, rgb) = self.h.frame();
-        rgb.iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |a, &b| (a ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        rgb.iter().fold(0xcbf2_9ce4_8422_2325u64, |a, &b| {
+            (a ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
     }
 
     /// Moves the focus to `name` by the key that walks `screen`, or fails.
@@ -79,7 +80,10 @@ impl Pad<'_> {
             }
             seen.push(f);
         }
-        panic!("the focus never came round on {:?}: {seen:?}", self.k.screen());
+        panic!(
+            "the focus never came round on {:?}: {seen:?}",
+            self.k.screen()
+        );
     }
 
     /// The controls laid out on the screen on show (their names), in reading order: rows top
@@ -177,7 +181,11 @@ fn keys_alone_reach_and_activate_every_control() {
     assert_eq!(p.activate("language 2"), Screen::Library);
     for card in cards.iter().filter(|c| c.starts_with("card ")) {
         assert_eq!(p.activate(card), Screen::Reader, "{card}");
-        assert_eq!(p.focus(), "page counter", "the reader's focus starts on the counter");
+        assert_eq!(
+            p.focus(),
+            "page counter",
+            "the reader's focus starts on the counter"
+        );
         assert_eq!(p.activate("back"), Screen::Library);
     }
 
@@ -268,7 +276,10 @@ fn keys_alone_reach_and_activate_every_control() {
             assert_eq!(p.activate("back"), Screen::Reader);
         }
     }
-    let (help, back) = (p.k.code_for(Key::Help).unwrap(), p.k.code_for(Key::Back).unwrap());
+    let (help, back) = (
+        p.k.code_for(Key::Help).unwrap(),
+        p.k.code_for(Key::Back).unwrap(),
+    );
     p.k.key(help, true);
     p.k.key(back, true);
     p.h.advance(4_900);
@@ -320,7 +331,11 @@ fn keys_alone_reach_and_activate_every_control() {
     assert!(!p.k.focus().1, "a touch hides the ring");
     let at = p.focus();
     p.key(Key::Down);
-    assert_eq!(p.k.focus(), (at, true), "the first key after a touch only shows the ring");
+    assert_eq!(
+        p.k.focus(),
+        (at, true),
+        "the first key after a touch only shows the ring"
+    );
 }
 
 #[test]
@@ -328,7 +343,11 @@ fn the_config_maps_keys_and_names_the_place_of_a_bad_one() {
     let dir = std::env::temp_dir().join(format!("bitig-keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("kiosk.toml");
-    std::fs::write(&p, "rotation = 0\n[keys]\naction = [\"KEY_SPACE\"]\nup = [\"KEY_W\", \"KEY_UP\"]\n").unwrap();
+    std::fs::write(
+        &p,
+        "rotation = 0\n[keys]\naction = [\"KEY_SPACE\"]\nup = [\"KEY_W\", \"KEY_UP\"]\n",
+    )
+    .unwrap();
     let c = Config::load(Some(&p)).unwrap();
     let k = |n: &str| c.keys.key(keys::code_of(n).unwrap());
     assert_eq!(k("KEY_SPACE"), Some(Key::Action));
@@ -336,10 +355,26 @@ fn the_config_maps_keys_and_names_the_place_of_a_bad_one() {
     assert_eq!(k("KEY_W"), Some(Key::Up));
     assert_eq!(k("KEY_DOWN"), Some(Key::Down), "the rest keep theirs");
     for (text, at, what) in [
-        ("[keys]\njump = [\"KEY_J\"]\n", "kiosk.toml:2:1", "no key `jump`"),
-        ("[keys]\nup = [\"KEY_UP\", \"KEY_BOGUS\"]\n", "kiosk.toml:2:17", "`KEY_BOGUS` is not a key name"),
-        ("[keys]\nup = [\"KEY_J\"]\ndown = [\"KEY_J\"]\n", "kiosk.toml:3:9", "already the"),
-        ("[keys]\nup = \"KEY_J\"\n", "kiosk.toml:2:6", "[keys] must map"),
+        (
+            "[keys]\njump = [\"KEY_J\"]\n",
+            "kiosk.toml:2:1",
+            "no key `jump`",
+        ),
+        (
+            "[keys]\nup = [\"KEY_UP\", \"KEY_BOGUS\"]\n",
+            "kiosk.toml:2:17",
+            "`KEY_BOGUS` is not a key name",
+        ),
+        (
+            "[keys]\nup = [\"KEY_J\"]\ndown = [\"KEY_J\"]\n",
+            "kiosk.toml:3:9",
+            "already the",
+        ),
+        (
+            "[keys]\nup = \"KEY_J\"\n",
+            "kiosk.toml:2:6",
+            "[keys] must map",
+        ),
     ] {
         std::fs::write(&p, text).unwrap();
         let e = Config::load(Some(&p)).unwrap_err().to_string();

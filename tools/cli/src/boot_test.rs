@@ -56,7 +56,12 @@ pub fn read_key_steps(path: &Path) -> Result<Vec<KeyStep>> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut steps = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let words: Vec<&str> = line.split('#').next().unwrap_or("").split_whitespace().collect();
+        let words: Vec<&str> = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         let (qcode, golden) = match words.as_slice() {
             [] => continue,
             [q] => (*q, None),
@@ -858,7 +863,9 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<()> {
             std::thread::sleep(Duration::from_millis(500));
             shot = g.qmp.screendump(&dump)?;
         }
-        let name = golden.file_name().map_or("key.png".into(), |n| n.to_string_lossy().into_owned());
+        let name = golden
+            .file_name()
+            .map_or("key.png".into(), |n| n.to_string_lossy().into_owned());
         let save = work.parent().unwrap_or(work).join(format!("boot-{name}"));
         save_png(&save, &shot)?;
         let d = differing(&shot, &want);
@@ -944,14 +951,20 @@ mod tests {
         let steps = read_key_steps(&p).unwrap();
         assert_eq!(steps.len(), 3);
         assert_eq!(steps[0].qcode, "ret");
-        assert_eq!(steps[0].golden.as_deref(), Some(dir.join("a.png").as_path()));
+        assert_eq!(
+            steps[0].golden.as_deref(),
+            Some(dir.join("a.png").as_path())
+        );
         assert_eq!(steps[1].golden, None);
         std::fs::write(&p, "ret\nret a.png b.png\n").unwrap();
         let e = read_key_steps(&p).unwrap_err().to_string();
         assert!(e.contains("keys.txt:2:"), "{e}");
         std::fs::write(&p, "ret\n\"ret\"\n").unwrap();
         let e = read_key_steps(&p).unwrap_err().to_string();
-        assert!(e.contains("keys.txt:2:") && e.contains("not a QEMU key name"), "{e}");
+        assert!(
+            e.contains("keys.txt:2:") && e.contains("not a QEMU key name"),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -54,7 +54,10 @@ fn key_thread() {
         return;
     }
     loop {
-        let mut fds = [rustix::event::PollFd::new(&li, rustix::event::PollFlags::IN)];
+        let mut fds = [rustix::event::PollFd::new(
+            &li,
+            rustix::event::PollFlags::IN,
+        )];
         match rustix::event::poll(&mut fds, None) {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => {

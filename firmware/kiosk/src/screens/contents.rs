@@ -2,10 +2,10 @@
 //! paragraph) with their pages, the part being read marked. Drawn once per document, edition
 //! and size; let go on the attract screen (its labels are up to a megabyte).
 
-use super::focus::{BACK, ENTRY};
-use crate::nav::Content;
 use super::ctx::{Act, BundleContent, Ctx};
+use super::focus::{BACK, ENTRY};
 use crate::images::{self, Stack};
+use crate::nav::Content;
 use crate::nav::Screen;
 use crate::{ContentsRow, Ui};
 use bitig_format::{Lang, TextSize};

@@ -59,7 +59,11 @@ pub fn contrast(a: Rgb, b: Rgb) -> f32 {
 /// `top` at `alpha` (0 to 1) over `under`, as Slint blends `with-alpha`.
 pub fn over(top: Rgb, alpha: f32, under: Rgb) -> Rgb {
     let mix = |t: u8, u: u8| (f32::from(t) * alpha + f32::from(u) * (1.0 - alpha)).round() as u8;
-    Rgb(mix(top.0, under.0), mix(top.1, under.1), mix(top.2, under.2))
+    Rgb(
+        mix(top.0, under.0),
+        mix(top.1, under.1),
+        mix(top.2, under.2),
+    )
 }
 
 /// Every colour the focus ring can touch, inside or outside: the screen's background, the

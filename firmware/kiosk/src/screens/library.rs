@@ -1,8 +1,8 @@
 //! The library: one card per statement, in the visitor's language. The cards are drawn once
 //! per language and kept (a touch on the library redraws nothing).
 
-use super::focus::{BACK, CARD};
 use super::ctx::{Act, BundleContent, Ctx};
+use super::focus::{BACK, CARD};
 use crate::images::{self, Stack};
 use crate::nav::Screen;
 use crate::{Card, Ui};

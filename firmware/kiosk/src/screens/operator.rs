@@ -2,8 +2,8 @@
 //! PIN (screens/pin.rs). It shows version, bundle id, hash, uptime, visitors and the last
 //! error, and offers the screen test, a restart and close.
 
-use super::focus::OPERATOR;
 use super::ctx::{Act, Ctx};
+use super::focus::OPERATOR;
 use super::text::message_lines;
 use crate::images::{self, Stack};
 use crate::Ui;
@@ -101,7 +101,6 @@ fn info(c: &Ctx) -> Image {
             uptime_s % 60
         ),
         visitors(c),
-        key_tester(c),
         match (&c.error, &c.last_issue) {
             (Some(e), _) => format!("last error\t[{}]", e.code),
             (None, Some((code, what, _))) => format!("last error\t[{code}] {what}"),
@@ -113,6 +112,11 @@ fn info(c: &Ctx) -> Image {
     for l in &lines {
         stack = stack.ascii(b, l, b.profile.theme.text, lh);
     }
+    // The key tester, once a key was pressed (it takes a line of the message's).
+    let tester = key_tester(c);
+    if let Some(t) = &tester {
+        stack = stack.ascii(b, t, b.profile.theme.text, lh);
+    }
     let detail = c
         .error
         .as_ref()
@@ -120,7 +124,7 @@ fn info(c: &Ctx) -> Image {
         .or(c.last_issue.as_ref().map(|(_, _, m)| m));
     if let Some(message) = detail {
         // The message wraps at 60 characters; it is ASCII-safe (non-ASCII shows as ?).
-        for line in message_lines(message, 60, 3) {
+        for line in message_lines(message, 60, if tester.is_some() { 2 } else { 3 }) {
             stack = stack.ascii(b, &line, b.profile.theme.muted, lh);
         }
     }
@@ -129,16 +133,14 @@ fn info(c: &Ctx) -> Image {
 
 /// Today's (or, with the clock unset, this start's) and all-time totals.
 /// The key tester: the last key pressed, its code and the keypad key it stands for.
-fn key_tester(c: &Ctx) -> String {
-    match c.last_key {
-        None => "last key\tnone (press a key of the keypad)".to_string(),
-        Some((code, key)) => format!(
-            "last key\t{} ({code}) -> {}; volume {}",
-            crate::keys::name_of(code).unwrap_or("?"),
-            key.map_or("not mapped", |k| k.name()),
-            c.volume
-        ),
-    }
+fn key_tester(c: &Ctx) -> Option<String> {
+    let (code, key) = c.last_key?;
+    Some(format!(
+        "last key\t{} ({code}) -> {}; volume {}",
+        crate::keys::name_of(code).unwrap_or("?"),
+        key.map_or("not mapped", |k| k.name()),
+        c.volume
+    ))
 }
 
 fn visitors(c: &Ctx) -> String {

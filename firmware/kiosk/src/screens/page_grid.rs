@@ -1,8 +1,8 @@
 //! The page grid, over the reader: numbered tiles, one per page. Drawn when it opens: a
 //! touch on the grid redraws nothing.
 
-use super::focus::{BACK, TILE};
 use super::ctx::{Act, BundleContent, Ctx};
+use super::focus::{BACK, TILE};
 use crate::images;
 use crate::nav::Screen;
 use crate::Ui;

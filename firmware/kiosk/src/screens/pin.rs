@@ -1,8 +1,8 @@
 //! The PIN pad before the operator menu. Wrong PINs lock it for a while (the count survives
 //! a restart); the locked pad counts down once a second.
 
-use super::focus::{CLEAR, DIGIT, OK};
 use super::ctx::{Act, Ctx};
+use super::focus::{CLEAR, DIGIT, OK};
 use crate::images;
 use crate::nav::Screen;
 use crate::Ui;
