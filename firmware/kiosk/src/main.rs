@@ -388,22 +388,8 @@ fn headless(
             Step::Swipe(x0, y0, x1, y1, ms) => h.swipe((x0, y0), (x1, y1), ms),
             Step::Wait(ms) if args.real_time => h.wait_real(ms),
             Step::Wait(ms) => h.advance(ms),
-            Step::Key(k) | Step::Hold(k, _) | Step::KeyDown(k) | Step::KeyUp(k) => {
-                let code = match k {
-                    script::KeyName::Code(c) => Some(c),
-                    script::KeyName::Key(k) => kiosk.code_for(k),
-                };
-                let Some(code) = code else {
-                    bail!("the config's [keys] gives {k:?} no key; map it or name a Linux key (KEY_ENTER)");
-                };
-                match step {
-                    Step::KeyDown(_) | Step::KeyUp(_) => {
-                        kiosk.key(code, matches!(step, Step::KeyDown(_)));
-                        h.advance(platform::headless::STEP_MS);
-                    }
-                    Step::Hold(_, ms) => h.key(&kiosk, code, ms),
-                    _ => h.key(&kiosk, code, 60),
-                }
+            Step::Key(_) | Step::Hold(..) | Step::KeyDown(_) | Step::KeyUp(_) => {
+                key_step(&mut h, &kiosk, &step)?
             }
             Step::TapOn(name) => match known.get(&name) {
                 Some(&(x, y, w, hh)) => {
@@ -524,6 +510,29 @@ fn soak(
 }
 
 /// The headless kiosk's clock is virtual: the update worker keeps step with it.
+/// A script's key step: `key`, `hold`, `key-down` or `key-up`.
+fn key_step(h: &mut platform::headless::Headless, kiosk: &Kiosk, step: &Step) -> Result<()> {
+    let (Step::Key(k) | Step::Hold(k, _) | Step::KeyDown(k) | Step::KeyUp(k)) = *step else {
+        return Ok(());
+    };
+    let code = match k {
+        script::KeyName::Code(c) => Some(c),
+        script::KeyName::Key(k) => kiosk.code_for(k),
+    };
+    let Some(code) = code else {
+        bail!("the config's [keys] gives {k:?} no key; map it or name a Linux key (KEY_ENTER)");
+    };
+    match step {
+        Step::KeyDown(_) | Step::KeyUp(_) => {
+            kiosk.key(code, matches!(step, Step::KeyDown(_)));
+            h.advance(platform::headless::STEP_MS);
+        }
+        Step::Hold(_, ms) => h.key(kiosk, code, *ms),
+        _ => h.key(kiosk, code, 60),
+    }
+    Ok(())
+}
+
 fn lockstep() -> bitig_kiosk::app::Options {
     bitig_kiosk::app::Options {
         lockstep_updates: true,

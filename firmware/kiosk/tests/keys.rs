@@ -336,6 +336,13 @@ fn keys_alone_reach_and_activate_every_control() {
         (at, true),
         "the first key after a touch only shows the ring"
     );
+
+    // The simulator's keys come through Slint's own key events, mapped to the same codes.
+    let at = p.focus();
+    p.h.slint_key("\u{F701}"); // the down arrow
+    assert_ne!(p.focus(), at, "a desktop down arrow moves the focus");
+    p.h.slint_key("\u{1b}"); // Escape: Back
+    assert_eq!(p.k.screen(), Screen::Language);
 }
 
 #[test]

@@ -241,6 +241,20 @@ impl Headless {
         self.advance(STEP_MS);
     }
 
+    /// A key as Slint's window gets it from a desktop keyboard (the simulator's way in):
+    /// pressed and released, its text as Slint names keys (`"\u{F701}"` is the down arrow).
+    pub fn slint_key(&mut self, text: &str) {
+        let window = self.window.clone();
+        window
+            .window()
+            .dispatch_event(WindowEvent::KeyPressed { text: text.into() });
+        self.advance(60);
+        window
+            .window()
+            .dispatch_event(WindowEvent::KeyReleased { text: text.into() });
+        self.advance(STEP_MS);
+    }
+
     pub fn tap(&mut self, x: f32, y: f32) {
         self.press(x, y);
         self.advance(60);
