@@ -306,6 +306,9 @@ impl KeyMap {
 pub const REPEAT_DELAY_MS: u64 = 500;
 /// The interval of its repeats (ms): 5 a second, slow enough to stop on the wanted control.
 pub const REPEAT_EVERY_MS: u64 = 200;
+/// A key held this long is stuck (a jammed keypad): it stops repeating, so the kiosk can
+/// go back to rest.
+pub const STUCK_MS: u64 = 30_000;
 /// How long Help and Back are held together to open the operator's PIN pad (ms).
 pub const CHORD_HOLD_MS: u64 = 5_000;
 
@@ -322,8 +325,8 @@ pub enum KeyAct {
 #[derive(Debug, Default)]
 pub struct Keys {
     held: u32,
-    /// The held key that repeats, and when it repeats next.
-    repeat: Option<(Key, u64)>,
+    /// The held key that repeats, when it repeats next, and when it went down.
+    repeat: Option<(Key, u64, u64)>,
     /// Since when Help and Back are both down.
     chord_since: Option<u64>,
     /// Help went down, and nothing else since (it acts when it comes up).
@@ -353,7 +356,7 @@ impl Keys {
         if self.held & Key::Help.bit() != 0 {
             return None;
         }
-        self.repeat = key.repeats().then_some((key, now + REPEAT_DELAY_MS));
+        self.repeat = key.repeats().then_some((key, now + REPEAT_DELAY_MS, now));
         Some(KeyAct::Press(key))
     }
 
@@ -382,11 +385,13 @@ impl Keys {
             return Some(KeyAct::Chord);
         }
         match self.repeat {
-            Some((key, at)) if now >= at => {
-                self.repeat = Some((
-                    key,
-                    at.max(now.saturating_sub(REPEAT_EVERY_MS)) + REPEAT_EVERY_MS,
-                ));
+            Some((_, at, down)) if now >= at && now >= down + STUCK_MS => {
+                self.repeat = None;
+                None
+            }
+            Some((key, at, down)) if now >= at => {
+                let next = at.max(now.saturating_sub(REPEAT_EVERY_MS)) + REPEAT_EVERY_MS;
+                self.repeat = Some((key, next, down));
                 Some(KeyAct::Press(key))
             }
             _ => None,
@@ -477,6 +482,16 @@ mod tests {
         assert_eq!(repeats, 6);
         k.release(Key::Down);
         assert_eq!(k.deadline(), None);
+        // A stuck key stops repeating after STUCK_MS.
+        let mut k = Keys::default();
+        k.press(Key::Next, 0);
+        let mut repeats = 0;
+        while let Some(t) = k.deadline() {
+            if k.due(t).is_some() {
+                repeats += 1;
+            }
+        }
+        assert_eq!(repeats, (STUCK_MS - REPEAT_DELAY_MS) / REPEAT_EVERY_MS + 1);
         assert_eq!(k.press(Key::Action, 0), Some(KeyAct::Press(Key::Action)));
         assert_eq!(k.deadline(), None, "Action does not repeat");
     }

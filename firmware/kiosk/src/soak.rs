@@ -1,6 +1,7 @@
 //! Soak test: random touches (taps, swipes, long presses, a second finger, fingers leaving the
-//! panel, releases without presses) into the headless kiosk, with frames rendered along the
-//! way. Checks that nothing panics, that the kiosk always finds its way back to the attract
+//! panel, releases without presses) and keys (presses, holds, the operator's chord, keys left
+//! down, stray releases, codes no map has) into the headless kiosk, with frames rendered along
+//! the way. Checks that nothing panics, that the kiosk always finds its way back to the attract
 //! screen when left alone (no stuck state), and that resident memory does not grow.
 //!
 //! `bitig-kiosk --headless --soak N [--seed S]`; scripts/soak runs the full 1,000,000.
@@ -82,6 +83,8 @@ pub fn run(
         (x, y)
     };
     let mut n = 0u64;
+    // Keys down now (pressed by the walk and not released yet).
+    let mut held: Vec<u16> = Vec::new();
     while n < events {
         let (x, y) = point(&mut rng);
         match rng.below(100) {
@@ -134,6 +137,10 @@ pub fn run(
                 h.move_to(x, y);
                 n += 2;
             }
+            // Keys: presses, holds, chords, stray releases, keys no map knows.
+            95..=97 => {
+                n += keys(h, kiosk, &mut rng, &mut held);
+            }
             // Time passes.
             _ => {
                 h.advance(rng.below(3000));
@@ -147,6 +154,7 @@ pub fn run(
         }
         // Left alone, the kiosk must always return to rest (no stuck state).
         if rng.below(500) == 0 {
+            release_all(h, kiosk, &mut held);
             rest(h, kiosk, n, seed)?;
             r.idle_checks += 1;
             if n >= warmup {
@@ -155,6 +163,7 @@ pub fn run(
             }
         }
     }
+    release_all(h, kiosk, &mut held);
     rest(h, kiosk, n, seed)?;
     r.idle_checks += 1;
     r.events = n;
@@ -162,6 +171,56 @@ pub fn run(
         .push((bitig_io::proc::anon_kib().unwrap_or(0), memory()));
     r.virtual_ms = h.now_ms();
     Ok(r)
+}
+
+/// Key codes the walk presses: every key of the default map, digits, and codes no map has.
+const SOAK_KEYS: [u16; 16] = [
+    103, 108, 105, 106, 28, 1, 59, 53, 114, 115, 12, 13, 2, 11, 16, 0x2ff,
+];
+
+/// A random key event or two: a press and release, a hold (long enough to repeat, and now
+/// and then Help + Back long enough for the chord), a press left down, or a stray release.
+/// Returns how many events it sent.
+fn keys(h: &mut Headless, kiosk: &Kiosk, rng: &mut Rng, held: &mut Vec<u16>) -> u64 {
+    let code = SOAK_KEYS[rng.below(SOAK_KEYS.len() as u64) as usize];
+    match rng.below(10) {
+        0..=5 => {
+            h.key(kiosk, code, rng.below(150));
+            2
+        }
+        6 => {
+            h.key(kiosk, code, 400 + rng.below(2_000));
+            2
+        }
+        7 => {
+            // Help and Back together, sometimes for the operator's 5 s.
+            kiosk.key(59, true);
+            kiosk.key(1, true);
+            h.advance(rng.below(6_000));
+            kiosk.key(1, false);
+            kiosk.key(59, false);
+            4
+        }
+        8 => {
+            kiosk.key(code, true);
+            held.push(code);
+            h.advance(rng.below(100));
+            1
+        }
+        _ => {
+            kiosk.key(code, false);
+            held.retain(|&c| c != code);
+            1
+        }
+    }
+}
+
+/// Lets go of every key the walk left down.
+fn release_all(h: &mut Headless, kiosk: &Kiosk, held: &mut Vec<u16>) {
+    for code in held.drain(..) {
+        kiosk.key(code, false);
+    }
+    h.advance(16);
 }
 
 /// 95 s without a touch: the kiosk must be back at rest (no stuck state), and drawn.
