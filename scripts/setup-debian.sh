@@ -23,6 +23,8 @@ packages=(
   libinput-dev libudev-dev
   # window screenshot test of the simulator
   xvfb x11-apps imagemagick
+  # the simulator keyboard test (xdotool types into the Xvfb window)
+  xdotool
   # `bitig image` (no root, no mounts): partition tables, FAT and ext4 at byte offsets
   fdisk dosfstools mtools e2fsprogs
 )

@@ -1,7 +1,9 @@
 //! The simulator in a real X window under Xvfb (scripts/setup-debian.sh installs Xvfb, xwd
 //! and ImageMagick): a screenshot of the screen must be the attract screen, pixel for pixel
 //! the headless frame (the "touch to begin" line cycles languages in real time, so the
-//! screenshot must equal one of the three headless frames).
+//! screenshot must equal one of the three headless frames). Then Enter on the desktop keyboard
+//! (xdotool) wakes it: the window must show the language screen with the focus ring, pixel for
+//! pixel the headless frame after the same key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -29,7 +31,7 @@ fn simulator_window_shows_the_attract_screen() {
     let r = common::run(
         "sim-candidates",
         &bundle,
-        "shot kk\nwait 2500\nshot tr\nwait 2500\nshot en\n",
+        "shot kk\nwait 2500\nshot tr\nwait 2500\nshot en\nkey action\nwait 500\nexpect language\nshot keyed\n",
         &[],
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
@@ -37,6 +39,7 @@ fn simulator_window_shows_the_attract_screen() {
         .iter()
         .map(|n| rgb_of_png(&std::fs::read(r.shots.join(format!("{n}.png"))).unwrap()))
         .collect();
+    let keyed = rgb_of_png(&std::fs::read(r.shots.join("keyed.png")).unwrap());
 
     let display = format!(":{}", 40 + std::process::id() % 200);
     let xvfb = Command::new("Xvfb")
@@ -65,10 +68,7 @@ fn simulator_window_shows_the_attract_screen() {
     let pid = kiosk.id();
     let _kiosk = Kill(kiosk);
 
-    let start = Instant::now();
-    let mut last = None;
-    while start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(500));
+    let shoot = || {
         let shot = Command::new("sh")
             .arg("-c")
             .arg(format!(
@@ -76,10 +76,16 @@ fn simulator_window_shows_the_attract_screen() {
             ))
             .output()
             .expect("xwd/convert not found: run scripts/setup-debian.sh");
-        if !shot.status.success() || shot.stdout.is_empty() {
+        (shot.status.success() && !shot.stdout.is_empty()).then_some(shot.stdout)
+    };
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(500));
+        let Some(png) = shoot() else {
             continue;
-        }
-        let frame = rgb_of_png(&shot.stdout);
+        };
+        let frame = rgb_of_png(&png);
         if candidates.contains(&frame) {
             // The window shows the attract screen, exactly as rendered headless. And the
             // simulator sleeps when idle: no thread of a desktop-settings query (zbus's
@@ -89,9 +95,10 @@ fn simulator_window_shows_the_attract_screen() {
                 !threads.iter().any(|t| t.starts_with("blocking")),
                 "the simulator runs a thread that wakes while idle: {threads:?}"
             );
+            press_enter_and_expect(&display, &shoot, &keyed);
             return;
         }
-        last = Some(shot.stdout);
+        last = Some(png);
     }
     if let Some(png) = last {
         let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simulator-last.png");
@@ -102,4 +109,50 @@ fn simulator_window_shows_the_attract_screen() {
         );
     }
     panic!("no screenshot of the Xvfb display could be taken");
+}
+
+/// Enter on the desktop keyboard, into the simulator's window: the screen must become `want`
+/// (the language screen with the focus ring, as headless after the same key).
+fn press_enter_and_expect(
+    display: &str,
+    shoot: &dyn Fn() -> Option<Vec<u8>>,
+    want: &(u32, u32, Vec<u8>),
+) {
+    let typed = Command::new("xdotool")
+        .args([
+            "search",
+            "--sync",
+            "--name",
+            "Bitig",
+            "windowfocus",
+            "--sync",
+            "key",
+            "Return",
+        ])
+        .env("DISPLAY", display)
+        .status()
+        .expect("xdotool not found: run scripts/setup-debian.sh");
+    assert!(
+        typed.success(),
+        "xdotool could not type into the simulator's window"
+    );
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(png) = shoot() {
+            if rgb_of_png(&png) == *want {
+                return;
+            }
+            last = Some(png);
+        }
+    }
+    let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simulator-after-enter.png");
+    if let Some(png) = last {
+        std::fs::write(&p, png).unwrap();
+    }
+    panic!(
+        "after Enter the simulator did not show the language screen with the focus ring; last screenshot: {}",
+        p.display()
+    );
 }
