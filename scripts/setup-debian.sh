@@ -25,6 +25,8 @@ packages=(
   xvfb x11-apps imagemagick
   # the simulator keyboard test (xdotool types into the Xvfb window)
   xdotool
+  # the voice: the bundler speaks every block and UI string with espeak-ng (tools/speech)
+  espeak-ng
   # `bitig image` (no root, no mounts): partition tables, FAT and ext4 at byte offsets
   fdisk dosfstools mtools e2fsprogs
 )

@@ -11,6 +11,7 @@ mod boot_test;
 mod flash;
 mod image;
 mod keys;
+mod speak;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -29,7 +30,7 @@ struct Cli {
 }
 
 #[derive(clap::Args, Debug, Clone)]
-struct SourceArgs {
+pub struct SourceArgs {
     /// The assets folder (fonts, profiles, ui, hyphenation).
     #[arg(long, default_value = "assets")]
     assets: PathBuf,
@@ -46,7 +47,7 @@ struct SourceArgs {
 }
 
 impl SourceArgs {
-    fn inputs(&self) -> Inputs {
+    pub fn inputs(&self) -> Inputs {
         let mut i = Inputs::new(&self.assets);
         if !self.statements.is_empty() {
             i.statements = self.statements.clone();
@@ -68,6 +69,10 @@ enum Cmd {
         #[command(flatten)]
         src: SourceArgs,
     },
+    /// Speak a statement's block, a UI string or any text to a WAV as the kiosk's voice will
+    /// (espeak-ng, the lexicons in ASSETS/speech), printing each sentence's time; --spelled
+    /// lists the words the voice would spell out letter by letter.
+    Speak(speak::SpeakArgs),
     /// Summarize a bundle; --pages dumps page text, --glyphs glyph ids, clusters, advances
     /// and each line's inter-word space; --typography the typographic measurements of every
     /// edition and layout (hyphens, runs, one-fragment lines, widows, orphans, names, URLs,
@@ -315,7 +320,7 @@ fn main() -> ExitCode {
 }
 
 /// Prints diagnostics; returns ContentFailure if any is an error.
-fn report(e: TsError) -> anyhow::Error {
+pub fn report(e: TsError) -> anyhow::Error {
     match e {
         TsError::Content { count, diagnostics } => {
             for d in &diagnostics {
@@ -347,6 +352,7 @@ fn run(cli: Cli) -> Result<()> {
             dry_run,
         } => flash(image, target, yes, force, dry_run),
         Cmd::Check { src } => check(src),
+        Cmd::Speak(a) => speak::run(a),
         Cmd::Build(a) => build(a),
         Cmd::Inspect(a) => inspect_command(a),
         Cmd::CompareTex(a) => compare_tex(a),
@@ -525,9 +531,20 @@ fn flash(image: PathBuf, target: PathBuf, yes: bool, force: bool, dry_run: bool)
 }
 
 fn check(src: SourceArgs) -> Result<()> {
-    let sources = load_sources(&src.inputs()).map_err(report)?;
+    let inputs = src.inputs();
+    let sources = load_sources(&inputs).map_err(report)?;
     for w in &sources.warnings {
         eprintln!("{w}\n");
+    }
+    // The voice: words espeak-ng would spell out (notes, not warnings: an initialism is
+    // rightly spelled).
+    match speak::spelled_report(&sources, &inputs.assets) {
+        Ok(notes) => {
+            for n in &notes {
+                eprintln!("note: {n}");
+            }
+        }
+        Err(e) => eprintln!("note: the voice's spelled-out words were not checked: {e:#}"),
     }
     println!(
         "ok: {} edition(s), {} warning(s)",
