@@ -38,6 +38,8 @@ packages=(
   pkg-config:arm64
   # what backend-linuxkms-libinput links
   libinput-dev:arm64 libudev-dev:arm64 libxkbcommon-dev:arm64
+  # scripts/bench: bitig-codecbench (libopus) for aarch64
+  libopus-dev:arm64
 )
 missing=()
 for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done

@@ -27,6 +27,8 @@ packages=(
   xdotool
   # the voice: the bundler speaks every block and UI string with espeak-ng (tools/speech)
   espeak-ng
+  # libopus for bitig-codecbench; the encoders scripts/bench weighs for speech
+  libopus-dev opus-tools vorbis-tools
   # `bitig image` (no root, no mounts): partition tables, FAT and ext4 at byte offsets
   fdisk dosfstools mtools e2fsprogs
 )

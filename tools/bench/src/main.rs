@@ -6,6 +6,7 @@
 //! cargo run --release -p bitig-bench                 # the full run (a few minutes)
 //! cargo run --release -p bitig-bench -- --quick      # seconds; what CI runs
 //! cargo run --release -p bitig-bench -- --plot docs/performance-render.png
+//! cargo run --release -p bitig-bench -- --speech     # figure 10 alone
 //! ```
 //!
 //! 1. Page render, per page of the seed corpus (800×480, normal size): Bitig's blitter from
@@ -23,6 +24,10 @@
 //!    frame), full and partial repaint, and what they imply for a Pi 3, 4 and 5
 //!    (`bitig-slidebench`, built for both by scripts/bench).
 //! 9. The idle kiosk: wake-ups and CPU time per idle screen, headless and in the simulator.
+//! 10. Speech codecs: the voice of every statement (tools/speech), encoded by each codec
+//!     weighed (Opus through opusenc, Vorbis through oggenc), in bytes per hour of speech, and
+//!     the instructions to decode one second on x86_64 and aarch64 (`bitig-codecbench`: libopus,
+//!     lewton), against the budgets of the speech issue.
 
 use anyhow::{Context, Result};
 use bitig_format::{Bundle, Page};
@@ -92,6 +97,8 @@ struct Args {
     plot: Option<PathBuf>,
     /// `--kiosk-turns BUNDLE`: the child process of [`kiosk_turn_allocations`].
     kiosk_turns: Option<PathBuf>,
+    /// `--speech`: figure 10 alone.
+    speech: bool,
 }
 
 /// One row of the result table.
@@ -176,6 +183,11 @@ fn main() -> Result<()> {
         return kiosk_turns(bundle);
     }
     let mut rows = Vec::new();
+    if args.speech {
+        speech_codecs(&mut rows)?;
+        print_table(&rows);
+        return Ok(());
+    }
     println!(
         "bitig-bench{} (one run; times are wall clock on this machine)",
         if args.quick { " --quick" } else { "" }
@@ -197,6 +209,7 @@ fn main() -> Result<()> {
         instructions(&mut rows, &bundle_file)?;
         slide(&mut rows, &bundle_file)?;
         idle(&mut rows, &bundle_file)?;
+        speech_codecs(&mut rows)?;
     }
     if let Some(p) = &args.plot {
         plot(p, &b, &render.each, render.memcpy_us)?;
@@ -212,13 +225,14 @@ fn parse_args() -> Result<Args> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => args.quick = true,
+            "--speech" => args.speech = true,
             "--plot" => args.plot = it.next().map(PathBuf::from),
             "--kiosk-turns" => {
                 let bundle = it.next().context("--kiosk-turns needs a bundle")?;
                 args.kiosk_turns = Some(PathBuf::from(bundle));
             }
             other => {
-                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--plot PNG]")
+                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--speech] [--plot PNG]")
             }
         }
     }
@@ -1285,5 +1299,140 @@ fn plot(path: &Path, b: &Bundle<'_>, each: &[f64], floor: f64) -> Result<()> {
         );
     }
     bitig_io::png::write(path, w, h, bitig_io::png::Color::Rgb, &img)?;
+    Ok(())
+}
+
+/// The budget for speech data (bytes per hour of speech).
+const SPEECH_BYTES_PER_HOUR: f64 = 10.0e6;
+/// The budget for decoding: 2% of a Cortex-A53 at 1.2 GHz, at one instruction a cycle.
+const DECODE_INSTRUCTIONS_PER_S: f64 = 0.02 * 1.2e9;
+
+/// The codecs weighed: name, file extension, encoder and its arguments, and whether the
+/// output is named by `-o` (oggenc) or by the last argument (opusenc).
+type Codec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    bool,
+);
+const CODECS: [Codec; 4] = [
+    (
+        "Opus 12 kbit/s (libopus)",
+        "opus",
+        "opusenc",
+        &["--quiet", "--speech", "--bitrate", "12"],
+        false,
+    ),
+    (
+        "Opus 16 kbit/s (libopus)",
+        "opus",
+        "opusenc",
+        &["--quiet", "--speech", "--bitrate", "16"],
+        false,
+    ),
+    (
+        "Vorbis q-1 (lewton)",
+        "ogg",
+        "oggenc",
+        &["-Q", "-q", "-1"],
+        true,
+    ),
+    (
+        "Vorbis q0 (lewton)",
+        "ogg",
+        "oggenc",
+        &["-Q", "-q", "0"],
+        true,
+    ),
+];
+
+/// Figure 10: every statement's speech, encoded by each codec; bytes per hour and
+/// instructions per decoded second (the decode of 10 s less that of 0 s, over 10).
+fn speech_codecs(rows: &mut Vec<Row>) -> Result<()> {
+    let tools = ["opusenc", "oggenc"]
+        .iter()
+        .all(|t| Command::new(t).arg("--version").output().is_ok());
+    if !tools {
+        println!("10. speech codecs skipped: no opusenc/oggenc (scripts/setup-debian.sh installs opus-tools and vorbis-tools)");
+        return Ok(());
+    }
+    let work = root().join("target/bitig/bench-speech");
+    std::fs::create_dir_all(&work)?;
+    let inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+    let sources = bitig_typeset::load_sources(&inputs).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let speaker = bitig_speech::Speaker::new(
+        &root().join("assets/speech"),
+        Some(root().join("target/bitig/speech-cache")),
+    )?;
+    let t0 = Instant::now();
+    let mut pcm = Vec::new();
+    for st in &sources.statements {
+        for b in &st.blocks {
+            let s = speaker.speak(
+                &b.text,
+                st.lang,
+                bitig_speech::NORMAL_WPM,
+                bitig_speech::PARAGRAPH_PAUSE_MS,
+            )?;
+            pcm.extend_from_slice(&s.pcm);
+        }
+    }
+    let rate = bitig_speech::espeak::RATE;
+    let hours = pcm.len() as f64 / f64::from(rate) / 3600.0;
+    println!(
+        "10. speech codecs: {} editions, {:.1} min of speech ({} sentences synthesized, {} from the cache, {:.1} s)",
+        sources.statements.len(),
+        hours * 60.0,
+        speaker.synthesized.get(),
+        speaker.cached.get(),
+        t0.elapsed().as_secs_f64()
+    );
+    let wav = work.join("speech.wav");
+    std::fs::write(&wav, bitig_speech::wav_bytes(&pcm, rate))?;
+    for (name, ext, tool, args, dash_o) in CODECS {
+        let out = work.join(format!(
+            "{}.{ext}",
+            name.split(' ').take(2).collect::<Vec<_>>().join("-")
+        ));
+        let mut c = Command::new(tool);
+        c.args(args);
+        if dash_o {
+            c.arg("-o").arg(&out).arg(&wav);
+        } else {
+            c.arg(&wav).arg(&out);
+        }
+        anyhow::ensure!(c.status()?.success(), "{tool} failed on {}", wav.display());
+        let per_hour = std::fs::metadata(&out)?.len() as f64 / hours;
+        let fig = format!("speech, {name}: bytes per hour of speech");
+        row(
+            rows,
+            &fig,
+            format!("{:.2} MB", per_hour / 1e6),
+            "≤ 10 MB",
+            Some(per_hour <= SPEECH_BYTES_PER_HOUR),
+        );
+        for (target, counter, bin, available) in count_targets("bitig-codecbench") {
+            if !available || !bin.exists() {
+                println!("  {name}, {target}: skipped (no {})", bin.display());
+                continue;
+            }
+            let n =
+                |secs: &str| count_instructions(counter, &bin, &[out.as_os_str(), secs.as_ref()]);
+            let per_s = (n("10")?.saturating_sub(n("0")?)) as f64 / 10.0;
+            let fig = format!("speech, {name}: instructions per decoded second, {target}");
+            row(
+                rows,
+                &fig,
+                format!(
+                    "{:.2} M ({:.2}% of an A53 at 1.2 GHz)",
+                    per_s / 1e6,
+                    per_s / 1.2e9 * 100.0
+                ),
+                "≤ 24 M (2%)",
+                Some(per_s <= DECODE_INSTRUCTIONS_PER_S),
+            );
+        }
+    }
     Ok(())
 }
