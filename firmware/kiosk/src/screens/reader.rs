@@ -326,8 +326,13 @@ impl Reader {
             return;
         }
         self.page_drawn = Some(drawn);
-        if self.slide.is_some() {
+        if let Some(sl) = &self.slide {
+            // The slide's first frame: the old page where it was, the new one off the edge
+            // it comes in from (drawn at once, not at the first tick, so it never flashes at
+            // rest).
             ui.set_page_out(ui.get_page());
+            ui.set_page_out_x(0.0);
+            ui.set_page_x(sl.dir as f32 * f32::from(b.profile.page_width));
         } else {
             ui.set_page_out(Image::default());
             ui.set_page_x(0.0);

@@ -1,0 +1,69 @@
+//! No flash on a page turn: the frame drawn when the finger lifts, and every frame of the
+//! slide after it, must not show the new page where it will come to rest before the slide
+//! ends. (Before the fix, the frame at finger lift showed page 2 already at rest, and 16 ms
+//! later it jumped back to the right edge to slide in.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bitig_kiosk::app::{Kiosk, SLIDE_MS};
+use bitig_kiosk::config::{Config, Rotation};
+use bitig_kiosk::content::load_bundle;
+use bitig_kiosk::nav::Screen;
+use bitig_kiosk::platform::headless::{Headless, STEP_MS};
+
+/// The page area of a frame (between the bars), as RGB rows.
+fn page_area(frame: &[u8], width: u32, top: u32, height: u32) -> Vec<u8> {
+    let row = width as usize * 3;
+    frame[top as usize * row..(top + height) as usize * row].to_vec()
+}
+
+#[test]
+fn a_page_turn_never_shows_the_new_page_at_rest_before_its_slide_ends() {
+    let path = common::bundle("pi-touch-800x480");
+    let bytes = std::fs::read(&path).unwrap();
+    let profile = bitig_format::Bundle::from_bundle_bytes(&bytes).unwrap().profile;
+    let (top, height) = (56, u32::from(profile.page_height));
+    let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
+    let kiosk = Kiosk::new(load_bundle(&path), Config::load(None).unwrap(), clock).unwrap();
+    h.attach(&kiosk).unwrap();
+    h.tap(400.0, 300.0); // wake
+    h.tap(400.0, 350.0); // English
+    h.tap(300.0, 120.0); // the first statement
+    assert_eq!(kiosk.screen(), Screen::Reader);
+    h.advance(400);
+    for (forward, x) in [(true, 780.0), (false, 20.0)] {
+        let before = kiosk.page().0;
+        // Finger down and up at the edge, then every frame until the slide has ended.
+        h.press(x, 250.0);
+        h.advance(60);
+        h.release(x, 250.0);
+        let mut frames = Vec::new();
+        let (w, _, f) = h.frame();
+        frames.push(page_area(f, w, top, height));
+        let mut t = 0;
+        while kiosk.sliding() {
+            h.advance(STEP_MS);
+            t += STEP_MS;
+            let (w, _, f) = h.frame();
+            frames.push(page_area(f, w, top, height));
+            assert!(t < SLIDE_MS * 4, "the slide does not end");
+        }
+        h.advance(200);
+        let (w, _, f) = h.frame();
+        let rest = page_area(f, w, top, height);
+        assert_ne!(kiosk.page().0, before, "the tap turned no page");
+        let early: Vec<usize> = frames[..frames.len() - 1]
+            .iter()
+            .enumerate()
+            .filter(|(_, fr)| **fr == rest)
+            .map(|(i, _)| i)
+            .collect();
+        assert!(
+            early.is_empty(),
+            "forward {forward}: frames {early:?} of {} (0 is the finger's lift, then every {STEP_MS} ms) already show the new page at rest",
+            frames.len()
+        );
+        assert!(frames.len() >= 3, "a slide of {} frames", frames.len());
+    }
+}
