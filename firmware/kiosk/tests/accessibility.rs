@@ -9,6 +9,7 @@
 
 mod common;
 use bitig_format::{Bundle, Rgb, Theme};
+use bitig_kiosk::screens::focus::{contrast, over};
 use common::*;
 
 /// 9 mm on the landscape panel (0.19 mm a pixel), rounded up; the portrait panel's minimum.
@@ -78,34 +79,6 @@ fn every_control_is_a_finger_wide_on_both_panels() {
     }
 }
 
-/// Relative luminance of an sRGB colour (WCAG 2.x).
-fn luminance(c: Rgb) -> f64 {
-    let lin = |v: u8| {
-        let s = f64::from(v) / 255.0;
-        if s <= 0.040_45 {
-            s / 12.92
-        } else {
-            ((s + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
-}
-
-fn contrast(a: Rgb, b: Rgb) -> f64 {
-    let (la, lb) = (luminance(a), luminance(b));
-    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
-}
-
-/// `over` at `alpha` on `under` (a pressed or selected button's tint).
-fn tint(over: Rgb, alpha: f64, under: Rgb) -> Rgb {
-    let mix = |o: u8, u: u8| (f64::from(o) * alpha + f64::from(u) * (1.0 - alpha)).round() as u8;
-    Rgb(
-        mix(over.0, under.0),
-        mix(over.1, under.1),
-        mix(over.2, under.2),
-    )
-}
-
 /// What text is drawn on what, in ui/app.slint and the page images.
 fn pairs(t: &Theme) -> Vec<(&'static str, Rgb, Rgb, f64)> {
     vec![
@@ -118,13 +91,13 @@ fn pairs(t: &Theme) -> Vec<(&'static str, Rgb, Rgb, f64)> {
         (
             "labels on a pressed button",
             t.text,
-            tint(t.accent, 0.25, t.surface),
+            over(t.accent, 0.25, t.surface),
             4.5,
         ),
         (
             "labels on a selected button",
             t.text,
-            tint(t.accent, 0.15, t.surface),
+            over(t.accent, 0.15, t.surface),
             4.5,
         ),
         ("countdowns and codes", t.accent, t.surface, 4.5),
@@ -137,7 +110,7 @@ fn pairs(t: &Theme) -> Vec<(&'static str, Rgb, Rgb, f64)> {
         (
             "\"touch to begin\"",
             t.text,
-            tint(t.accent, 0.12, t.background),
+            over(t.accent, 0.12, t.background),
             4.5,
         ),
     ]

@@ -53,7 +53,7 @@ fn across(
     ring: bitig_format::Rgb,
     (x, y): (i32, i32),
     (dx, dy): (i32, i32),
-) -> (i32, f32, f32) {
+) -> (i32, f64, f64) {
     let at = |x: i32, y: i32| {
         let i = ((y.clamp(0, img.1 as i32 - 1) * img.0 as i32 + x.clamp(0, img.0 as i32 - 1)) * 3)
             as usize;

@@ -22,7 +22,9 @@ fn page_area(frame: &[u8], width: u32, top: u32, height: u32) -> Vec<u8> {
 fn a_page_turn_never_shows_the_new_page_at_rest_before_its_slide_ends() {
     let path = common::bundle("pi-touch-800x480");
     let bytes = std::fs::read(&path).unwrap();
-    let profile = bitig_format::Bundle::from_bundle_bytes(&bytes).unwrap().profile;
+    let profile = bitig_format::Bundle::from_bundle_bytes(&bytes)
+        .unwrap()
+        .profile;
     let (top, height) = (56, u32::from(profile.page_height));
     let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
     let kiosk = Kiosk::new(load_bundle(&path), Config::load(None).unwrap(), clock).unwrap();

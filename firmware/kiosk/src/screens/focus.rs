@@ -39,11 +39,12 @@ pub const TILE: i32 = 3_000;
 /// No control has the focus (a screen with none).
 pub const NONE: i32 = -1;
 
-/// The WCAG contrast ratio of two colours (1 to 21).
-pub fn contrast(a: Rgb, b: Rgb) -> f32 {
-    fn luminance(c: Rgb) -> f32 {
+/// The WCAG 2.x contrast ratio of two colours (1 to 21), from their relative luminance. The
+/// accessibility tests use it for text too.
+pub fn contrast(a: Rgb, b: Rgb) -> f64 {
+    fn luminance(c: Rgb) -> f64 {
         let lin = |v: u8| {
-            let s = f32::from(v) / 255.0;
+            let s = f64::from(v) / 255.0;
             if s <= 0.040_45 {
                 s / 12.92
             } else {
@@ -57,8 +58,8 @@ pub fn contrast(a: Rgb, b: Rgb) -> f32 {
 }
 
 /// `top` at `alpha` (0 to 1) over `under`, as Slint blends `with-alpha`.
-pub fn over(top: Rgb, alpha: f32, under: Rgb) -> Rgb {
-    let mix = |t: u8, u: u8| (f32::from(t) * alpha + f32::from(u) * (1.0 - alpha)).round() as u8;
+pub fn over(top: Rgb, alpha: f64, under: Rgb) -> Rgb {
+    let mix = |t: u8, u: u8| (f64::from(t) * alpha + f64::from(u) * (1.0 - alpha)).round() as u8;
     Rgb(
         mix(top.0, under.0),
         mix(top.1, under.1),
@@ -79,7 +80,7 @@ pub fn ring_colour(t: &Theme) -> Rgb {
         ring_neighbours(t)
             .iter()
             .map(|&n| contrast(c, n))
-            .fold(f32::MAX, f32::min)
+            .fold(f64::MAX, f64::min)
     };
     [t.title, t.text, t.accent, t.muted]
         .into_iter()
