@@ -69,3 +69,28 @@ fn a_page_turn_never_shows_the_new_page_at_rest_before_its_slide_ends() {
         assert!(frames.len() >= 3, "a slide of {} frames", frames.len());
     }
 }
+
+/// A slide's frames as goldens: when the finger lifts, in the middle of the slide and at
+/// rest, for Next (right edge) and Back (left edge), on both panels.
+#[test]
+fn slide_frames_match_their_goldens_on_both_panels() {
+    for profile in ["pi-touch-800x480", "pi-touch2-720x1280"] {
+        let (w, h) = bitig_kiosk::config::profile_size(profile).unwrap();
+        let b = common::bundle(profile);
+        let (cx, y) = (w as f32 / 2.0, h as f32 / 2.0);
+        let (lang_y, card_y) = if h > w { (y + 108.0, 150.0) } else { (y + 108.0, 120.0) };
+        let mut s = format!(
+            "tap {cx} {}\nexpect language\ntap {cx} {lang_y}\nexpect library\ntap {cx} {card_y}\nexpect reader\nwait 400\n",
+            y + 60.0
+        );
+        for (name, x) in [("next", w as f32 - 20.0), ("back", 20.0)] {
+            s.push_str(&format!(
+                "press {x} {y}\nwait 60\nrelease {x} {y}\nshot {name}-0-lift\nwait 80\nshot {name}-1-middle\nwait 300\nshot {name}-2-rest\n"
+            ));
+        }
+        let set = format!("slide-{profile}");
+        let r = common::run(&set, &b, &s, &["--profile", profile]);
+        assert_eq!(r.code, Some(0), "{profile}: {}", r.stderr);
+        common::compare(&set, &r.shots);
+    }
+}
