@@ -78,7 +78,9 @@ fn slide_frames_match_their_goldens_on_both_panels() {
         let (w, h) = bitig_kiosk::config::profile_size(profile).unwrap();
         let b = common::bundle(profile);
         let (cx, y) = (w as f32 / 2.0, h as f32 / 2.0);
-        let (lang_y, card_y) = if h > w { (y + 108.0, 150.0) } else { (y + 108.0, 120.0) };
+        // English (the third language button), then the first card.
+        let lang_y = y + 108.0;
+        let card_y = if h > w { 150.0 } else { 120.0 };
         let mut s = format!(
             "tap {cx} {}\nexpect language\ntap {cx} {lang_y}\nexpect library\ntap {cx} {card_y}\nexpect reader\nwait 400\n",
             y + 60.0
