@@ -14,10 +14,7 @@
 
 mod common;
 
-use bitig_kiosk::app::{load_bundle, Kiosk};
-use bitig_kiosk::config::{Config, Rotation};
 use bitig_kiosk::keys::Key;
-use bitig_kiosk::nav::Screen;
 use bitig_kiosk::platform::headless::Headless;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -93,13 +90,7 @@ fn turn(h: &mut Headless, forward: bool, by_swipe: bool) -> u64 {
 #[test]
 fn page_turns_allocate_nothing_after_warm_up() {
     let path = common::bundle("pi-touch-800x480");
-    let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
-    let kiosk = Kiosk::new(load_bundle(&path), Config::load(None).unwrap(), clock).unwrap();
-    h.attach(&kiosk).unwrap();
-    h.tap(400.0, 300.0); // wake
-    h.tap(400.0, 350.0); // English
-    h.tap(300.0, 120.0); // the first statement
-    assert_eq!(kiosk.screen(), Screen::Reader);
+    let (mut h, kiosk) = common::kiosk_in_reader(&path);
 
     for parallel in [false, true] {
         if parallel {

@@ -6,11 +6,8 @@
 
 mod common;
 
-use bitig_kiosk::app::{Kiosk, SLIDE_MS};
-use bitig_kiosk::config::{Config, Rotation};
-use bitig_kiosk::content::load_bundle;
-use bitig_kiosk::nav::Screen;
-use bitig_kiosk::platform::headless::{Headless, STEP_MS};
+use bitig_kiosk::app::SLIDE_MS;
+use bitig_kiosk::platform::headless::STEP_MS;
 
 /// The page area of a frame (between the bars), as RGB rows.
 fn page_area(frame: &[u8], width: u32, top: u32, height: u32) -> Vec<u8> {
@@ -26,13 +23,7 @@ fn a_page_turn_never_shows_the_new_page_at_rest_before_its_slide_ends() {
         .unwrap()
         .profile;
     let (top, height) = (56, u32::from(profile.page_height));
-    let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
-    let kiosk = Kiosk::new(load_bundle(&path), Config::load(None).unwrap(), clock).unwrap();
-    h.attach(&kiosk).unwrap();
-    h.tap(400.0, 300.0); // wake
-    h.tap(400.0, 350.0); // English
-    h.tap(300.0, 120.0); // the first statement
-    assert_eq!(kiosk.screen(), Screen::Reader);
+    let (mut h, kiosk) = common::kiosk_in_reader(&path);
     h.advance(400);
     for (forward, x) in [(true, 780.0), (false, 20.0)] {
         let before = kiosk.page().0;

@@ -486,9 +486,17 @@ impl State {
         } else {
             self.screens.keys.release(key)
         };
-        if let Some(act) = act {
-            self.ctx.nav.touched(now);
-            self.screens.key(&mut self.ctx, act);
+        match act {
+            Some(act) => {
+                self.ctx.nav.touched(now);
+                self.screens.key(&mut self.ctx, act);
+            }
+            // Nothing changed but the key tester's line, shown on the operator screen only.
+            None if !(pressed && self.ctx.nav.screen == Screen::Operator) => {
+                self.reschedule();
+                return;
+            }
+            None => {}
         }
         self.refresh(w);
         self.reschedule();

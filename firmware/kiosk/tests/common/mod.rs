@@ -33,6 +33,31 @@ pub fn bundle(profile: &str) -> PathBuf {
     out
 }
 
+/// The kiosk in this process on `bundle` (800x480, default config, the headless platform),
+/// opened by touch to the first statement in English. One per test binary: the platform is
+/// installed once.
+pub fn kiosk_in_reader(
+    bundle: &Path,
+) -> (
+    bitig_kiosk::platform::headless::Headless,
+    bitig_kiosk::app::Kiosk,
+) {
+    use bitig_kiosk::config::{Config, Rotation};
+    let (mut h, clock) = bitig_kiosk::platform::headless::Headless::install(Rotation::R0).unwrap();
+    let kiosk = bitig_kiosk::app::Kiosk::new(
+        bitig_kiosk::content::load_bundle(bundle),
+        Config::load(None).unwrap(),
+        clock,
+    )
+    .unwrap();
+    h.attach(&kiosk).unwrap();
+    h.tap(400.0, 300.0); // wake
+    h.tap(400.0, 350.0); // English
+    h.tap(300.0, 120.0); // the first statement
+    assert_eq!(kiosk.screen(), bitig_kiosk::nav::Screen::Reader);
+    (h, kiosk)
+}
+
 pub struct Run {
     pub code: Option<i32>,
     pub stderr: String,
