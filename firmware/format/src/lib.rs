@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub mod hex;
 pub mod pin;
 pub mod signature;
+pub mod speech;
 mod validate;
 
 /// First eight bytes of every bundle.
@@ -51,14 +52,21 @@ pub struct Header {
 /// `body` under a header of this format version with its length and BLAKE3 hash: an unsigned
 /// bundle file. `None` if the body is 4 GiB or larger.
 pub fn seal(body: &[u8]) -> Option<Vec<u8>> {
+    seal_as(body, &MAGIC, FORMAT_VERSION)
+}
+
+/// [`seal`] under another magic and version (the speech part's).
+fn seal_as(body: &[u8], magic: &[u8; 8], format_version: u16) -> Option<Vec<u8>> {
     let header = Header {
-        format_version: FORMAT_VERSION,
+        format_version,
         flags: 0,
         body_len: u32::try_from(body.len()).ok()?,
         hash: *blake3::hash(body).as_bytes(),
     };
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(&header.to_header_bytes());
+    let mut head = header.to_header_bytes();
+    head[0..8].copy_from_slice(magic);
+    out.extend_from_slice(&head);
     out.extend_from_slice(body);
     Some(out)
 }
@@ -66,17 +74,22 @@ pub fn seal(body: &[u8]) -> Option<Vec<u8>> {
 impl Header {
     /// Parses and checks the header against `bytes` (the whole bundle file).
     pub fn from_bundle_bytes(bytes: &[u8]) -> Result<Header, FormatError> {
+        Header::from_bytes_as(bytes, &MAGIC, FORMAT_VERSION)
+    }
+
+    /// [`Header::from_bundle_bytes`] for a file with another magic and version.
+    fn from_bytes_as(bytes: &[u8], magic: &[u8; 8], version: u16) -> Result<Header, FormatError> {
         if bytes.len() < HEADER_LEN {
             return Err(FormatError::TooShort { len: bytes.len() });
         }
-        if bytes[0..8] != MAGIC {
+        if bytes[0..8] != *magic {
             return Err(FormatError::BadMagic);
         }
         let format_version = u16::from_le_bytes([bytes[8], bytes[9]]);
-        if format_version != FORMAT_VERSION {
+        if format_version != version {
             return Err(FormatError::UnsupportedVersion {
                 found: format_version,
-                supported: FORMAT_VERSION,
+                supported: version,
             });
         }
         let flags = u16::from_le_bytes([bytes[10], bytes[11]]);

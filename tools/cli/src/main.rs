@@ -186,9 +186,13 @@ struct BuildArgs {
     /// Only this profile (name or path); default: every profile in ASSETS/profiles.
     #[arg(long)]
     profile: Option<String>,
-    /// Output file (only with one profile); default: target/bitig/PROFILE.bundle.
+    /// Output file (only with one profile); default: target/bitig/PROFILE.bundle. The speech
+    /// part goes beside it, as PROFILE.speech.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Do not make the speech part (it needs espeak-ng; scripts/setup-debian.sh installs it).
+    #[arg(long)]
+    no_speech: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -555,7 +559,12 @@ fn check(src: SourceArgs) -> Result<()> {
 }
 
 fn build(a: BuildArgs) -> Result<()> {
-    let BuildArgs { src, profile, out } = a;
+    let BuildArgs {
+        src,
+        profile,
+        out,
+        no_speech,
+    } = a;
     let inputs = src.inputs();
     let sources = load_sources(&inputs).map_err(report)?;
     for w in &sources.warnings {
@@ -583,6 +592,17 @@ fn build(a: BuildArgs) -> Result<()> {
         "--out needs exactly one --profile"
     );
     let total = sources.statements.len();
+    let speaker = if no_speech {
+        None
+    } else {
+        let s = bitig_speech::Speaker::new(&inputs.assets.join("speech"), Some(speak::cache_dir()))
+            .context("cannot make the speech part (or build with --no-speech)")?;
+        Some(s)
+    };
+    let mut voice = match &speaker {
+        Some(s) => Some(bitig_speech::part::PartBuilder::new(s)?),
+        None => None,
+    };
     for path in &profiles {
         let name = path
             .file_stem()
@@ -633,6 +653,21 @@ fn build(a: BuildArgs) -> Result<()> {
             missing,
             overflowing
         );
+        if let Some(voice) = &mut voice {
+            let t0 = std::time::Instant::now();
+            let hash = bitig_format::Header::from_bundle_bytes(&bytes)?.hash;
+            let part = voice.part(&bundle, hash)?;
+            let speech = target.with_extension("speech");
+            bitig_io::durable::write(&speech, &part)
+                .with_context(|| format!("cannot write {}", speech.display()))?;
+            println!(
+                "wrote {} ({} bytes, {:.1} min of speech, {:.1} s)",
+                speech.display(),
+                part.len(),
+                voice.seconds / 60.0,
+                t0.elapsed().as_secs_f64()
+            );
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! would spell out letter by letter. `bitig check` lists those too.
 
 use anyhow::{bail, Context, Result};
-use bitig_format::{BlockKind, Lang};
+use bitig_format::Lang;
 use bitig_speech::{Speaker, Spoken};
 use bitig_typeset::Sources;
 use std::path::{Path, PathBuf};
@@ -47,15 +47,7 @@ fn lang_of(tag: &str) -> Result<Lang> {
     Lang::from_tag(tag).with_context(|| format!("--lang {tag}: write kk, tr or en"))
 }
 
-/// The pause after a block of this kind.
-pub fn pause_after(kind: BlockKind) -> u32 {
-    match kind {
-        BlockKind::Title | BlockKind::Heading(_) | BlockKind::ListItem(_) => {
-            bitig_speech::HEADING_PAUSE_MS
-        }
-        BlockKind::Byline | BlockKind::Paragraph => bitig_speech::PARAGRAPH_PAUSE_MS,
-    }
-}
+pub use bitig_speech::part::pause_after;
 
 /// The texts chosen by the arguments, with the pause after each.
 fn texts(a: &SpeakArgs, sources: &Sources, lang: Lang) -> Result<Vec<(String, u32)>> {

@@ -8,11 +8,13 @@
 //! - [`Speaker`]: espeak-ng ([`espeak`], its command line), one call per sentence, leading
 //!   and trailing silence trimmed and fixed pauses put back, so each sentence's sample range
 //!   is exact; every sentence cached by the hash of what is said under `target/`.
+//! - [`part`]: the speech part of a bundle, Opus-encoded with its timing index.
 //! - [`Speaker::spelled`]: the words espeak-ng would spell out letter by letter.
 
 pub mod espeak;
 pub mod lexicon;
 pub mod numbers;
+pub mod part;
 pub mod sentences;
 
 use bitig_format::Lang;
@@ -93,9 +95,9 @@ pub enum SpeechError {
 #[derive(Debug)]
 pub struct Speaker {
     lexicons: [Lexicon; 3],
-    cache: Option<PathBuf>,
+    pub(crate) cache: Option<PathBuf>,
     /// espeak-ng's version: part of every cache key.
-    engine: String,
+    pub(crate) engine: String,
     /// Sentences synthesized, and taken from the cache, since start.
     pub synthesized: std::cell::Cell<u64>,
     pub cached: std::cell::Cell<u64>,

@@ -1,0 +1,313 @@
+//! The speech part of a bundle (`bitig_format::speech`): every block of every edition, and
+//! every UI string in every UI language, spoken at the normal speed, resampled from espeak-ng's
+//! 22,050 Hz to 16,000 Hz (rubato) and encoded with Opus at 12 kbit/s (libopus), the codec
+//! docs/performance.md chose by measurement.
+//!
+//! Tracks depend only on the text, so one [`PartBuilder`] encodes each text once and reuses it
+//! for every profile's bundle; only [`Speech::bundle_hash`] differs.
+
+use crate::{Speaker, SpeechError, NORMAL_WPM};
+use bitig_format::speech::{Said, Sentence, Speech, Track};
+use bitig_format::{BlockKind, Bundle, Lang};
+use rubato::Resampler;
+use std::collections::HashMap;
+
+/// The speech part's sample rate: Opus's wide band, all the voice needs.
+pub const RATE: u32 = 16_000;
+/// 20 ms Opus packets.
+pub const FRAME: u16 = 320;
+/// Opus bit rate (docs/performance.md: 5.53 MB an hour of speech).
+pub const BITRATE: i32 = 12_000;
+/// The pause after a UI string.
+pub const UI_PAUSE_MS: u32 = 300;
+
+/// What went wrong while making the speech part.
+#[derive(Debug, thiserror::Error)]
+pub enum PartError {
+    #[error(transparent)]
+    Speech(#[from] SpeechError),
+    #[error("the Opus encoder failed: {0}")]
+    Opus(#[from] opus::Error),
+    #[error("the resampler failed: {0}")]
+    Resample(String),
+    #[error("the speech part does not encode: {0}")]
+    Encode(#[from] postcard::Error),
+}
+
+/// The pause after a block of this kind.
+pub fn pause_after(kind: BlockKind) -> u32 {
+    match kind {
+        BlockKind::Title | BlockKind::Heading(_) | BlockKind::ListItem(_) => {
+            crate::HEADING_PAUSE_MS
+        }
+        BlockKind::Byline | BlockKind::Paragraph => crate::PARAGRAPH_PAUSE_MS,
+    }
+}
+
+/// One encoded text: its samples, timing index and packets.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Encoded {
+    samples: u32,
+    sentences: Vec<Sentence>,
+    packets: Vec<u8>,
+}
+
+/// Makes speech parts, encoding each distinct text once.
+#[derive(Debug)]
+pub struct PartBuilder<'s> {
+    speaker: &'s Speaker,
+    done: HashMap<(String, Lang, u32), Encoded>,
+    pre_skip: u16,
+    /// Seconds of speech in the last part made (for the build's report).
+    pub seconds: f64,
+}
+
+impl<'s> PartBuilder<'s> {
+    pub fn new(speaker: &'s Speaker) -> Result<PartBuilder<'s>, PartError> {
+        let pre_skip = encoder()?.get_lookahead()?;
+        Ok(PartBuilder {
+            speaker,
+            done: HashMap::new(),
+            pre_skip: u16::try_from(pre_skip).unwrap_or(0),
+            seconds: 0.0,
+        })
+    }
+
+    /// The speech part of `bundle`, whose header hash is `bundle_hash`.
+    pub fn part(
+        &mut self,
+        bundle: &Bundle<'_>,
+        bundle_hash: [u8; 32],
+    ) -> Result<Vec<u8>, PartError> {
+        let mut said: Vec<(Said<'_>, &str, Lang, u32)> = Vec::new();
+        for (d, doc) in bundle.documents.iter().enumerate() {
+            for ed in &doc.editions {
+                for (b, block) in ed.blocks.iter().enumerate() {
+                    let at = Said::Block {
+                        doc: d as u16,
+                        lang: ed.lang,
+                        block: b as u16,
+                    };
+                    said.push((at, block.text, ed.lang, pause_after(block.kind)));
+                }
+            }
+        }
+        for u in &bundle.ui {
+            let at = Said::Ui {
+                key: u.key,
+                lang: u.lang,
+            };
+            said.push((at, u.text, u.lang, UI_PAUSE_MS));
+        }
+        // Each distinct text once: from memory, from the disk cache, or spoken here and
+        // encoded on every core.
+        let mut todo: Vec<((String, Lang, u32), std::path::PathBuf, crate::Spoken)> = Vec::new();
+        for (_, text, lang, pause) in &said {
+            let key = (text.to_string(), *lang, *pause);
+            if self.done.contains_key(&key) || todo.iter().any(|t| t.0 == key) {
+                continue;
+            }
+            let file = self.cache_file(&key);
+            let cached = file
+                .as_ref()
+                .and_then(|f| std::fs::read(f).ok())
+                .and_then(|b| postcard::from_bytes::<Encoded>(&b).ok());
+            if let Some(e) = cached {
+                self.done.insert(key, e);
+                continue;
+            }
+            let spoken = self.speaker.speak(text, *lang, NORMAL_WPM, *pause)?;
+            todo.push((key, file.unwrap_or_default(), spoken));
+        }
+        let pre_skip = self.pre_skip;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let encoded: Vec<Result<Encoded, PartError>> = std::thread::scope(|sc| {
+            let jobs: Vec<_> = (0..threads.min(todo.len()))
+                .map(|_| {
+                    sc.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(t) = todo.get(i) else {
+                                return mine;
+                            };
+                            mine.push((i, encode(&t.2, pre_skip)));
+                        }
+                    })
+                })
+                .collect();
+            let mut all: Vec<_> = jobs
+                .into_iter()
+                .flat_map(|j| j.join().unwrap_or_default())
+                .collect();
+            all.sort_by_key(|(i, _)| *i);
+            all.into_iter().map(|(_, e)| e).collect()
+        });
+        all_encoded(encoded.len(), todo.len())?;
+        for ((key, file, _), e) in todo.into_iter().zip(encoded) {
+            let e = e?;
+            if !file.as_os_str().is_empty() {
+                if let Ok(bytes) = postcard::to_allocvec(&e) {
+                    // A cache that cannot be written only costs time.
+                    let _ = bitig_io::durable::write(&file, &bytes);
+                }
+            }
+            self.done.insert(key, e);
+        }
+        let mut tracks = Vec::with_capacity(said.len());
+        self.seconds = 0.0;
+        for (at, text, lang, pause) in &said {
+            let key = (text.to_string(), *lang, *pause);
+            self.seconds += f64::from(self.done[&key].samples) / f64::from(RATE);
+            tracks.push((*at, key));
+        }
+        let part = Speech {
+            bundle_hash,
+            rate: RATE,
+            frame: FRAME,
+            pre_skip: self.pre_skip,
+            tracks: tracks
+                .iter()
+                .map(|(at, key)| {
+                    let e = &self.done[key];
+                    Track {
+                        said: *at,
+                        samples: e.samples,
+                        sentences: e.sentences.clone(),
+                        packets: &e.packets,
+                    }
+                })
+                .collect(),
+        };
+        Ok(part.to_speech_bytes()?)
+    }
+
+    /// Where the encoding of `key` is cached: by the hash of what is said, the voice and the
+    /// encoder.
+    fn cache_file(&self, key: &(String, Lang, u32)) -> Option<std::path::PathBuf> {
+        let dir = self.speaker.cache.as_ref()?;
+        let mut h = blake3::Hasher::new();
+        for part in [
+            "bitig-part 1",
+            &self.speaker.engine,
+            opus::version(),
+            &format!("{RATE} {FRAME} {BITRATE} {NORMAL_WPM} {}", key.2),
+            key.1.tag(),
+            &key.0,
+        ] {
+            h.update(part.as_bytes());
+            h.update(b"\0");
+        }
+        let name = bitig_format::hex::to_hex(&h.finalize().as_bytes()[..16]);
+        Some(dir.join(format!("{name}.part")))
+    }
+}
+
+/// Every text spoken got its encoding (a thread that panicked would lose some).
+fn all_encoded(got: usize, want: usize) -> Result<(), PartError> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(PartError::Resample(format!(
+            "{got} of {want} texts encoded; an encoder thread stopped"
+        )))
+    }
+}
+
+/// A spoken text resampled to [`RATE`] and encoded.
+fn encode(spoken: &crate::Spoken, pre_skip: u16) -> Result<Encoded, PartError> {
+    let pcm = resample(&spoken.pcm, spoken.rate, RATE)?;
+    let at = |s: u32| {
+        let v = u64::from(s) * u64::from(RATE) / u64::from(spoken.rate);
+        (v as u32).min(pcm.len() as u32)
+    };
+    let sentences = spoken
+        .sentences
+        .iter()
+        .map(|s| Sentence {
+            start: s.text.start as u32,
+            end: s.text.end as u32,
+            from: at(s.samples.start),
+            to: at(s.samples.end),
+        })
+        .collect();
+    let mut enc = encoder()?;
+    let frame = usize::from(FRAME);
+    // The encoder's look-ahead is flushed with silence after the track.
+    let total = (pcm.len() + usize::from(pre_skip)).div_ceil(frame) * frame;
+    let mut input = pcm.clone();
+    input.resize(total, 0);
+    let mut packets = Vec::new();
+    let mut buf = [0u8; 1500];
+    for chunk in input.chunks_exact(frame) {
+        let n = enc.encode(chunk, &mut buf)?;
+        packets.extend_from_slice(&(n as u16).to_le_bytes());
+        packets.extend_from_slice(&buf[..n]);
+    }
+    Ok(Encoded {
+        samples: pcm.len() as u32,
+        sentences,
+        packets,
+    })
+}
+
+fn encoder() -> Result<opus::Encoder, opus::Error> {
+    let mut e = opus::Encoder::new(RATE, opus::Channels::Mono, opus::Application::Voip)?;
+    e.set_bitrate(opus::Bitrate::Bits(BITRATE))?;
+    Ok(e)
+}
+
+/// `pcm` at `from` samples a second, at `to`: its length scaled, its start kept in place (the
+/// resampler's delay removed).
+pub fn resample(pcm: &[i16], from: u32, to: u32) -> Result<Vec<i16>, PartError> {
+    let want = (pcm.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
+    if from == to || pcm.is_empty() {
+        return Ok(pcm.to_vec());
+    }
+    let err = |e: &dyn std::fmt::Display| PartError::Resample(e.to_string());
+    let mut r = rubato::FftFixedInOut::<f32>::new(from as usize, to as usize, 1024, 1)
+        .map_err(|e| err(&e))?;
+    let delay = r.output_delay();
+    let mut out: Vec<f32> = Vec::with_capacity(want + delay + 2048);
+    let input: Vec<f32> = pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
+    let mut at = 0;
+    while out.len() < want + delay {
+        let n = r.input_frames_next();
+        let mut chunk = vec![0.0f32; n];
+        if at < input.len() {
+            let take = n.min(input.len() - at);
+            chunk[..take].copy_from_slice(&input[at..at + take]);
+        }
+        at += n;
+        let got = r.process(&[chunk], None).map_err(|e| err(&e))?;
+        out.extend_from_slice(&got[0]);
+    }
+    Ok(out[delay..delay + want]
+        .iter()
+        .map(|&s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resampling_keeps_the_time_of_a_click() {
+        // A click at 1 s of 22,050 Hz stays at 1 s of 16,000 Hz.
+        let mut pcm = vec![0i16; 44_100];
+        for s in &mut pcm[22_050..22_060] {
+            *s = 20_000;
+        }
+        let out = resample(&pcm, 22_050, 16_000).unwrap();
+        assert_eq!(out.len(), 32_000);
+        let peak = out
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, s)| s.unsigned_abs())
+            .unwrap()
+            .0;
+        assert!((16_000..16_010).contains(&peak), "peak at {peak}");
+    }
+}
