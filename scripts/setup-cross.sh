@@ -38,7 +38,7 @@ packages=(
   pkg-config:arm64
   # what backend-linuxkms-libinput links
   libinput-dev:arm64 libudev-dev:arm64 libxkbcommon-dev:arm64
-  # scripts/bench: bitig-codecbench (libopus) for aarch64
+  # the voice (the kiosk decodes Opus with libopus), and scripts/bench: bitig-codecbench
   libopus-dev:arm64
 )
 missing=()
@@ -60,8 +60,9 @@ else
   echo "setup-cross: all cross packages present"
 fi
 
-# armhf: the armv7 device build's libraries (what backend-linuxkms-libinput links).
-armhf_packages=(pkg-config:armhf libinput-dev:armhf libudev-dev:armhf libxkbcommon-dev:armhf)
+# armhf: the armv7 device build's libraries (what backend-linuxkms-libinput links, and
+# libopus for the voice).
+armhf_packages=(pkg-config:armhf libinput-dev:armhf libudev-dev:armhf libxkbcommon-dev:armhf libopus-dev:armhf)
 armhf_missing=()
 for p in "${armhf_packages[@]}"; do installed "$p" || armhf_missing+=("$p"); done
 if [ ${#armhf_missing[@]} -gt 0 ]; then

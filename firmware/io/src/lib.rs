@@ -13,5 +13,6 @@ pub mod ci;
 pub mod durable;
 pub mod png;
 pub mod proc;
+pub mod wav;
 
 pub use durable::{Fs, RealFs};

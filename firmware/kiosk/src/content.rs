@@ -17,6 +17,7 @@
 //!
 //! Every write goes through [`Fs`], so tests cut the power after any number of operations.
 
+use bitig_format::speech::Speech;
 use bitig_format::{Bundle, FormatError};
 
 pub mod updater;
@@ -30,10 +31,14 @@ pub struct LoadError {
     pub message: String,
 }
 
-/// A checked bundle and its content hash (hex), for the operator menu.
+/// A checked bundle and its content hash (hex), for the operator menu; and its voice, if a
+/// speech part that belongs to it lies beside it.
 pub struct Loaded {
     pub bundle: Bundle<'static>,
     pub hash: String,
+    pub speech: Option<Speech<'static>>,
+    /// Why the speech part beside the bundle was refused (the kiosk reads on, silent).
+    pub speech_error: Option<LoadError>,
 }
 
 /// Reads and checks the bundle. The bytes are leaked on purpose: the bundle lives as long as
@@ -72,10 +77,59 @@ pub fn load_bundle_checked(
     };
     let header = bitig_format::Header::from_bundle_bytes(bytes).map_err(refused)?;
     let bundle = Bundle::from_bundle_bytes(bytes).map_err(refused)?;
+    let (speech, speech_error) = match load_speech(path, trusted, &bundle, &header.hash) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            eprintln!(
+                "bitig-kiosk: speech part refused [{}]: {}",
+                e.code, e.message
+            );
+            (None, Some(e))
+        }
+    };
     Ok(Loaded {
         bundle,
         hash: bitig_format::hex::to_hex(&header.hash),
+        speech,
+        speech_error,
     })
+}
+
+/// The speech part beside `bundle_path` (`slot-a.bundle` -> `slot-a.speech`), checked as the
+/// bundle is (hash, signature when keys are trusted) and bound to it: a part made for other
+/// text is refused. No file is no voice, not an error.
+pub fn load_speech(
+    bundle_path: &Path,
+    trusted: &[[u8; 32]],
+    bundle: &Bundle<'_>,
+    bundle_hash: &[u8; 32],
+) -> Result<Option<Speech<'static>>, LoadError> {
+    let path = bundle_path.with_extension("speech");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(LoadError {
+                code: "E-READ",
+                message: format!("{}: {e}", path.display()),
+            })
+        }
+    };
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let at = |code: &'static str, e: &dyn std::fmt::Display| LoadError {
+        code,
+        message: format!("{}: {e}", path.display()),
+    };
+    let bytes = if trusted.is_empty() {
+        bitig_format::signature::split(bytes).0
+    } else {
+        bitig_format::signature::verify(bytes, trusted).map_err(|e| at(e.code(), &e))?
+    };
+    let speech = Speech::from_speech_bytes(bytes).map_err(|e| at(e.code(), &e))?;
+    speech
+        .check_belongs(bundle_hash, bundle)
+        .map_err(|e| at(e.code(), &e))?;
+    Ok(Some(speech))
 }
 
 /// Refuses a bundle laid out for another panel before anything is sized from it: its panel

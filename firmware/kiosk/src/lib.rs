@@ -22,6 +22,7 @@ mod generated {
 pub use generated::*;
 
 pub mod app;
+pub mod audio;
 pub mod clock;
 pub mod config;
 pub mod content;

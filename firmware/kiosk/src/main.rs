@@ -27,9 +27,10 @@ struct Args {
     soak: Option<u64>,
     seed: u64,
     real_time: bool,
+    audio_out: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time]";
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time] [--audio-out FILE.wav]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args::default();
@@ -48,6 +49,7 @@ fn parse_args() -> Result<Args> {
             "--headless" => a.headless = true,
             "--real-time" => a.real_time = true,
             "--script" => a.script = Some(value("--script")?.into()),
+            "--audio-out" => a.audio_out = Some(value("--audio-out")?.into()),
             "--screenshot" => a.screenshot = Some(value("--screenshot")?.into()),
             "--hash-pin" => a.hash_pin = Some(value("--hash-pin")?),
             "--pin-salt" => a.pin_salt = Some(value("--pin-salt")?),
@@ -359,7 +361,12 @@ fn headless(
         .clone()
         .unwrap_or_else(|| PathBuf::from("."));
     let (mut h, clock) = platform::headless::Headless::install(config.rotation)?;
-    let kiosk = Kiosk::with_options(loaded, config, clock, lockstep())?;
+    let record = bitig_kiosk::audio::PcmSink::default();
+    let mut options = lockstep();
+    if args.audio_out.is_some() {
+        options.audio_out = Some(Box::new(record.clone()));
+    }
+    let kiosk = Kiosk::with_options(loaded, config, clock, options)?;
     let by_name = steps
         .iter()
         .any(|s| matches!(s, Step::Controls | Step::TapOn(_)));
@@ -432,6 +439,17 @@ fn headless(
                 bitig_io::png::write(&path, w, hh, bitig_io::png::Color::Rgb, rgb)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
+            Step::ExpectSpeaking(want) => {
+                if kiosk.speaking() != want {
+                    eprintln!(
+                        "bitig-kiosk: expected the voice {} at {} ms, but it is {}",
+                        if want { "speaking" } else { "silent" },
+                        h.now_ms(),
+                        if want { "silent" } else { "speaking" }
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
             Step::Expect(want) => {
                 let got = kiosk.screen();
                 if got != want {
@@ -448,6 +466,13 @@ fn headless(
     }
     // The statistics are written before the process ends, as on the device.
     kiosk.shutdown();
+    if let Some(path) = &args.audio_out {
+        kiosk.speaking(); // renders the voice up to the end
+        let pcm = record.0.lock().map(|v| v.clone()).unwrap_or_default();
+        let wav = bitig_io::wav::wav_bytes(&pcm, bitig_kiosk::audio::OUT_RATE);
+        bitig_io::durable::write(path, &wav)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     // Like the device: a requested restart (operator menu, installed update) exits with 3.
     Ok(if kiosk.restart_requested() {
         intended_restart(kiosk.content_dir().as_deref());

@@ -13,6 +13,8 @@
 //! key NAME                press a key, 60 ms, release it
 //! hold NAME MS            hold a key down for MS (repeats), release it
 //! key-down NAME | key-up NAME   one key's press or release alone (chords: Help + Back)
+//! expect-speaking         fail unless the voice is speaking
+//! expect-silent           fail unless it is not
 //! ```
 //!
 //! A key NAME is a keypad key (up, down, back, next, action, help, volume_down, volume_up:
@@ -34,6 +36,8 @@ pub enum Step {
     Wait(u64),
     Shot(String),
     Expect(Screen),
+    /// `expect-speaking` (true) and `expect-silent` (false).
+    ExpectSpeaking(bool),
     Mark(String),
     /// Print every control laid out since the last `controls` (name, x, y, width, height).
     Controls,
@@ -169,7 +173,13 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<Step>> {
                     None => anyhow::bail!("{}: unknown screen `{want}`", at()),
                 }
             }
-            other => anyhow::bail!("{}: unknown command `{other}` (tap, tap-on, press, move, release, swipe, wait, shot, expect, mark, controls, key, hold, key-down, key-up)", at()),
+            "expect-speaking" | "expect-silent" if args.is_empty() => {
+                Step::ExpectSpeaking(cmd == "expect-speaking")
+            }
+            "expect-speaking" | "expect-silent" => {
+                anyhow::bail!("{}: `{cmd}` takes nothing after it", at())
+            }
+            other => anyhow::bail!("{}: unknown command `{other}` (tap, tap-on, press, move, release, swipe, wait, shot, expect, expect-speaking, expect-silent, mark, controls, key, hold, key-down, key-up)", at()),
         };
         steps.push(step);
     }

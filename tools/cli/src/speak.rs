@@ -38,9 +38,12 @@ pub struct SpeakArgs {
     pub spelled: bool,
 }
 
-/// Where spoken sentences are cached (by the hash of what is said).
+/// Where spoken sentences are cached (by the hash of what is said): `BITIG_SPEECH_CACHE`,
+/// or target/bitig/speech-cache.
 pub fn cache_dir() -> PathBuf {
-    PathBuf::from("target/bitig/speech-cache")
+    std::env::var_os("BITIG_SPEECH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/bitig/speech-cache"))
 }
 
 fn lang_of(tag: &str) -> Result<Lang> {

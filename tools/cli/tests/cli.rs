@@ -36,7 +36,7 @@ fn build_sources(name: &str, files: &[(&str, &[u8])], extra: &[&str]) -> (i32, S
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name())
-        .filter(|n| n != "src" && n != "out.bundle")
+        .filter(|n| n != "src" && n != "out.bundle" && n != "out.speech")
         .collect();
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
     (o.status.code().unwrap_or(-1), text(&o.stderr), out.exists())
@@ -216,20 +216,27 @@ fn unbreakable_120_char_token_fits() {
 fn default_build_has_no_missing_glyphs_or_overflow_and_is_reproducible() {
     let dir = scratch("default-build");
     let mut outputs = Vec::new();
+    let mut speech = Vec::new();
     for run in 0..2 {
         for profile in ["pi-touch-800x480", "pi-touch2-720x1280"] {
             let out = dir.join(format!("{profile}-{run}.bundle"));
-            let o = bitig(&[
+            // The second run speaks everything afresh, into a cache of its own.
+            let cache = dir.join(format!("speech-cache-{run}"));
+            let mut cmd = bitig_command(&[
                 "build",
                 "--profile",
                 profile,
                 "--out",
                 out.to_str().unwrap(),
             ]);
+            if run == 1 {
+                cmd.env("BITIG_SPEECH_CACHE", &cache);
+            }
+            let o = cmd.output().unwrap();
             assert!(o.status.success(), "{}", text(&o.stderr));
             let said = text(&o.stdout);
             assert!(said.contains("0 missing glyphs"), "{said}");
-            let bytes = std::fs::read(out).unwrap();
+            let bytes = std::fs::read(&out).unwrap();
             let outside = ink_outside_text_box(&bytes, profile);
             assert!(
                 outside.is_empty(),
@@ -237,8 +244,13 @@ fn default_build_has_no_missing_glyphs_or_overflow_and_is_reproducible() {
                 outside.join("\n")
             );
             outputs.push(bytes);
+            speech.push(std::fs::read(out.with_extension("speech")).unwrap());
         }
     }
+    assert!(
+        speech[0] == speech[2] && speech[1] == speech[3],
+        "the speech parts differ between builds (the second synthesized afresh)"
+    );
     assert!(
         outputs[0] == outputs[2],
         "800x480 bundles differ between builds"

@@ -233,27 +233,7 @@ fn trim(pcm: &[i16], rate: u32) -> Vec<i16> {
     pcm[a.saturating_sub(edge)..(b + 1 + edge).min(pcm.len())].to_vec()
 }
 
-/// A WAV file (RIFF, PCM, 16-bit mono) of `pcm` at `rate`.
-pub fn wav_bytes(pcm: &[i16], rate: u32) -> Vec<u8> {
-    let data = (pcm.len() * 2) as u32;
-    let mut b = Vec::with_capacity(44 + data as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&1u16.to_le_bytes()); // mono
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data.to_le_bytes());
-    for s in pcm {
-        b.extend_from_slice(&s.to_le_bytes());
-    }
-    b
-}
+pub use bitig_io::wav::wav_bytes;
 
 #[cfg(test)]
 mod tests {

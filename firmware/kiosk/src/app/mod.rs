@@ -56,6 +56,8 @@ pub struct Options {
     /// ends a wait of at least [`IDLE_REPORT_MIN_MS`] (the interactive kiosk, whose clock is
     /// real; the QEMU boot test reads the line).
     pub report_idle: bool,
+    /// Where the voice's samples go (the headless kiosk's record); none: nowhere.
+    pub audio_out: Option<Box<dyn crate::audio::Sink>>,
 }
 
 /// Kiosk state behind the UI.
@@ -131,7 +133,13 @@ impl Kiosk {
         mut options: Options,
     ) -> anyhow::Result<Kiosk> {
         let window = AppWindow::new()?;
-        let (ctx, stats_writer) = ctx(loaded, config, clock, options.wall_clock.take())?;
+        let (ctx, stats_writer) = ctx(
+            loaded,
+            config,
+            clock,
+            options.wall_clock.take(),
+            options.audio_out.take(),
+        )?;
         set_theme(&window, &ctx.bundle);
         let screens = Screens::new(&ctx);
         let updates = Updates::start(&ctx, options.lockstep_updates, options.open_stick.take());
@@ -206,6 +214,18 @@ impl Kiosk {
             out.push(screens::focus::name(id))
         });
         out
+    }
+
+    /// Whether the voice is speaking now (its samples are rendered up to now first).
+    pub fn speaking(&self) -> bool {
+        let mut s = self.state.borrow_mut();
+        s.ctx.pump_voice();
+        s.ctx.voice.speaking()
+    }
+
+    /// The sentence the voice is on.
+    pub fn spoken_sentence(&self) -> Option<crate::audio::Spoken> {
+        self.state.borrow().ctx.voice.sentence()
     }
 
     /// The voice's volume step (the keypad's − and +).
@@ -331,9 +351,17 @@ fn ctx(
     mut config: Config,
     clock: Clock,
     wall: Option<stats::WallClock>,
+    audio_out: Option<Box<dyn crate::audio::Sink>>,
 ) -> anyhow::Result<(Ctx, Option<stats::Writer>)> {
+    let mut speech = None;
     let (bundle, hash, fallback, error) = match loaded {
-        Ok(l) => (l.bundle, l.hash, None, None),
+        Ok(l) => {
+            speech = l.speech;
+            if let Some(e) = l.speech_error {
+                config.startup_issue.get_or_insert((e.code, e.message));
+            }
+            (l.bundle, l.hash, None, None)
+        }
         Err(e) => {
             eprintln!("bitig-kiosk: bundle refused [{}]: {}", e.code, e.message);
             let fb = Bundle::from_bundle_bytes(FALLBACK_BUNDLE)
@@ -349,6 +377,7 @@ fn ctx(
         let what = match code {
             "E-CRASHLOOP" => "crash loop: previous content",
             "W-CONFIG" => "config key ignored",
+            _ if message.contains(".speech: ") => "speech part refused: no voice",
             _ => "content rolled back",
         };
         (code, what, message)
@@ -368,7 +397,11 @@ fn ctx(
         last_issue,
         volume: screens::ctx::VOLUME_DEFAULT,
         last_key: None,
+        voice: crate::audio::Voice::new(speech, audio_out),
     };
+    let mut ctx = ctx;
+    let now = ctx.now();
+    ctx.voice.start_clock(now);
     Ok((ctx, writer))
 }
 
@@ -482,6 +515,7 @@ impl State {
             return;
         };
         let act = if pressed {
+            self.screens.key_down(&mut self.ctx, key);
             self.screens.keys.press(key, now)
         } else {
             self.screens.keys.release(key)
@@ -539,7 +573,9 @@ impl State {
     /// Something moves: the page slides, or an update's progress bar fills (in lockstep also
     /// while the worker has a step to take).
     fn moving(&self) -> bool {
-        self.screens.reader.sliding() || self.updates.busy(self.ctx.updating)
+        self.screens.reader.sliding()
+            || self.updates.busy(self.ctx.updating)
+            || self.ctx.voice.speaking()
     }
 
     /// Runs the frame timer while something moves and sets the single-shot timer to the next
@@ -571,6 +607,7 @@ impl State {
                 (Some(Screen::Attract), Screen::Language) => c.stats.session_started(now),
                 (_, Screen::Attract | Screen::Maintenance) => {
                     c.stats.end_session(now);
+                    c.voice.stop(now, c.volume);
                     c.volume = screens::ctx::VOLUME_DEFAULT;
                 }
                 _ => {}

@@ -36,6 +36,8 @@ pub struct Ctx {
     /// The last key pressed: its Linux code and the key it stands for (the operator menu's
     /// key tester).
     pub last_key: Option<(u16, Option<Key>)>,
+    /// The voice: the speech part beside the bundle, played to the headphones.
+    pub voice: crate::audio::Voice,
 }
 
 /// The loudest volume step.
@@ -46,6 +48,18 @@ pub const VOLUME_DEFAULT: u8 = 6;
 impl Ctx {
     pub fn now(&self) -> u64 {
         (self.clock)()
+    }
+
+    /// Renders the voice up to now.
+    pub fn pump_voice(&mut self) {
+        let now = self.now();
+        self.voice.pump(now, self.volume);
+    }
+
+    /// Stops the voice now.
+    pub fn stop_voice(&mut self) {
+        let now = self.now();
+        self.voice.stop(now, self.volume);
     }
 
     /// The bundle as the navigation state machine sees it.

@@ -20,6 +20,8 @@ pub const PROGRESS: i32 = 5;
 pub const RETURN: i32 = 6;
 /// The reader's page counter.
 pub const COUNTER: i32 = 7;
+/// The reader's page, when the kiosk has a voice: Action reads it aloud, pauses and resumes.
+pub const LISTEN: i32 = 8;
 /// Language button `i` (the language screen and the reader's top bar): `LANGUAGE + i`.
 pub const LANGUAGE: i32 = 100;
 /// Digit `d` of the PIN pad: `DIGIT + d`.
@@ -114,6 +116,7 @@ pub fn name(id: i32) -> String {
         PROGRESS => "progress bar".into(),
         RETURN => "back to page".into(),
         COUNTER => "page counter".into(),
+        LISTEN => "listen".into(),
         CLEAR => "clear".into(),
         OK => "ok".into(),
         i if (LANGUAGE..LANGUAGE + 100).contains(&i) => format!("language {}", i - LANGUAGE),

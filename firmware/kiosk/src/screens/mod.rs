@@ -167,6 +167,8 @@ impl Screens {
     pub fn key(&mut self, c: &mut Ctx, act: KeyAct) {
         let key = match act {
             KeyAct::Chord => {
+                // The PIN pad is silent (EN 301 549 5.1.3.8): the voice stops with the chord.
+                c.stop_voice();
                 c.nav.wake();
                 c.nav.corner_held();
                 return;
@@ -174,6 +176,9 @@ impl Screens {
             KeyAct::Press(k) => k,
         };
         let ring_was_shown = std::mem::replace(&mut self.focus.shown, true);
+        if c.voice.reading() && self.voice_key(c, key) {
+            return;
+        }
         if self.notice.until.take().is_some() || self.idle_warning.is_up() {
             return;
         }
@@ -191,6 +196,57 @@ impl Screens {
                 Screen::TestPattern => test_pattern::advance(c, &mut self.test_pattern),
                 screen => self.key_on(c, screen, key, ring_was_shown),
             },
+        }
+    }
+
+    /// A key while the voice reads (or is paused). On the page, Up and Down go a sentence
+    /// back or on, and Next and Back a page, reading on from its top; Action goes to the
+    /// page's own control (pause, resume), and the volume keys to theirs. Every other key
+    /// cuts the voice at once (EN 301 549 5.1.3.5) and then does what it does. Returns
+    /// whether the key was used up here.
+    fn voice_key(&mut self, c: &mut Ctx, key: Key) -> bool {
+        let on_page = self.on_page(c);
+        let now = c.now();
+        match key {
+            Key::VolumeDown | Key::VolumeUp => {
+                c.pump_voice();
+                false
+            }
+            Key::Action if on_page => false,
+            Key::Up | Key::Down if on_page => {
+                let by = if key == Key::Up { -1 } else { 1 };
+                c.voice.skip_sentence(now, c.volume, by);
+                true
+            }
+            Key::Next | Key::Back if on_page => {
+                c.stop_voice();
+                reader::turn(c, &mut self.reader, key == Key::Next);
+                reader::listen(c);
+                true
+            }
+            _ => {
+                c.stop_voice();
+                false
+            }
+        }
+    }
+
+    /// The focus is on the page (the voice's own control).
+    fn on_page(&self, c: &Ctx) -> bool {
+        c.nav.screen == Screen::Reader && self.focus.id == focus::LISTEN
+    }
+
+    /// A key went down. One the voice does not take cuts it at once, at its press, even a
+    /// key that acts only on its release (Help) or held with another (the chord).
+    pub fn key_down(&mut self, c: &mut Ctx, key: Key) {
+        let takes = matches!(key, Key::VolumeDown | Key::VolumeUp)
+            || (self.on_page(c)
+                && matches!(
+                    key,
+                    Key::Action | Key::Up | Key::Down | Key::Next | Key::Back
+                ));
+        if c.voice.reading() && !takes {
+            c.stop_voice();
         }
     }
 
@@ -247,7 +303,16 @@ impl Screens {
         }
         if c.nav.tick(now) {
             self.reader.stop();
+            c.stop_voice();
             dirty = true;
+        }
+        if c.voice.reading() {
+            c.pump_voice();
+            // A visitor listening is there: the idle reset waits for the voice's end.
+            if c.voice.speaking() {
+                c.nav.touched(now);
+            }
+            dirty |= reader::follow_voice(c, &mut self.reader);
         }
         dirty |= self.operator.tick(c, now);
         if c.nav.screen == Screen::Attract {
@@ -296,7 +361,7 @@ fn focus_start(screen: Screen, c: &Ctx) -> i32 {
     match screen {
         Screen::Language => language::FOCUS_START,
         Screen::Library => library::FOCUS_START,
-        Screen::Reader => reader::FOCUS_START,
+        Screen::Reader => reader::focus_start(c),
         Screen::Contents => contents::focus_start(c),
         Screen::PageGrid => page_grid::focus_start(c),
         Screen::Pin => pin::FOCUS_START,

@@ -4,7 +4,7 @@
 //! (firmware/kiosk/tests/alloc.rs); the old page slides out while the new one slides in.
 
 use super::ctx::{lang_of, Act, BundleContent, Ctx};
-use super::focus::{BACK, CONTENTS, COUNTER, LANGUAGE, PARALLEL, PROGRESS, RETURN, SIZE};
+use super::focus::{BACK, CONTENTS, COUNTER, LANGUAGE, LISTEN, PARALLEL, PROGRESS, RETURN, SIZE};
 use crate::images::{self, CounterLabel, PageBuffers};
 use crate::nav::{classify, scrub_page, Screen, Turn};
 use crate::Ui;
@@ -79,6 +79,10 @@ pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
     let Some(doc) = b.documents.get(n.doc) else {
         return;
     };
+    // The page itself, first, when the kiosk has a voice: Action reads it aloud.
+    if c.voice.available() {
+        f(LISTEN);
+    }
     f(BACK);
     for (i, &l) in Lang::ALL.iter().enumerate() {
         if doc.edition(l).is_some() {
@@ -111,8 +115,81 @@ pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
     f(COUNTER);
 }
 
-/// Focus starts on the page counter (where am I; Action opens the page grid).
-pub const FOCUS_START: i32 = COUNTER;
+/// Focus starts on the page when the kiosk has a voice (Action reads it aloud), and
+/// otherwise on the page counter (where am I; Action opens the page grid).
+pub fn focus_start(c: &Ctx) -> i32 {
+    if c.voice.available() {
+        LISTEN
+    } else {
+        COUNTER
+    }
+}
+
+/// Action on the page: reads aloud from the top of the shown page (its left column side by
+/// side) on to the statement's end; during the reading, pauses and resumes.
+pub fn listen(c: &mut Ctx) {
+    let now = c.now();
+    if c.voice.reading() {
+        c.voice.pause_or_resume(now, c.volume);
+        return;
+    }
+    let Some(line) = shown_page(c).and_then(|p| p.lines.first()) else {
+        return;
+    };
+    let (block, start) = (line.block, line.start);
+    let (doc, lang) = (c.nav.doc as u16, c.nav.edition);
+    c.voice.read_from(now, c.volume, doc, lang, block, start);
+}
+
+/// The page on show (the left one side by side).
+fn shown_page(c: &Ctx) -> Option<&bitig_format::Page> {
+    let n = &c.nav;
+    c.bundle
+        .documents
+        .get(n.doc)?
+        .edition(n.edition)?
+        .layout(n.size)?
+        .pages
+        .get(usize::from(n.page))
+}
+
+/// The voice read on past the shown page: the page turns to where its sentence starts, with
+/// the slide. Returns whether it turned.
+pub fn follow_voice(c: &mut Ctx, r: &mut Reader) -> bool {
+    let Some(s) = c.voice.sentence() else {
+        return false;
+    };
+    let n = &c.nav;
+    if n.screen != Screen::Reader || usize::from(s.doc) != n.doc || s.lang != n.edition {
+        return false;
+    }
+    let Some(layout) = c
+        .bundle
+        .documents
+        .get(n.doc)
+        .and_then(|d| d.edition(n.edition))
+        .and_then(|e| e.layout(n.size))
+    else {
+        return false;
+    };
+    let at = (s.block, s.start);
+    let page = layout
+        .pages
+        .iter()
+        .rposition(|p| p.lines.first().is_some_and(|l| (l.block, l.start) <= at));
+    match page.map(|p| p as u16) {
+        Some(p) if p == n.page + 1 => {
+            turn(c, r, true);
+            true
+        }
+        Some(p) if p > n.page => {
+            r.slide = None;
+            c.nav.go_to_page(p, &BundleContent(&c.bundle));
+            true
+        }
+        _ => false,
+    }
+}
 
 /// What the control `id` does, by touch or by key. The progress bar by key opens the page
 /// grid: going to a page, as a finger along it does.
@@ -124,6 +201,7 @@ pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
         SIZE => c.nav.toggle_size(&content),
         CONTENTS => c.nav.open_contents(&content),
         PROGRESS | COUNTER => c.nav.open_page_grid(),
+        LISTEN => listen(c),
         RETURN => {
             r.slide = None;
             c.nav.return_back();

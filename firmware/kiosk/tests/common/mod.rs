@@ -33,6 +33,34 @@ pub fn bundle(profile: &str) -> PathBuf {
     out
 }
 
+/// The default content for `profile` with its speech part beside it (`kiosk-voice-….bundle`
+/// and `.speech`), built once per test binary; the synthesis is cached under target/.
+pub fn voice_bundle(profile: &str) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<Vec<String>>> = OnceLock::new();
+    let text = bundle(profile);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kiosk-voice-{profile}.bundle"));
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap();
+    if !built.iter().any(|p| p == profile) {
+        let bytes = std::fs::read(&text).unwrap();
+        let b = bitig_format::Bundle::from_bundle_bytes(&bytes).unwrap();
+        let hash = bitig_format::Header::from_bundle_bytes(&bytes)
+            .unwrap()
+            .hash;
+        let speaker = bitig_speech::Speaker::new(
+            &root().join("assets/speech"),
+            Some(root().join("target/bitig/speech-cache")),
+        )
+        .expect("espeak-ng (scripts/setup-debian.sh installs it)");
+        let mut parts = bitig_speech::part::PartBuilder::new(&speaker).unwrap();
+        let speech = parts.part(&b, hash).unwrap();
+        bitig_io::durable::write(&out, &bytes).unwrap();
+        bitig_io::durable::write(&out.with_extension("speech"), &speech).unwrap();
+        built.push(profile.to_string());
+    }
+    out
+}
+
 /// The kiosk in this process on `bundle` (800x480, default config, the headless platform),
 /// opened by touch to the first statement in English. One per test binary: the platform is
 /// installed once.

@@ -9,14 +9,18 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn bitig(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitig"))
-        .current_dir(repo())
-        .args(args)
-        .output();
+    let out = bitig_command(args).output();
     match out {
         Ok(o) => o,
         Err(e) => panic!("cannot run bitig: {e}"),
     }
+}
+
+/// The `bitig` command with `args`, run in the repository, to adjust before running.
+pub fn bitig_command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bitig"));
+    c.current_dir(repo()).args(args);
+    c
 }
 
 /// A fresh, empty scratch directory under the target dir.

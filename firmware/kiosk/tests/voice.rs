@@ -1,0 +1,257 @@
+//! The voice, in one headless kiosk (800x480) on the default content with its speech part,
+//! driven by keys, its samples recorded at 48 kHz in virtual time:
+//!
+//! - before Action the record is silent; after it, it holds speech where the timing index
+//!   puts the page's first sentences, and quiet in the pauses between them;
+//! - a key cuts the voice within one 20 ms period;
+//! - the page turns itself when the voice passes the page's end, to the page its sentence
+//!   starts on;
+//! - volume is back to its default, and the voice stopped, after the idle reset;
+//! - the voice speaks the edition's language (Kazakh here);
+//! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing.
+//!
+//! One kiosk per test binary (the platform is installed once), so the phases run in order.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bitig_format::speech::{Said, Speech};
+use bitig_format::Lang;
+use bitig_kiosk::app::{Kiosk, Options};
+use bitig_kiosk::audio::{PcmSink, OUT_RATE};
+use bitig_kiosk::config::{Config, Rotation};
+use bitig_kiosk::content::load_bundle;
+use bitig_kiosk::keys::Key;
+use bitig_kiosk::nav::Screen;
+use bitig_kiosk::platform::headless::Headless;
+
+/// Output samples in a millisecond.
+const PER_MS: u64 = OUT_RATE as u64 / 1000;
+/// One playback period: 20 ms.
+const PERIOD: usize = 20 * PER_MS as usize;
+
+struct Visit<'a> {
+    h: Headless,
+    k: &'a Kiosk,
+    rec: PcmSink,
+}
+
+impl Visit<'_> {
+    fn key(&mut self, key: Key) {
+        let code = self.k.code_for(key).unwrap();
+        self.h.key(self.k, code, 60);
+    }
+    fn pcm(&self) -> Vec<i16> {
+        self.k.speaking(); // renders up to now
+        self.rec.0.lock().unwrap().clone()
+    }
+    /// From the attract screen by keys: the language `lang_downs` Downs from the first, then
+    /// the first statement.
+    fn open_first_statement(&mut self, lang_downs: usize) {
+        self.key(Key::Action); // wakes, with the ring on the first language
+        assert_eq!(self.k.screen(), Screen::Language);
+        for _ in 0..lang_downs {
+            self.key(Key::Down);
+        }
+        self.key(Key::Action);
+        assert_eq!(self.k.screen(), Screen::Library);
+        self.key(Key::Action);
+        assert_eq!(self.k.screen(), Screen::Reader);
+        assert_eq!(self.k.focus().0, "listen", "the page takes the focus first");
+    }
+}
+
+fn level(pcm: &[i16]) -> f64 {
+    pcm.iter()
+        .map(|&s| f64::from(s.unsigned_abs()))
+        .sum::<f64>()
+        / pcm.len().max(1) as f64
+}
+
+#[test]
+fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent() {
+    let bundle = common::voice_bundle("pi-touch-800x480");
+    let text = std::fs::read(&bundle).unwrap();
+    let b = bitig_format::Bundle::from_bundle_bytes(&text).unwrap();
+    let part = std::fs::read(bundle.with_extension("speech")).unwrap();
+    let speech = Speech::from_speech_bytes(&part).unwrap();
+    let ratio = u64::from(OUT_RATE / speech.rate);
+
+    let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
+    let rec = PcmSink::default();
+    let options = Options {
+        audio_out: Some(Box::new(rec.clone())),
+        ..Default::default()
+    };
+    let k = Kiosk::with_options(
+        load_bundle(&bundle),
+        Config::load(None).unwrap(),
+        clock,
+        options,
+    )
+    .unwrap();
+    h.attach(&k).unwrap();
+    let mut v = Visit { h, k: &k, rec };
+
+    // English is the third language.
+    v.open_first_statement(2);
+    assert!(!k.speaking());
+    // Two quiet seconds, which nothing renders until Action does.
+    v.h.advance(2000);
+    let go = v.h.now_ms();
+    v.key(Key::Action);
+    let first = k.spoken_sentence().expect("Action starts the voice");
+    assert_eq!(first.lang, Lang::En);
+    let doc = usize::from(first.doc);
+    let page0 = &b.documents[doc]
+        .edition(Lang::En)
+        .unwrap()
+        .layout(bitig_format::TextSize::Normal)
+        .unwrap()
+        .pages[0];
+    let top = &page0.lines[0];
+    assert_eq!(
+        (first.block, first.start),
+        (top.block, top.start),
+        "from the top of the page"
+    );
+    v.h.advance(15_000);
+    assert!(k.speaking());
+    let pcm = v.pcm();
+
+    // 1. Silence before Action, speech where the timing index says after it.
+    let at = (go * PER_MS) as usize;
+    assert!(pcm[..at].iter().all(|&s| s == 0), "sound before Action");
+    // The reading began at the first sentence's first sample.
+    let start_track = speech
+        .track(&Said::Block {
+            doc: first.doc,
+            lang: Lang::En,
+            block: first.block,
+        })
+        .unwrap();
+    let skipped = start_track
+        .sentences
+        .iter()
+        .find(|s| s.start == first.start)
+        .unwrap()
+        .from;
+    let mut t = at - (u64::from(skipped) * ratio) as usize;
+    let mut checked = 0;
+    for block in first.block.. {
+        let said = Said::Block {
+            doc: first.doc,
+            lang: Lang::En,
+            block,
+        };
+        let track = speech.track(&said).unwrap();
+        for s in &track.sentences {
+            let from = t + (u64::from(s.from) * ratio) as usize;
+            let to = t + (u64::from(s.to) * ratio) as usize;
+            if to + 200 * PER_MS as usize > pcm.len() {
+                break;
+            }
+            let speech_level = level(&pcm[from..to]);
+            // The 250 ms or longer pause after it, but for Opus's tail.
+            let pause = &pcm[to + PERIOD..to + 200 * PER_MS as usize];
+            assert!(
+                speech_level > 300.0,
+                "block {block} sentence at {from}..{to}: level {speech_level:.0}, no speech"
+            );
+            assert!(
+                level(pause) < 40.0,
+                "block {block}: sound ({:.0}) in the pause after {to}",
+                level(pause)
+            );
+            checked += 1;
+        }
+        t += (u64::from(track.samples) * ratio) as usize;
+        if t >= pcm.len() {
+            break;
+        }
+    }
+    assert!(checked >= 3, "only {checked} sentences within 15 s");
+
+    // 2. A key (Help here) cuts the voice within one period.
+    let cut = v.h.now_ms();
+    v.key(Key::Help);
+    v.h.advance(1000);
+    assert!(!k.speaking());
+    let pcm = v.pcm();
+    let from = (cut * PER_MS) as usize + PERIOD;
+    assert!(
+        pcm[from..].iter().all(|&s| s == 0),
+        "the voice went on after the key: level {:.0}",
+        level(&pcm[from..])
+    );
+
+    // 3. Read on past the page's end: the page turns itself to where the sentence starts.
+    assert_eq!(k.page().0, 0);
+    v.key(Key::Action);
+    assert!(k.speaking());
+    let mut waited = 0;
+    while k.page().0 == 0 && waited < 600_000 {
+        v.h.advance(500);
+        waited += 500;
+    }
+    assert_eq!(k.page().0, 1, "no page turn after {waited} ms of reading");
+    let s = k.spoken_sentence().unwrap();
+    let page1 = &b.documents[doc]
+        .edition(Lang::En)
+        .unwrap()
+        .layout(bitig_format::TextSize::Normal)
+        .unwrap()
+        .pages[1];
+    let top = &page1.lines[0];
+    assert!(
+        (top.block, top.start) <= (s.block, s.start),
+        "the spoken sentence is on the new page"
+    );
+    assert!(k.speaking(), "the voice reads on");
+
+    // 4. Volume and the voice reset at the idle reset.
+    v.key(Key::VolumeUp);
+    v.key(Key::VolumeUp);
+    assert_eq!(k.volume(), bitig_kiosk::screens::ctx::VOLUME_DEFAULT + 2);
+    v.key(Key::Action); // pauses (the reading keeps the kiosk awake)
+    assert!(!k.speaking());
+    for _ in 0..40 {
+        if k.screen() == Screen::Attract {
+            break;
+        }
+        v.h.advance(10_000);
+    }
+    assert_eq!(k.screen(), Screen::Attract);
+    assert_eq!(k.volume(), bitig_kiosk::screens::ctx::VOLUME_DEFAULT);
+    assert!(k.spoken_sentence().is_none(), "the voice forgot its place");
+
+    // 5. The voice speaks the edition's language: Kazakh.
+    v.open_first_statement(0);
+    v.key(Key::Action);
+    assert_eq!(k.spoken_sentence().unwrap().lang, Lang::Kk);
+    v.h.advance(3000);
+    assert!(k.speaking());
+
+    // 6. The PIN pad is silent: the chord stops the voice; digits say nothing.
+    let help = k.code_for(Key::Help).unwrap();
+    let back = k.code_for(Key::Back).unwrap();
+    k.key(help, true);
+    k.key(back, true);
+    v.h.advance(5200);
+    k.key(back, false);
+    k.key(help, false);
+    v.h.advance(100);
+    assert_eq!(k.screen(), Screen::Pin);
+    let chord = v.h.now_ms() - 300;
+    for d in [1, 2, 3] {
+        v.key(Key::Digit(d));
+    }
+    v.h.advance(2000);
+    let pcm = v.pcm();
+    let from = (chord * PER_MS) as usize + PERIOD;
+    assert!(
+        pcm[from..].iter().all(|&s| s == 0),
+        "sound on the PIN pad: level {:.0}",
+        level(&pcm[from..])
+    );
+}
