@@ -358,6 +358,34 @@ impl CounterLabel {
     }
 }
 
+/// A span of a block's text marked on its page (the sentence the voice speaks): block, byte
+/// range, colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marked {
+    pub block: u16,
+    pub start: u32,
+    pub end: u32,
+    pub colour: Rgb,
+}
+
+/// Fills the rectangles of `m` on `page` drawn at x `ox`, 2 px wider on each side.
+fn mark(
+    c: &mut bitig_render::Canvas<'_>,
+    bundle: &Bundle<'_>,
+    page: &bitig_format::Page,
+    m: Marked,
+    ox: i32,
+) {
+    bitig_render::span_rects(
+        bundle,
+        page,
+        (m.block, m.start, m.end),
+        ox,
+        0,
+        |x, y, w, h| c.fill_rect(x - 2, y, w + 4, h, m.colour),
+    );
+}
+
 /// The reader's page buffers. Pages are rendered into reused buffers (no allocation once
 /// they are unshared), in rotation, so Slint always sees a new buffer address.
 pub struct PageBuffers {
@@ -377,12 +405,14 @@ impl PageBuffers {
         }
     }
 
-    /// Draws two half-width pages side by side, with a rule between them (the parallel view).
+    /// Draws two half-width pages side by side, with a rule between them (the parallel view),
+    /// and the spoken sentence marked on the left one.
     pub fn render_pair(
         &mut self,
         bundle: &Bundle<'_>,
         left: Option<&bitig_format::Page>,
         right: Option<&bitig_format::Page>,
+        spoken: Option<Marked>,
     ) -> Image {
         let i = self.next;
         self.next = (self.next + 1) % self.bufs.len();
@@ -394,6 +424,9 @@ impl PageBuffers {
             c.fill(theme.background);
             let half = (w / 2) as i32;
             c.fill_rect(half, 16, 1, h.saturating_sub(32), theme.muted);
+            if let (Some(p), Some(m)) = (left, spoken) {
+                mark(&mut c, bundle, p, m, 0);
+            }
             for (page, x) in [(left, 0), (right, half)] {
                 if let Some(p) = page {
                     let _ = bitig_render::draw_page(&mut c, bundle, p, x, 0, ink(bundle));
@@ -403,8 +436,14 @@ impl PageBuffers {
         Image::from_rgb8(buf.clone())
     }
 
-    /// Draws `page` of `layout` into the next buffer and returns it as an image.
-    pub fn render(&mut self, bundle: &Bundle<'_>, page: Option<&bitig_format::Page>) -> Image {
+    /// Draws `page` of `layout` into the next buffer, with the spoken sentence marked, and
+    /// returns it as an image.
+    pub fn render(
+        &mut self,
+        bundle: &Bundle<'_>,
+        page: Option<&bitig_format::Page>,
+        spoken: Option<Marked>,
+    ) -> Image {
         let i = self.next;
         self.next = (self.next + 1) % self.bufs.len();
         let buf = &mut self.bufs[i];
@@ -413,6 +452,9 @@ impl PageBuffers {
         if let Some(mut c) = bitig_render::Canvas::new(bytes, w, h) {
             c.fill(bundle.profile.theme.background);
             if let Some(p) = page {
+                if let Some(m) = spoken {
+                    mark(&mut c, bundle, p, m, 0);
+                }
                 let _ = bitig_render::draw_page(&mut c, bundle, p, 0, 0, ink(bundle));
             }
         }

@@ -156,3 +156,30 @@ fn the_ring_colour_contrasts_with_every_neighbour_in_both_themes() {
         }
     }
 }
+
+/// The spoken sentence's mark keeps every colour a page's text takes at 4.5:1 or more, and is
+/// a visible tint (not the background itself), in both themes.
+#[test]
+fn the_spoken_sentences_mark_keeps_text_contrast_in_both_themes() {
+    use bitig_kiosk::screens::focus::{highlight_colour, TEXT_CONTRAST};
+    for profile in ["pi-touch-800x480", "pi-touch2-720x1280"] {
+        let b = bundle(profile);
+        let theme = bitig_format::Bundle::from_bundle_bytes(&std::fs::read(&b).unwrap())
+            .map(|b| b.profile.theme)
+            .unwrap();
+        let mark = highlight_colour(&theme);
+        assert_ne!(mark, theme.background, "{profile}: no visible mark");
+        for (role, t) in [
+            ("text", theme.text),
+            ("muted", theme.muted),
+            ("title", theme.title),
+        ] {
+            let c = contrast(t, mark);
+            println!("{profile}: {role} {t:?} on the mark {mark:?}: {c:.2}:1");
+            assert!(
+                c >= TEXT_CONTRAST,
+                "{profile}: {role} on the mark is {c:.2}:1"
+            );
+        }
+    }
+}

@@ -346,6 +346,51 @@ pub fn ascii_width(bundle: &Bundle<'_>, text: &str) -> i32 {
     (w + 32) / 64
 }
 
+/// The rectangles that mark bytes `start..end` of block `block` on `page` drawn at
+/// (`ox`, `oy`): per line, from the pen of the first glyph in the range to the ink's end of
+/// the last, from the line's ascent to its descent. `f` gets x, y, width and height.
+pub fn span_rects(
+    bundle: &Bundle<'_>,
+    page: &Page,
+    (block, start, end): (u16, u32, u32),
+    ox: i32,
+    oy: i32,
+    mut f: impl FnMut(i32, i32, u32, u32),
+) {
+    for line in page.lines.iter().filter(|l| l.block == block) {
+        if line.end <= start || line.start >= end {
+            continue;
+        }
+        let (mut x0, mut x1) = (i32::MAX, i32::MIN);
+        let (mut top, mut bottom) = (i32::MAX, i32::MIN);
+        let base_y = oy + i32::from(line.y);
+        for run in &line.runs {
+            let Some(strike) = bundle.strikes.get(usize::from(run.strike.0)) else {
+                continue;
+            };
+            let mut pen = ox + i32::from(line.x) + i32::from(run.x);
+            for g in &run.glyphs {
+                pen += i32::from(g.dx);
+                let at = line.start + u32::from(g.cluster);
+                if at < start || at >= end {
+                    continue;
+                }
+                let ink_end = strike
+                    .glyphs
+                    .get(usize::from(g.entry))
+                    .map_or(pen, |ag| pen + i32::from(ag.left) + i32::from(ag.w));
+                x0 = x0.min(pen);
+                x1 = x1.max(ink_end);
+                top = top.min(base_y - i32::from(strike.ascent));
+                bottom = bottom.max(base_y - i32::from(strike.descent));
+            }
+        }
+        if x0 < x1 && top < bottom {
+            f(x0, top, (x1 - x0) as u32, (bottom - top) as u32);
+        }
+    }
+}
+
 /// Draws every line of a page at (`ox`, `oy`).
 pub fn draw_page<T: GlyphTarget>(
     target: &mut T,

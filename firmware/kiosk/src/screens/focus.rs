@@ -59,6 +59,24 @@ pub fn contrast(a: Rgb, b: Rgb) -> f64 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
+/// The mark behind the sentence the voice speaks: the strongest tint of the accent over the
+/// background (30% down to 5%) on which every colour a page's text takes (text, muted,
+/// title) keeps a contrast of at least [`TEXT_CONTRAST`] (WCAG 1.4.3).
+pub fn highlight_colour(theme: &Theme) -> Rgb {
+    [30, 25, 20, 15, 10, 5]
+        .into_iter()
+        .map(|p| over(theme.accent, f64::from(p) / 100.0, theme.background))
+        .find(|&h| {
+            [theme.text, theme.muted, theme.title]
+                .into_iter()
+                .all(|t| contrast(t, h) >= TEXT_CONTRAST)
+        })
+        .unwrap_or(theme.background)
+}
+
+/// The least contrast of text on its background (WCAG 1.4.3, level AA).
+pub const TEXT_CONTRAST: f64 = 4.5;
+
 /// `top` at `alpha` (0 to 1) over `under`, as Slint blends `with-alpha`.
 pub fn over(top: Rgb, alpha: f64, under: Rgb) -> Rgb {
     let mix = |t: u8, u: u8| (f64::from(t) * alpha + f64::from(u) * (1.0 - alpha)).round() as u8;

@@ -314,6 +314,7 @@ impl Screens {
             }
             dirty |= reader::follow_voice(c, &mut self.reader);
         }
+        dirty |= c.nav.screen == Screen::Reader && self.reader.mark_moved(c);
         dirty |= self.operator.tick(c, now);
         if c.nav.screen == Screen::Attract {
             self.attract.tick(ui, c, now);

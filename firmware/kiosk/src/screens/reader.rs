@@ -5,7 +5,7 @@
 
 use super::ctx::{lang_of, Act, BundleContent, Ctx};
 use super::focus::{BACK, CONTENTS, COUNTER, LANGUAGE, LISTEN, PARALLEL, PROGRESS, RETURN, SIZE};
-use crate::images::{self, CounterLabel, PageBuffers};
+use crate::images::{self, CounterLabel, Marked, PageBuffers};
 use crate::nav::{classify, scrub_page, Screen, Turn};
 use crate::Ui;
 use bitig_format::{Lang, TextSize};
@@ -38,10 +38,10 @@ pub struct Reader {
     slide: Option<Slide>,
     /// The page under the finger on the progress bar.
     scrub: Option<u16>,
-    /// The page image as last drawn: (document, edition, size, page, side by side). A
-    /// refresh that changes none of these (a finger moving on the progress bar, the idle
-    /// warning) draws no page.
-    page_drawn: Option<(usize, Lang, TextSize, u16, bool)>,
+    /// The page image as last drawn: (document, edition, size, page, side by side, the
+    /// spoken sentence marked). A refresh that changes none of these (a finger moving on the
+    /// progress bar, the idle warning) draws no page.
+    page_drawn: Option<(usize, Lang, TextSize, u16, bool, Option<Marked>)>,
 }
 
 /// The reader's controls: the page's gestures, the bars' buttons and the progress bar.
@@ -399,11 +399,32 @@ impl Reader {
         let Some(doc) = b.documents.get(n.doc) else {
             return;
         };
-        let drawn = (n.doc, n.edition, n.size, n.page, n.parallel);
+        let spoken = spoken_mark(c);
+        let drawn = (n.doc, n.edition, n.size, n.page, n.parallel, spoken);
         if self.page_drawn == Some(drawn) {
             return;
         }
+        let same_page = self.page_drawn.is_some_and(|d| {
+            (d.0, d.1, d.2, d.3, d.4) == (drawn.0, drawn.1, drawn.2, drawn.3, drawn.4)
+        });
         self.page_drawn = Some(drawn);
+        if same_page {
+            // Only the mark moved: the page is drawn again where it is.
+            let page = doc
+                .edition(n.edition)
+                .and_then(|e| e.layout(n.size))
+                .and_then(|l| l.pages.get(usize::from(n.page)));
+            let img = if n.parallel {
+                let right = n
+                    .partner_page(&BundleContent(&c.bundle))
+                    .and_then(|(l, p)| doc.edition(l)?.layout(n.size)?.pages.get(usize::from(p)));
+                self.pages.render_pair(b, page, right, spoken)
+            } else {
+                self.pages.render(b, page, spoken)
+            };
+            ui.set_page(img);
+            return;
+        }
         if let Some(sl) = &self.slide {
             // The slide's first frame: the old page where it was, the new one off the edge
             // it comes in from (drawn at once, not at the first tick, so it never flashes at
@@ -424,10 +445,27 @@ impl Reader {
             let right = n
                 .partner_page(&BundleContent(&c.bundle))
                 .and_then(|(l, p)| doc.edition(l)?.layout(n.size)?.pages.get(usize::from(p)));
-            self.pages.render_pair(b, page, right)
+            self.pages.render_pair(b, page, right, spoken)
         } else {
-            self.pages.render(b, page)
+            self.pages.render(b, page, spoken)
         };
         ui.set_page(img);
     }
+
+    /// The page must be drawn again: the spoken sentence moved.
+    pub fn mark_moved(&self, c: &Ctx) -> bool {
+        self.page_drawn.is_some_and(|d| d.5 != spoken_mark(c))
+    }
+}
+
+/// The sentence the voice speaks, marked on the page if it is this edition's.
+fn spoken_mark(c: &Ctx) -> Option<Marked> {
+    let s = c.voice.sentence()?;
+    let n = &c.nav;
+    (usize::from(s.doc) == n.doc && s.lang == n.edition).then(|| Marked {
+        block: s.block,
+        start: s.start,
+        end: s.end,
+        colour: super::focus::highlight_colour(&c.bundle.profile.theme),
+    })
 }

@@ -36,13 +36,26 @@ pub fn bundle(profile: &str) -> PathBuf {
 /// The default content for `profile` with its speech part beside it (`kiosk-voice-….bundle`
 /// and `.speech`), built once per test binary; the synthesis is cached under target/.
 pub fn voice_bundle(profile: &str) -> PathBuf {
+    voice_bundle_of("assets/statements", profile)
+}
+
+/// Like [`voice_bundle`] for the statements in `statements` (relative to the repository).
+pub fn voice_bundle_of(statements: &str, profile: &str) -> PathBuf {
     static BUILT: OnceLock<std::sync::Mutex<Vec<String>>> = OnceLock::new();
-    let text = bundle(profile);
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kiosk-voice-{profile}.bundle"));
+    let tag = format!("{}-{profile}", statements.replace('/', "-"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kiosk-voice-{tag}.bundle"));
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap();
-    if !built.iter().any(|p| p == profile) {
-        let bytes = std::fs::read(&text).unwrap();
+    if !built.iter().any(|p| *p == tag) {
+        let mut inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+        inputs.statements = vec![root().join(statements)];
+        let sources = bitig_typeset::load_sources(&inputs).unwrap();
+        let bytes = bitig_typeset::build_bundle(
+            &sources,
+            &root().join(format!("assets/profiles/{profile}.toml")),
+            &mut |_| {},
+        )
+        .unwrap();
         let b = bitig_format::Bundle::from_bundle_bytes(&bytes).unwrap();
         let hash = bitig_format::Header::from_bundle_bytes(&bytes)
             .unwrap()
@@ -56,7 +69,7 @@ pub fn voice_bundle(profile: &str) -> PathBuf {
         let speech = parts.part(&b, hash).unwrap();
         bitig_io::durable::write(&out, &bytes).unwrap();
         bitig_io::durable::write(&out.with_extension("speech"), &speech).unwrap();
-        built.push(profile.to_string());
+        built.push(tag);
     }
     out
 }
