@@ -61,6 +61,8 @@ struct Reading {
     /// Output samples of the track already given.
     done: u64,
     paused: bool,
+    /// One text only (a control's label, a help): the voice stops at its end.
+    single: bool,
 }
 
 /// The sentence being spoken: the block's text bytes `start..end`.
@@ -138,6 +140,13 @@ impl Voice {
 
     fn track(&self, i: usize) -> Option<&Track<'static>> {
         self.speech.as_ref()?.tracks.get(i)
+    }
+
+    /// What the voice is saying (or paused in).
+    pub fn said(&self) -> Option<Said<'static>> {
+        self.reading
+            .and_then(|r| self.track(r.track))
+            .map(|t| t.said)
     }
 
     /// The sentence being spoken (or paused in).
@@ -267,6 +276,11 @@ impl Voice {
         let Some(r) = self.reading else {
             return;
         };
+        if r.single {
+            self.reading = None;
+            self.packets = None;
+            return;
+        }
         let next = self.track(r.track).and_then(|t| match t.said {
             Said::Block { doc, lang, block } => {
                 let want = Said::Block {
@@ -321,6 +335,7 @@ impl Voice {
             left: u64::from(t.samples - pos) * ratio,
             done: u64::from(pos) * ratio,
             paused: false,
+            single: false,
         });
     }
 
@@ -350,12 +365,16 @@ impl Voice {
         self.seek(i, from);
     }
 
-    /// Says the UI string `key` in `lang` (a screen's help), cutting what was being said.
-    pub fn say_ui(&mut self, now: u64, volume: u8, key: &str, lang: Lang) -> bool {
+    /// Says `said` alone (a control's label, a screen's help), cutting what was being said.
+    /// Returns whether the part has it.
+    pub fn say(&mut self, now: u64, volume: u8, said: &Said<'_>) -> bool {
         self.pump(now, volume);
-        match self.index_of(&Said::Ui { key, lang }) {
+        match self.index_of(said) {
             Some(i) => {
                 self.seek(i, 0);
+                if let Some(r) = &mut self.reading {
+                    r.single = true;
+                }
                 true
             }
             None => false,

@@ -1,14 +1,15 @@
 //! The voice, in one headless kiosk (800x480) on the default content with its speech part,
 //! driven by keys, its samples recorded at 48 kHz in virtual time:
 //!
-//! - before Action the record is silent; after it, it holds speech where the timing index
+//! - in the two seconds before Action the record is silent; after it, it holds speech where the timing index
 //!   puts the page's first sentences, and quiet in the pauses between them;
 //! - a key cuts the voice within one 20 ms period;
 //! - the page turns itself when the voice passes the page's end, to the page its sentence
 //!   starts on;
 //! - volume is back to its default, and the voice stopped, after the idle reset;
 //! - the voice speaks the edition's language (Kazakh here);
-//! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing.
+//! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing;
+//! - the voice names the control the keys move to (a language button, in its language).
 //!
 //! One kiosk per test binary (the platform is installed once), so the phases run in order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -52,6 +53,18 @@ impl Visit<'_> {
         assert_eq!(self.k.screen(), Screen::Language);
         for _ in 0..lang_downs {
             self.key(Key::Down);
+        }
+        if lang_downs > 0 {
+            // The voice names the language the keys moved to, in that language.
+            let lang = Lang::ALL[lang_downs];
+            assert_eq!(
+                self.k.saying(),
+                Some(Said::Ui {
+                    key: "lang.name",
+                    lang
+                }),
+                "the focused language is not said"
+            );
         }
         self.key(Key::Action);
         assert_eq!(self.k.screen(), Screen::Library);
@@ -121,7 +134,11 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
 
     // 1. Silence before Action, speech where the timing index says after it.
     let at = (go * PER_MS) as usize;
-    assert!(pcm[..at].iter().all(|&s| s == 0), "sound before Action");
+    let quiet = ((go - 2000) * PER_MS) as usize;
+    assert!(
+        pcm[quiet..at].iter().all(|&s| s == 0),
+        "sound before Action"
+    );
     // The reading began at the first sentence's first sample.
     let start_track = speech
         .track(&Said::Block {

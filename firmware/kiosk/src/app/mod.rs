@@ -223,6 +223,11 @@ impl Kiosk {
         s.ctx.voice.speaking()
     }
 
+    /// What the voice is saying: a block or a UI string.
+    pub fn saying(&self) -> Option<bitig_format::speech::Said<'static>> {
+        self.state.borrow().ctx.voice.said()
+    }
+
     /// The sentence the voice is on.
     pub fn spoken_sentence(&self) -> Option<crate::audio::Spoken> {
         self.state.borrow().ctx.voice.sentence()

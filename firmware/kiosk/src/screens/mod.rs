@@ -253,6 +253,16 @@ impl Screens {
     /// A key on a screen with controls.
     fn key_on(&mut self, c: &mut Ctx, screen: Screen, key: Key, ring_was_shown: bool) {
         let from = self.focus.id;
+        self.move_focus(c, screen, key, ring_was_shown);
+        // The voice names the control the keys moved to (EN 301 549 5.1.3.1).
+        if self.focus.id != from && c.nav.screen == screen && c.voice.available() {
+            say_focus(c, self.focus.id);
+        }
+    }
+
+    /// What a key does to the focus and the controls of `screen`.
+    fn move_focus(&mut self, c: &mut Ctx, screen: Screen, key: Key, ring_was_shown: bool) {
+        let from = self.focus.id;
         let step = |c: &Ctx, by: i32| focus::step(&|f| focus_order(screen, c, f), from, by);
         match (key, screen) {
             (Key::Digit(d), Screen::Pin) => pin::activate(c, focus::DIGIT + i32::from(d)),
@@ -340,6 +350,62 @@ impl Screens {
         .into_iter()
         .flatten()
         .min()
+    }
+}
+
+/// Says the name of the control `id` on the screen on show: its label's UI string in the UI
+/// language, a language button in its own language, a card by its statement's title, a
+/// contents entry by its heading. The PIN pad's digits are never said (EN 301 549 5.1.3.8).
+fn say_focus(c: &mut Ctx, id: i32) {
+    use bitig_format::speech::Said;
+    let (n, lang) = (&c.nav, c.nav.lang);
+    let ui = |key| Some(Said::Ui { key, lang });
+    let said = match id {
+        focus::BACK => ui("reader.back"),
+        focus::PARALLEL => ui("reader.parallel"),
+        focus::CONTENTS => ui("reader.contents"),
+        focus::PROGRESS | focus::COUNTER => ui("pages.title"),
+        focus::RETURN => ui("reader.return.before"),
+        i if (focus::LANGUAGE..focus::LANGUAGE + 3).contains(&i) => {
+            ctx::lang_of(i - focus::LANGUAGE).map(|l| Said::Ui {
+                key: "lang.name",
+                lang: l,
+            })
+        }
+        i if (focus::OPERATOR..focus::OPERATOR + 3).contains(&i) => {
+            ["menu.test-pattern", "menu.restart", "menu.close"]
+                .get((i - focus::OPERATOR) as usize)
+                .and_then(|k| ui(k))
+        }
+        i if (focus::CARD..focus::ENTRY).contains(&i) => {
+            let doc = (i - focus::CARD) as usize;
+            let d = c.bundle.documents.get(doc);
+            let edition = d.and_then(|d| d.edition(lang).or(d.editions.first()));
+            edition.map(|e| Said::Block {
+                doc: doc as u16,
+                lang: e.lang,
+                block: 0,
+            })
+        }
+        i if (focus::ENTRY..focus::TILE).contains(&i) => c
+            .bundle
+            .documents
+            .get(n.doc)
+            .and_then(|d| d.edition(n.edition))
+            .and_then(|e| e.contents.get((i - focus::ENTRY) as usize))
+            .map(|entry| Said::Block {
+                doc: n.doc as u16,
+                lang: n.edition,
+                block: entry.block,
+            }),
+        _ => None,
+    };
+    let now = c.now();
+    match said {
+        Some(s) => {
+            c.voice.say(now, c.volume, &s);
+        }
+        None => c.voice.stop(now, c.volume),
     }
 }
 
