@@ -40,6 +40,8 @@ packages=(
   libinput-dev:arm64 libudev-dev:arm64 libxkbcommon-dev:arm64
   # the voice (the kiosk decodes Opus with libopus), and scripts/bench: bitig-codecbench
   libopus-dev:arm64
+  # the voice's sound card (ALSA)
+  libasound2-dev:arm64
 )
 missing=()
 for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
@@ -62,7 +64,7 @@ fi
 
 # armhf: the armv7 device build's libraries (what backend-linuxkms-libinput links, and
 # libopus for the voice).
-armhf_packages=(pkg-config:armhf libinput-dev:armhf libudev-dev:armhf libxkbcommon-dev:armhf libopus-dev:armhf)
+armhf_packages=(pkg-config:armhf libinput-dev:armhf libudev-dev:armhf libxkbcommon-dev:armhf libopus-dev:armhf libasound2-dev:armhf)
 armhf_missing=()
 for p in "${armhf_packages[@]}"; do installed "$p" || armhf_missing+=("$p"); done
 if [ ${#armhf_missing[@]} -gt 0 ]; then

@@ -27,8 +27,9 @@ packages=(
   xdotool
   # the voice: the bundler speaks every block and UI string with espeak-ng (tools/speech)
   espeak-ng
-  # libopus for bitig-codecbench; the encoders scripts/bench weighs for speech
-  libopus-dev opus-tools vorbis-tools
+  # libopus: the speech part's codec (the bundler encodes, the kiosk decodes), and the
+  # encoders scripts/bench weighs for speech; ALSA: the kiosk plays the voice
+  libopus-dev opus-tools vorbis-tools libasound2-dev
   # `bitig image` (no root, no mounts): partition tables, FAT and ext4 at byte offsets
   fdisk dosfstools mtools e2fsprogs
 )

@@ -28,6 +28,13 @@
 //! # This kiosk's name in exported statistics (bitig-stats-<kiosk_id>-<n>.csv): letters,
 //! # digits, - and _. Default: the first 8 characters of /etc/machine-id, else "kiosk".
 //! kiosk_id = "astana-hall-2"
+//! # The voice's sound card (an ALSA device name, e.g. "plughw:CARD=Device"), or "auto": the
+//! # first USB sound card (a keypad's or a headset's socket), then the board's headphone
+//! # jack. Default: "auto".
+//! audio_device = "auto"
+//! # Whether "auto" may fall back to a loudspeaker (HDMI, the system default) when there is no
+//! # headphone output. Private listening is the default (EN 301 549 5.1.3.10). Default: false.
+//! loudspeaker = false
 //!
 //! # The tactile keypad: each logical key (up, down, back, next, action, help, volume_down,
 //! # volume_up) and the Linux key names (linux/input-event-codes.h) it answers to. A key
@@ -60,6 +67,8 @@ pub struct ConfigFile {
     pub content_dir: Option<PathBuf>,
     pub usb_dir: Option<PathBuf>,
     pub kiosk_id: Option<String>,
+    pub audio_device: Option<String>,
+    pub loudspeaker: Option<bool>,
     /// Read with its positions by [`keys_from`].
     pub keys: Option<toml::Table>,
 }
@@ -86,6 +95,10 @@ pub struct Config {
     pub set_in_file: Vec<&'static str>,
     /// From the keypad's key codes to logical keys.
     pub keys: KeyMap,
+    /// The voice's sound card: an ALSA device name, or `auto`.
+    pub audio_device: String,
+    /// `auto` may fall back to a loudspeaker.
+    pub loudspeaker: bool,
 }
 
 /// Panel rotation, clockwise.
@@ -181,7 +194,7 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
 }
 
 /// The keys a config file may have (the fields of [`ConfigFile`]).
-pub const KNOWN_KEYS: [&str; 11] = [
+pub const KNOWN_KEYS: [&str; 13] = [
     "bundle",
     "profile",
     "idle_timeout_s",
@@ -193,6 +206,8 @@ pub const KNOWN_KEYS: [&str; 11] = [
     "usb_dir",
     "kiosk_id",
     "keys",
+    "audio_device",
+    "loudspeaker",
 ];
 
 /// The default kiosk id: the start of /etc/machine-id, else `kiosk`.
@@ -324,6 +339,8 @@ impl Config {
             startup_issue: None,
             set_in_file: Vec::new(),
             keys: KeyMap::default(),
+            audio_device: "auto".to_string(),
+            loudspeaker: false,
         }
     }
 
@@ -378,7 +395,19 @@ impl Config {
             _ => KeyMap::default(),
         };
         let d = Config::defaults();
+        if let Some(dev) = &file.audio_device {
+            let ok =
+                !dev.is_empty() && dev.len() <= 128 && dev.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                return Err(ConfigError(format!(
+                    "{}: audio_device = {dev:?} is not an ALSA device name; write \"auto\" or a name such as \"plughw:CARD=Device\" (`aplay -L` lists them)",
+                    at("audio_device")
+                )));
+            }
+        }
         Ok(Config {
+            audio_device: file.audio_device.unwrap_or(d.audio_device),
+            loudspeaker: file.loudspeaker.unwrap_or(d.loudspeaker),
             keys,
             kiosk_id: file.kiosk_id.unwrap_or(d.kiosk_id),
             content_dir: file.content_dir.or(d.content_dir),

@@ -256,9 +256,11 @@ fn interactive(
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::select()?;
     let content_dir = config.content_dir.clone();
+    let voice = platform::sound::playback(&config, !cfg!(feature = "device"));
     let options = bitig_kiosk::app::Options {
         report_idle: true,
         own_key_input: cfg!(feature = "device"),
+        audio_out: voice.map(|p| Box::new(p) as Box<dyn bitig_kiosk::audio::Sink>),
         ..Default::default()
     };
     let kiosk = Kiosk::with_options(loaded, config, platform::wall_clock(), options)?;

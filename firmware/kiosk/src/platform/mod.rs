@@ -4,6 +4,8 @@
 //! - [`simulator`]: a desktop window (winit) with the software renderer;
 //! - [`device`]: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer.
 //!
+//! - [`sound`]: the voice's sound card (ALSA), for the device and the simulator.
+//!
 //! All three run the same UI and the same software renderer, so pixels match.
 
 #[cfg(feature = "device")]
@@ -11,5 +13,7 @@ pub mod device;
 pub mod headless;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+#[cfg(any(feature = "simulator", feature = "device"))]
+pub mod sound;
 
 pub use crate::clock::wall_clock;

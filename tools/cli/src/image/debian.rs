@@ -9,7 +9,7 @@ use std::process::Command;
 /// Debian release and the packages of the kiosk's root filesystem.
 pub const SUITE: &str = "bookworm";
 pub const PACKAGES: &str =
-    "systemd-sysv,udev,kmod,linux-image-arm64,raspi-firmware,libinput10,libxkbcommon0,libudev1,libopus0";
+    "systemd-sysv,udev,kmod,linux-image-arm64,raspi-firmware,libinput10,libxkbcommon0,libudev1,libopus0,libasound2";
 /// initramfs modules: virtio (QEMU boot test) and the Pi's SD card, nothing else. With
 /// MODULES=most, mkinitramfs under qemu-user takes ~14 minutes twice; with this list, seconds.
 pub const INITRAMFS_MODULES: &[&str] = &[

@@ -9,6 +9,8 @@
 //! would have heard, in virtual time. Every change (start, pause, a key that cuts the voice)
 //! pumps first, so it takes effect at the sample of its moment.
 
+pub mod playback;
+
 use bitig_format::speech::{Packets, Said, Speech, Track};
 use bitig_format::Lang;
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,16 @@ pub trait Sink {
     fn play(&mut self, pcm: &[i16]);
     /// `n` samples of nothing. A sound card lets them pass; a record writes zeros.
     fn silence(&mut self, n: usize);
+    /// The voice stopped: drop what is queued and not yet heard.
+    fn cut(&mut self) {}
+    /// How far ahead of the clock samples are rendered (a card's queue).
+    fn lead_ms(&self) -> u64 {
+        0
+    }
+    /// The output went away since last asked (a card unplugged): the voice stops.
+    fn gone(&mut self) -> bool {
+        false
+    }
 }
 
 /// A record of every sample, shared with whoever reads it (the headless kiosk writes it to
@@ -174,9 +186,15 @@ impl Voice {
 
     /// Renders every sample from the last pump to `now` at volume step `volume`.
     pub fn pump(&mut self, now: u64, volume: u8) {
+        if self.sink.as_mut().is_some_and(|s| s.gone()) {
+            self.reading = None;
+            self.packets = None;
+        }
+        let now = now + self.sink.as_ref().map_or(0, |s| s.lead_ms());
         let Some(last) = self.pumped_ms.replace(now) else {
             return;
         };
+        let now = now.max(last);
         let target = now * u64::from(OUT_RATE) / 1000;
         let from = last * u64::from(OUT_RATE) / 1000;
         let mut n = target.saturating_sub(from) as usize;
@@ -350,7 +368,7 @@ impl Voice {
         block: u16,
         offset: u32,
     ) {
-        self.pump(now, volume);
+        self.pump_and_cut(now, volume);
         let Some(i) = self.index_of(&Said::Block { doc, lang, block }) else {
             return;
         };
@@ -368,7 +386,7 @@ impl Voice {
     /// Says `said` alone (a control's label, a screen's help), cutting what was being said.
     /// Returns whether the part has it.
     pub fn say(&mut self, now: u64, volume: u8, said: &Said<'_>) -> bool {
-        self.pump(now, volume);
+        self.pump_and_cut(now, volume);
         match self.index_of(said) {
             Some(i) => {
                 self.seek(i, 0);
@@ -385,14 +403,35 @@ impl Voice {
     pub fn pause_or_resume(&mut self, now: u64, volume: u8) {
         self.pump(now, volume);
         if let Some(r) = &mut self.reading {
+            // A pause lets the card's lead (100 ms) play out, so no syllable is lost.
             r.paused = !r.paused;
+        }
+    }
+
+    /// Renders up to now, and drops what was queued ahead of it if the voice was speaking:
+    /// what comes next replaces it (a new reading, a skip, a label).
+    fn pump_and_cut(&mut self, now: u64, volume: u8) {
+        self.pump(now, volume);
+        if self.reading.is_some() {
+            self.cut();
+        }
+    }
+
+    /// Drops what the sink queued ahead of the clock (a card's lead): it is not heard.
+    fn cut(&mut self) {
+        if let Some(s) = &mut self.sink {
+            if s.lead_ms() > 0 {
+                s.cut();
+                // The lead is rendered again from now on.
+                self.pumped_ms = self.pumped_ms.map(|t| t.saturating_sub(s.lead_ms()));
+            }
         }
     }
 
     /// The next (`by` 1) or previous (−1) sentence of the reading; from the first sentence of
     /// a block, back goes to the previous block's last.
     pub fn skip_sentence(&mut self, now: u64, volume: u8, by: i32) {
-        self.pump(now, volume);
+        self.pump_and_cut(now, volume);
         let Some(r) = self.reading else {
             return;
         };
@@ -431,6 +470,9 @@ impl Voice {
     /// Stops speaking at `now`.
     pub fn stop(&mut self, now: u64, volume: u8) {
         self.pump(now, volume);
+        if self.reading.is_some() {
+            self.cut();
+        }
         self.reading = None;
         self.packets = None;
         self.at = 0;

@@ -1,0 +1,182 @@
+//! The voice's sound card through ALSA (device and simulator). Which card: the config's
+//! `audio_device`, or with `auto` the first USB sound card (a keypad's or a headset's socket),
+//! then the board's headphone jack, then, only if the config allows a loudspeaker
+//! (`loudspeaker = true`) or in the desktop simulator, the system's default output.
+//! The card is opened when speech starts (`audio::playback`), so one plugged in while the
+//! kiosk runs is found when it is needed.
+
+use crate::audio::playback::{Card, CardError, Opener, Playback, PERIOD};
+use crate::audio::OUT_RATE;
+use crate::config::Config;
+use alsa::pcm::{Access, Format, HwParams, PCM};
+use alsa::{Direction, ValueOr};
+
+/// A card opened for mono 16-bit little-endian at [`OUT_RATE`], 20 ms periods.
+pub struct AlsaCard {
+    pcm: PCM,
+    name: String,
+    bytes: Box<[u8; PERIOD * 2]>,
+}
+
+impl AlsaCard {
+    pub fn open(name: &str) -> Result<AlsaCard, String> {
+        let err = |what: &str, e: alsa::Error| format!("{name}: {what}: {e}");
+        let pcm = PCM::new(name, Direction::Playback, false).map_err(|e| err("open", e))?;
+        {
+            let hw = HwParams::any(&pcm).map_err(|e| err("parameters", e))?;
+            hw.set_channels(1).map_err(|e| err("mono", e))?;
+            hw.set_rate(OUT_RATE, ValueOr::Nearest)
+                .map_err(|e| err("48 kHz", e))?;
+            hw.set_format(Format::S16LE).map_err(|e| err("16-bit", e))?;
+            hw.set_access(Access::RWInterleaved)
+                .map_err(|e| err("interleaved access", e))?;
+            hw.set_period_size_near(PERIOD as alsa::pcm::Frames, ValueOr::Nearest)
+                .map_err(|e| err("20 ms periods", e))?;
+            hw.set_buffer_size_near(4 * PERIOD as alsa::pcm::Frames)
+                .map_err(|e| err("buffer", e))?;
+            pcm.hw_params(&hw).map_err(|e| err("set parameters", e))?;
+        }
+        Ok(AlsaCard {
+            pcm,
+            name: name.to_string(),
+            bytes: Box::new([0; PERIOD * 2]),
+        })
+    }
+}
+
+impl Card for AlsaCard {
+    fn write(&mut self, pcm: &[i16]) -> Result<(), CardError> {
+        let n = pcm.len().min(PERIOD);
+        for (b, s) in self.bytes.chunks_exact_mut(2).zip(&pcm[..n]) {
+            b.copy_from_slice(&s.to_le_bytes());
+        }
+        let io = self.pcm.io_bytes();
+        match io.writei(&self.bytes[..n * 2]) {
+            Ok(_) => Ok(()),
+            Err(e) if e.errno() == libc_epipe() => {
+                let _ = self.pcm.prepare();
+                Err(CardError::Underrun)
+            }
+            Err(e) => match self.pcm.try_recover(e, true) {
+                Ok(()) => Err(CardError::Underrun),
+                Err(e) => Err(CardError::Gone(format!("{}: {e}", self.name))),
+            },
+        }
+    }
+    fn drop_queued(&mut self) {
+        let _ = self.pcm.drop();
+        let _ = self.pcm.prepare();
+    }
+    fn drain(&mut self) {
+        let _ = self.pcm.drain();
+        let _ = self.pcm.prepare();
+    }
+}
+
+/// EPIPE: an underrun.
+const fn libc_epipe() -> i32 {
+    32
+}
+
+/// The ALSA device `auto` picks from `/proc/asound/cards`: the first USB sound card, then
+/// the board's headphone jack (the Pi's `Headphones` card), then `default` if a loudspeaker
+/// is allowed; `None` if none qualifies.
+pub fn auto_device(cards: &str, loudspeaker: bool) -> Option<String> {
+    // Lines like ` 1 [Device         ]: USB-Audio - USB Audio Device`.
+    let entries: Vec<(&str, &str)> = cards
+        .lines()
+        .filter_map(|l| {
+            let (id, rest) = l.trim_start().split_once('[')?;
+            let (name, what) = rest.split_once("]:")?;
+            id.trim().parse::<u32>().ok()?;
+            Some((name.trim(), what.trim()))
+        })
+        .collect();
+    let usb = entries
+        .iter()
+        .find(|(_, what)| what.starts_with("USB-Audio"));
+    let jack = entries
+        .iter()
+        .find(|(name, what)| *name == "Headphones" || what.contains("Headphones"));
+    match usb.or(jack) {
+        Some((name, _)) => Some(format!("plughw:CARD={name},DEV=0")),
+        None => loudspeaker.then(|| "default".to_string()),
+    }
+}
+
+/// The voice's output for `config`: the playback thread over the chosen card, opened at the
+/// first speech. `desktop`: the simulator, whose default output is the desktop's.
+pub fn playback(config: &Config, desktop: bool) -> Option<Playback> {
+    let chosen = config.audio_device.clone();
+    let loudspeaker = config.loudspeaker || desktop;
+    let open: Opener = Box::new(move || {
+        let name = if chosen == "auto" {
+            let cards = std::fs::read_to_string("/proc/asound/cards").unwrap_or_default();
+            auto_device(&cards, loudspeaker).ok_or_else(|| {
+                "no USB sound card and no headphone jack (and loudspeaker = false)".to_string()
+            })?
+        } else {
+            chosen.clone()
+        };
+        let card = AlsaCard::open(&name)?;
+        eprintln!("bitig-kiosk: the voice plays on {name}");
+        Ok(Box::new(card) as Box<dyn Card>)
+    });
+    match Playback::start(open) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!(
+                "bitig-kiosk: cannot start the voice's playback thread: {e}; the kiosk is silent"
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{auto_device, AlsaCard};
+    use crate::audio::playback::{Card, PERIOD};
+
+    /// ALSA's `null` device takes the voice's format (mono, 16-bit, 48 kHz, 20 ms periods)
+    /// through the same code that opens a real card, and a cut and a drain on it.
+    #[test]
+    fn alsa_takes_the_voice_format() {
+        let mut card = AlsaCard::open("null").expect("ALSA's null device (libasound2)");
+        let tone: Vec<i16> = (0..PERIOD).map(|i| ((i % 48) as i16 - 24) * 500).collect();
+        for _ in 0..3 {
+            card.write(&tone).unwrap();
+        }
+        card.drop_queued();
+        card.write(&tone).unwrap();
+        card.drain();
+        assert!(AlsaCard::open("no-such-card-xyz").is_err());
+    }
+
+    const PI4_WITH_USB: &str = " 0 [vc4hdmi0       ]: vc4-hdmi - vc4-hdmi-0\n                      vc4-hdmi-0\n 1 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones\n                      bcm2835 Headphones\n 2 [Device         ]: USB-Audio - USB Audio Device\n                      C-Media USB Audio Device at usb-0000:01:00.0-1.3, full speed\n";
+
+    #[test]
+    fn auto_takes_the_usb_card_then_the_jack_and_never_hdmi_unless_allowed() {
+        assert_eq!(
+            auto_device(PI4_WITH_USB, false).as_deref(),
+            Some("plughw:CARD=Device,DEV=0")
+        );
+        let no_usb: String = PI4_WITH_USB
+            .lines()
+            .take(4)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            auto_device(&no_usb, false).as_deref(),
+            Some("plughw:CARD=Headphones,DEV=0")
+        );
+        let hdmi_only: String = PI4_WITH_USB
+            .lines()
+            .take(2)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(auto_device(&hdmi_only, false), None);
+        assert_eq!(auto_device(&hdmi_only, true).as_deref(), Some("default"));
+        assert_eq!(auto_device("--- no soundcards ---\n", false), None);
+    }
+}
