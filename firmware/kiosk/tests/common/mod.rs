@@ -46,7 +46,7 @@ pub fn voice_bundle_of(statements: &str, profile: &str) -> PathBuf {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kiosk-voice-{tag}.bundle"));
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap();
-    if !built.iter().any(|p| *p == tag) {
+    if !built.contains(&tag) {
         let mut inputs = bitig_typeset::Inputs::new(&root().join("assets"));
         inputs.statements = vec![root().join(statements)];
         let sources = bitig_typeset::load_sources(&inputs).unwrap();
