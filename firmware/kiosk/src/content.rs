@@ -567,14 +567,24 @@ fn no_keys(trusted: &[[u8; 32]]) -> Result<(), UpdateError> {
 }
 
 /// An update in progress, one step at a time (so the UI can show progress between steps).
+/// It writes the bundle to the inactive slot, then its speech part beside it if the stick had
+/// one, each verified by reading it back, and only then switches `active`: text and voice
+/// arrive together or not at all.
 #[derive(Debug)]
 pub struct Update {
     dir: PathBuf,
-    bytes: Vec<u8>,
+    /// What to write: the bundle, then the speech part.
+    files: Vec<(PathBuf, Vec<u8>)>,
+    file: usize,
     pub target: Slot,
     written: usize,
     stage: Stage,
 }
+
+/// The speech part beside the update on a stick.
+pub const USB_SPEECH: &str = "bitig/update.speech";
+/// The largest speech part taken from a stick (an hour of speech is 5.5 MB).
+pub const MAX_SPEECH: u64 = 256 << 20;
 
 impl Update {
     /// Reads `file` from a stick and checks it (see [`Update::verify`]).
@@ -587,7 +597,8 @@ impl Update {
     ) -> Result<Update, UpdateError> {
         no_keys(trusted)?;
         let bytes = read_stick_file(file, MAX_BUNDLE)?;
-        Update::verify(bytes, dir, trusted, profile, active_hash)
+        let speech = read_stick_speech(file)?;
+        Update::verify(bytes, speech, dir, trusted, profile, active_hash)
     }
 
     /// Checks a bundle read from a stick completely before anything is written: signature by
@@ -595,6 +606,7 @@ impl Update {
     /// that it is not the content already shown.
     pub fn verify(
         bytes: Vec<u8>,
+        speech: Option<Vec<u8>>,
         dir: &Path,
         trusted: &[[u8; 32]],
         profile: &str,
@@ -624,10 +636,25 @@ impl Update {
         if hash == active_hash {
             return Err(refuse("E-SAME", "this content is already installed".into()));
         }
+        if let Some(part) = &speech {
+            let shown = USB_SPEECH;
+            let part = bitig_format::signature::verify(part, trusted)
+                .map_err(|e| refuse(e.code(), format!("{shown}: {e}")))?;
+            let sp = bitig_format::speech::Speech::from_speech_bytes(part)
+                .map_err(|e| refuse(e.code(), format!("{shown}: {e}")))?;
+            sp.check_belongs(&header.hash, &b)
+                .map_err(|e| refuse(e.code(), format!("{shown}: {e}")))?;
+        }
         let target = active_slot(dir).other();
+        let slot = target.path(dir);
+        let mut files = vec![(slot.clone(), bytes)];
+        if let Some(part) = speech {
+            files.push((slot.with_extension("speech"), part));
+        }
         Ok(Update {
             dir: dir.to_path_buf(),
-            bytes,
+            files,
+            file: 0,
             target,
             written: 0,
             stage: Stage::Create,
@@ -635,14 +662,24 @@ impl Update {
     }
 
     fn tmp(&self) -> PathBuf {
-        self.target.path(&self.dir).with_extension("bundle.tmp")
+        let (path, _) = &self.files[self.file.min(self.files.len() - 1)];
+        let mut name = path.as_os_str().to_owned();
+        name.push(".tmp");
+        PathBuf::from(name)
     }
 
     /// Fraction done, 0..=1.
     pub fn progress(&self) -> f32 {
+        let total: usize = self.files.iter().map(|f| f.1.len()).sum();
+        let before: usize = self.files[..self.file.min(self.files.len())]
+            .iter()
+            .map(|f| f.1.len())
+            .sum();
         match self.stage {
-            Stage::Create => 0.0,
-            Stage::Write => self.written as f32 / self.bytes.len().max(1) as f32 * 0.95,
+            Stage::Create if self.file == 0 => 0.0,
+            Stage::Create | Stage::Write => {
+                (before + self.written) as f32 / total.max(1) as f32 * 0.95
+            }
             Stage::Done => 1.0,
             _ => 0.97,
         }
@@ -659,17 +696,19 @@ impl Update {
             message: format!("writing the update failed: {e}"),
         };
         let tmp = self.tmp();
+        let Some((path, bytes)) = self.files.get(self.file) else {
+            return Ok(());
+        };
         match self.stage {
             Stage::Create => {
                 fs.create(&tmp).map_err(io)?;
                 self.stage = Stage::Write;
             }
             Stage::Write => {
-                let end = (self.written + CHUNK).min(self.bytes.len());
-                fs.append(&tmp, &self.bytes[self.written..end])
-                    .map_err(io)?;
+                let end = (self.written + CHUNK).min(bytes.len());
+                fs.append(&tmp, &bytes[self.written..end]).map_err(io)?;
                 self.written = end;
-                if end == self.bytes.len() {
+                if end == bytes.len() {
                     self.stage = Stage::Sync;
                 }
             }
@@ -679,7 +718,7 @@ impl Update {
             }
             Stage::Verify => {
                 let back = read_from_card(&tmp).map_err(io)?;
-                if back != self.bytes {
+                if back != *bytes {
                     return Err(UpdateError {
                         code: "E-VERIFY",
                         message: format!(
@@ -691,12 +730,19 @@ impl Update {
                 self.stage = Stage::Rename;
             }
             Stage::Rename => {
-                fs.rename(&tmp, &self.target.path(&self.dir)).map_err(io)?;
+                fs.rename(&tmp, path).map_err(io)?;
                 self.stage = Stage::SyncDir;
             }
             Stage::SyncDir => {
                 fs.sync_dir(&self.dir).map_err(io)?;
-                self.stage = Stage::Switch;
+                // The next file, or the switch once all are in place.
+                if self.file + 1 < self.files.len() {
+                    self.file += 1;
+                    self.written = 0;
+                    self.stage = Stage::Create;
+                } else {
+                    self.stage = Stage::Switch;
+                }
             }
             Stage::Switch => {
                 set_active(fs, &self.dir, self.target).map_err(io)?;
@@ -705,6 +751,16 @@ impl Update {
             Stage::Done => {}
         }
         Ok(())
+    }
+}
+
+/// The speech part beside `bundle` on a stick (`update.speech`), if there is one, read as
+/// carefully as the bundle.
+pub fn read_stick_speech(bundle: &Path) -> Result<Option<Vec<u8>>, UpdateError> {
+    let path = bundle.with_extension("speech");
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        _ => read_stick_file(&path, MAX_SPEECH).map(Some),
     }
 }
 

@@ -594,3 +594,81 @@ fn the_pin_pad_locks_after_five_wrong_pins_and_stays_locked_across_a_restart() {
     );
     compare("pin-lockout-restart", &r.shots);
 }
+
+/// An update may bring its speech part (`bitig/update.speech`): it is checked with the bundle
+/// (signed, whole, made for that bundle: a part for other text is refused before anything is
+/// written) and written beside the new slot before `active` switches, so a power cut at any
+/// step leaves either the old text or the new text with its voice, never the new text without
+/// it.
+#[test]
+fn an_update_brings_its_voice_and_no_cut_splits_text_from_voice() {
+    let (a, b) = bundles();
+    let part =
+        std::fs::read(common::voice_bundle("pi-touch-800x480").with_extension("speech")).unwrap();
+    let (a, b, part) = (signed(&a, &KEY), signed(&b, &KEY), signed(&part, &KEY));
+    let stick_with_voice = |name: &str, bundle: &[u8], speech: &[u8]| {
+        let f = stick(name, bundle);
+        std::fs::write(f.with_extension("speech"), speech).unwrap();
+        f
+    };
+
+    // A part for other text: the fixtures as the update, the statements' voice beside them.
+    let dir = content_dir("voice-other", &b);
+    let f = stick_with_voice("voice-other", &a, &part);
+    assert_eq!(
+        prepare(&f, &dir, &trusted(), &b).err().as_deref(),
+        Some("E-SPEECH")
+    );
+    // An unsigned part.
+    let dir = content_dir("voice-unsigned", &a);
+    let unsigned = signature::split(&part).0.to_vec();
+    let f = stick_with_voice("voice-unsigned", &b, &unsigned);
+    assert_eq!(
+        prepare(&f, &dir, &trusted(), &a).err().as_deref(),
+        Some("E-UNSIGNED")
+    );
+    assert!(!Slot::B.path(&dir).exists(), "nothing written");
+
+    let total = {
+        let dir = content_dir("voice-count", &a);
+        let f = stick_with_voice("voice-count", &b, &part);
+        let mut u = prepare(&f, &dir, &trusted(), &a).unwrap();
+        let mut fs = Cut {
+            budget: usize::MAX,
+            used: 0,
+        };
+        while !u.done() {
+            u.step(&mut fs).unwrap();
+        }
+        let s = content::select(&dir, &trusted(), false, &mut RealFs);
+        assert!(
+            s.loaded.unwrap().speech.is_some(),
+            "the update's voice came with it"
+        );
+        fs.used
+    };
+    let mut on = [0usize; 2];
+    for n in 0..total {
+        let dir = content_dir("voice-cut", &a);
+        let f = stick_with_voice("voice-cut", &b, &part);
+        let mut u = prepare(&f, &dir, &trusted(), &a).unwrap();
+        let mut fs = Cut { budget: n, used: 0 };
+        while !u.done() {
+            if u.step(&mut fs).is_err() {
+                break;
+            }
+        }
+        let s = content::select(&dir, &trusted(), false, &mut RealFs);
+        let loaded = s.loaded.unwrap();
+        if s.slot == Slot::B {
+            assert!(
+                loaded.speech.is_some(),
+                "cut after {n}: the new text without its voice"
+            );
+        } else {
+            assert_eq!(loaded.hash, hash_of(&a), "cut after {n}");
+        }
+        on[usize::from(s.slot == Slot::B)] += 1;
+    }
+    assert!(on[0] > 0 && on[1] > 0, "{on:?}");
+}

@@ -9,7 +9,9 @@
 //! - volume is back to its default, and the voice stopped, after the idle reset;
 //! - the voice speaks the edition's language (Kazakh here);
 //! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing;
-//! - the voice names the control the keys move to (a language button, in its language).
+//! - the voice names the control the keys move to (a language button, in its language);
+//! - the first key at the attract screen says how to choose a language (Kazakh first), and
+//!   Help says what the keys do on the screen.
 //!
 //! One kiosk per test binary (the platform is installed once), so the phases run in order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -51,6 +53,14 @@ impl Visit<'_> {
     fn open_first_statement(&mut self, lang_downs: usize) {
         self.key(Key::Action); // wakes, with the ring on the first language
         assert_eq!(self.k.screen(), Screen::Language);
+        assert_eq!(
+            self.k.saying(),
+            Some(Said::Ui {
+                key: "voice.welcome",
+                lang: Lang::Kk
+            }),
+            "the first key says how to choose a language, in Kazakh first"
+        );
         for _ in 0..lang_downs {
             self.key(Key::Down);
         }
@@ -189,9 +199,10 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     }
     assert!(checked >= 3, "only {checked} sentences within 15 s");
 
-    // 2. A key (Help here) cuts the voice within one period.
+    // 2. A key (a digit here, which does nothing else in the reader) cuts the voice within
+    // one period.
     let cut = v.h.now_ms();
-    v.key(Key::Help);
+    v.key(Key::Digit(5));
     v.h.advance(1000);
     assert!(!k.speaking());
     let pcm = v.pcm();
@@ -202,9 +213,25 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         level(&pcm[from..])
     );
 
+    // Help says what the keys do here, in the UI language; Action then reads the page.
+    v.key(Key::Help);
+    assert_eq!(
+        k.saying(),
+        Some(Said::Ui {
+            key: "help.reader",
+            lang: Lang::En
+        })
+    );
+    v.h.advance(1000);
+    assert!(k.speaking());
+
     // 3. Read on past the page's end: the page turns itself to where the sentence starts.
     assert_eq!(k.page().0, 0);
     v.key(Key::Action);
+    assert!(
+        matches!(k.saying(), Some(Said::Block { .. })),
+        "Action reads the page"
+    );
     assert!(k.speaking());
     let mut waited = 0;
     while k.page().0 == 0 && waited < 600_000 {
@@ -270,5 +297,59 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         pcm[from..].iter().all(|&s| s == 0),
         "sound on the PIN pad: level {:.0}",
         level(&pcm[from..])
+    );
+}
+
+/// The speech part is loaded with its bundle only if it belongs to it: a part made for other
+/// text, a damaged part, or (with trusted keys) an unsigned one is refused with its code, and
+/// the text still loads.
+#[test]
+fn a_speech_part_that_does_not_belong_is_refused_and_the_text_still_loads() {
+    use bitig_kiosk::content::load_bundle_checked;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("voice-refusals");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = common::voice_bundle("pi-touch-800x480");
+    let text = std::fs::read(&bundle).unwrap();
+    let part = std::fs::read(bundle.with_extension("speech")).unwrap();
+    let load = |name: &str, text: &[u8], part: &[u8], trusted: &[[u8; 32]]| {
+        let b = dir.join(format!("{name}.bundle"));
+        std::fs::write(&b, text).unwrap();
+        std::fs::write(b.with_extension("speech"), part).unwrap();
+        load_bundle_checked(&b, trusted).expect("the text loads")
+    };
+
+    let ok = load("ok", &text, &part, &[]);
+    assert!(ok.speech.is_some() && ok.speech_error.is_none());
+
+    // Another bundle (the 720x1280 one) beside this part.
+    let other = std::fs::read(common::bundle("pi-touch2-720x1280")).unwrap();
+    let l = load("other", &other, &part, &[]);
+    assert!(l.speech.is_none());
+    let e = l.speech_error.unwrap();
+    assert_eq!(e.code, "E-SPEECH", "{}", e.message);
+    assert!(e.message.contains("other.speech") && e.message.contains("another bundle"));
+
+    // A flipped byte in the part's body.
+    let mut bad = part.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let l = load("flipped", &text, &bad, &[]);
+    assert_eq!(l.speech_error.unwrap().code, "E-HASH");
+
+    // With trusted keys: the bundle signed, the part not.
+    let secret = [7u8; 32];
+    let public = bitig_format::signature::public_key(&secret);
+    let mut signed = text.clone();
+    signed.extend_from_slice(&bitig_format::signature::sign(&text, &secret));
+    let l = load("unsigned-part", &signed, &part, &[public]);
+    assert_eq!(l.speech_error.unwrap().code, "E-UNSIGNED");
+    let mut signed_part = part.clone();
+    signed_part.extend_from_slice(&bitig_format::signature::sign(&part, &secret));
+    let l = load("signed", &signed, &signed_part, &[public]);
+    assert!(
+        l.speech.is_some(),
+        "{:?}",
+        l.speech_error.map(|e| e.message)
     );
 }

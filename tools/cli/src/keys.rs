@@ -111,8 +111,30 @@ pub fn keygen(name: &Path) -> Result<(PathBuf, PathBuf, [u8; 32])> {
     Ok((secret_path, public_path, public))
 }
 
-/// Signs `bundle` (replacing an older signature) and writes the signed file atomically.
+/// Signs `bundle` (replacing an older signature) and writes the signed file atomically; and
+/// the speech part beside it (`X.speech`), if there is one, to `out`'s `.speech`.
 pub fn sign(bundle_path: &Path, key: &Path, out: &Path) -> Result<[u8; 8]> {
+    let id = sign_bundle(bundle_path, key, out)?;
+    let speech = bundle_path.with_extension("speech");
+    if speech.exists() {
+        let secret = read_key(key, SECRET_TAG)?;
+        let file =
+            std::fs::read(&speech).with_context(|| format!("reading {}", speech.display()))?;
+        let (part, _old) = signature::split(&file);
+        bitig_format::speech::Speech::from_speech_bytes(part).with_context(|| {
+            format!(
+                "{}: not a valid speech part; nothing signed",
+                speech.display()
+            )
+        })?;
+        let mut signed = part.to_vec();
+        signed.extend_from_slice(&signature::sign(part, &secret));
+        bitig_io::durable::write(&out.with_extension("speech"), &signed)?;
+    }
+    Ok(id)
+}
+
+fn sign_bundle(bundle_path: &Path, key: &Path, out: &Path) -> Result<[u8; 8]> {
     let secret = read_key(key, SECRET_TAG)?;
     let file =
         std::fs::read(bundle_path).with_context(|| format!("reading {}", bundle_path.display()))?;

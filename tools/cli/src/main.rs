@@ -384,6 +384,12 @@ fn sign(bundle: PathBuf, key: PathBuf, out: Option<PathBuf>) -> Result<()> {
         out.display(),
         bitig_format::hex::to_hex(&id)
     );
+    if bundle.with_extension("speech").exists() {
+        println!(
+            "signed {} (its speech part) with the same key",
+            out.with_extension("speech").display()
+        );
+    }
     Ok(())
 }
 
@@ -592,7 +598,8 @@ fn build(a: BuildArgs) -> Result<()> {
         "--out needs exactly one --profile"
     );
     let total = sources.statements.len();
-    let speaker = if no_speech {
+    // The fallback bundle is embedded in the kiosk for its maintenance screen: no voice.
+    let speaker = if no_speech || src.fallback {
         None
     } else {
         let s = bitig_speech::Speaker::new(&inputs.assets.join("speech"), Some(speak::cache_dir()))

@@ -93,6 +93,8 @@ pub struct Voice {
     sink: Option<Box<dyn Sink>>,
     decoder: Option<opus::Decoder>,
     reading: Option<Reading>,
+    /// Tracks to say after a single one, in order (the welcome in three languages).
+    then: [Option<usize>; 3],
     packets: Option<Packets<'static>>,
     /// Decoded samples not yet given: `buf[at..len]`, the first `skip` of them dropped.
     buf: Box<[i16; MAX_DECODED]>,
@@ -118,6 +120,7 @@ impl Voice {
             sink,
             decoder,
             reading: None,
+            then: [None; 3],
             packets: None,
             buf: Box::new([0; MAX_DECODED]),
             at: 0,
@@ -295,8 +298,18 @@ impl Voice {
             return;
         };
         if r.single {
-            self.reading = None;
-            self.packets = None;
+            match self.then.iter_mut().find_map(Option::take) {
+                Some(i) => {
+                    self.seek(i, 0);
+                    if let Some(r) = &mut self.reading {
+                        r.single = true;
+                    }
+                }
+                None => {
+                    self.reading = None;
+                    self.packets = None;
+                }
+            }
             return;
         }
         let next = self.track(r.track).and_then(|t| match t.said {
@@ -383,9 +396,25 @@ impl Voice {
         self.seek(i, from);
     }
 
+    /// Says each of `all` in turn (at most four), cutting what was being said.
+    pub fn say_all(&mut self, now: u64, volume: u8, all: &[Said<'_>]) {
+        let Some((first, rest)) = all.split_first() else {
+            return;
+        };
+        if self.say(now, volume, first) {
+            for (slot, s) in self.then.iter_mut().zip(rest) {
+                *slot = self
+                    .speech
+                    .as_ref()
+                    .and_then(|sp| sp.tracks.iter().position(|t| t.said == *s));
+            }
+        }
+    }
+
     /// Says `said` alone (a control's label, a screen's help), cutting what was being said.
     /// Returns whether the part has it.
     pub fn say(&mut self, now: u64, volume: u8, said: &Said<'_>) -> bool {
+        self.then = [None; 3];
         self.pump_and_cut(now, volume);
         match self.index_of(said) {
             Some(i) => {
@@ -469,6 +498,7 @@ impl Voice {
 
     /// Stops speaking at `now`.
     pub fn stop(&mut self, now: u64, volume: u8) {
+        self.then = [None; 3];
         self.pump(now, volume);
         if self.reading.is_some() {
             self.cut();

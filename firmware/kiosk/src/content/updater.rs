@@ -310,8 +310,19 @@ impl Worker {
                 message: "this kiosk has no content_dir, so it cannot install updates".into(),
             }));
         };
+        let speech = match crate::content::read_stick_speech(file) {
+            Ok(s) => s,
+            Err(e) => return !self.send(Event::Refused(e)),
+        };
         let s = &self.s;
-        let verified = Update::verify(f.into_bytes(), &dir, &s.trusted, &s.profile, &s.active_hash);
+        let verified = Update::verify(
+            f.into_bytes(),
+            speech,
+            &dir,
+            &s.trusted,
+            &s.profile,
+            &s.active_hash,
+        );
         let mut update = match verified {
             Ok(u) => u,
             Err(e) if e.code == "E-SAME" => return !self.send(Event::Ignored(e.message)),

@@ -185,10 +185,13 @@ impl Screens {
         match key {
             Key::VolumeDown => c.volume = c.volume.saturating_sub(1),
             Key::VolumeUp => c.volume = (c.volume + 1).min(ctx::VOLUME_MAX),
-            // The voice answers Help (the speech issue); alone it does nothing yet.
-            Key::Help => {}
+            // Help says what the keys do on this screen.
+            Key::Help => say_help(c),
             _ => match c.nav.screen {
-                Screen::Attract => c.nav.wake(),
+                Screen::Attract => {
+                    c.nav.wake();
+                    say_welcome(c);
+                }
                 Screen::Maintenance => {}
                 Screen::TestPattern if key == Key::Back => {
                     test_pattern::close(c, &mut self.test_pattern)
@@ -213,7 +216,8 @@ impl Screens {
                 false
             }
             Key::Action if on_page => false,
-            Key::Up | Key::Down if on_page => {
+            // While it speaks; paused, Up and Down leave the page as ever (no key trap).
+            Key::Up | Key::Down if on_page && c.voice.speaking() => {
                 let by = if key == Key::Up { -1 } else { 1 };
                 c.voice.skip_sentence(now, c.volume, by);
                 true
@@ -239,12 +243,10 @@ impl Screens {
     /// A key went down. One the voice does not take cuts it at once, at its press, even a
     /// key that acts only on its release (Help) or held with another (the chord).
     pub fn key_down(&mut self, c: &mut Ctx, key: Key) {
+        let on_page = self.on_page(c);
         let takes = matches!(key, Key::VolumeDown | Key::VolumeUp)
-            || (self.on_page(c)
-                && matches!(
-                    key,
-                    Key::Action | Key::Up | Key::Down | Key::Next | Key::Back
-                ));
+            || (on_page && matches!(key, Key::Action | Key::Next | Key::Back))
+            || (on_page && c.voice.speaking() && matches!(key, Key::Up | Key::Down));
         if c.voice.reading() && !takes {
             c.stop_voice();
         }
@@ -407,6 +409,36 @@ fn say_focus(c: &mut Ctx, id: i32) {
         }
         None => c.voice.stop(now, c.volume),
     }
+}
+
+/// On the first key at the attract screen: how to choose a language by keys, in Kazakh,
+/// Turkish and English.
+fn say_welcome(c: &mut Ctx) {
+    use bitig_format::speech::Said;
+    let all = bitig_format::Lang::ALL.map(|lang| Said::Ui {
+        key: "voice.welcome",
+        lang,
+    });
+    let now = c.now();
+    c.voice.say_all(now, c.volume, &all);
+}
+
+/// Help: what the keys do on the screen on show, in the UI language.
+fn say_help(c: &mut Ctx) {
+    use bitig_format::speech::Said;
+    let key = match c.nav.screen {
+        Screen::Language => "help.language",
+        Screen::Library => "help.library",
+        Screen::Reader => "help.reader",
+        Screen::Contents => "help.contents",
+        Screen::PageGrid => "help.pages",
+        // The attract screen's help is the welcome; the operator's screens say nothing.
+        Screen::Attract => return say_welcome(c),
+        _ => return,
+    };
+    let lang = c.nav.lang;
+    let now = c.now();
+    c.voice.say(now, c.volume, &Said::Ui { key, lang });
 }
 
 /// `screen`'s controls in reading order (see [`focus`]).

@@ -129,7 +129,11 @@ pub fn focus_start(c: &Ctx) -> i32 {
 /// side) on to the statement's end; during the reading, pauses and resumes.
 pub fn listen(c: &mut Ctx) {
     let now = c.now();
-    if c.voice.reading() {
+    // Reading (not a label or the help): pause or go on.
+    if matches!(
+        c.voice.said(),
+        Some(bitig_format::speech::Said::Block { .. })
+    ) {
         c.voice.pause_or_resume(now, c.volume);
         return;
     }
