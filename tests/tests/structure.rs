@@ -40,6 +40,7 @@ const KIOSK_LAYERS: &[(&str, u8)] = &[
     ("stats", 2),
     ("config", 2),
     ("images", 2),
+    ("audio", 2),
     ("notify", 2),
     ("keys", 1),
     ("clock", 1),

@@ -441,26 +441,9 @@ fn headless(
                 bitig_io::png::write(&path, w, hh, bitig_io::png::Color::Rgb, rgb)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            Step::ExpectSpeaking(want) => {
-                if kiosk.speaking() != want {
-                    eprintln!(
-                        "bitig-kiosk: expected the voice {} at {} ms, but it is {}",
-                        if want { "speaking" } else { "silent" },
-                        h.now_ms(),
-                        if want { "silent" } else { "speaking" }
-                    );
-                    return Ok(ExitCode::from(1));
-                }
-            }
-            Step::Expect(want) => {
-                let got = kiosk.screen();
-                if got != want {
-                    eprintln!(
-                        "bitig-kiosk: expected the {} screen at {} ms, but the {} screen is up",
-                        script::screen_name(want),
-                        h.now_ms(),
-                        script::screen_name(got)
-                    );
+            Step::ExpectSpeaking(_) | Step::Expect(_) => {
+                if let Some(failed) = expectation(&kiosk, &h, &step) {
+                    eprintln!("bitig-kiosk: {failed}");
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -469,11 +452,7 @@ fn headless(
     // The statistics are written before the process ends, as on the device.
     kiosk.shutdown();
     if let Some(path) = &args.audio_out {
-        kiosk.speaking(); // renders the voice up to the end
-        let pcm = record.0.lock().map(|v| v.clone()).unwrap_or_default();
-        let wav = bitig_io::wav::wav_bytes(&pcm, bitig_kiosk::audio::OUT_RATE);
-        bitig_io::durable::write(path, &wav)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_audio(&kiosk, &record, path)?;
     }
     // Like the device: a requested restart (operator menu, installed update) exits with 3.
     Ok(if kiosk.restart_requested() {
@@ -482,6 +461,40 @@ fn headless(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What an `expect` or `expect-speaking` step found wrong, if anything.
+fn expectation(kiosk: &Kiosk, h: &platform::headless::Headless, step: &Step) -> Option<String> {
+    match *step {
+        Step::ExpectSpeaking(want) => (kiosk.speaking() != want).then(|| {
+            format!(
+                "expected the voice {} at {} ms, but it is {}",
+                if want { "speaking" } else { "silent" },
+                h.now_ms(),
+                if want { "silent" } else { "speaking" }
+            )
+        }),
+        Step::Expect(want) => {
+            let got = kiosk.screen();
+            (got != want).then(|| {
+                format!(
+                    "expected the {} screen at {} ms, but the {} screen is up",
+                    script::screen_name(want),
+                    h.now_ms(),
+                    script::screen_name(got)
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `--audio-out`: every sample the voice gave, up to now, as a WAV file.
+fn write_audio(kiosk: &Kiosk, record: &bitig_kiosk::audio::PcmSink, path: &Path) -> Result<()> {
+    kiosk.speaking(); // renders the voice up to the end
+    let pcm = record.0.lock().map(|v| v.clone()).unwrap_or_default();
+    let wav = bitig_io::wav::wav_bytes(&pcm, bitig_kiosk::audio::OUT_RATE);
+    bitig_io::durable::write(path, &wav).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The shortest `--soak` whose resident memory is judged.
