@@ -4,7 +4,8 @@
 //! atomics are all it shares. A cut (a key, a pause) empties the ring and drops what the card
 //! holds within one period. An underrun is counted and logged; a card that goes away stops the
 //! voice (the UI thread sees [`Playback::gone`]) and is opened again at the next speech, so a
-//! card plugged in later is found when it is needed, with no polling.
+//! card plugged in later is found when it is needed, with no polling. While nothing plays the
+//! thread sleeps until woken: it adds no wake-ups to the resting kiosk.
 
 use super::{Sink, OUT_RATE};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -169,9 +170,14 @@ fn run(mut ring: rtrb::Consumer<i16>, s: Arc<Shared>, mut open: Opener) {
                 }
                 playing = false;
             }
-            let wait = if playing { 5 } else { 1000 };
-            empty_ms += 5;
-            std::thread::park_timeout(Duration::from_millis(wait));
+            if playing {
+                empty_ms += 5;
+                std::thread::park_timeout(Duration::from_millis(5));
+            } else {
+                // Idle: asleep until the UI thread hands it samples (no wake-ups while the
+                // kiosk rests).
+                std::thread::park();
+            }
             continue;
         }
         empty_ms = 0;
