@@ -44,6 +44,7 @@ cat > "$r/etc/group" <<'G'
 root:x:0:
 shadow:x:42:
 video:x:44:pi
+audio:x:29:pi
 input:x:105:pi
 render:x:106:pi
 sudo:x:27:pi
@@ -51,7 +52,7 @@ systemd-network:x:998:
 pi:x:1000:
 G
 printf 'root:*:19000:0:99999:7:::\npi:$y$j9T$synthetic$:19000:0:99999:7:::\n' > "$r/etc/shadow"
-printf 'root:*::\nshadow:*::\nvideo:*::pi\ninput:!::pi\nrender:!::pi\nsudo:*::pi\npi:!::\n' > "$r/etc/gshadow"
+printf 'root:*::\nshadow:*::\nvideo:*::pi\naudio:*::pi\ninput:!::pi\nrender:!::pi\nsudo:*::pi\npi:!::\n' > "$r/etc/gshadow"
 chmod 0640 "$r/etc/shadow" "$r/etc/gshadow"
 mkfs.ext4 -q -F -L rootfs -E offset=$((root_start * 512)),root_owner=0:0 -d "$r" "$out" $((root_sectors / 2))k
 # mkfs.ext4 -d copies owners from the work tree; make shadow root:shadow as on Pi OS.

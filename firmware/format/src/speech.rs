@@ -218,6 +218,9 @@ impl SpeechMismatch {
     }
 }
 
+#[cfg(feature = "std")]
+impl std::error::Error for SpeechMismatch {}
+
 impl core::fmt::Display for SpeechMismatch {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {

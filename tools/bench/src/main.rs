@@ -27,7 +27,10 @@
 //! 10. Speech codecs: the voice of every statement (tools/speech), encoded by each codec
 //!     weighed (Opus through opusenc, Vorbis through oggenc), in bytes per hour of speech, and
 //!     the instructions to decode one second on x86_64 and aarch64 (`bitig-codecbench`: libopus,
-//!     lewton), against the budgets of the speech issue.
+//!     lewton), against the budgets of the speech issue; the speech part's added build time
+//!     (`bitig build` without it, from empty caches, cached); and on the kiosk's own voice
+//!     (`bitig-voicebench`), the instructions from Action to the first sample and per second
+//!     of reading.
 
 use anyhow::{Context, Result};
 use bitig_format::{Bundle, Page};
@@ -1433,6 +1436,97 @@ fn speech_codecs(rows: &mut Vec<Row>) -> Result<()> {
                 Some(per_s <= DECODE_INSTRUCTIONS_PER_S),
             );
         }
+    }
+    let bundle = speech_build_time(rows)?;
+    voice_instructions(rows, &bundle)
+}
+
+/// The speech part's added build time: `bitig build` of the landscape profile without it
+/// (`--no-speech`), with it from empty caches, and with it again (cached), one run each.
+/// Returns the bundle with its speech part beside it.
+fn speech_build_time(rows: &mut Vec<Row>) -> Result<PathBuf> {
+    let bitig = root().join("target/release/bitig");
+    anyhow::ensure!(
+        bitig.exists(),
+        "no {} (scripts/bench builds it)",
+        bitig.display()
+    );
+    let work = root().join("target/bitig/bench-speech");
+    let cache = work.join("fresh-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let bundle = work.join("voice-800x480.bundle");
+    let time = |extra: &[&str]| -> Result<f64> {
+        let t = Instant::now();
+        let o = Command::new(&bitig)
+            .current_dir(root())
+            .env("BITIG_SPEECH_CACHE", &cache)
+            .args(["build", "--profile", "pi-touch-800x480", "--out"])
+            .arg(&bundle)
+            .args(extra)
+            .output()?;
+        anyhow::ensure!(
+            o.status.success(),
+            "bitig build failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let without = time(&["--no-speech"])?;
+    let fresh = time(&[])?;
+    let cached = time(&[])?;
+    for (what, secs) in [("empty caches", fresh), ("cached", cached)] {
+        row(
+            rows,
+            &format!("speech part: added build time, {what} (bitig build, release, this machine)"),
+            format!("{:.1} s (build without it: {without:.1} s)", secs - without),
+            "—",
+            None,
+        );
+    }
+    Ok(bundle)
+}
+
+/// The voice on the kiosk (`bitig-voicebench`): the instructions from Action to the first
+/// sample, and per second of reading as the device renders it (libopus at 48 kHz, gain).
+fn voice_instructions(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
+    for (target, counter, bin, available) in count_targets("bitig-voicebench") {
+        if !available || !bin.exists() {
+            println!("  voice, {target}: skipped (no {})", bin.display());
+            continue;
+        }
+        let n = |mode: &str, times: u64| {
+            let times = times.to_string();
+            count_instructions(
+                counter,
+                &bin,
+                &[mode.as_ref(), times.as_ref(), bundle.as_os_str()],
+            )
+        };
+        const TRIES: u64 = 20;
+        let first = (n("first", TRIES)?.saturating_sub(n("first", 0)?)) as f64 / TRIES as f64;
+        row(
+            rows,
+            &format!("speech, Action to the first sample: instructions, {target}"),
+            format!(
+                "{:.2} M ({:.2} ms of an A53 at 1.2 GHz)",
+                first / 1e6,
+                first / 1.2e6
+            ),
+            "≤ 24 M (one 20 ms period)",
+            Some(first <= 0.02 * 1.2e9),
+        );
+        let per_s = (n("play", 10)?.saturating_sub(n("play", 0)?)) as f64 / 10.0;
+        row(
+            rows,
+            &format!("speech, the kiosk's voice (48 kHz, gain): instructions per second of reading, {target}"),
+            format!(
+                "{:.2} M ({:.2}% of an A53 at 1.2 GHz)",
+                per_s / 1e6,
+                per_s / 1.2e9 * 100.0
+            ),
+            "≤ 24 M (2%)",
+            Some(per_s <= DECODE_INSTRUCTIONS_PER_S),
+        );
     }
     Ok(())
 }

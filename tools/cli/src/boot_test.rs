@@ -2,7 +2,9 @@
 //! machine, Cortex-A72, virtio-gpu, virtio tablet) with the image's own kernel and initrd,
 //! waits on the serial console until the kiosk service reports its first frame, takes a
 //! `screendump` through QMP and compares it with the headless goldens, then sends a touch
-//! through QMP `input-send-event` and checks that the screen changes.
+//! through QMP `input-send-event` and checks that the screen changes. With a key walk, a USB
+//! sound card (QEMU's `usb-audio`, recorded to a WAV file) is plugged in with the keyboard,
+//! and the recording must be silent before the first key and carry the kiosk's voice after.
 //!
 //! This proves the real linuxkms backend, libinput and the systemd unit together; the
 //! headless tests cannot.
@@ -383,8 +385,11 @@ fn boot(o: &Options, disk: &Path, work: &Path, n: usize) -> Result<Guest> {
         .arg(format!("virtio-gpu-pci,xres={},yres={}", o.width, o.height))
         // Touch only: the keyboard is a USB one, plugged in while the kiosk runs.
         .args(["-device", "virtio-tablet-pci"])
-        // A USB host controller for the stick, plugged in later.
+        // A USB host controller for the stick, the keyboard and the sound card, plugged in later.
         .args(["-device", "qemu-xhci,id=xhci"])
+        // What the sound card plays goes to a WAV file (48 kHz stereo, 16-bit).
+        .arg("-audiodev")
+        .arg(format!("wav,id=snd0,path={}", voice_wav(work, n).display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&err_path)?)
@@ -407,6 +412,11 @@ fn boot(o: &Options, disk: &Path, work: &Path, n: usize) -> Result<Guest> {
         t0,
         deadline,
     })
+}
+
+/// Where boot `n` records what the guest's USB sound card plays.
+fn voice_wav(work: &Path, n: usize) -> PathBuf {
+    work.join(format!("voice-{n}.wav"))
 }
 
 /// Dumps the screen until it equals one of the attract goldens (its language cycles).
@@ -451,7 +461,8 @@ fn expect_attract(
     Ok(shot)
 }
 
-/// A FAT stick image (no partition table, as many sticks are) with `bitig/update.bundle`.
+/// A FAT stick image (no partition table, as many sticks are) with `bitig/update.bundle`, and
+/// `bitig/update.speech` if the update has a speech part beside it.
 fn make_stick(update: &Path, to: &Path) -> Result<()> {
     let f = std::fs::File::create(to)?;
     f.set_len(64 << 20)?;
@@ -467,7 +478,8 @@ fn make_stick(update: &Path, to: &Path) -> Result<()> {
         String::from_utf8_lossy(&o.stderr)
     );
     let spec = to.display().to_string();
-    for args in [
+    let speech = update.with_extension("speech");
+    let mut copies = vec![
         vec![
             "mmd".to_string(),
             "-i".into(),
@@ -481,7 +493,17 @@ fn make_stick(update: &Path, to: &Path) -> Result<()> {
             update.display().to_string(),
             "::bitig/update.bundle".into(),
         ],
-    ] {
+    ];
+    if speech.exists() {
+        copies.push(vec![
+            "mcopy".to_string(),
+            "-i".into(),
+            spec.clone(),
+            speech.display().to_string(),
+            "::bitig/update.speech".into(),
+        ]);
+    }
+    for args in copies {
         let o = Command::new(&args[0])
             .env("MTOOLS_SKIP_CHECK", "1")
             .args(&args[1..])
@@ -747,7 +769,9 @@ fn install_update(g: &mut Guest, work: &Path, (path, hash, _): &Update) -> Resul
     g.qmp.call(
         r#"{"execute":"device_add","arguments":{"driver":"usb-storage","id":"stick0","drive":"stick","bus":"xhci.0"}}"#,
     )?;
-    eprintln!("boot-test: USB stick with bitig/update.bundle plugged in");
+    eprintln!(
+        "boot-test: USB stick with bitig/update.bundle (and its speech part, if any) plugged in"
+    );
     g.wait_for(
         "bitig-kiosk: update installed in slot",
         1,
@@ -831,24 +855,50 @@ fn second_boot(
         "boot-test: after the power cut: first frame after {:.1} s; {second}",
         rebooted.as_secs_f64()
     );
-    if !o.keys.is_empty() {
-        keys_walk(&mut g, work, &o.keys)?;
-    }
+    let walked = if o.keys.is_empty() {
+        None
+    } else {
+        Some(keys_walk(&mut g, work, &o.keys)?)
+    };
     let _ = g.qmp.call(r#"{"execute":"quit"}"#);
     let serial_2 = g.serial.clone();
+    // QEMU closes the recording as it quits; drop kills it if it has not within 10 s.
+    let until = Instant::now() + Duration::from_secs(10);
+    while matches!(g.qemu.child.try_wait(), Ok(None)) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     drop(g);
+    if let Some(before_keys) = walked {
+        let wav = std::fs::read(voice_wav(work, 2))?;
+        let heard = check_voice(&wav, before_keys)?;
+        std::fs::write(o.out.join("boot-voice.wav"), &wav)?;
+        eprintln!("boot-test: the USB sound card's recording: {heard}");
+    }
     Ok(serial_2)
 }
 
-/// A USB keyboard plugged into the running kiosk (hot-plug on the xHCI bus), then the walk by
-/// keys alone, each checked step against its headless golden.
-fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<()> {
+/// The kiosk's line naming the card its voice plays on (platform::sound).
+const VOICE_CARD: &str = "bitig-kiosk: the voice plays on ";
+
+/// A USB sound card and a USB keyboard plugged into the running kiosk (hot-plug on the xHCI
+/// bus), then the walk by keys alone, each checked step against its headless golden. Returns
+/// how many bytes of the sound card's recording there were before the first key.
+fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
+    g.qmp.call(
+        r#"{"execute":"device_add","arguments":{"driver":"usb-audio","id":"headset0","audiodev":"snd0","bus":"xhci.0"}}"#,
+    )?;
     g.qmp.call(
         r#"{"execute":"device_add","arguments":{"driver":"usb-kbd","id":"keypad0","bus":"xhci.0"}}"#,
     )?;
-    eprintln!("boot-test: USB keyboard plugged in");
+    eprintln!("boot-test: USB sound card and USB keyboard plugged in");
     // Enumeration, and libinput's udev monitor seeing it.
     std::thread::sleep(Duration::from_secs(3));
+    ensure!(
+        g.last_line(VOICE_CARD).is_none(),
+        "the kiosk opened a sound card before any key: {}",
+        g.last_line(VOICE_CARD).unwrap_or_default()
+    );
+    let before_keys = std::fs::metadata(voice_wav(work, 2)).map_or(0, |m| m.len());
     let dump = work.join("screen.ppm");
     for (i, step) in steps.iter().enumerate() {
         g.qmp.key(&step.qcode)?;
@@ -884,7 +934,76 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<()> {
             golden.display()
         );
     }
-    Ok(())
+    // The last key left the kiosk reading; let it speak a while.
+    std::thread::sleep(Duration::from_secs(4));
+    let card = g
+        .last_line(VOICE_CARD)
+        .context("after the keys the kiosk never opened a sound card for its voice")?;
+    ensure!(
+        card.contains("CARD="),
+        "the voice did not go to the USB sound card: {card}"
+    );
+    eprintln!("boot-test: {card}");
+    Ok(before_keys)
+}
+
+/// 20 ms windows of a recording whose level (RMS, 16-bit full scale 32767) is speech, and
+/// the level below which a window is silence. The headless voice test uses the same.
+const SPEECH_LEVEL: f64 = 300.0;
+const SILENCE_LEVEL: f64 = 40.0;
+
+/// Checks QEMU's WAV recording of the sound card: every window before byte `before_keys`
+/// (the first key) is silent, and after it at least a second of windows carries speech.
+/// Returns what it found, for the log.
+fn check_voice(wav: &[u8], before_keys: u64) -> Result<String> {
+    let bitig_io::wav::Layout {
+        channels,
+        rate,
+        data_at,
+    } = bitig_io::wav::layout(wav)
+        .map_err(|e| anyhow::anyhow!("the sound card's recording: {e}"))?;
+    let frame = 2 * usize::from(channels);
+    let window = rate as usize / 50;
+    let levels: Vec<(usize, f64)> = wav[data_at..]
+        .chunks_exact(frame * window)
+        .enumerate()
+        .map(|(i, w)| {
+            let sum: f64 = w
+                .chunks_exact(2)
+                .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]])).powi(2))
+                .sum();
+            (
+                data_at + i * frame * window,
+                (sum / (w.len() / 2) as f64).sqrt(),
+            )
+        })
+        .collect();
+    let cut = before_keys.max(data_at as u64) as usize;
+    let before: Vec<f64> = levels
+        .iter()
+        .filter(|(at, _)| at + frame * window <= cut)
+        .map(|l| l.1)
+        .collect();
+    let loudest_before = before.iter().cloned().fold(0.0, f64::max);
+    ensure!(
+        loudest_before < SILENCE_LEVEL,
+        "the sound card played before any key: a 20 ms window at level {loudest_before:.0} (silence is below {SILENCE_LEVEL})"
+    );
+    let spoken = levels
+        .iter()
+        .filter(|(at, l)| *at >= cut && *l > SPEECH_LEVEL)
+        .count();
+    let seconds = spoken as f64 / 50.0;
+    ensure!(
+        seconds >= 1.0,
+        "after the keys the sound card's recording carries {seconds:.2} s of speech-level sound (want at least 1 s above level {SPEECH_LEVEL}); {} bytes recorded, {} after the first key",
+        wav.len(),
+        wav.len().saturating_sub(cut)
+    );
+    Ok(format!(
+        "{rate} Hz, {channels} channels; {:.1} s before the first key, all silent (loudest window {loudest_before:.0}); {seconds:.1} s of speech after it",
+        before.len() as f64 / 50.0
+    ))
 }
 
 /// What the guest wrote to its card: nothing on the root filesystem (it is read-only), and
@@ -928,6 +1047,14 @@ fn check_card(
         eprintln!(
             "boot-test: the data partition's active slot {active} holds the update, byte for byte"
         );
+        let speech_path = o.update.as_ref().map(|p| p.with_extension("speech"));
+        if let Some(speech_path) = speech_path.filter(|p| p.exists()) {
+            ensure!(
+                datafs.read(&format!("/slot-{active}.speech"))? == std::fs::read(&speech_path)?,
+                "the active slot ({active}) on the data partition does not hold the update's speech part"
+            );
+            eprintln!("boot-test: and its speech part beside it, byte for byte");
+        }
     }
     Ok(())
 }

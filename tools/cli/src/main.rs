@@ -8,6 +8,7 @@ use bitig_typeset::shape::{Fonts, ShapeContext};
 use bitig_typeset::typography::{measure, space_ratio, Stats};
 use bitig_typeset::{build_bundle, load_sources, Error as TsError, Inputs, ProfileSpec, Severity};
 mod boot_test;
+mod diff;
 mod flash;
 mod image;
 mod keys;
@@ -86,6 +87,17 @@ enum Cmd {
         bundle: PathBuf,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// What a content update changes: for each statement, edition and text size, the pages
+    /// whose text or glyphs changed and the blocks whose text changed (a word diff). With
+    /// --out, a PNG of each changed page, old beside new, changed lines marked. Exit status 0
+    /// when equal, 1 when they differ, 2 on error, like diff.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Where the side-by-side PNGs go.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Make an Ed25519 key pair for signing bundles: NAME.secret (0600) and NAME.public.
     Keygen {
@@ -304,6 +316,17 @@ fn main() -> ExitCode {
             };
         }
     };
+    if let Cmd::Diff { old, new, out } = &cli.cmd {
+        // diff's own exit codes: 0 equal, 1 different, 2 trouble.
+        return match bundle_diff(old, new, out.as_deref()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -361,7 +384,36 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Inspect(a) => inspect_command(a),
         Cmd::CompareTex(a) => compare_tex(a),
         Cmd::Proof { bundle, out } => proof(bundle, out),
+        Cmd::Diff { .. } => unreachable!("handled in main"),
     }
+}
+
+/// `bitig diff`: prints the changes; true when the bundles' content is equal.
+fn bundle_diff(old: &Path, new: &Path, out: Option<&Path>) -> Result<bool> {
+    let (ob, nb) = (diff::read(old)?, diff::read(new)?);
+    let o = Bundle::from_bundle_bytes(&ob)
+        .with_context(|| format!("{}: not a valid bundle", old.display()))?;
+    let n = Bundle::from_bundle_bytes(&nb)
+        .with_context(|| format!("{}: not a valid bundle", new.display()))?;
+    anyhow::ensure!(
+        o.profile.name == n.profile.name,
+        "{} is for the profile {} and {} for {}: compare bundles of one profile",
+        old.display(),
+        o.profile.name,
+        new.display(),
+        n.profile.name
+    );
+    let changes = diff::compare(&o, &n);
+    print!("{}", diff::report(&changes));
+    if let Some(dir) = out {
+        let files = diff::write_pages(&o, &n, &changes, dir)?;
+        println!(
+            "wrote {} side-by-side page(s) into {}",
+            files.len(),
+            dir.display()
+        );
+    }
+    Ok(changes.is_empty())
 }
 
 fn keygen(name: PathBuf) -> Result<()> {

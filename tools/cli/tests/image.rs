@@ -205,6 +205,11 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         std::fs::read(&bundle).unwrap()
     );
     assert_eq!(dump(&out, "/var/lib/bitig/active", &tmp), b"a\n");
+    // The voice comes with the text: the speech part beside the bundle, in slot A beside it.
+    assert_eq!(
+        dump(&out, "/var/lib/bitig/slot-a.speech", &tmp),
+        std::fs::read(bundle.with_extension("speech")).expect("the fixtures' speech part")
+    );
     let st = debugfs(&out, "stat /usr/local/bin/bitig-kiosk");
     assert!(
         st.contains("Mode:  0755") && st.contains("User:     0"),
@@ -276,7 +281,7 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
     );
     let gid = user.split(':').nth(3).unwrap();
     let group = text(&dump(&out, "/etc/group", &tmp));
-    // Member of exactly video, input and render (plus its own primary group).
+    // Member of exactly video, audio (the voice), input and render (plus its own primary group).
     let member_of: Vec<&str> = group
         .lines()
         .filter(|l| {
@@ -288,7 +293,7 @@ fn injects_the_kiosk_into_a_pi_os_layout_and_reads_it_back() {
         })
         .map(|l| l.split(':').next().unwrap())
         .collect();
-    assert_eq!(member_of, ["video", "input", "render"]);
+    assert_eq!(member_of, ["video", "audio", "input", "render"]);
     assert!(group.contains(&format!("bitig:x:{gid}:")));
     // The content directory is the kiosk's, so it can install updates.
     let uid = user.split(':').nth(2).unwrap();
@@ -410,6 +415,30 @@ fn refuses_wrong_inputs_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("not a valid bundle"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists());
+    assert!(leftovers(&d).is_empty(), "{:?}", leftovers(&d));
+    // A speech part beside the bundle that the kiosk would refuse (cut short) is refused here.
+    let cut = d.join("cut.bundle");
+    std::fs::copy(&bundle, &cut).unwrap();
+    let part = std::fs::read(bundle.with_extension("speech")).unwrap();
+    std::fs::write(cut.with_extension("speech"), &part[..part.len() / 2]).unwrap();
+    let o = bitig(&[
+        "image",
+        "--base",
+        s(&base),
+        "--out",
+        s(&out),
+        "--kiosk",
+        s(&kiosk),
+        "--bundle",
+        s(&cut),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("cut.speech: refused [E-"),
         "{}",
         text(&o.stderr)
     );

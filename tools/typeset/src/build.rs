@@ -13,6 +13,7 @@ use bitig_format::{BlockKind, ColorRole, Lang, Line, TextSize};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Where the inputs are.
 #[derive(Debug, Clone)]
@@ -930,16 +931,7 @@ fn contents_list(
             words.len().min(CONTENTS_MAX_WORDS)
         };
         let err = layout_err(&st.path, bi);
-        let mut fitted = None;
-        for n in (1..=keep).rev() {
-            let mut text = words[..n].join(" ");
-            if n < words.len() {
-                // Cut at a word: no dangling comma or colon before the ellipsis.
-                while text.ends_with([',', ';', ':', '.', '—', '–']) && n > 1 {
-                    text.pop();
-                }
-                text.push('…');
-            }
+        let mut one_line = |text: String| -> Result<Option<(String, fmt::TextBlock)>, Error> {
             let (lines, vm, w) = comp
                 .compose(
                     0,
@@ -952,15 +944,53 @@ fn contents_list(
                     pad,
                 )
                 .map_err(&err)?;
-            if lines.len() == 1 {
+            Ok((lines.len() == 1).then(|| {
                 let h = vm.line_height;
-                fitted = Some((text, text_block(lines, h, w, pad)));
+                (text, text_block(lines, h, w, pad))
+            }))
+        };
+        let mut fitted = None;
+        for n in (1..=keep).rev() {
+            let mut text = words[..n].join(" ");
+            if n < words.len() {
+                // Cut at a word: no dangling comma or colon before the ellipsis.
+                while text.ends_with([',', ';', ':', '.', '—', '–']) && n > 1 {
+                    text.pop();
+                }
+                text.push('…');
+            }
+            fitted = one_line(text)?;
+            if fitted.is_some() {
                 break;
             }
         }
+        if fitted.is_none() {
+            // A first word wider than the line (a long Turkish or Kazakh compound, a number,
+            // a URL): cut inside it, at a character, with the ellipsis. The longest cut that
+            // fits; one character always does.
+            let first = words.first().copied().unwrap_or("");
+            let cuts: Vec<usize> = first
+                .grapheme_indices(true)
+                .map(|(i, _)| i)
+                .skip(1)
+                .collect();
+            let (mut lo, mut hi) = (0usize, cuts.len());
+            while lo < hi {
+                let mid = (lo + hi).div_ceil(2);
+                let text = format!("{}…", &first[..cuts[mid - 1]]);
+                match one_line(text)? {
+                    Some(f) => {
+                        fitted = Some(f);
+                        lo = mid;
+                    }
+                    None => hi = mid - 1,
+                }
+            }
+            // `fitted` is the cut at `lo`: it changes only when the search moves `lo` up.
+        }
         let Some((text, label)) = fitted else {
             return Err(err(format!(
-                "its first word does not fit on a contents line {measure} px wide"
+                "not even its first letter fits on a contents line {measure} px wide; widen the profile's card_width"
             )));
         };
         let block = u16::try_from(bi).map_err(|_| err("too many blocks".into()))?;
@@ -1035,11 +1065,13 @@ fn library_card(
         )
         .map_err(layout_err(&st.path, 1))?;
     let title_h = vm.line_height * lines.len() as i32 + 4;
+    // Room for two byline lines at least, and for every line a long place name takes.
+    let by_count = by_lines.len().max(2) as i32;
     lines.extend(by_lines.into_iter().map(|mut l: Line| {
         l.y += title_h as i16;
         l
     }));
-    let h = title_h + vm2.line_height * 2;
+    let h = title_h + vm2.line_height * by_count;
     Ok(text_block(lines, h, w1.max(w2).max(card_measure), pad))
 }
 

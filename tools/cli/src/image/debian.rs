@@ -79,8 +79,7 @@ pub fn build(o: &Options) -> Result<()> {
         "{} is not an aarch64 binary; the --debian image is arm64 (build with scripts/cross-test aarch64)",
         o.payload.kiosk.display()
     );
-    let bundle = std::fs::read(&o.payload.bundle)?;
-    check_bundle(&o.payload.bundle, &bundle, &o.payload.trusted)?;
+    let content = read_content(&o.payload.bundle, &o.payload.trusted)?;
     if !Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists() {
         bail!(
             "arm64 programs cannot run here (no qemu-aarch64 binfmt handler); run scripts/setup-image.sh, or:\n  \
@@ -99,7 +98,7 @@ pub fn build(o: &Options) -> Result<()> {
     eprintln!("mmdebstrap done in {:.0} s", t0.elapsed().as_secs_f64());
     install_kiosk(&root, &kiosk, &o.payload.config)?;
     let kernel = take_boot_files(&root, &boot)?;
-    let owner = fill_data(&data, &bundle, &root)?;
+    let owner = fill_data(&data, &content, &root)?;
     let layout = Layout::new(tree_size(&root));
     std::fs::create_dir_all(bitig_io::durable::folder_of(&o.out))?;
     let tmp = bitig_io::durable::private_temp(&o.out);
@@ -110,7 +109,7 @@ pub fn build(o: &Options) -> Result<()> {
         make_filesystems(&tmp, &layout, [&boot, &root, &data], &owner)?;
         let want = Expected {
             kiosk: &kiosk,
-            bundle: &bundle,
+            content: &content,
             kernel: &kernel,
             boot: &boot,
         };
@@ -145,7 +144,7 @@ fn debootstrap(mirror: &str, root: &Path) -> Result<()> {
     );
     let customize = "chroot \"$1\" groupadd -f -r render && \
          chroot \"$1\" useradd --system --user-group --home-dir /var/lib/bitig --no-create-home \
-         --shell /usr/sbin/nologin --groups video,input,render bitig";
+         --shell /usr/sbin/nologin --groups video,input,render,audio bitig";
     let m = mirror;
     sh(
         Command::new("mmdebstrap")
@@ -246,11 +245,14 @@ fn take_boot_files(root: &Path, boot: &Path) -> Result<String> {
     Ok(kernel)
 }
 
-/// The data partition's files: the content in slot A. Returns the `bitig` user's
+/// The data partition's files: the content (bundle and speech part) in slot A. Returns the `bitig` user's
 /// `uid:gid` from the root tree, the data filesystem's owner.
-fn fill_data(data: &Path, bundle: &[u8], root: &Path) -> Result<String> {
+fn fill_data(data: &Path, content: &Content, root: &Path) -> Result<String> {
     std::fs::create_dir_all(data)?;
-    std::fs::write(data.join("slot-a.bundle"), bundle)?;
+    std::fs::write(data.join("slot-a.bundle"), &content.bundle)?;
+    if let Some(speech) = &content.speech {
+        std::fs::write(data.join("slot-a.speech"), speech)?;
+    }
     std::fs::write(data.join("active"), b"a\n")?;
     let passwd = std::fs::read_to_string(root.join("etc/passwd"))?;
     passwd
@@ -358,13 +360,13 @@ fn make_filesystems(
 /// What the image must hold, read back.
 struct Expected<'a> {
     kiosk: &'a [u8],
-    bundle: &'a [u8],
+    content: &'a Content,
     kernel: &'a str,
     boot: &'a Path,
 }
 
 /// Reads back what matters with the stock tools: both ext4 filesystems clean, the kiosk
-/// binary, its unit enabled, the bundle, cmdline.txt and the kernel.
+/// binary, its unit enabled, the bundle and its speech part, cmdline.txt and the kernel.
 fn read_back(tmp: &Path, l: &Layout, scratch: &Path, want: &Expected<'_>) -> Result<()> {
     std::fs::create_dir_all(scratch)?;
     let rootfs = Ext4::new(tmp, l.root_at, scratch);
@@ -384,9 +386,15 @@ fn read_back(tmp: &Path, l: &Layout, scratch: &Path, want: &Expected<'_>) -> Res
     let datafs = Ext4::new(tmp, l.data_at, scratch);
     datafs.fsck()?;
     ensure!(
-        datafs.read("/slot-a.bundle")? == want.bundle,
+        datafs.read("/slot-a.bundle")? == want.content.bundle,
         "read-back of the bundle differs"
     );
+    if let Some(speech) = &want.content.speech {
+        ensure!(
+            &datafs.read("/slot-a.speech")? == speech,
+            "read-back of the speech part differs"
+        );
+    }
     let fat = Fat::new(tmp, l.boot_at, scratch);
     ensure!(
         fat.read("cmdline.txt")? == kiosk_cmdline_debian().as_bytes(),

@@ -89,7 +89,7 @@ Type=notify
 NotifyAccess=main
 User=bitig
 Group=bitig
-SupplementaryGroups=video input render
+SupplementaryGroups=video input render audio
 ExecStart=/usr/local/bin/bitig-kiosk --config /etc/bitig/kiosk.toml
 Restart=always
 RestartSec=1
@@ -122,7 +122,8 @@ WantedBy=multi-user.target
 
 pub fn udev_rules() -> String {
     "# Bitig kiosk panel (written by `bitig image`). The kiosk runs as user bitig with the
-# groups video, input and render; these rules make sure the panel's devices are theirs.
+# groups video, input, render and audio; these rules make sure the panel's devices are theirs
+# (the sound cards' /dev/snd/* are the audio group's already, by Debian's own rules).
 SUBSYSTEM==\"drm\", KERNEL==\"card[0-9]*\", GROUP=\"video\", MODE=\"0660\"
 SUBSYSTEM==\"drm\", KERNEL==\"renderD[0-9]*\", GROUP=\"render\", MODE=\"0660\"
 SUBSYSTEM==\"input\", KERNEL==\"event[0-9]*\", GROUP=\"input\", MODE=\"0660\"
@@ -140,7 +141,7 @@ ACTION==\"remove\", SUBSYSTEM==\"block\", ENV{ID_BUS}==\"usb\", ENV{ID_FS_USAGE}
 }
 
 /// The user `bitig`, added to passwd/group/shadow/gshadow (text in, text out) with only the
-/// groups video, input and render. Idempotent. Returns the new files.
+/// groups video, input, render (the panel) and audio (the voice's headphones). Idempotent. Returns the new files.
 pub fn add_kiosk_user(
     passwd: &str,
     group: &str,
@@ -211,7 +212,7 @@ pub fn add_kiosk_user(
         ensure!(found, "group {g} is missing from the image's /etc/group");
         Ok(lines.join("\n") + "\n")
     };
-    for g in ["video", "input", "render"] {
+    for g in ["video", "input", "render", "audio"] {
         group = add_member(&group, g, 3)?;
         if has(&gshadow, g) {
             gshadow = add_member(&gshadow, g, 3)?;
@@ -280,9 +281,9 @@ mod tests {
     }
 
     #[test]
-    fn adds_a_locked_user_with_only_the_panel_groups() {
+    fn adds_a_locked_user_with_only_the_panel_and_audio_groups() {
         let passwd = "root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000::/home/pi:/bin/bash\nsystemd-network:x:998:998::/:/usr/sbin/nologin\n";
-        let group = "root:x:0:\nvideo:x:44:pi\ninput:x:105:pi\nrender:x:106:\nsudo:x:27:pi\npi:x:1000:\nsystemd-network:x:998:\n";
+        let group = "root:x:0:\nvideo:x:44:pi\naudio:x:29:pi\ninput:x:105:pi\nrender:x:106:\nsudo:x:27:pi\npi:x:1000:\nsystemd-network:x:998:\n";
         let shadow = "root:*:19000:0:99999:7:::\n";
         let gshadow = "video:*::pi\ninput:!::pi\nrender:!::\nsudo:*::pi\n";
         let [p, g, s, gs] = add_kiosk_user(passwd, group, shadow, gshadow).unwrap();
@@ -292,13 +293,20 @@ mod tests {
         );
         assert!(g.contains("video:x:44:pi,bitig\n") && g.contains("input:x:105:pi,bitig\n"));
         assert!(g.contains("render:x:106:bitig\n") && g.contains("sudo:x:27:pi\n"));
+        assert!(g.contains("audio:x:29:pi,bitig\n"), "{g}");
         assert!(g.contains("bitig:x:999:\n"));
         assert!(s.contains("bitig:!*:"));
         assert!(gs.contains("render:!::bitig\n") && gs.contains("bitig:!::\n"));
         // Idempotent.
         assert_eq!(add_kiosk_user(&p, &g, &s, &gs).unwrap(), [p, g, s, gs]);
         // A base without a render group is refused with a clear message.
-        let e = add_kiosk_user(passwd, "video:x:44:\ninput:x:105:\n", shadow, "").unwrap_err();
+        let e = add_kiosk_user(
+            passwd,
+            "video:x:44:\ninput:x:105:\naudio:x:29:\n",
+            shadow,
+            "",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("group render is missing"), "{e}");
     }
 }

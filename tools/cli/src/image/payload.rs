@@ -36,6 +36,60 @@ pub(super) fn check_bundle(path: &Path, bytes: &[u8], trusted: &[[u8; 32]]) -> R
     Ok(())
 }
 
+/// The content an image starts with: the bundle, and its speech part if one lies beside it
+/// (`X.speech` next to `X.bundle`), both checked as the kiosk will check them.
+pub(super) struct Content {
+    pub bundle: Vec<u8>,
+    pub speech: Option<Vec<u8>>,
+}
+
+/// Reads and checks the bundle, then the speech part beside it, if any: signed by a trusted
+/// key (when keys are configured), whole, and made for this bundle. A part the kiosk would
+/// refuse is refused here, rather than leaving a silent kiosk.
+pub(super) fn read_content(path: &Path, trusted: &[[u8; 32]]) -> Result<Content> {
+    let bundle =
+        std::fs::read(path).with_context(|| format!("reading the bundle {}", path.display()))?;
+    check_bundle(path, &bundle, trusted)?;
+    let speech_path = path.with_extension("speech");
+    let speech = match std::fs::read(&speech_path) {
+        Ok(bytes) => {
+            check_speech(&speech_path, &bytes, &bundle, trusted)?;
+            Some(bytes)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", speech_path.display())),
+    };
+    Ok(Content { bundle, speech })
+}
+
+fn check_speech(path: &Path, bytes: &[u8], bundle: &[u8], trusted: &[[u8; 32]]) -> Result<()> {
+    // Each refusal keeps its error in the chain: a content error, exit status 1.
+    fn refused<E: std::error::Error + Send + Sync + 'static>(
+        path: &Path,
+        code: &str,
+        e: E,
+    ) -> anyhow::Error {
+        anyhow::Error::new(e).context(format!(
+            "{}: refused [{code}]; the kiosk would be silent (rebuild it with `bitig build`, sign it with the bundle's key, or remove it)",
+            path.display()
+        ))
+    }
+    let inner = if trusted.is_empty() {
+        bitig_format::signature::split(bytes).0
+    } else {
+        bitig_format::signature::verify(bytes, trusted).map_err(|e| refused(path, e.code(), e))?
+    };
+    let speech = bitig_format::speech::Speech::from_speech_bytes(inner)
+        .map_err(|e| refused(path, e.code(), e))?;
+    // The bundle itself was checked by check_bundle.
+    let bundle = bitig_format::signature::split(bundle).0;
+    let header = bitig_format::Header::from_bundle_bytes(bundle)?;
+    let b = bitig_format::Bundle::from_bundle_bytes(bundle)?;
+    speech
+        .check_belongs(&header.hash, &b)
+        .map_err(|e| refused(path, e.code(), e))
+}
+
 /// `e_machine` of an ELF file: 0xB7 aarch64, 0x28 32-bit ARM, 0x3E x86-64.
 pub fn elf_machine(bytes: &[u8]) -> Option<u16> {
     (bytes.len() > 20 && bytes[..4] == *b"\x7fELF")

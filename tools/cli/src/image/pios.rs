@@ -11,9 +11,7 @@ use std::path::Path;
 pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
     let kiosk = std::fs::read(&payload.kiosk)
         .with_context(|| format!("reading the kiosk binary {}", payload.kiosk.display()))?;
-    let bundle = std::fs::read(&payload.bundle)
-        .with_context(|| format!("reading the bundle {}", payload.bundle.display()))?;
-    check_bundle(&payload.bundle, &bundle, &payload.trusted)?;
+    let content = read_content(&payload.bundle, &payload.trusted)?;
     let machine = elf_machine(&kiosk).with_context(|| {
         format!(
             "{} is not an ELF executable; give the cross-built kiosk (scripts/cross-test builds it)",
@@ -44,7 +42,7 @@ pub fn inject(base: &Path, out: &Path, payload: &Payload) -> Result<()> {
             root.index, root.start
         );
         let (mut files, (uid, gid)) = kiosk_user(&fs)?;
-        files.extend(kiosk_files(&kiosk, &bundle, &payload.config, (uid, gid)));
+        files.extend(kiosk_files(&kiosk, &content, &payload.config, (uid, gid)));
         let links = vec![(
             format!("/etc/systemd/system/multi-user.target.wants/{UNIT_NAME}"),
             format!("/etc/systemd/system/{UNIT_NAME}"),
@@ -147,9 +145,15 @@ fn kiosk_user(fs: &Ext4) -> Result<(Vec<RootFile>, (u32, u32))> {
     Ok((files, (uid, gid)))
 }
 
-/// The kiosk's own files: its binary, the content in slot A (the kiosk's), its config, its
+/// The kiosk's own files: its binary, the content in slot A (the kiosk's; the bundle and its
+/// speech part), its config, its
 /// unit, the panel's udev rules and the journal's settings.
-fn kiosk_files(kiosk: &[u8], bundle: &[u8], config: &str, (uid, gid): (u32, u32)) -> Vec<RootFile> {
+fn kiosk_files(
+    kiosk: &[u8],
+    content: &Content,
+    config: &str,
+    (uid, gid): (u32, u32),
+) -> Vec<RootFile> {
     let root_file = |path: &str, bytes: Vec<u8>, mode: u32| RootFile {
         path: path.into(),
         bytes,
@@ -157,22 +161,17 @@ fn kiosk_files(kiosk: &[u8], bundle: &[u8], config: &str, (uid, gid): (u32, u32)
         uid: 0,
         gid: 0,
     };
-    vec![
+    let content_file = |path: &str, bytes: Vec<u8>| RootFile {
+        path: path.into(),
+        bytes,
+        mode: 0o644,
+        uid,
+        gid,
+    };
+    let mut files = vec![
         root_file("/usr/local/bin/bitig-kiosk", kiosk.to_vec(), 0o755),
-        RootFile {
-            path: "/var/lib/bitig/slot-a.bundle".into(),
-            bytes: bundle.to_vec(),
-            mode: 0o644,
-            uid,
-            gid,
-        },
-        RootFile {
-            path: "/var/lib/bitig/active".into(),
-            bytes: b"a\n".to_vec(),
-            mode: 0o644,
-            uid,
-            gid,
-        },
+        content_file("/var/lib/bitig/slot-a.bundle", content.bundle.clone()),
+        content_file("/var/lib/bitig/active", b"a\n".to_vec()),
         root_file("/etc/bitig/kiosk.toml", config.as_bytes().to_vec(), 0o644),
         root_file(
             &format!("/etc/systemd/system/{UNIT_NAME}"),
@@ -189,7 +188,11 @@ fn kiosk_files(kiosk: &[u8], bundle: &[u8], config: &str, (uid, gid): (u32, u32)
             JOURNALD_CONF.as_bytes().to_vec(),
             0o644,
         ),
-    ]
+    ];
+    if let Some(speech) = &content.speech {
+        files.push(content_file("/var/lib/bitig/slot-a.speech", speech.clone()));
+    }
+    files
 }
 
 /// The content directory belongs to the kiosk: updates write new slots there.
