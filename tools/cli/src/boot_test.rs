@@ -877,6 +877,10 @@ fn second_boot(
     Ok(serial_2)
 }
 
+/// The kernel's lines once the keyboard is an input device and the sound card a sound card.
+const KEYBOARD_UP: &str = "USB HID v1.11 Keyboard [QEMU QEMU USB Keyboard]";
+const SOUND_CARD_UP: &str = "Reached target sound.target";
+
 /// The kiosk's line naming the card its voice plays on (platform::sound).
 const VOICE_CARD: &str = "bitig-kiosk: the voice plays on ";
 
@@ -891,7 +895,12 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
         r#"{"execute":"device_add","arguments":{"driver":"usb-kbd","id":"keypad0","bus":"xhci.0"}}"#,
     )?;
     eprintln!("boot-test: USB sound card and USB keyboard plugged in");
-    // Enumeration, and libinput's udev monitor seeing it.
+    // Enumeration (the kernel's lines on the console), then libinput's udev monitor seeing
+    // the keyboard. Loading usbhid and snd-usb-audio on first plug takes a while in QEMU.
+    g.wait_for(KEYBOARD_UP, 1, Duration::from_secs(60))
+        .context("the guest did not take the USB keyboard")?;
+    g.wait_for(SOUND_CARD_UP, 1, Duration::from_secs(60))
+        .context("the guest did not take the USB sound card")?;
     std::thread::sleep(Duration::from_secs(3));
     ensure!(
         g.last_line(VOICE_CARD).is_none(),
