@@ -944,7 +944,7 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
         );
     }
     // The last key left the kiosk reading; let it speak a while.
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(8));
     let card = g
         .last_line(VOICE_CARD)
         .context("after the keys the kiosk never opened a sound card for its voice")?;
@@ -960,8 +960,9 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
 /// the level below which a window is silence. The headless voice test uses the same.
 const SPEECH_LEVEL: f64 = 300.0;
 const SILENCE_LEVEL: f64 = 40.0;
-/// How many 20 ms windows of speech the recording must hold after the first key.
-const SPOKEN_WINDOWS: usize = 2;
+/// How many 20 ms windows of speech the recording must hold after the first key. QEMU kept 5
+/// windows in one run and 1 in another of the same walk; silence gives 0.
+const SPOKEN_WINDOWS: usize = 1;
 
 /// Checks QEMU's WAV recording of the sound card: every window before byte `before_keys`
 /// (the first key) is silent, and after it windows carry speech.
@@ -1007,7 +1008,7 @@ fn check_voice(wav: &[u8], before_keys: u64) -> Result<String> {
     let seconds = spoken as f64 / 50.0;
     // QEMU's usb-audio under TCG records only part of what the guest streams (QEMU logs
     // "Resetting rate control" and drops the backlog), so this asks for speech, not for its
-    // length: at least two 20 ms windows at speech level. The headless voice test checks
+    // length: a 20 ms window at speech level. The headless voice test checks
     // every sentence against the timing index.
     ensure!(
         spoken >= SPOKEN_WINDOWS,
