@@ -23,6 +23,7 @@ pub mod hex;
 pub mod pin;
 pub mod signature;
 pub mod speech;
+pub mod stats;
 mod validate;
 
 /// First eight bytes of every bundle.

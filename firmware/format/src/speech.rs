@@ -7,7 +7,9 @@
 //! bundle on the kiosk is refused ([`Speech::check_belongs`]): a visitor never hears one text
 //! while reading another.
 //!
-//! Each [`Track`] is one block of one edition, or one UI string in one language: Opus packets
+//! Each [`Track`] is one block of one edition, or one UI string in one language, at one of
+//! the visitor's three [`SPEEDS`] (slow, normal, fast; each synthesized, so the pitch is the
+//! voice's own at every speed): Opus packets
 //! (mono, [`Speech::rate`] samples a second, [`Speech::frame`] samples each) and its timing
 //! index, one [`Sentence`] per UAX #29 sentence: its bytes in the block's text (the highlight)
 //! and its samples in the track. Decoding never panics; after [`Speech::from_speech_bytes`]
@@ -20,7 +22,11 @@ use serde::{Deserialize, Serialize};
 /// First eight bytes of every speech part.
 pub const SPEECH_MAGIC: [u8; 8] = *b"BITIGSPK";
 /// The speech part's body schema version.
-pub const SPEECH_VERSION: u16 = 1;
+pub const SPEECH_VERSION: u16 = 2;
+/// The voice's speeds: 0 slow, 1 normal, 2 fast. Every text is spoken at each.
+pub const SPEEDS: u8 = 3;
+/// The speed every visitor starts with.
+pub const NORMAL_SPEED: u8 = 1;
 /// Sample rates Opus decodes to.
 pub const OPUS_RATES: [u32; 5] = [8_000, 12_000, 16_000, 24_000, 48_000];
 
@@ -63,6 +69,8 @@ pub struct Sentence {
 pub struct Track<'a> {
     #[serde(borrow)]
     pub said: Said<'a>,
+    /// The speed it is spoken at, below [`SPEEDS`].
+    pub speed: u8,
     /// Samples in the track (after the pre-skip), its closing pause included.
     pub samples: u32,
     pub sentences: Vec<Sentence>,
@@ -131,6 +139,9 @@ impl<'a> Speech<'a> {
             return bad("speech.frame", i64::from(self.frame), i64::from(self.rate));
         }
         for t in &self.tracks {
+            if t.speed >= SPEEDS {
+                return bad("track.speed", i64::from(t.speed), i64::from(SPEEDS));
+            }
             let mut n = 0u64;
             let mut used = 0usize;
             for p in t.packets() {
@@ -196,9 +207,29 @@ impl<'a> Speech<'a> {
         Ok(())
     }
 
-    /// The track that says `said`.
+    /// The track that says `said` at the normal speed.
     pub fn track(&self, said: &Said<'_>) -> Option<&Track<'a>> {
-        self.tracks.iter().find(|t| t.said == *said)
+        self.track_at(said, NORMAL_SPEED)
+    }
+
+    /// The track that says `said` at `speed`, or at another speed when the part lacks that
+    /// one.
+    pub fn track_at(&self, said: &Said<'_>, speed: u8) -> Option<&Track<'a>> {
+        self.index_at(said, speed).and_then(|i| self.tracks.get(i))
+    }
+
+    /// The index of [`Speech::track_at`]'s track.
+    pub fn index_at(&self, said: &Said<'_>, speed: u8) -> Option<usize> {
+        let mut any = None;
+        for (i, t) in self.tracks.iter().enumerate() {
+            if t.said == *said {
+                if t.speed == speed {
+                    return Some(i);
+                }
+                any = any.or(Some(i));
+            }
+        }
+        any
     }
 }
 
@@ -252,6 +283,7 @@ mod tests {
                     key: "attract.touch",
                     lang: Lang::Tr,
                 },
+                speed: NORMAL_SPEED,
                 samples: 500,
                 sentences: vec![Sentence {
                     start: 0,
@@ -274,12 +306,13 @@ mod tests {
         assert_eq!(Speech::from_speech_bytes(&bytes).unwrap(), s);
         let body = &bytes[HEADER_LEN..];
         assert_eq!(&body[..32], &[7; 32]);
-        // rate 16000 (varint), frame 320, pre_skip 104, one track, Said::Ui = 1, key.
+        // rate 16000 (varint), frame 320, pre_skip 104, one track, Said::Ui = 1, key, lang
+        // (Tr = 1), speed 1.
         assert_eq!(
-            &body[32..53],
+            &body[32..55],
             &[
                 0x80, 0x7d, 0xc0, 0x02, 0x68, 1, 1, 13, b'a', b't', b't', b'r', b'a', b'c', b't',
-                b'.', b't', b'o', b'u', b'c', b'h'
+                b'.', b't', b'o', b'u', b'c', b'h', 1, 1
             ]
         );
         let ps: Vec<&[u8]> = s.tracks[0].packets().collect();
@@ -309,8 +342,17 @@ mod tests {
             matches!(e, FormatError::Invalid(i) if i.what == "track.packets"),
             "{e:?}"
         );
-        // A sentence past the track's end.
+        // A fourth speed.
         let packets = [3, 0, 1, 2, 3, 1, 0, 9];
+        let mut s = part(&packets);
+        s.tracks[0].speed = SPEEDS;
+        let bytes = s.to_speech_bytes().unwrap();
+        let e = Speech::from_speech_bytes(&bytes).unwrap_err();
+        assert!(
+            matches!(e, FormatError::Invalid(i) if i.what == "track.speed"),
+            "{e:?}"
+        );
+        // A sentence past the track's end.
         let mut s = part(&packets);
         s.tracks[0].sentences[0].to = 501;
         let bytes = s.to_speech_bytes().unwrap();
@@ -319,6 +361,20 @@ mod tests {
             matches!(e, FormatError::Invalid(i) if i.what == "sentence.to"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn a_missing_speed_falls_back_to_another() {
+        let packets = [3, 0, 1, 2, 3, 1, 0, 9];
+        let mut s = part(&packets);
+        let said = s.tracks[0].said;
+        let mut fast = s.tracks[0].clone();
+        fast.speed = 2;
+        fast.samples = 400;
+        s.tracks.push(fast);
+        assert_eq!(s.track_at(&said, 2).map(|t| t.samples), Some(400));
+        assert_eq!(s.track(&said).map(|t| t.samples), Some(500));
+        assert_eq!(s.track_at(&said, 0).map(|t| t.samples), Some(500));
     }
 
     #[test]

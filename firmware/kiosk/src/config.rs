@@ -37,7 +37,7 @@
 //! loudspeaker = false
 //!
 //! # The tactile keypad: each logical key (up, down, back, next, action, help, volume_down,
-//! # volume_up) and the Linux key names (linux/input-event-codes.h) it answers to. A key
+//! # volume_up, speed) and the Linux key names (linux/input-event-codes.h) it answers to. A key
 //! # listed here replaces its defaults; the others keep theirs (see `keys::DEFAULT_MAP`).
 //! [keys]
 //! action = ["KEY_ENTER", "KEY_KPENTER", "KEY_SPACE"]

@@ -18,11 +18,13 @@ pub enum Key {
     Help,
     VolumeDown,
     VolumeUp,
+    /// The voice's speed: slow, normal, fast, in turn.
+    Speed,
     Digit(u8),
 }
 
 /// The logical keys the `[keys]` table names, with their config names.
-pub const LOGICAL: [(&str, Key); 8] = [
+pub const LOGICAL: [(&str, Key); 9] = [
     ("up", Key::Up),
     ("down", Key::Down),
     ("back", Key::Back),
@@ -31,6 +33,7 @@ pub const LOGICAL: [(&str, Key); 8] = [
     ("help", Key::Help),
     ("volume_down", Key::VolumeDown),
     ("volume_up", Key::VolumeUp),
+    ("speed", Key::Speed),
 ];
 
 impl Key {
@@ -55,6 +58,7 @@ impl Key {
             Key::Help => 1 << 5,
             Key::VolumeDown => 1 << 6,
             Key::VolumeUp => 1 << 7,
+            Key::Speed => 1 << 18,
             Key::Digit(d) => 1 << (8 + u32::from(d % 10)),
         }
     }
@@ -238,6 +242,8 @@ pub const DEFAULT_MAP: &[(Key, &[&str])] = &[
         &["KEY_MINUS", "KEY_KPMINUS", "KEY_VOLUMEDOWN"],
     ),
     (Key::VolumeUp, &["KEY_EQUAL", "KEY_KPPLUS", "KEY_VOLUMEUP"]),
+    // Keypads in the EZ Access layout have no speed key: map a spare one in the config.
+    (Key::Speed, &["KEY_S", "KEY_KPASTERISK", "KEY_F2"]),
 ];
 
 /// The digits of the PIN pad: the number row and the keypad's.
@@ -315,8 +321,11 @@ pub const CHORD_HOLD_MS: u64 = 5_000;
 /// What a key does now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyAct {
-    /// A press of the key, or a repeat of a held one.
+    /// A press of the key.
     Press(Key),
+    /// A repeat of a held key: most screens take it as a press; the voice goes a paragraph
+    /// where a press goes a sentence.
+    Repeat(Key),
     /// Help and Back were held together long enough: open the PIN pad.
     Chord,
 }
@@ -392,7 +401,7 @@ impl Keys {
             Some((key, at, down)) if now >= at => {
                 let next = at.max(now.saturating_sub(REPEAT_EVERY_MS)) + REPEAT_EVERY_MS;
                 self.repeat = Some((key, next, down));
-                Some(KeyAct::Press(key))
+                Some(KeyAct::Repeat(key))
             }
             _ => None,
         }

@@ -25,27 +25,7 @@ use std::rc::Rc;
 pub const STATS_FILE: &str = "stats.csv";
 /// The most time unsaved counts wait before they are written.
 pub const FLUSH_MS: u64 = 60_000;
-/// The CSV header, of the record and of an export.
-pub const CSV_HEADER: &str = "hour,measure,key,count";
-/// Session lengths: the bucket a session falls in is the first whose bound (s) it is under.
-pub const SESSION_BUCKETS: [(u64, &str); 5] = [
-    (30, "under-30s"),
-    (120, "30s-2min"),
-    (300, "2-5min"),
-    (900, "5-15min"),
-    (u64::MAX, "15min-plus"),
-];
-
-/// What the kiosk counts. `measure` column of the CSV.
-pub mod measure {
-    pub const SESSIONS: &str = "sessions";
-    pub const LANGUAGE: &str = "language";
-    pub const OPENED: &str = "opened";
-    pub const PAGES: &str = "pages";
-    pub const CONTENTS_JUMPS: &str = "contents-jumps";
-    pub const PAGE_JUMPS: &str = "page-jumps";
-    pub const SESSION_LENGTH: &str = "session-length";
-}
+pub use bitig_format::stats::{measure, CSV_HEADER, SESSION_BUCKETS};
 
 /// Seconds since 1970 from the board's clock, `None` if it cannot be read.
 pub type WallClock = Box<dyn Fn() -> Option<i64>>;

@@ -6,7 +6,11 @@
 //! - a key cuts the voice within one 20 ms period;
 //! - the page turns itself when the voice passes the page's end, to the page its sentence
 //!   starts on;
-//! - volume is back to its default, and the voice stopped, after the idle reset;
+//! - Down held goes a paragraph, each repeat to the next block's start;
+//! - the speed key: a reading goes on fast from its sentence, on the fast track's timing;
+//!   off a reading, the key says the new speed's name;
+//! - volume and speed are back to their defaults, and the voice stopped, after the idle
+//!   reset;
 //! - the voice speaks the edition's language (Kazakh here);
 //! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing;
 //! - the voice names the control the keys move to (a language button, in its language);
@@ -253,7 +257,88 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     );
     assert!(k.speaking(), "the voice reads on");
 
-    // 4. Volume and the voice reset at the idle reset.
+    // 3b. The speed key: the reading goes on fast from the start of its sentence, and the
+    // next sentence comes when the fast track's timing index says, not the normal one's.
+    let s0 = k.spoken_sentence().unwrap();
+    let pressed = v.h.now_ms();
+    v.key(Key::Speed);
+    assert_eq!(k.speed(), 2, "the speed key goes from normal to fast");
+    k.speaking();
+    assert_eq!(
+        k.spoken_sentence().map(|s| (s.block, s.start)),
+        Some((s0.block, s0.start)),
+        "the sentence goes on at the new speed"
+    );
+    let ms_to_next = |speed: u8| {
+        let said = |block| Said::Block {
+            doc: s0.doc,
+            lang: s0.lang,
+            block,
+        };
+        let t = speech.track_at(&said(s0.block), speed).unwrap();
+        let n = t
+            .sentences
+            .iter()
+            .position(|s| s.start == s0.start)
+            .unwrap();
+        let samples = match t.sentences.get(n + 1) {
+            Some(next) => next.from - t.sentences[n].from,
+            None => {
+                let next = speech.track_at(&said(s0.block + 1), speed).unwrap();
+                t.samples - t.sentences[n].from + next.sentences[0].from
+            }
+        };
+        u64::from(samples) * ratio / PER_MS
+    };
+    let (fast, normal) = (ms_to_next(2), ms_to_next(1));
+    assert!(
+        fast + 60 < normal,
+        "the fast sentence ({fast} ms) is not shorter than the normal one ({normal} ms)"
+    );
+    let mut elapsed = 0;
+    while elapsed < 60_000 {
+        v.h.advance(10);
+        k.speaking();
+        if k.spoken_sentence().map(|s| (s.block, s.start)) != Some((s0.block, s0.start)) {
+            elapsed = v.h.now_ms() - pressed;
+            break;
+        }
+    }
+    assert!(
+        elapsed.abs_diff(fast) <= 20,
+        "the next sentence came {elapsed} ms after the speed key: the fast index says {fast} ms, the normal {normal} ms"
+    );
+
+    // 3c. Down held: its press goes a sentence, each repeat (500 ms, then every 200 ms) to
+    // the start of the next paragraph.
+    assert!(k.speaking());
+    let down = k.code_for(Key::Down).unwrap();
+    k.key(down, true);
+    let s1 = k.spoken_sentence().unwrap();
+    let first_of = |block: u16| {
+        let said = Said::Block {
+            doc: s1.doc,
+            lang: s1.lang,
+            block,
+        };
+        (block, speech.track(&said).unwrap().sentences[0].start)
+    };
+    for (hold, blocks) in [(600, 1), (200, 2)] {
+        v.h.advance(hold);
+        let s = k.spoken_sentence().unwrap();
+        assert_eq!(
+            (s.block, s.start),
+            first_of(s1.block + blocks),
+            "Down held for {} ms after a press that went to block {} at {}",
+            if blocks == 1 { 600 } else { 800 },
+            s1.block,
+            s1.start
+        );
+    }
+    k.key(down, false);
+    v.h.advance(20);
+
+    // 4. Volume, speed and the voice reset at the idle reset.
     v.key(Key::VolumeUp);
     v.key(Key::VolumeUp);
     assert_eq!(k.volume(), bitig_kiosk::screens::ctx::VOLUME_DEFAULT + 2);
@@ -267,10 +352,26 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     }
     assert_eq!(k.screen(), Screen::Attract);
     assert_eq!(k.volume(), bitig_kiosk::screens::ctx::VOLUME_DEFAULT);
+    assert_eq!(
+        k.speed(),
+        bitig_format::speech::NORMAL_SPEED,
+        "the speed resets"
+    );
     assert!(k.spoken_sentence().is_none(), "the voice forgot its place");
 
-    // 5. The voice speaks the edition's language: Kazakh.
+    // 5. The voice speaks the edition's language: Kazakh. Off a reading, the speed key
+    // says the new speed's name in the UI language, each key cutting the last name.
     v.open_first_statement(0);
+    for key in ["voice.fast", "voice.slow", "voice.normal"] {
+        v.key(Key::Speed);
+        assert_eq!(
+            k.saying(),
+            Some(Said::Ui {
+                key,
+                lang: Lang::Kk
+            })
+        );
+    }
     v.key(Key::Action);
     assert_eq!(k.spoken_sentence().unwrap().lang, Lang::Kk);
     v.h.advance(3000);

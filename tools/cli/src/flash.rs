@@ -11,6 +11,7 @@
 //! Everything it knows about disks comes from sysfs and `/proc/self/mountinfo` through
 //! [`SystemView`], so the refusal logic is tested on fake trees as well as on the real machine.
 
+use crate::progress::{Progress, Unit};
 use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
@@ -279,55 +280,6 @@ pub struct Report {
 
 const CHUNK: usize = 4 << 20;
 
-struct Progress {
-    total: u64,
-    done: u64,
-    tty: bool,
-    verb: &'static str,
-    last_pct: u64,
-}
-
-impl Progress {
-    fn new(total: u64, verb: &'static str) -> Self {
-        use std::io::IsTerminal;
-        Self {
-            total,
-            done: 0,
-            tty: std::io::stderr().is_terminal(),
-            verb,
-            last_pct: u64::MAX,
-        }
-    }
-    fn add(&mut self, n: usize) {
-        self.done += n as u64;
-        let pct = (self.done * 100).checked_div(self.total).unwrap_or(100);
-        if pct == self.last_pct || (!self.tty && !pct.is_multiple_of(10) && self.done != self.total)
-        {
-            return;
-        }
-        self.last_pct = pct;
-        let width = 30u64;
-        let fill = (pct * width / 100) as usize;
-        let bar = format!(
-            "{:<9} [{}{}] {:>3}% {} / {} MiB",
-            self.verb,
-            "#".repeat(fill),
-            ".".repeat(width as usize - fill),
-            pct,
-            self.done >> 20,
-            self.total >> 20
-        );
-        if self.tty {
-            eprint!("\r{bar}");
-            if self.done == self.total {
-                eprintln!();
-            }
-        } else {
-            eprintln!("{bar}");
-        }
-    }
-}
-
 /// Flashes `image` to `target` (block device or regular file) and verifies it.
 pub fn flash(image: &Path, target: &Path, opts: &Options) -> Result<Report> {
     let mut src = File::open(image).with_context(|| format!("opening {}", image.display()))?;
@@ -454,7 +406,7 @@ fn write_image(
         .open(target)
         .with_context(|| format!("opening {} for writing", target.display()))?;
     let mut hasher = blake3::Hasher::new();
-    let mut progress = Progress::new(image_len, "writing");
+    let mut progress = Progress::new(image_len, "writing", Unit::MiB);
     let mut left = image_len;
     while left > 0 {
         let n = CHUNK.min(usize::try_from(left).unwrap_or(CHUNK));
@@ -481,7 +433,7 @@ fn read_back(target: &Path, len: u64, buf: &mut [u8]) -> Result<blake3::Hash> {
     // filesystem may ignore the advice, but then the data was fsynced anyway.
     let _ = rustix::fs::fadvise(&back, 0, None, rustix::fs::Advice::DontNeed);
     let mut hasher = blake3::Hasher::new();
-    let mut progress = Progress::new(len, "verifying");
+    let mut progress = Progress::new(len, "verifying", Unit::MiB);
     let mut left = len;
     while left > 0 {
         let n = CHUNK.min(usize::try_from(left).unwrap_or(CHUNK));

@@ -12,6 +12,8 @@ mod diff;
 mod flash;
 mod image;
 mod keys;
+mod progress;
+mod report;
 mod speak;
 
 use clap::{Parser, Subcommand};
@@ -99,6 +101,11 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The visitor statistics the kiosks export to USB sticks.
+    Stats {
+        #[command(subcommand)]
+        cmd: StatsCmd,
+    },
     /// Make an Ed25519 key pair for signing bundles: NAME.secret (0600) and NAME.public.
     Keygen {
         /// Path and name of the pair, e.g. keys/exhibition-2026.
@@ -144,6 +151,20 @@ enum Cmd {
         /// Run every check, write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StatsCmd {
+    /// Merge the exports of any number of kiosks (bitig-stats-<kiosk_id>-<n>.csv; a kiosk's
+    /// repeated exports count once) into DIR/report.html (inline SVG charts; opens offline),
+    /// each chart as DIR/<chart>.png and .svg, and DIR/summary.csv. A bad line stops it with
+    /// file:line:column.
+    Report {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -385,7 +406,61 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::CompareTex(a) => compare_tex(a),
         Cmd::Proof { bundle, out } => proof(bundle, out),
         Cmd::Diff { .. } => unreachable!("handled in main"),
+        Cmd::Stats {
+            cmd: StatsCmd::Report { files, out },
+        } => stats_report(&files, &out),
     }
+}
+
+/// `bitig stats report`: merges, writes the report, and prints the totals.
+fn stats_report(files: &[PathBuf], out: &Path) -> Result<()> {
+    let mut bar = progress::Progress::new(files.len() as u64, "reading", progress::Unit::Files);
+    let merged = report::merge(files, &mut |_| bar.add(1))?;
+    let written = report::write_report(&merged, out)?;
+    let t = merged.tables();
+    println!(
+        "{} kiosks, {} exports: {} sessions, {} statements opened, {} pages, {} jumps",
+        merged.kiosks.len(),
+        files.len(),
+        t.totals.sessions,
+        t.totals.opened,
+        t.totals.pages,
+        t.totals.jumps
+    );
+    for (id, k) in &merged.kiosks {
+        let kt = k.totals();
+        println!(
+            "  {id}: {} sessions, {} opened, {} pages, {} jumps ({} exports, {} repeated rows counted once)",
+            kt.sessions,
+            kt.opened,
+            kt.pages,
+            kt.jumps,
+            k.files.len(),
+            k.repeated_rows
+        );
+    }
+    if let (Some(first), Some(last)) = (t.per_day.first(), t.per_day.last()) {
+        let busiest = t.per_hour.iter().max_by_key(|h| h.1);
+        println!(
+            "  days {} to {}; busiest hour {}",
+            first.0,
+            last.0,
+            busiest.map_or(String::new(), |h| format!("{} UTC ({} sessions)", h.0, h.1))
+        );
+    }
+    if t.unplaced_sessions > 0 {
+        println!(
+            "  {} sessions were counted while a kiosk's clock was not set: in the totals, not in the charts by time",
+            t.unplaced_sessions
+        );
+    }
+    println!(
+        "wrote {} files to {} (open {})",
+        written.len(),
+        out.display(),
+        out.join("report.html").display()
+    );
+    Ok(())
 }
 
 /// `bitig diff`: prints the changes; true when the bundles' content is equal.
@@ -720,10 +795,11 @@ fn build(a: BuildArgs) -> Result<()> {
             bitig_io::durable::write(&speech, &part)
                 .with_context(|| format!("cannot write {}", speech.display()))?;
             println!(
-                "wrote {} ({} bytes, {:.1} min of speech, {:.1} s)",
+                "wrote {} ({} bytes, {:.1} min of speech at the normal speed, each text at {} speeds, {:.1} s)",
                 speech.display(),
                 part.len(),
                 voice.seconds / 60.0,
+                bitig_format::speech::SPEEDS,
                 t0.elapsed().as_secs_f64()
             );
         }

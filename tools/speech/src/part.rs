@@ -1,13 +1,14 @@
 //! The speech part of a bundle (`bitig_format::speech`): every block of every edition, and
-//! every UI string in every UI language, spoken at the normal speed, resampled from espeak-ng's
+//! every UI string in every UI language, spoken at each of the visitor's three speeds
+//! ([`crate::WPM`]; espeak-ng keeps the voice's pitch at each), resampled from espeak-ng's
 //! 22,050 Hz to 16,000 Hz (rubato) and encoded with Opus at 12 kbit/s (libopus), the codec
 //! docs/performance.md chose by measurement.
 //!
 //! Tracks depend only on the text, so one [`PartBuilder`] encodes each text once and reuses it
 //! for every profile's bundle; only [`Speech::bundle_hash`] differs.
 
-use crate::{Speaker, SpeechError, NORMAL_WPM};
-use bitig_format::speech::{Said, Sentence, Speech, Track};
+use crate::{Speaker, SpeechError, WPM};
+use bitig_format::speech::{Said, Sentence, Speech, Track, NORMAL_SPEED, SPEEDS};
 use bitig_format::{BlockKind, Bundle, Lang};
 use rubato::Resampler;
 use std::collections::HashMap;
@@ -20,6 +21,10 @@ pub const FRAME: u16 = 320;
 pub const BITRATE: i32 = 12_000;
 /// The pause after a UI string.
 pub const UI_PAUSE_MS: u32 = 300;
+
+/// The speeds in the order a part holds them: the normal first, so a reader that knows one
+/// speed only finds it first.
+const SPEED_ORDER: [u8; SPEEDS as usize] = [NORMAL_SPEED, 0, 2];
 
 /// What went wrong while making the speech part.
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +57,15 @@ struct Encoded {
     packets: Vec<u8>,
 }
 
+/// What a track's encoding depends on: the text, its language, the pause after it and the
+/// speed in words a minute.
+type Key = (String, Lang, u32, u32);
+
 /// Makes speech parts, encoding each distinct text once.
 #[derive(Debug)]
 pub struct PartBuilder<'s> {
     speaker: &'s Speaker,
-    done: HashMap<(String, Lang, u32), Encoded>,
+    done: HashMap<Key, Encoded>,
     pre_skip: u16,
     /// Seconds of speech in the last part made (for the build's report).
     pub seconds: f64,
@@ -80,6 +89,7 @@ impl<'s> PartBuilder<'s> {
         bundle_hash: [u8; 32],
     ) -> Result<Vec<u8>, PartError> {
         let mut said: Vec<(Said<'_>, &str, Lang, u32)> = Vec::new();
+        // Every text at every speed, the normal first.
         for (d, doc) in bundle.documents.iter().enumerate() {
             for ed in &doc.editions {
                 for (b, block) in ed.blocks.iter().enumerate() {
@@ -101,23 +111,31 @@ impl<'s> PartBuilder<'s> {
         }
         // Each distinct text once: from memory, from the disk cache, or spoken here and
         // encoded on every core.
-        let mut todo: Vec<((String, Lang, u32), std::path::PathBuf, crate::Spoken)> = Vec::new();
-        for (_, text, lang, pause) in &said {
-            let key = (text.to_string(), *lang, *pause);
-            if self.done.contains_key(&key) || todo.iter().any(|t| t.0 == key) {
+        let keyed: Vec<(Said<'_>, u8, Key)> = said
+            .iter()
+            .flat_map(|(at, text, lang, pause)| {
+                SPEED_ORDER.map(|speed| {
+                    let wpm = WPM[usize::from(speed)];
+                    (*at, speed, (text.to_string(), *lang, *pause, wpm))
+                })
+            })
+            .collect();
+        let mut todo: Vec<(Key, std::path::PathBuf, crate::Spoken)> = Vec::new();
+        for (_, _, key) in &keyed {
+            if self.done.contains_key(key) || todo.iter().any(|t| t.0 == *key) {
                 continue;
             }
-            let file = self.cache_file(&key);
+            let file = self.cache_file(key);
             let cached = file
                 .as_ref()
                 .and_then(|f| std::fs::read(f).ok())
                 .and_then(|b| postcard::from_bytes::<Encoded>(&b).ok());
             if let Some(e) = cached {
-                self.done.insert(key, e);
+                self.done.insert(key.clone(), e);
                 continue;
             }
-            let spoken = self.speaker.speak(text, *lang, NORMAL_WPM, *pause)?;
-            todo.push((key, file.unwrap_or_default(), spoken));
+            let spoken = self.speaker.speak(&key.0, key.1, key.3, key.2)?;
+            todo.push((key.clone(), file.unwrap_or_default(), spoken));
         }
         let pre_skip = self.pre_skip;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -155,24 +173,24 @@ impl<'s> PartBuilder<'s> {
             }
             self.done.insert(key, e);
         }
-        let mut tracks = Vec::with_capacity(said.len());
         self.seconds = 0.0;
-        for (at, text, lang, pause) in &said {
-            let key = (text.to_string(), *lang, *pause);
-            self.seconds += f64::from(self.done[&key].samples) / f64::from(RATE);
-            tracks.push((*at, key));
+        for (_, speed, key) in &keyed {
+            if *speed == NORMAL_SPEED {
+                self.seconds += f64::from(self.done[key].samples) / f64::from(RATE);
+            }
         }
         let part = Speech {
             bundle_hash,
             rate: RATE,
             frame: FRAME,
             pre_skip: self.pre_skip,
-            tracks: tracks
+            tracks: keyed
                 .iter()
-                .map(|(at, key)| {
+                .map(|(at, speed, key)| {
                     let e = &self.done[key];
                     Track {
                         said: *at,
+                        speed: *speed,
                         samples: e.samples,
                         sentences: e.sentences.clone(),
                         packets: &e.packets,
@@ -185,14 +203,14 @@ impl<'s> PartBuilder<'s> {
 
     /// Where the encoding of `key` is cached: by the hash of what is said, the voice and the
     /// encoder.
-    fn cache_file(&self, key: &(String, Lang, u32)) -> Option<std::path::PathBuf> {
+    fn cache_file(&self, key: &Key) -> Option<std::path::PathBuf> {
         let dir = self.speaker.cache.as_ref()?;
         let mut h = blake3::Hasher::new();
         for part in [
             "bitig-part 1",
             &self.speaker.engine,
             opus::version(),
-            &format!("{RATE} {FRAME} {BITRATE} {NORMAL_WPM} {}", key.2),
+            &format!("{RATE} {FRAME} {BITRATE} {} {}", key.3, key.2),
             key.1.tag(),
             &key.0,
         ] {

@@ -238,6 +238,11 @@ impl Kiosk {
         self.state.borrow().ctx.volume
     }
 
+    /// The voice's speed: 0 slow, 1 normal, 2 fast (the speed key).
+    pub fn speed(&self) -> u8 {
+        self.state.borrow().ctx.voice.speed()
+    }
+
     /// The last idle report (with [`Options::report_idle`]).
     pub fn idle_report(&self) -> Option<IdleReport> {
         self.state.borrow().idle.as_ref().and_then(|i| i.report)
@@ -614,6 +619,8 @@ impl State {
                     c.stats.end_session(now);
                     c.voice.stop(now, c.volume);
                     c.volume = screens::ctx::VOLUME_DEFAULT;
+                    c.voice
+                        .set_speed(now, c.volume, bitig_format::speech::NORMAL_SPEED);
                 }
                 _ => {}
             }

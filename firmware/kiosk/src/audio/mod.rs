@@ -11,7 +11,7 @@
 
 pub mod playback;
 
-use bitig_format::speech::{Packets, Said, Speech, Track};
+use bitig_format::speech::{Packets, Said, Speech, Track, NORMAL_SPEED, SPEEDS};
 use bitig_format::Lang;
 use std::sync::{Arc, Mutex};
 
@@ -107,6 +107,8 @@ pub struct Voice {
     pub rendered: u64,
     /// Samples of speech rendered since start.
     pub spoken: u64,
+    /// The speed texts are said at (the part holds each text at every speed).
+    speed: u8,
 }
 
 impl Voice {
@@ -129,6 +131,7 @@ impl Voice {
             pumped_ms: None,
             rendered: 0,
             spoken: 0,
+            speed: NORMAL_SPEED,
         }
     }
 
@@ -329,12 +332,46 @@ impl Voice {
         }
     }
 
+    /// The track that says `said` at the voice's speed.
     fn index_of(&self, said: &Said<'_>) -> Option<usize> {
-        self.speech
-            .as_ref()?
-            .tracks
-            .iter()
-            .position(|t| t.said == *said)
+        self.speech.as_ref()?.index_at(said, self.speed)
+    }
+
+    /// The speed texts are said at: 0 slow, 1 normal, 2 fast.
+    pub fn speed(&self) -> u8 {
+        self.speed
+    }
+
+    /// Says on at `speed` (below [`SPEEDS`]; beyond it, the fastest): a reading goes on from
+    /// the start of the sentence it was in, in that sentence's track at the new speed, and
+    /// stays paused if it was.
+    pub fn set_speed(&mut self, now: u64, volume: u8, speed: u8) {
+        let speed = speed.min(SPEEDS - 1);
+        if speed == self.speed {
+            return;
+        }
+        self.pump_and_cut(now, volume);
+        self.speed = speed;
+        let Some(r) = self.reading else {
+            return;
+        };
+        let Some(t) = self.track(r.track) else {
+            return;
+        };
+        let pos = (r.done / self.ratio()) as u32;
+        let sentence = t.sentences.iter().rposition(|s| s.from <= pos);
+        let said = t.said;
+        let Some(i) = self.index_of(&said) else {
+            return;
+        };
+        let from = sentence
+            .and_then(|n| self.track(i)?.sentences.get(n))
+            .map_or(0, |s| s.from);
+        self.seek(i, from);
+        if let Some(n) = &mut self.reading {
+            n.paused = r.paused;
+            n.single = r.single;
+        }
     }
 
     /// Plays track `i` from its sample `pos` (the part's rate).
@@ -493,6 +530,36 @@ impl Voice {
                 }
                 None => self.seek(r.track, 0),
             }
+        }
+    }
+
+    /// The start of the next (`by` 1) or previous (−1) paragraph (block) of the reading: what
+    /// a held Down or Up does. Back from the first block starts it again; on from the last
+    /// ends the reading.
+    pub fn skip_paragraph(&mut self, now: u64, volume: u8, by: i32) {
+        self.pump_and_cut(now, volume);
+        let Some(r) = self.reading else {
+            return;
+        };
+        let Some(Said::Block { doc, lang, block }) = self.track(r.track).map(|t| t.said) else {
+            return;
+        };
+        let to = if by > 0 {
+            block.checked_add(1)
+        } else {
+            block.checked_sub(1)
+        };
+        let next = to.and_then(|b| {
+            self.index_of(&Said::Block {
+                doc,
+                lang,
+                block: b,
+            })
+        });
+        match (next, by > 0) {
+            (Some(i), _) => self.seek(i, 0),
+            (None, true) => self.reading = None,
+            (None, false) => self.seek(r.track, 0),
         }
     }
 

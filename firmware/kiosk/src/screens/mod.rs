@@ -165,7 +165,7 @@ impl Screens {
     /// attract screen a key only wakes the kiosk. The first key after a touch shows the
     /// focus ring where it is and moves nothing.
     pub fn key(&mut self, c: &mut Ctx, act: KeyAct) {
-        let key = match act {
+        let (key, held) = match act {
             KeyAct::Chord => {
                 // The PIN pad is silent (EN 301 549 5.1.3.8): the voice stops with the chord.
                 c.stop_voice();
@@ -173,10 +173,11 @@ impl Screens {
                 c.nav.corner_held();
                 return;
             }
-            KeyAct::Press(k) => k,
+            KeyAct::Press(k) => (k, false),
+            KeyAct::Repeat(k) => (k, true),
         };
         let ring_was_shown = std::mem::replace(&mut self.focus.shown, true);
-        if c.voice.reading() && self.voice_key(c, key) {
+        if c.voice.reading() && self.voice_key(c, key, held) {
             return;
         }
         if self.notice.until.take().is_some() || self.idle_warning.is_up() {
@@ -185,6 +186,7 @@ impl Screens {
         match key {
             Key::VolumeDown => c.volume = c.volume.saturating_sub(1),
             Key::VolumeUp => c.volume = (c.volume + 1).min(ctx::VOLUME_MAX),
+            Key::Speed => change_speed(c),
             // Help says what the keys do on this screen.
             Key::Help => say_help(c),
             _ => match c.nav.screen {
@@ -203,15 +205,15 @@ impl Screens {
     }
 
     /// A key while the voice reads (or is paused). On the page, Up and Down go a sentence
-    /// back or on, and Next and Back a page, reading on from its top; Action goes to the
+    /// back or on (`held`, repeating: a paragraph), and Next and Back a page, reading on from its top; Action goes to the
     /// page's own control (pause, resume), and the volume keys to theirs. Every other key
     /// cuts the voice at once (EN 301 549 5.1.3.5) and then does what it does. Returns
     /// whether the key was used up here.
-    fn voice_key(&mut self, c: &mut Ctx, key: Key) -> bool {
+    fn voice_key(&mut self, c: &mut Ctx, key: Key, held: bool) -> bool {
         let on_page = self.on_page(c);
         let now = c.now();
         match key {
-            Key::VolumeDown | Key::VolumeUp => {
+            Key::VolumeDown | Key::VolumeUp | Key::Speed => {
                 c.pump_voice();
                 false
             }
@@ -219,7 +221,11 @@ impl Screens {
             // While it speaks; paused, Up and Down leave the page as ever (no key trap).
             Key::Up | Key::Down if on_page && c.voice.speaking() => {
                 let by = if key == Key::Up { -1 } else { 1 };
-                c.voice.skip_sentence(now, c.volume, by);
+                if held {
+                    c.voice.skip_paragraph(now, c.volume, by);
+                } else {
+                    c.voice.skip_sentence(now, c.volume, by);
+                }
                 true
             }
             Key::Next | Key::Back if on_page => {
@@ -244,7 +250,7 @@ impl Screens {
     /// key that acts only on its release (Help) or held with another (the chord).
     pub fn key_down(&mut self, c: &mut Ctx, key: Key) {
         let on_page = self.on_page(c);
-        let takes = matches!(key, Key::VolumeDown | Key::VolumeUp)
+        let takes = matches!(key, Key::VolumeDown | Key::VolumeUp | Key::Speed)
             || (on_page && matches!(key, Key::Action | Key::Next | Key::Back))
             || (on_page && c.voice.speaking() && matches!(key, Key::Up | Key::Down));
         if c.voice.reading() && !takes {
@@ -421,6 +427,26 @@ fn say_welcome(c: &mut Ctx) {
     });
     let now = c.now();
     c.voice.say_all(now, c.volume, &all);
+}
+
+/// The speed key: slow, normal and fast in turn. A reading of the page goes on at the new
+/// speed from the start of its sentence; otherwise the voice says the new speed's name at
+/// that speed (on a visitor's screen: the PIN pad stays silent).
+fn change_speed(c: &mut Ctx) {
+    use bitig_format::speech::{Said, SPEEDS};
+    let speed = (c.voice.speed() + 1) % SPEEDS;
+    let reading = matches!(c.voice.said(), Some(Said::Block { .. }));
+    let now = c.now();
+    c.voice.set_speed(now, c.volume, speed);
+    let visitor = !matches!(
+        c.nav.screen,
+        Screen::Pin | Screen::Operator | Screen::Maintenance | Screen::TestPattern
+    );
+    if !reading && visitor {
+        let key = ["voice.slow", "voice.normal", "voice.fast"][usize::from(speed)];
+        let lang = c.nav.lang;
+        c.voice.say(now, c.volume, &Said::Ui { key, lang });
+    }
 }
 
 /// Help: what the keys do on the screen on show, in the UI language.
