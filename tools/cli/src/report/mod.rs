@@ -62,8 +62,9 @@ fn hour_ok(h: &str) -> bool {
         && h[11..13].parse::<u8>().unwrap_or(99) < 24
 }
 
-/// Why `key` is not a key of `measure`, if it is not.
-fn key_problem(m: &str, key: &str) -> Option<String> {
+/// What is wrong with a row's measure and key, if anything: the field at fault (1 the
+/// measure, 2 the key) and why.
+fn key_problem(m: &str, key: &str) -> Option<(usize, String)> {
     let ok = match m {
         measure::SESSIONS | measure::CONTENTS_JUMPS | measure::PAGE_JUMPS => key.is_empty(),
         measure::LANGUAGE => bitig_format::Lang::from_tag(key).is_some(),
@@ -72,7 +73,7 @@ fn key_problem(m: &str, key: &str) -> Option<String> {
         measure::PAGES => key
             .split_once('/')
             .is_some_and(|(d, l)| !d.is_empty() && bitig_format::Lang::from_tag(l).is_some()),
-        _ => return Some(format!("`{m}` is not a measure the kiosk counts")),
+        _ => return Some((1, format!("`{m}` is not a measure the kiosk counts"))),
     };
     (!ok).then(|| {
         let want = match m {
@@ -88,7 +89,7 @@ fn key_problem(m: &str, key: &str) -> Option<String> {
             measure::OPENED => "a statement id".to_string(),
             _ => "STATEMENT/LANG, e.g. jspg-8-2026/kk".to_string(),
         };
-        format!("`{key}` is not a key of `{m}` (want {want})")
+        (2, format!("`{key}` is not a key of `{m}` (want {want})"))
     })
 }
 
@@ -137,13 +138,8 @@ pub fn read_export(path: &Path, text: &str) -> Result<BTreeMap<RowKey, u64>> {
                 at(col(0))
             );
         }
-        if let Some(why) = key_problem(m, key) {
-            let c = if why.starts_with("`") && why.contains("not a measure") {
-                col(1)
-            } else {
-                col(2)
-            };
-            bail!("{}: {why}; {fix}", at(c));
+        if let Some((field, why)) = key_problem(m, key) {
+            bail!("{}: {why}; {fix}", at(col(field)));
         }
         let Ok(n) = count.parse::<u64>() else {
             bail!(
