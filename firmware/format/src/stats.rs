@@ -30,4 +30,7 @@ pub mod measure {
     pub const PAGE_JUMPS: &str = "page-jumps";
     /// A session's length. Key: a [`super::SESSION_BUCKETS`] name.
     pub const SESSION_LENGTH: &str = "session-length";
+    /// The voice's sound card ran dry (an ALSA underrun): a stutter a visitor heard. Key:
+    /// empty.
+    pub const UNDERRUNS: &str = "underruns";
 }

@@ -224,6 +224,10 @@ impl Stats {
     }
 
     fn add(&mut self, now_ms: u64, measure: &str, key: &str) {
+        self.add_n(now_ms, measure, key, 1);
+    }
+
+    fn add_n(&mut self, now_ms: u64, measure: &str, key: &str, n: u64) {
         let (index, wall) = self.hour_index(now_ms);
         let hour = match &self.hour_now {
             Some((i, w, label)) if *i == index && *w == wall => label.clone(),
@@ -235,7 +239,7 @@ impl Stats {
             }
         };
         let row = (hour, self.intern(measure), self.intern(key));
-        *self.counts.entry(row).or_insert(0) += 1;
+        *self.counts.entry(row).or_insert(0) += n;
         self.dirty_since.get_or_insert(now_ms);
     }
 
@@ -283,6 +287,13 @@ impl Stats {
 
     pub fn page_jump(&mut self, now_ms: u64) {
         self.add(now_ms, measure::PAGE_JUMPS, "");
+    }
+
+    /// The voice's sound card ran dry `n` times.
+    pub fn underruns(&mut self, now_ms: u64, n: u64) {
+        if n > 0 {
+            self.add_n(now_ms, measure::UNDERRUNS, "", n);
+        }
     }
 
     /// When unsaved counts must be written (kiosk clock ms), if there are any.

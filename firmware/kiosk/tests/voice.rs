@@ -13,6 +13,7 @@
 //!   reset;
 //! - the voice speaks the edition's language (Kazakh here);
 //! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing;
+//! - the sound card's underruns (a sink that runs dry every 50 writes) reach the statistics;
 //! - the voice names the control the keys move to (a language button, in its language);
 //! - the first key at the attract screen says how to choose a language (Kazakh first), and
 //!   Help says what the keys do on the screen.
@@ -25,7 +26,7 @@ mod common;
 use bitig_format::speech::{Said, Speech};
 use bitig_format::Lang;
 use bitig_kiosk::app::{Kiosk, Options};
-use bitig_kiosk::audio::{PcmSink, OUT_RATE};
+use bitig_kiosk::audio::{PcmSink, Sink, OUT_RATE};
 use bitig_kiosk::config::{Config, Rotation};
 use bitig_kiosk::content::load_bundle;
 use bitig_kiosk::keys::Key;
@@ -88,6 +89,27 @@ impl Visit<'_> {
     }
 }
 
+/// The record, as a sound card that runs dry once every 50 writes of speech would be: its
+/// underruns must reach the statistics.
+struct Dry {
+    rec: PcmSink,
+    plays: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Sink for Dry {
+    fn play(&mut self, pcm: &[i16]) {
+        self.plays
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.rec.play(pcm);
+    }
+    fn silence(&mut self, n: usize) {
+        self.rec.silence(n);
+    }
+    fn underruns(&self) -> u64 {
+        self.plays.load(std::sync::atomic::Ordering::Relaxed) / 50
+    }
+}
+
 fn level(pcm: &[i16]) -> f64 {
     pcm.iter()
         .map(|&s| f64::from(s.unsigned_abs()))
@@ -106,8 +128,12 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
 
     let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
     let rec = PcmSink::default();
+    let dry = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let options = Options {
-        audio_out: Some(Box::new(rec.clone())),
+        audio_out: Some(Box::new(Dry {
+            rec: rec.clone(),
+            plays: dry.clone(),
+        })),
         ..Default::default()
     };
     let k = Kiosk::with_options(
@@ -399,6 +425,21 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         "sound on the PIN pad: level {:.0}",
         level(&pcm[from..])
     );
+
+    // 7. The sound card's underruns are in the statistics, every one of them.
+    k.speaking(); // pumps the voice, which hands them over
+    let told: u64 = k
+        .stats_csv()
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some(bitig_kiosk::stats::measure::UNDERRUNS))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    let dry_now = dry.load(std::sync::atomic::Ordering::Relaxed) / 50;
+    assert!(
+        dry_now > 10,
+        "only {dry_now} underruns: the voice hardly spoke"
+    );
+    assert_eq!(told, dry_now, "underruns lost on the way to the statistics");
 }
 
 /// The speech part is loaded with its bundle only if it belongs to it: a part made for other

@@ -448,6 +448,12 @@ fn stats_report(files: &[PathBuf], out: &Path) -> Result<()> {
             busiest.map_or(String::new(), |h| format!("{} UTC ({} sessions)", h.0, h.1))
         );
     }
+    if t.underruns > 0 {
+        println!(
+            "  the voice's sound card ran dry {} times (underruns: stutters a visitor heard; see the kiosks' journals)",
+            t.underruns
+        );
+    }
     if t.unplaced_sessions > 0 {
         println!(
             "  {} sessions were counted while a kiosk's clock was not set: in the totals, not in the charts by time",
@@ -673,6 +679,11 @@ fn check(src: SourceArgs) -> Result<()> {
     for w in &sources.warnings {
         eprintln!("{w}\n");
     }
+    // Narrators' recordings: their cue files, audio and times (their cues against the text
+    // are checked by `bitig build`, which lays the text out).
+    if !src.fallback {
+        recordings(&sources)?;
+    }
     // The voice: words espeak-ng would spell out (notes, not warnings: an initialism is
     // rightly spelled).
     match speak::spelled_report(&sources, &inputs.assets) {
@@ -737,6 +748,9 @@ fn build(a: BuildArgs) -> Result<()> {
         Some(s) => Some(bitig_speech::part::PartBuilder::new(s)?),
         None => None,
     };
+    if let Some(v) = &mut voice {
+        v.set_recordings(recordings(&sources)?);
+    }
     for path in &profiles {
         let name = path
             .file_stem()
@@ -763,9 +777,11 @@ fn build(a: BuildArgs) -> Result<()> {
         let target = out
             .clone()
             .unwrap_or_else(|| PathBuf::from("target/bitig").join(format!("{name}.bundle")));
+        let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
+        let t0 = std::time::Instant::now();
+        let part = speech_part(voice.as_mut(), &bundle, &bytes)?;
         bitig_io::durable::write(&target, &bytes)
             .with_context(|| format!("cannot write {}", target.display()))?;
-        let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
         let pages: usize = bundle
             .documents
             .iter()
@@ -787,10 +803,7 @@ fn build(a: BuildArgs) -> Result<()> {
             missing,
             overflowing
         );
-        if let Some(voice) = &mut voice {
-            let t0 = std::time::Instant::now();
-            let hash = bitig_format::Header::from_bundle_bytes(&bytes)?.hash;
-            let part = voice.part(&bundle, hash)?;
+        if let (Some(voice), Some(part)) = (&voice, part) {
             let speech = target.with_extension("speech");
             bitig_io::durable::write(&speech, &part)
                 .with_context(|| format!("cannot write {}", speech.display()))?;
@@ -805,6 +818,64 @@ fn build(a: BuildArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The speech part of `bundle` (whose bytes are `bytes`), made before anything is written: a
+/// recording whose cues do not fit the text stops the build with no bundle written beside an
+/// old speech part.
+fn speech_part(
+    voice: Option<&mut bitig_speech::part::PartBuilder<'_>>,
+    bundle: &Bundle<'_>,
+    bytes: &[u8],
+) -> Result<Option<Vec<u8>>> {
+    let Some(v) = voice else {
+        return Ok(None);
+    };
+    let hash = bitig_format::Header::from_bundle_bytes(bytes)?.hash;
+    match v.part(bundle, hash) {
+        Ok(p) => Ok(Some(p)),
+        Err(bitig_speech::part::PartError::Recording(e)) => {
+            eprintln!("error: {e}");
+            eprintln!("error: nothing was written");
+            Err(anyhow::Error::new(ContentFailure))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The narrators' recordings beside the sources (`bitig_speech::recording`), by statement id
+/// and language; a bad one is a content error, reported with its file and line.
+fn recordings(
+    sources: &bitig_typeset::Sources,
+) -> Result<
+    std::collections::HashMap<(String, bitig_format::Lang), bitig_speech::recording::Recording>,
+> {
+    let mut out = std::collections::HashMap::new();
+    let mut bad = 0;
+    for st in &sources.statements {
+        match bitig_speech::recording::Recording::beside(&st.path) {
+            Ok(Some(r)) => {
+                eprintln!(
+                    "  {} [{}]: read by {} ({} cues)",
+                    st.id,
+                    st.lang.tag(),
+                    r.audio.display(),
+                    r.cues.len()
+                );
+                out.insert((st.id.clone(), st.lang), r);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad += 1;
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("error: {bad} recording(s) refused; nothing was written");
+        return Err(anyhow::Error::new(ContentFailure));
+    }
+    Ok(out)
 }
 
 fn inspect_command(a: InspectArgs) -> Result<()> {

@@ -10,11 +10,14 @@
 //!   is exact; every sentence cached by the hash of what is said under `target/`.
 //! - [`part`]: the speech part of a bundle, Opus-encoded with its timing index.
 //! - [`Speaker::spelled`]: the words espeak-ng would spell out letter by letter.
+//! - [`recording`]: a narrator's reading (FLAC, Ogg or WAV with WebVTT cues) in place of the
+//!   voice for an edition, its cues checked against the sentences.
 
 pub mod espeak;
 pub mod lexicon;
 pub mod numbers;
 pub mod part;
+pub mod recording;
 pub mod sentences;
 
 use bitig_format::Lang;

@@ -37,6 +37,8 @@ pub enum PartError {
     Resample(String),
     #[error("the speech part does not encode: {0}")]
     Encode(#[from] postcard::Error),
+    #[error(transparent)]
+    Recording(#[from] crate::recording::RecordingError),
 }
 
 /// The pause after a block of this kind.
@@ -67,6 +69,10 @@ pub struct PartBuilder<'s> {
     speaker: &'s Speaker,
     done: HashMap<Key, Encoded>,
     pre_skip: u16,
+    /// Narrators' readings by statement id and language: those editions are spoken by them.
+    recordings: HashMap<(String, Lang), crate::recording::Recording>,
+    /// Their tracks, once aligned and encoded (every profile's part shares them).
+    recorded: HashMap<(String, Lang), Vec<Encoded>>,
     /// Seconds of speech in the last part made (for the build's report).
     pub seconds: f64,
 }
@@ -78,8 +84,44 @@ impl<'s> PartBuilder<'s> {
             speaker,
             done: HashMap::new(),
             pre_skip: u16::try_from(pre_skip).unwrap_or(0),
+            recordings: HashMap::new(),
+            recorded: HashMap::new(),
             seconds: 0.0,
         })
+    }
+
+    /// Speaks the editions these recordings are of (by statement id and language) with them
+    /// in place of the voice (`recording`).
+    pub fn set_recordings(
+        &mut self,
+        recordings: HashMap<(String, Lang), crate::recording::Recording>,
+    ) {
+        self.recordings = recordings;
+        self.recorded.clear();
+    }
+
+    /// The tracks of an edition read by a narrator, one per block, each with the pause after
+    /// its kind; aligned and encoded once.
+    fn recorded_edition(
+        &mut self,
+        id: &str,
+        ed: &bitig_format::Edition<'_>,
+    ) -> Result<Option<&Vec<Encoded>>, PartError> {
+        let key = (id.to_string(), ed.lang);
+        let Some(rec) = self.recordings.get(&key) else {
+            return Ok(None);
+        };
+        if !self.recorded.contains_key(&key) {
+            let texts: Vec<&str> = ed.blocks.iter().map(|b| b.text).collect();
+            let mut tracks = Vec::with_capacity(texts.len());
+            for (mut spoken, block) in rec.align(&texts)?.into_iter().zip(&ed.blocks) {
+                let pause = (u64::from(RATE) * u64::from(pause_after(block.kind)) / 1000) as usize;
+                spoken.pcm.resize(spoken.pcm.len() + pause, 0);
+                tracks.push(encode(&spoken, self.pre_skip)?);
+            }
+            self.recorded.insert(key.clone(), tracks);
+        }
+        Ok(self.recorded.get(&key))
     }
 
     /// The speech part of `bundle`, whose header hash is `bundle_hash`.
@@ -89,9 +131,23 @@ impl<'s> PartBuilder<'s> {
         bundle_hash: [u8; 32],
     ) -> Result<Vec<u8>, PartError> {
         let mut said: Vec<(Said<'_>, &str, Lang, u32)> = Vec::new();
-        // Every text at every speed, the normal first.
+        // Editions a narrator read: their blocks' tracks, at the normal speed only (the
+        // kiosk plays them at every speed).
+        let mut recorded: Vec<(Said<'_>, Encoded)> = Vec::new();
+        // Every other text at every speed, the normal first.
         for (d, doc) in bundle.documents.iter().enumerate() {
             for ed in &doc.editions {
+                if let Some(tracks) = self.recorded_edition(doc.id, ed)? {
+                    for (b, e) in tracks.iter().enumerate() {
+                        let at = Said::Block {
+                            doc: d as u16,
+                            lang: ed.lang,
+                            block: b as u16,
+                        };
+                        recorded.push((at, e.clone()));
+                    }
+                    continue;
+                }
                 for (b, block) in ed.blocks.iter().enumerate() {
                     let at = Said::Block {
                         doc: d as u16,
@@ -179,6 +235,9 @@ impl<'s> PartBuilder<'s> {
                 self.seconds += f64::from(self.done[key].samples) / f64::from(RATE);
             }
         }
+        for (_, e) in &recorded {
+            self.seconds += f64::from(e.samples) / f64::from(RATE);
+        }
         let part = Speech {
             bundle_hash,
             rate: RATE,
@@ -196,6 +255,13 @@ impl<'s> PartBuilder<'s> {
                         packets: &e.packets,
                     }
                 })
+                .chain(recorded.iter().map(|(at, e)| Track {
+                    said: *at,
+                    speed: NORMAL_SPEED,
+                    samples: e.samples,
+                    sentences: e.sentences.clone(),
+                    packets: &e.packets,
+                }))
                 .collect(),
         };
         Ok(part.to_speech_bytes()?)

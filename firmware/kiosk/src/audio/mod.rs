@@ -43,6 +43,10 @@ pub trait Sink {
     fn gone(&mut self) -> bool {
         false
     }
+    /// Times the output ran dry since it started (a card's underruns).
+    fn underruns(&self) -> u64 {
+        0
+    }
 }
 
 /// A record of every sample, shared with whoever reads it (the headless kiosk writes it to
@@ -109,6 +113,8 @@ pub struct Voice {
     pub spoken: u64,
     /// The speed texts are said at (the part holds each text at every speed).
     speed: u8,
+    /// The sink's underruns already handed to the statistics.
+    underruns_told: u64,
 }
 
 impl Voice {
@@ -132,7 +138,16 @@ impl Voice {
             rendered: 0,
             spoken: 0,
             speed: NORMAL_SPEED,
+            underruns_told: 0,
         }
+    }
+
+    /// The sink's underruns since last asked (for the statistics).
+    pub fn take_underruns(&mut self) -> u64 {
+        let all = self.sink.as_ref().map_or(0, |s| s.underruns());
+        let new = all.saturating_sub(self.underruns_told);
+        self.underruns_told = all.max(self.underruns_told);
+        new
     }
 
     /// The kiosk has a voice: a speech part was loaded with its bundle.

@@ -125,6 +125,9 @@ impl Sink for Playback {
     fn gone(&mut self) -> bool {
         self.shared.gone.swap(false, Ordering::Acquire)
     }
+    fn underruns(&self) -> u64 {
+        Playback::underruns(self)
+    }
 }
 
 /// Takes up to one period out of the ring.

@@ -50,10 +50,12 @@ impl Ctx {
         (self.clock)()
     }
 
-    /// Renders the voice up to now.
+    /// Renders the voice up to now; the sound card's underruns since go to the statistics.
     pub fn pump_voice(&mut self) {
         let now = self.now();
         self.voice.pump(now, self.volume);
+        let dry = self.voice.take_underruns();
+        self.stats.underruns(now, dry);
     }
 
     /// Stops the voice now.

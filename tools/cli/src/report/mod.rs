@@ -66,7 +66,9 @@ fn hour_ok(h: &str) -> bool {
 /// measure, 2 the key) and why.
 fn key_problem(m: &str, key: &str) -> Option<(usize, String)> {
     let ok = match m {
-        measure::SESSIONS | measure::CONTENTS_JUMPS | measure::PAGE_JUMPS => key.is_empty(),
+        measure::SESSIONS | measure::CONTENTS_JUMPS | measure::PAGE_JUMPS | measure::UNDERRUNS => {
+            key.is_empty()
+        }
         measure::LANGUAGE => bitig_format::Lang::from_tag(key).is_some(),
         measure::SESSION_LENGTH => SESSION_BUCKETS.iter().any(|b| b.1 == key),
         measure::OPENED => !key.is_empty() && !key.contains('/'),
@@ -77,9 +79,10 @@ fn key_problem(m: &str, key: &str) -> Option<(usize, String)> {
     };
     (!ok).then(|| {
         let want = match m {
-            measure::SESSIONS | measure::CONTENTS_JUMPS | measure::PAGE_JUMPS => {
-                "an empty key".to_string()
-            }
+            measure::SESSIONS
+            | measure::CONTENTS_JUMPS
+            | measure::PAGE_JUMPS
+            | measure::UNDERRUNS => "an empty key".to_string(),
             measure::LANGUAGE => "kk, tr or en".to_string(),
             measure::SESSION_LENGTH => SESSION_BUCKETS
                 .iter()
@@ -106,6 +109,8 @@ pub fn read_export(path: &Path, text: &str) -> Result<BTreeMap<RowKey, u64>> {
             continue;
         }
         if !header {
+            // A spreadsheet that saved the file again may have put a byte-order mark first.
+            let line = line.trim_start_matches('\u{feff}');
             if line != CSV_HEADER {
                 bail!(
                     "{}: the first line is {line:?}, not the header `{CSV_HEADER}`: this is not a kiosk's statistics export",
@@ -221,6 +226,7 @@ pub fn summary_csv(t: &Tables) -> String {
             ("statements-opened".to_string(), t.totals.opened),
             ("pages".to_string(), t.totals.pages),
             ("jumps".to_string(), t.totals.jumps),
+            ("voice-underruns".to_string(), t.underruns),
         ],
     );
     out
@@ -273,6 +279,12 @@ fn html(m: &Merged, t: &Tables, charts: &[(&str, String, String)]) -> String {
         "<p>{} kiosks, {files} exports read; {repeated} rows that a kiosk exported more than once are counted once.",
         m.kiosks.len()
     ));
+    if t.underruns > 0 {
+        h.push_str(&format!(
+            " The voice's sound cards ran dry {} times (underruns: stutters a visitor heard).",
+            t.underruns
+        ));
+    }
     if t.unplaced_sessions > 0 {
         h.push_str(&format!(
             " {} sessions were counted while a kiosk's clock was not set: they are in the totals, not in the charts by hour and day.",
@@ -340,6 +352,43 @@ mod tests {
         ] {
             assert!(!hour_ok(h), "{h}");
         }
+    }
+
+    /// One kiosk's sessions in the given hours.
+    fn sessions_at(hours: &[(&str, u64)]) -> Merged {
+        let mut m = Merged::default();
+        let k = m.kiosks.entry("k".into()).or_default();
+        for (h, n) in hours {
+            k.counts
+                .insert((h.to_string(), measure::SESSIONS.into(), String::new()), *n);
+        }
+        m
+    }
+
+    #[test]
+    fn a_clock_set_years_wrong_charts_its_hours_without_filling_the_gap() {
+        let t = sessions_at(&[
+            ("2026-12-01T10", 3),
+            ("2026-12-01T12", 1),
+            ("2031-05-01T09", 2),
+        ])
+        .tables();
+        let hours: Vec<&str> = t.per_hour.iter().map(|h| h.0.as_str()).collect();
+        assert_eq!(hours, ["2026-12-01T10", "2026-12-01T12", "2031-05-01T09"]);
+        assert_eq!(t.per_day.len(), 2);
+        // A short span gets its empty hours as bars of 0.
+        let t = sessions_at(&[("2026-12-01T10", 1), ("2026-12-01T12", 1)]).tables();
+        assert_eq!(t.per_hour[1], ("2026-12-01T11".to_string(), 0));
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_not_an_error() {
+        let rows = read_export(
+            &p("bitig-stats-k-1.csv"),
+            "\u{feff}hour,measure,key,count\r\n2026-12-02T14,sessions,,3\r\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 1);
     }
 
     #[test]

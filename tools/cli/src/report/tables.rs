@@ -64,11 +64,17 @@ pub struct Tables {
     pub pages: Vec<(String, u64)>,
     pub session_length: Vec<(String, u64)>,
     pub jumps: Vec<(String, u64)>,
+    /// Times a kiosk's voice ran dry (its sound card's underruns): stutters heard.
+    pub underruns: u64,
     pub totals: Totals,
 }
 
-/// Every hour from `first` to `last` (`2026-12-02T14` labels), at most a year of them.
-fn hours_between(first: &str, last: &str) -> Vec<String> {
+/// The longest span whose empty hours are charted as bars of 0: two months. A longer one
+/// means a kiosk's clock was set wrong (a year off); its hours are then charted as they come.
+const FILLED_HOURS: usize = 24 * 62;
+
+/// Every hour from `first` to `last` (`2026-12-02T14` labels); `None` past [`FILLED_HOURS`].
+fn hours_between(first: &str, last: &str) -> Option<Vec<String>> {
     let parse = |h: &str| -> Option<time::PrimitiveDateTime> {
         let date = time::Date::from_calendar_date(
             h[..4].parse().ok()?,
@@ -78,11 +84,12 @@ fn hours_between(first: &str, last: &str) -> Vec<String> {
         .ok()?;
         date.with_hms(h[11..13].parse().ok()?, 0, 0).ok()
     };
-    let (Some(mut t), Some(end)) = (parse(first), parse(last)) else {
-        return vec![first.to_string(), last.to_string()];
-    };
+    let (mut t, end) = (parse(first)?, parse(last)?);
     let mut out = Vec::new();
-    while t <= end && out.len() < 24 * 366 {
+    while t <= end {
+        if out.len() == FILLED_HOURS {
+            return None;
+        }
         out.push(format!(
             "{:04}-{:02}-{:02}T{:02}",
             t.year(),
@@ -92,7 +99,7 @@ fn hours_between(first: &str, last: &str) -> Vec<String> {
         ));
         t += time::Duration::HOUR;
     }
-    out
+    Some(out)
 }
 
 impl Merged {
@@ -131,6 +138,7 @@ impl Merged {
             .collect();
         let contents: u64 = by(measure::CONTENTS_JUMPS).iter().map(|x| x.1).sum();
         let pages: u64 = by(measure::PAGE_JUMPS).iter().map(|x| x.1).sum();
+        t.underruns = by(measure::UNDERRUNS).iter().map(|x| x.1).sum();
         t.jumps = vec![
             ("contents".to_string(), contents),
             ("page".to_string(), pages),
@@ -154,13 +162,16 @@ impl Merged {
             }
         }
         if let (Some(first), Some(last)) = (hours.keys().next(), hours.keys().next_back()) {
-            t.per_hour = hours_between(first, last)
-                .into_iter()
-                .map(|h| {
-                    let n = hours.get(&h).copied().unwrap_or(0);
-                    (h, n)
-                })
-                .collect();
+            t.per_hour = match hours_between(first, last) {
+                Some(all) => all
+                    .into_iter()
+                    .map(|h| {
+                        let n = hours.get(&h).copied().unwrap_or(0);
+                        (h, n)
+                    })
+                    .collect(),
+                None => hours.clone().into_iter().collect(),
+            };
         }
         let mut days: Vec<(String, u64)> = Vec::new();
         for (h, n) in &t.per_hour {

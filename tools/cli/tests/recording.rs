@@ -1,0 +1,171 @@
+//! A narrator's recording in place of the voice: `bitig build` with `X.tr.wav` and
+//! `X.tr.vtt` beside the Turkish fixture speaks that edition with the recording. Each block's
+//! track is its cut of the recording, each sentence at its cue, at the normal speed only
+//! (the kiosk plays it at every speed); the other edition is still synthesized at three
+//! speeds. A cue whose text is not its sentence's stops the build with the VTT file's line,
+//! exit status 1, and nothing written.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use bitig_format::speech::{Said, Speech, NORMAL_SPEED};
+use bitig_format::{Bundle, Lang};
+use common::*;
+use std::path::Path;
+
+const PROFILE: &str = "tests/fixtures/profiles/tiny-320x240.toml";
+/// The recording's rate: a narrator's 44.1 kHz, resampled by the build.
+const REC_RATE: u32 = 44_100;
+
+fn build(statements: &Path, out: &Path, speech: bool) -> std::process::Output {
+    let mut args = vec![
+        "build",
+        "--statements",
+        statements.to_str().unwrap(),
+        "--profile",
+        PROFILE,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if !speech {
+        args.push("--no-speech");
+    }
+    bitig(&args)
+}
+
+/// Writes a "recording" of `texts` (one tone burst per sentence, half a second of silence
+/// between) and its cue file; returns each cue's (start, end) in ms.
+fn record(dir: &Path, texts: &[String]) -> Vec<(u64, u64)> {
+    let rate = REC_RATE as usize;
+    let mut pcm = vec![0i16; rate / 2];
+    let mut vtt = String::from("WEBVTT\n");
+    let mut cues = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let start = pcm.len();
+        let len = rate / 2 + rate * (i % 3) / 4;
+        pcm.extend((0..len).map(|k| if k % 40 < 20 { 6000 } else { -6000 }));
+        let ms = |n: usize| (n * 1000 / rate) as u64;
+        let (a, b) = (ms(start), ms(pcm.len()));
+        let clock = |m: u64| format!("{:02}:{:02}.{:03}", m / 60_000, m / 1000 % 60, m % 1000);
+        vtt.push_str(&format!(
+            "\n{}\n{} --> {}\n{t}\n",
+            i + 1,
+            clock(a),
+            clock(b)
+        ));
+        cues.push((a, b));
+        pcm.extend(std::iter::repeat_n(0, rate / 2));
+    }
+    std::fs::write(
+        dir.join("sample-tr.tr.wav"),
+        bitig_io::wav::wav_bytes(&pcm, REC_RATE),
+    )
+    .unwrap();
+    std::fs::write(dir.join("sample-tr.tr.vtt"), vtt).unwrap();
+    cues
+}
+
+#[test]
+fn a_recording_speaks_its_edition_and_a_wrong_cue_is_refused_at_its_line() {
+    let dir = scratch("recording");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    for f in ["sample-tr.tr.md", "sample-kk.kk.md"] {
+        std::fs::copy(repo().join("tests/fixtures").join(f), src.join(f)).unwrap();
+    }
+    // The sentences as the reader shows them: the bundle's blocks, title and byline first.
+    let plain = dir.join("plain.bundle");
+    let o = build(&src, &plain, false);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let bytes = std::fs::read(&plain).unwrap();
+    let b = Bundle::from_bundle_bytes(&bytes).unwrap();
+    let (doc, d) = b
+        .documents
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.edition(Lang::Tr).is_some())
+        .unwrap();
+    let ed = d.edition(Lang::Tr).unwrap();
+    let blocks: Vec<Vec<String>> = ed
+        .blocks
+        .iter()
+        .map(|bl| {
+            bitig_speech::sentences(bl.text)
+                .into_iter()
+                .map(|r| bl.text[r].to_string())
+                .collect()
+        })
+        .collect();
+    let all: Vec<String> = blocks.iter().flatten().cloned().collect();
+    assert!(all.len() >= 8, "{} sentences", all.len());
+    let cues = record(&src, &all);
+
+    let out = dir.join("rec.bundle");
+    let o = build(&src, &out, true);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("fixture-tr [tr]: read by"),
+        "{}",
+        text(&o.stderr)
+    );
+    let part = std::fs::read(out.with_extension("speech")).unwrap();
+    let speech = Speech::from_speech_bytes(&part).unwrap();
+    let ms = |s: u32| u64::from(s) * 1000 / u64::from(speech.rate);
+    let mut n = 0;
+    for (bi, sentences) in blocks.iter().enumerate() {
+        let said = Said::Block {
+            doc: doc as u16,
+            lang: Lang::Tr,
+            block: bi as u16,
+        };
+        let tracks: Vec<_> = speech.tracks.iter().filter(|t| t.said == said).collect();
+        assert_eq!(tracks.len(), 1, "block {bi}: one recorded track");
+        assert_eq!(tracks[0].speed, NORMAL_SPEED);
+        let t = tracks[0];
+        assert_eq!(t.sentences.len(), sentences.len(), "block {bi}");
+        let block_start = cues[n].0;
+        for s in &t.sentences {
+            let (a, e) = cues[n];
+            // Each sentence where its cue is, within a sample's rounding.
+            assert!(
+                ms(s.from).abs_diff(a - block_start) <= 1
+                    && ms(s.to).abs_diff(e - block_start) <= 1,
+                "block {bi} sentence {n}: {}..{} ms, its cue {}..{} ms",
+                ms(s.from),
+                ms(s.to),
+                a - block_start,
+                e - block_start
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, cues.len());
+    // The Kazakh edition has no recording: synthesized, at three speeds.
+    let kk = speech
+        .tracks
+        .iter()
+        .filter(|t| matches!(t.said, Said::Block { lang: Lang::Kk, .. }))
+        .count();
+    assert_eq!(kk % 3, 0);
+    assert!(kk > 0);
+
+    // A cue that says something else: refused at its line, nothing written.
+    let vtt = std::fs::read_to_string(src.join("sample-tr.tr.vtt")).unwrap();
+    let wrong = all[5].clone();
+    let line = vtt.lines().position(|l| l == wrong).unwrap() + 1;
+    std::fs::write(
+        src.join("sample-tr.tr.vtt"),
+        vtt.replacen(&wrong, "Bu cümle kayıtta yok.", 1),
+    )
+    .unwrap();
+    let out2 = dir.join("refused.bundle");
+    let o = build(&src, &out2, true);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    let want = format!(
+        "sample-tr.tr.vtt:{}: cue 6 reads \"Bu cümle kayıtta yok.\"",
+        line - 1
+    );
+    assert!(err.contains(&want), "no `{want}` in:\n{err}");
+    assert!(!out2.exists(), "a bundle was written");
+    assert!(!out2.with_extension("speech").exists());
+}
