@@ -14,6 +14,29 @@ pub const SESSION_BUCKETS: [(u64, &str); 5] = [
     (u64::MAX, "15min-plus"),
 ];
 
+/// The totals the kiosk's operator menu shows and the organiser's report prints per kiosk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub sessions: u64,
+    pub opened: u64,
+    pub pages: u64,
+    /// Contents-list and page jumps together.
+    pub jumps: u64,
+}
+
+impl Totals {
+    /// Adds a row's `count` to the total its measure goes to (the others go to none).
+    pub fn add(&mut self, m: &str, count: u64) {
+        match m {
+            measure::SESSIONS => self.sessions += count,
+            measure::OPENED => self.opened += count,
+            measure::PAGES => self.pages += count,
+            measure::CONTENTS_JUMPS | measure::PAGE_JUMPS => self.jumps += count,
+            _ => {}
+        }
+    }
+}
+
 /// What the kiosk counts: the `measure` column.
 pub mod measure {
     /// Visits: attract screen to attract screen. Key: empty.

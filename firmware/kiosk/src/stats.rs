@@ -25,7 +25,7 @@ use std::rc::Rc;
 pub const STATS_FILE: &str = "stats.csv";
 /// The most time unsaved counts wait before they are written.
 pub const FLUSH_MS: u64 = 60_000;
-pub use bitig_format::stats::{measure, CSV_HEADER, SESSION_BUCKETS};
+pub use bitig_format::stats::{measure, Totals, CSV_HEADER, SESSION_BUCKETS};
 
 /// Seconds since 1970 from the board's clock, `None` if it cannot be read.
 pub type WallClock = Box<dyn Fn() -> Option<i64>>;
@@ -99,15 +99,6 @@ impl std::fmt::Debug for Stats {
             self.start
         )
     }
-}
-
-/// Totals for the operator menu.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub sessions: u64,
-    pub opened: u64,
-    pub pages: u64,
-    pub jumps: u64,
 }
 
 impl Stats {
@@ -341,15 +332,8 @@ impl Stats {
     fn totals_where(&self, keep: impl Fn(&str) -> bool) -> Totals {
         let mut t = Totals::default();
         for ((hour, m, _), c) in &self.counts {
-            if !keep(hour) {
-                continue;
-            }
-            match &**m {
-                measure::SESSIONS => t.sessions += c,
-                measure::OPENED => t.opened += c,
-                measure::PAGES => t.pages += c,
-                measure::CONTENTS_JUMPS | measure::PAGE_JUMPS => t.jumps += c,
-                _ => {}
+            if keep(hour) {
+                t.add(m, *c);
             }
         }
         t

@@ -45,8 +45,10 @@ const DOCS: [&str; 3] = [
 const SESSIONS: u64 = 1000;
 const DAYS: i64 = 5;
 
-/// The exhibition: the export files, and each kiosk's operator totals at the end.
-fn exhibition(dir: &Path) -> (Vec<PathBuf>, Vec<(String, Totals)>) {
+/// The exhibition: the export files, each kiosk's operator totals at the end, and the totals
+/// of what the script did (counted here, not by the statistics).
+fn exhibition(dir: &Path) -> (Vec<PathBuf>, Vec<(String, Totals)>, Totals) {
+    let mut script = Totals::default();
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     let day0 = iso_date_seconds("2026-12-01").unwrap();
@@ -80,19 +82,24 @@ fn exhibition(dir: &Path) -> (Vec<PathBuf>, Vec<(String, Totals)>) {
             let mut t = d as i64 * 86_400 + 9 * 3600 + rng.below(1200) as i64;
             for _ in 0..*n {
                 stats.session_started(at(t));
+                script.sessions += 1;
                 let lang = Lang::ALL[[0, 0, 1, 1, 1, 2][rng.below(6) as usize]];
                 stats.language(at(t + 3), lang);
                 let doc = DOCS[[0, 0, 0, 1, 1, 2][rng.below(6) as usize]];
                 stats.opened(at(t + 8), doc);
+                script.opened += 1;
                 let pages = 1 + rng.below(14) as i64;
                 for p in 0..pages {
                     stats.page(at(t + 8 + p * 25), doc, lang);
+                    script.pages += 1;
                 }
                 if rng.below(4) == 0 {
                     stats.contents_jump(at(t + 20));
+                    script.jumps += 1;
                 }
                 if rng.below(5) == 0 {
                     stats.page_jump(at(t + 30));
+                    script.jumps += 1;
                 }
                 let len = 8 + pages * 25 + rng.below(240) as i64;
                 stats.end_session(at(t + len));
@@ -109,7 +116,7 @@ fn exhibition(dir: &Path) -> (Vec<PathBuf>, Vec<(String, Totals)>) {
         files.push(f);
         totals.push((id.to_string(), stats.all_time()));
     }
-    (files, totals)
+    (files, totals, script)
 }
 
 fn report(files: &[PathBuf], out: &Path) -> std::process::Output {
@@ -132,7 +139,7 @@ fn summary(out: &Path, table: &str, key: &str) -> u64 {
 #[test]
 fn a_thousand_sessions_on_six_kiosks_match_the_kiosks_own_totals() {
     let dir = scratch("report-exhibition");
-    let (files, totals) = exhibition(&dir.join("stick"));
+    let (files, totals, script) = exhibition(&dir.join("stick"));
     assert_eq!(files.len(), 12, "two exports a kiosk");
     let out = dir.join("report");
     let o = report(&files, &out);
@@ -153,6 +160,8 @@ fn a_thousand_sessions_on_six_kiosks_match_the_kiosks_own_totals() {
         all.jumps += t.jumps;
     }
     assert_eq!(all.sessions, SESSIONS);
+    // And what the script did: the kiosks' totals are not only self-consistent.
+    assert_eq!(all, script);
     assert_eq!(summary(&out, "total", "sessions"), SESSIONS);
     assert_eq!(summary(&out, "total", "statements-opened"), all.opened);
     assert_eq!(summary(&out, "total", "pages"), all.pages);

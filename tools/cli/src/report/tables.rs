@@ -18,26 +18,14 @@ pub struct Kiosk {
     pub repeated_rows: u64,
 }
 
-/// The totals the kiosk's operator menu shows (`stats::Totals`), over the whole record.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub sessions: u64,
-    pub opened: u64,
-    pub pages: u64,
-    pub jumps: u64,
-}
+pub use bitig_format::stats::Totals;
 
 impl Kiosk {
+    /// The totals its operator menu shows for all time, over the whole record.
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for ((_, m, _), c) in &self.counts {
-            match m.as_str() {
-                measure::SESSIONS => t.sessions += c,
-                measure::OPENED => t.opened += c,
-                measure::PAGES => t.pages += c,
-                measure::CONTENTS_JUMPS | measure::PAGE_JUMPS => t.jumps += c,
-                _ => {}
-            }
+            t.add(m, *c);
         }
         t
     }
