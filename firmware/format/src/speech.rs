@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 /// First eight bytes of every speech part.
 pub const SPEECH_MAGIC: [u8; 8] = *b"BITIGSPK";
 /// The speech part's body schema version.
-pub const SPEECH_VERSION: u16 = 2;
+pub const SPEECH_VERSION: u16 = 3;
 /// The voice's speeds: 0 slow, 1 normal, 2 fast. Every text is spoken at each.
 pub const SPEEDS: u8 = 3;
 /// The speed every visitor starts with.
@@ -53,6 +53,10 @@ pub enum Said<'a> {
     Block { doc: u16, lang: Lang, block: u16 },
     /// The UI string `key` in `lang`.
     Ui { key: &'a str, lang: Lang },
+    /// The number `n` alone in `lang`: the kiosk says "page 3 of 12" as the UI strings
+    /// `voice.page` and `voice.of` between two numbers, so one track per number serves every
+    /// counter (the spoken text is `n`'s decimal digits).
+    Number { n: u16, lang: Lang },
 }
 
 /// One sentence of a track: bytes `start..end` of the spoken text, samples `from..to`.
@@ -184,6 +188,7 @@ impl<'a> Speech<'a> {
             return Err(SpeechMismatch::OtherBundle);
         }
         for (i, t) in self.tracks.iter().enumerate() {
+            let mut digits = [0u8; 5];
             let text = match t.said {
                 Said::Block { doc, lang, block } => bundle
                     .documents
@@ -192,6 +197,7 @@ impl<'a> Speech<'a> {
                     .and_then(|e| e.blocks.get(usize::from(block)))
                     .map(|b| b.text),
                 Said::Ui { key, lang } => bundle.ui_text(key, lang).map(|u| u.text),
+                Said::Number { n, .. } => Some(decimal(n, &mut digits)),
             };
             let Some(text) = text else {
                 return Err(SpeechMismatch::NoText { track: i });
@@ -231,6 +237,21 @@ impl<'a> Speech<'a> {
         }
         any
     }
+}
+
+/// `n` in decimal digits, written into `buf`.
+pub fn decimal(n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut at = buf.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    core::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 /// Why a speech part does not go with the bundle it was loaded beside.
@@ -317,6 +338,14 @@ mod tests {
         );
         let ps: Vec<&[u8]> = s.tracks[0].packets().collect();
         assert_eq!(ps, vec![&[1u8, 2, 3][..], &[9][..]]);
+    }
+
+    #[test]
+    fn numbers_are_said_by_their_digits() {
+        let mut buf = [0; 5];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(12, &mut buf), "12");
+        assert_eq!(decimal(u16::MAX, &mut buf), "65535");
     }
 
     #[test]

@@ -166,7 +166,8 @@ fn advance_until(h: &mut Headless, limit: u32, mut done: impl FnMut() -> bool) {
 #[test]
 fn a_thousand_sessions_are_counted_and_exported_to_a_stick() {
     let (mut h, clock) = Headless::install(Rotation::R0).unwrap();
-    let path = common::bundle("pi-touch-800x480");
+    // With its speech part: the export's notice is said too.
+    let path = common::voice_bundle("pi-touch-800x480");
     let bytes = std::fs::read(&path).unwrap();
     let b = Bundle::from_bundle_bytes(&bytes).unwrap();
     let work = fresh_dir("stats-sessions");
@@ -305,6 +306,18 @@ fn a_thousand_sessions_are_counted_and_exported_to_a_stick() {
     assert!(
         notice.contains(&format!("{} rows", want.0.len())),
         "{notice}"
+    );
+    // Heard as well as seen, in the UI language (EN 301 549 5.1.3.15).
+    assert!(
+        matches!(
+            kiosk.saying(),
+            Some(bitig_format::speech::Said::Ui {
+                key: "export.done",
+                ..
+            })
+        ),
+        "the notice is not said: {:?}",
+        kiosk.saying()
     );
     // A second export gets the next number.
     std::fs::remove_file(usb.join("bitig/export-stats")).unwrap();

@@ -12,7 +12,9 @@
 //! - volume and speed are back to their defaults, and the voice stopped, after the idle
 //!   reset;
 //! - the voice speaks the edition's language (Kazakh here);
-//! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing;
+//! - a page turned by a key off a reading: the voice says "Page 2 of 14";
+//! - the PIN pad is silent: the operator's chord stops the voice, and digits say nothing; a
+//!   wrong PIN is said;
 //! - the sound card's underruns (a sink that runs dry every 50 writes) reach the statistics;
 //! - the voice names the control the keys move to (a language button, in its language);
 //! - the first key at the attract screen says how to choose a language (Kazakh first), and
@@ -86,6 +88,14 @@ impl Visit<'_> {
         self.key(Key::Action);
         assert_eq!(self.k.screen(), Screen::Reader);
         assert_eq!(self.k.focus().0, "listen", "the page takes the focus first");
+        // The reader opened by keys: the voice says the page counter in the UI language.
+        let heard = said_in_turn(self, 5000);
+        let lang = Lang::ALL[lang_downs];
+        assert_eq!(
+            heard.get(..2),
+            Some(&counter(lang, 1, 0)[..2]),
+            "opening the reader does not say its page"
+        );
     }
 }
 
@@ -108,6 +118,38 @@ impl Sink for Dry {
     fn underruns(&self) -> u64 {
         self.plays.load(std::sync::atomic::Ordering::Relaxed) / 50
     }
+}
+
+/// What the voice says over the next `ms`, each text once in the order said.
+fn said_in_turn(v: &mut Visit<'_>, ms: u64) -> Vec<Said<'static>> {
+    let mut heard: Vec<Said<'static>> = Vec::new();
+    for _ in 0..ms / 10 {
+        v.k.speaking(); // renders up to now: the voice moves on to its next piece
+        match v.k.saying() {
+            Some(s) if heard.last() != Some(&s) => heard.push(s),
+            Some(_) => {}
+            None if !heard.is_empty() => break,
+            None => {}
+        }
+        v.h.advance(10);
+    }
+    heard
+}
+
+/// "Page `page` of `count`", as the voice strings it together.
+fn counter(lang: Lang, page: u16, count: u16) -> Vec<Said<'static>> {
+    vec![
+        Said::Ui {
+            key: "voice.page",
+            lang,
+        },
+        Said::Number { n: page, lang },
+        Said::Ui {
+            key: "voice.of",
+            lang,
+        },
+        Said::Number { n: count, lang },
+    ]
 }
 
 fn level(pcm: &[i16]) -> f64 {
@@ -243,6 +285,33 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         level(&pcm[from..])
     );
 
+    // 2b. Next and Back by key, off a reading: the page turns, and the voice says where the
+    // reader is, piece by piece ("Page 2 of 14"), each piece with speech in the record.
+    let count = b.documents[doc]
+        .edition(Lang::En)
+        .unwrap()
+        .layout(bitig_format::TextSize::Normal)
+        .unwrap()
+        .pages
+        .len() as u16;
+    for (key, page) in [(Key::Next, 2), (Key::Back, 1)] {
+        let from = v.pcm().len();
+        v.key(key);
+        assert_eq!(k.page().0, page - 1);
+        let heard = said_in_turn(&mut v, 5000);
+        assert_eq!(
+            heard,
+            counter(Lang::En, page, count),
+            "after {key:?}, the voice does not say the page counter"
+        );
+        let pcm = v.pcm();
+        assert!(
+            level(&pcm[from..]) > 100.0,
+            "the counter's pieces are silent: level {:.0}",
+            level(&pcm[from..])
+        );
+    }
+
     // Help says what the keys do here, in the UI language; Action then reads the page.
     v.key(Key::Help);
     assert_eq!(
@@ -370,13 +439,25 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     assert_eq!(k.volume(), bitig_kiosk::screens::ctx::VOLUME_DEFAULT + 2);
     v.key(Key::Action); // pauses (the reading keeps the kiosk awake)
     assert!(!k.speaking());
-    for _ in 0..40 {
+    // On the way, the idle warning comes up and is said (the visitor uses keys).
+    let mut warned = 0;
+    for _ in 0..800 {
         if k.screen() == Screen::Attract {
             break;
         }
-        v.h.advance(10_000);
+        v.h.advance(500);
+        k.speaking();
+        let idle = Said::Ui {
+            key: "idle.warning",
+            lang: Lang::En,
+        };
+        warned += usize::from(k.saying() == Some(idle));
     }
     assert_eq!(k.screen(), Screen::Attract);
+    assert!(
+        (2..=10).contains(&warned),
+        "the idle warning was heard in {warned} half-seconds, not once through"
+    );
     assert_eq!(k.volume(), bitig_kiosk::screens::ctx::VOLUME_DEFAULT);
     assert_eq!(
         k.speed(),
@@ -425,6 +506,29 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         "sound on the PIN pad: level {:.0}",
         level(&pcm[from..])
     );
+
+    // 6b. A wrong PIN is said (EN 301 549 5.1.3.15), its digits never: 1239, then OK (Up
+    // from the first digit goes round to it).
+    v.key(Key::Digit(9));
+    v.key(Key::Up);
+    assert_eq!(k.focus().0, "ok");
+    let quiet_to = v.pcm().len();
+    assert!(
+        v.pcm()[from..quiet_to].iter().all(|&s| s == 0),
+        "a digit or the OK key was said"
+    );
+    v.key(Key::Action);
+    assert_eq!(
+        k.saying(),
+        Some(Said::Ui {
+            key: "menu.wrong-pin",
+            lang: Lang::Kk
+        }),
+        "a wrong PIN is not said"
+    );
+    v.h.advance(1500);
+    let pcm = v.pcm();
+    assert!(level(&pcm[quiet_to..]) > 100.0, "the wrong PIN is silent");
 
     // 7. The sound card's underruns are in the statistics, every one of them.
     k.speaking(); // pumps the voice, which hands them over

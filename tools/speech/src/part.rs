@@ -21,6 +21,39 @@ pub const FRAME: u16 = 320;
 pub const BITRATE: i32 = 12_000;
 /// The pause after a UI string.
 pub const UI_PAUSE_MS: u32 = 300;
+/// The pause after a piece the kiosk strings together: a number, `voice.page`, `voice.of`
+/// ("page 3 of 12").
+pub const PIECE_PAUSE_MS: u32 = 120;
+/// The UI strings said as pieces between numbers.
+pub const PIECES: [&str; 2] = ["voice.page", "voice.of"];
+
+/// The pause after the UI string `key`.
+pub fn ui_pause(key: &str) -> u32 {
+    if PIECES.contains(&key) {
+        PIECE_PAUSE_MS
+    } else {
+        UI_PAUSE_MS
+    }
+}
+
+/// Numbers every part says, whatever its page counts: the PIN pad's first locks (30 s, then
+/// 60 s) are said in seconds.
+pub const NUMBERS_AT_LEAST: usize = 60;
+
+/// The numbers a kiosk may say with `bundle`: 1 to its longest layout's page count (at least
+/// [`NUMBERS_AT_LEAST`]).
+pub fn numbers(bundle: &Bundle<'_>) -> std::ops::RangeInclusive<u16> {
+    let most = bundle
+        .documents
+        .iter()
+        .flat_map(|d| &d.editions)
+        .flat_map(|e| &e.layouts)
+        .map(|l| l.pages.len())
+        .max()
+        .unwrap_or(0)
+        .max(NUMBERS_AT_LEAST);
+    1..=u16::try_from(most).unwrap_or(u16::MAX)
+}
 
 /// The speeds in the order a part holds them: the normal first, so a reader that knows one
 /// speed only finds it first.
@@ -130,6 +163,14 @@ impl<'s> PartBuilder<'s> {
         bundle: &Bundle<'_>,
         bundle_hash: [u8; 32],
     ) -> Result<Vec<u8>, PartError> {
+        // Each UI language's numbers, for the page counter.
+        let mut langs: Vec<Lang> = bundle.ui.iter().map(|u| u.lang).collect();
+        langs.sort();
+        langs.dedup();
+        let digits: Vec<(u16, Lang, String)> = langs
+            .iter()
+            .flat_map(|&lang| numbers(bundle).map(move |n| (n, lang, n.to_string())))
+            .collect();
         let mut said: Vec<(Said<'_>, &str, Lang, u32)> = Vec::new();
         // Editions a narrator read: their blocks' tracks, at the normal speed only (the
         // kiosk plays them at every speed).
@@ -163,7 +204,11 @@ impl<'s> PartBuilder<'s> {
                 key: u.key,
                 lang: u.lang,
             };
-            said.push((at, u.text, u.lang, UI_PAUSE_MS));
+            said.push((at, u.text, u.lang, ui_pause(u.key)));
+        }
+        for (n, lang, text) in &digits {
+            let at = Said::Number { n: *n, lang: *lang };
+            said.push((at, text, *lang, PIECE_PAUSE_MS));
         }
         // Each distinct text once: from memory, from the disk cache, or spoken here and
         // encoded on every core.

@@ -24,6 +24,8 @@ pub const GAIN_Q15: [i32; 11] = [
 ];
 /// Packets decoded before a seek target so the decoder has settled (Opus's advice: 80 ms).
 const PRE_ROLL_PACKETS: usize = 4;
+/// Texts [`Voice::say_all`] queues after the first ("Go to page. Page 3 of 12").
+const THEN: usize = 4;
 /// The largest Opus packet: 120 ms at 48 kHz.
 const MAX_DECODED: usize = 5760;
 
@@ -98,7 +100,7 @@ pub struct Voice {
     decoder: Option<opus::Decoder>,
     reading: Option<Reading>,
     /// Tracks to say after a single one, in order (the welcome in three languages).
-    then: [Option<usize>; 3],
+    then: [Option<usize>; THEN],
     packets: Option<Packets<'static>>,
     /// Decoded samples not yet given: `buf[at..len]`, the first `skip` of them dropped.
     buf: Box<[i16; MAX_DECODED]>,
@@ -128,7 +130,7 @@ impl Voice {
             sink,
             decoder,
             reading: None,
-            then: [None; 3],
+            then: [None; THEN],
             packets: None,
             buf: Box::new([0; MAX_DECODED]),
             at: 0,
@@ -339,7 +341,7 @@ impl Voice {
                 };
                 self.index_of(&want)
             }
-            Said::Ui { .. } => None,
+            Said::Ui { .. } | Said::Number { .. } => None,
         });
         match next {
             Some(i) => self.seek(i, 0),
@@ -448,25 +450,23 @@ impl Voice {
         self.seek(i, from);
     }
 
-    /// Says each of `all` in turn (at most four), cutting what was being said.
+    /// Says each of `all` in turn (at most `1 + THEN`), at the visitor's speed, cutting what
+    /// was being said.
     pub fn say_all(&mut self, now: u64, volume: u8, all: &[Said<'_>]) {
         let Some((first, rest)) = all.split_first() else {
             return;
         };
         if self.say(now, volume, first) {
-            for (slot, s) in self.then.iter_mut().zip(rest) {
-                *slot = self
-                    .speech
-                    .as_ref()
-                    .and_then(|sp| sp.tracks.iter().position(|t| t.said == *s));
-            }
+            let then: [Option<usize>; THEN] =
+                core::array::from_fn(|i| rest.get(i).and_then(|s| self.index_of(s)));
+            self.then = then;
         }
     }
 
     /// Says `said` alone (a control's label, a screen's help), cutting what was being said.
     /// Returns whether the part has it.
     pub fn say(&mut self, now: u64, volume: u8, said: &Said<'_>) -> bool {
-        self.then = [None; 3];
+        self.then = [None; THEN];
         self.pump_and_cut(now, volume);
         match self.index_of(said) {
             Some(i) => {
@@ -580,7 +580,7 @@ impl Voice {
 
     /// Stops speaking at `now`.
     pub fn stop(&mut self, now: u64, volume: u8) {
-        self.then = [None; 3];
+        self.then = [None; THEN];
         self.pump(now, volume);
         if self.reading.is_some() {
             self.cut();

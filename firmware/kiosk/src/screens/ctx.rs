@@ -58,6 +58,13 @@ impl Ctx {
         self.stats.underruns(now, dry);
     }
 
+    /// Says each of `all` in turn now, cutting what was being said (nothing without a
+    /// speech part).
+    pub fn say(&mut self, all: &[bitig_format::speech::Said<'_>]) {
+        let now = self.now();
+        self.voice.say_all(now, self.volume, all);
+    }
+
     /// Stops the voice now.
     pub fn stop_voice(&mut self) {
         let now = self.now();

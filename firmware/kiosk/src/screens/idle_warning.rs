@@ -4,6 +4,7 @@
 use super::ctx::{Act, Ctx};
 use crate::images;
 use crate::Ui;
+use bitig_format::speech::Said;
 
 /// The reader warns this long before the idle reset.
 pub const IDLE_WARNING_MS: u64 = 20_000;
@@ -12,6 +13,8 @@ pub const IDLE_WARNING_MS: u64 = 20_000;
 pub struct IdleWarning {
     /// The warning's seconds as drawn, if it is up.
     shown: Option<u64>,
+    /// The warning is up and was (or was not to be) said.
+    said: bool,
 }
 
 /// The touch itself (noted by the app before every action) keeps the visitor's place.
@@ -57,6 +60,20 @@ impl IdleWarning {
                     .map(|l| now + (l - 1) % 1000 + 1)
             }
         })
+    }
+
+    /// As the warning comes up, the voice says it once to a visitor who uses the keys
+    /// (`keys`): one who only touches hears nothing unasked (EN 301 549 5.1.3.10).
+    pub fn say_once(&mut self, c: &mut Ctx, now: u64, keys: bool) {
+        let up = seconds_left(c, now).is_some();
+        if up && keys && !self.said {
+            let lang = c.nav.lang;
+            c.say(&[Said::Ui {
+                key: "idle.warning",
+                lang,
+            }]);
+        }
+        self.said = up;
     }
 
     pub fn refresh(&mut self, ui: &Ui<'_>, c: &Ctx) {

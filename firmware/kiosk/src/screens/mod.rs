@@ -27,6 +27,7 @@ pub use ctx::{Act, BundleContent, Ctx, Issue};
 use crate::keys::{Key, KeyAct, Keys};
 use crate::nav::Screen;
 use crate::Ui;
+use bitig_format::Lang;
 use focus::Focus;
 
 /// Every screen's own state.
@@ -261,7 +262,14 @@ impl Screens {
     /// A key on a screen with controls.
     fn key_on(&mut self, c: &mut Ctx, screen: Screen, key: Key, ring_was_shown: bool) {
         let from = self.focus.id;
+        let page = c.nav.page;
         self.move_focus(c, screen, key, ring_was_shown);
+        // Keys that turned the page, or opened the reader (a statement, a contents entry, a
+        // page of the grid): the voice says where the reader is.
+        if c.nav.screen == Screen::Reader && (screen != Screen::Reader || c.nav.page != page) {
+            say_counter(c);
+            return;
+        }
         // The voice names the control the keys moved to (EN 301 549 5.1.3.1).
         if self.focus.id != from && c.nav.screen == screen && c.voice.available() {
             say_focus(c, self.focus.id);
@@ -326,8 +334,13 @@ impl Screens {
         }
         if c.voice.reading() {
             c.pump_voice();
-            // A visitor listening is there: the idle reset waits for the voice's end.
-            if c.voice.speaking() {
+            // A visitor listening to a reading is there: the idle reset waits for its end
+            // (not for a label's or the idle warning's own words).
+            let reading = matches!(
+                c.voice.said(),
+                Some(bitig_format::speech::Said::Block { .. })
+            );
+            if reading && c.voice.speaking() {
                 c.nav.touched(now);
             }
             dirty |= reader::follow_voice(c, &mut self.reader);
@@ -338,6 +351,7 @@ impl Screens {
             self.attract.tick(ui, c, now);
         }
         dirty |= self.idle_warning.due(c, now);
+        self.idle_warning.say_once(c, now, self.focus.shown);
         dirty |= self.pin.due(c, now);
         self.reader.tick(ui, c, now);
         dirty
@@ -372,7 +386,28 @@ fn say_focus(c: &mut Ctx, id: i32) {
         focus::BACK => ui("reader.back"),
         focus::PARALLEL => ui("reader.parallel"),
         focus::CONTENTS => ui("reader.contents"),
-        focus::PROGRESS | focus::COUNTER => ui("pages.title"),
+        focus::PROGRESS | focus::COUNTER => {
+            let (page, count) = page_and_count(c);
+            let [a, b, d, e] = counter(lang, page, count);
+            let all = [
+                Said::Ui {
+                    key: "pages.title",
+                    lang,
+                },
+                a,
+                b,
+                d,
+                e,
+            ];
+            let now = c.now();
+            return c.voice.say_all(now, c.volume, &all);
+        }
+        i if i >= focus::TILE => {
+            let n = u16::try_from(i - focus::TILE + 1).unwrap_or(u16::MAX);
+            let [a, b, ..] = counter(lang, n, 0);
+            let now = c.now();
+            return c.voice.say_all(now, c.volume, &[a, b]);
+        }
         focus::RETURN => ui("reader.return.before"),
         i if (focus::LANGUAGE..focus::LANGUAGE + 3).contains(&i) => {
             ctx::lang_of(i - focus::LANGUAGE).map(|l| Said::Ui {
@@ -415,6 +450,37 @@ fn say_focus(c: &mut Ctx, id: i32) {
         }
         None => c.voice.stop(now, c.volume),
     }
+}
+
+/// "Page `page` of `count`" in `lang`: the pieces the voice strings together.
+fn counter(lang: Lang, page: u16, count: u16) -> [bitig_format::speech::Said<'static>; 4] {
+    use bitig_format::speech::Said;
+    [
+        Said::Ui {
+            key: "voice.page",
+            lang,
+        },
+        Said::Number { n: page, lang },
+        Said::Ui {
+            key: "voice.of",
+            lang,
+        },
+        Said::Number { n: count, lang },
+    ]
+}
+
+/// The page on show (from 1) and the page count of the reader's layout.
+fn page_and_count(c: &Ctx) -> (u16, u16) {
+    let count = c.nav.page_count(&BundleContent(&c.bundle));
+    (c.nav.page + 1, count)
+}
+
+/// Says where the reader is: "Page 3 of 12" (after a page turn by keys, EN 301 549 5.1.3.1).
+fn say_counter(c: &mut Ctx) {
+    let (page, count) = page_and_count(c);
+    let all = counter(c.nav.lang, page, count);
+    let now = c.now();
+    c.voice.say_all(now, c.volume, &all);
 }
 
 /// On the first key at the attract screen: how to choose a language by keys, in Kazakh,

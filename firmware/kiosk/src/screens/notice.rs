@@ -24,8 +24,9 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act<Notice>) {
 }
 
 impl Notice {
-    /// Puts the message up: the UI text `key` in the three languages, then `lines`.
-    pub fn show(&mut self, ui: &Ui<'_>, c: &Ctx, key: &str, lines: &[String]) {
+    /// Puts the message up: the UI text `key` in the three languages, then `lines`. The voice
+    /// says `key` in the UI language (EN 301 549 5.1.3.15: an error is not only seen).
+    pub fn show(&mut self, ui: &Ui<'_>, c: &mut Ctx, key: &str, lines: &[String]) {
         let b = &c.bundle;
         let mut stack = Stack::new(true);
         let mut gap = 0;
@@ -46,6 +47,8 @@ impl Notice {
         ui.set_notice_shown(true);
         self.until = Some(c.now() + NOTICE_MS);
         self.text = lines.join("\n");
+        let lang = c.nav.lang;
+        c.say(&[bitig_format::speech::Said::Ui { key, lang }]);
     }
 
     /// On a timer: the message's time is up. Returns whether it went.

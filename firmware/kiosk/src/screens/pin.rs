@@ -6,6 +6,7 @@ use super::focus::{CLEAR, DIGIT, OK};
 use crate::images;
 use crate::nav::Screen;
 use crate::Ui;
+use bitig_format::speech::Said;
 use slint::{Image, ModelRc, VecModel};
 
 #[derive(Debug, Default)]
@@ -58,6 +59,17 @@ fn submit(c: &mut Ctx) {
                 eprintln!("bitig-kiosk: cannot keep the count of wrong PINs: {e}");
             }
         }
+    }
+    // The error is heard as well as seen (EN 301 549 5.1.3.15); a digit never is (5.1.3.8).
+    let lang = c.nav.lang;
+    let ui = |key| Said::Ui { key, lang };
+    match c.nav.pin_wait_s(now) {
+        Some(s) => {
+            let n = u16::try_from(s).unwrap_or(u16::MAX);
+            c.say(&[ui("menu.pin-locked"), Said::Number { n, lang }]);
+        }
+        None if c.nav.pin_wrong => c.say(&[ui("menu.wrong-pin")]),
+        None => {}
     }
 }
 
