@@ -8,6 +8,7 @@ use bitig_typeset::shape::{Fonts, ShapeContext};
 use bitig_typeset::typography::{measure, space_ratio, Stats};
 use bitig_typeset::{build_bundle, load_sources, Error as TsError, Inputs, ProfileSpec, Severity};
 mod boot_test;
+mod cues;
 mod diff;
 mod flash;
 mod image;
@@ -76,6 +77,11 @@ enum Cmd {
     /// (espeak-ng, the lexicons in ASSETS/speech), printing each sentence's time; --spelled
     /// lists the words the voice would spell out letter by letter.
     Speak(speak::SpeakArgs),
+    /// Draft the cue file for a narrator's recording beside a statement source (X.kk.flac,
+    /// .ogg or .wav beside X.kk.md): one cue per sentence, each boundary in a pause of the
+    /// recording. Listen through it and mend it, then `bitig build` speaks that edition with
+    /// the recording
+    Cues(cues::CuesArgs),
     /// Summarize a bundle; --pages dumps page text, --glyphs glyph ids, clusters, advances
     /// and each line's inter-word space; --typography the typographic measurements of every
     /// edition and layout (hyphens, runs, one-fragment lines, widows, orphans, names, URLs,
@@ -401,6 +407,7 @@ fn run(cli: Cli) -> Result<()> {
         } => flash(image, target, yes, force, dry_run),
         Cmd::Check { src } => check(src),
         Cmd::Speak(a) => speak::run(a),
+        Cmd::Cues(a) => cues::run(a),
         Cmd::Build(a) => build(a),
         Cmd::Inspect(a) => inspect_command(a),
         Cmd::CompareTex(a) => compare_tex(a),

@@ -77,19 +77,26 @@ fn texts(a: &SpeakArgs, sources: &Sources, lang: Lang) -> Result<Vec<(String, u3
         .iter()
         .find(|s| &s.id == id && s.lang == lang)
         .with_context(|| format!("no statement {id} in {}", lang.tag()))?;
+    let ui = sources
+        .ui
+        .iter()
+        .find(|u| u.lang == lang)
+        .context("no UI strings in that language")?;
+    // The title and the byline first, as the bundle numbers its blocks.
+    let all = bitig_typeset::build::edition_blocks(st, ui);
     let blocks: Vec<_> = match a.block {
-        Some(n) => vec![st.blocks.get(n).with_context(|| {
+        Some(n) => vec![all.get(n).cloned().with_context(|| {
             format!(
-                "{}: block {n} does not exist (it has {})",
+                "{}: block {n} does not exist (it has {}, the title and the byline first)",
                 st.path.display(),
-                st.blocks.len()
+                all.len()
             )
         })?],
-        None => st.blocks.iter().collect(),
+        None => all,
     };
     Ok(blocks
         .into_iter()
-        .map(|b| (b.text.clone(), pause_after(b.kind)))
+        .map(|(kind, text)| (text, pause_after(kind)))
         .collect())
 }
 

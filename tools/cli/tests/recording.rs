@@ -169,3 +169,100 @@ fn a_recording_speaks_its_edition_and_a_wrong_cue_is_refused_at_its_line() {
     assert!(!out2.exists(), "a bundle was written");
     assert!(!out2.with_extension("speech").exists());
 }
+
+/// `bitig cues` drafts the cue file from the recording: a "narrator" (the voice at the slow
+/// speed, its pauses between sentences stretched 250 to 900 ms at random, low noise under
+/// everything) reads the Turkish fixture. Each drafted cue starts and ends within 150 ms of
+/// where its sentence really does, `bitig build` takes the draft, and a second draft over it
+/// is refused without --force.
+#[test]
+fn a_cue_draft_finds_each_sentence_in_a_narrators_recording() {
+    let dir = scratch("cue-draft");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let source = src.join("sample-tr.tr.md");
+    std::fs::copy(repo().join("tests/fixtures/sample-tr.tr.md"), &source).unwrap();
+    let assets = repo().join("assets");
+    let mut inputs = bitig_typeset::Inputs::new(&assets);
+    inputs.statements = vec![source.clone()];
+    let sources = bitig_typeset::load_sources(&inputs).unwrap();
+    let speaker = bitig_speech::Speaker::new(&assets.join("speech"), None).unwrap();
+    let rate = bitig_speech::espeak::RATE;
+    let ms = |n: usize| (n as u64 * 1000) / u64::from(rate);
+    let mut seed = 7u32;
+    let mut rand = move || {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        seed >> 16
+    };
+    let mut pcm: Vec<i16> = Vec::new();
+    let quiet = |pcm: &mut Vec<i16>, n: usize, rand: &mut dyn FnMut() -> u32| {
+        pcm.extend((0..n).map(|_| (rand() % 81) as i16 - 40));
+    };
+    quiet(&mut pcm, rate as usize * 3 / 4, &mut rand);
+    let mut truth = Vec::new();
+    let st = &sources.statements[0];
+    let ui = sources.ui.iter().find(|u| u.lang == Lang::Tr).unwrap();
+    for (_, b) in bitig_typeset::build::edition_blocks(st, ui) {
+        let s = speaker
+            .speak(&b, Lang::Tr, bitig_speech::WPM[0], 0)
+            .unwrap();
+        for sent in &s.sentences {
+            let start = pcm.len();
+            let r = sent.samples.start as usize..sent.samples.end as usize;
+            pcm.extend(
+                s.pcm[r]
+                    .iter()
+                    .map(|&x| x.saturating_add((rand() % 81) as i16 - 40)),
+            );
+            truth.push((ms(start), ms(pcm.len())));
+            let pause = 250 + rand() as usize % 650;
+            quiet(&mut pcm, pause * rate as usize / 1000, &mut rand);
+        }
+    }
+    std::fs::write(
+        src.join("sample-tr.tr.wav"),
+        bitig_io::wav::wav_bytes(&pcm, rate),
+    )
+    .unwrap();
+
+    let cues_cmd = |force: bool| {
+        let mut args = vec![
+            "cues",
+            source.to_str().unwrap(),
+            "--assets",
+            assets.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        bitig(&args)
+    };
+    let o = cues_cmd(false);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let vtt_path = src.join("sample-tr.tr.vtt");
+    let vtt = std::fs::read_to_string(&vtt_path).unwrap();
+    let cues = bitig_speech::recording::parse_vtt(&vtt_path, &vtt).unwrap();
+    assert_eq!(cues.len(), truth.len(), "{}", text(&o.stdout));
+    for (i, (c, t)) in cues.iter().zip(&truth).enumerate() {
+        assert!(
+            c.start_ms.abs_diff(t.0) <= 150 && c.end_ms.abs_diff(t.1) <= 150,
+            "cue {}: {}..{} ms, its sentence {}..{} ms (\"{}\")",
+            i + 1,
+            c.start_ms,
+            c.end_ms,
+            t.0,
+            t.1,
+            c.text
+        );
+    }
+    // The build takes the draft: its cues are the reader's sentences.
+    let o = build(&src, &dir.join("drafted.bundle"), true);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // A draft never overwrites an editor's cues unasked.
+    std::fs::write(&vtt_path, "WEBVTT\n").unwrap();
+    let o = cues_cmd(false);
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    assert!(text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&vtt_path).unwrap(), "WEBVTT\n");
+    assert!(cues_cmd(true).status.success());
+}

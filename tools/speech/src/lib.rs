@@ -13,6 +13,7 @@
 //! - [`recording`]: a narrator's reading (FLAC, Ogg or WAV with WebVTT cues) in place of the
 //!   voice for an edition, its cues checked against the sentences.
 
+pub mod cues;
 pub mod espeak;
 pub mod lexicon;
 pub mod numbers;

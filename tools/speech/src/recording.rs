@@ -83,9 +83,7 @@ impl Recording {
                 let text = std::fs::read_to_string(&vtt)
                     .or_else(|e| fail(&vtt, None, format!("cannot be read as UTF-8 text: {e}")))?;
                 let cues = parse_vtt(&vtt, &text)?;
-                let (rate, pcm) = decode(&audio)?;
-                let pcm = resample(&pcm, rate, RATE)
-                    .or_else(|e| fail(&audio, None, format!("cannot be resampled: {e}")))?;
+                let pcm = load_audio(&audio)?;
                 let rec = Recording {
                     audio,
                     vtt,
@@ -211,7 +209,7 @@ impl Recording {
 }
 
 /// `ms` as a WebVTT time.
-fn clock(ms: u64) -> String {
+pub fn clock(ms: u64) -> String {
     format!(
         "{:02}:{:02}:{:02}.{:03}",
         ms / 3_600_000,
@@ -370,6 +368,13 @@ pub fn parse_vtt(path: &Path, text: &str) -> Result<Vec<Cue>, RecordingError> {
         return fail(path, None, "no cues".to_string());
     }
     Ok(cues)
+}
+
+/// The recording at `path` (FLAC, Ogg Vorbis or WAV) as mono samples at the speech part's
+/// [`RATE`].
+pub fn load_audio(path: &Path) -> Result<Vec<i16>, RecordingError> {
+    let (rate, pcm) = decode(path)?;
+    resample(&pcm, rate, RATE).or_else(|e| fail(path, None, format!("cannot be resampled: {e}")))
 }
 
 /// The recording as mono 16-bit samples, and its rate.

@@ -502,6 +502,15 @@ fn owned_blocks(st: &Statement, ui: &UiLang) -> Vec<OwnedBlock> {
     blocks
 }
 
+/// The blocks of `st`'s edition as its bundle holds them and the voice reads them: the
+/// title, the byline (in `ui`, the UI strings of the statement's language), then the text.
+pub fn edition_blocks(st: &Statement, ui: &UiLang) -> Vec<(BlockKind, String)> {
+    owned_blocks(st, ui)
+        .into_iter()
+        .map(|b| (b.kind, b.text))
+        .collect()
+}
+
 /// Progress callback: called with a short description of each step.
 pub type Progress<'a> = &'a mut dyn FnMut(&str);
 
