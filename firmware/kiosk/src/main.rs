@@ -266,6 +266,8 @@ fn interactive(
     let kiosk = Kiosk::with_options(loaded, config, platform::wall_clock(), options)?;
     #[cfg(feature = "device")]
     platform::device::read_keys(&kiosk)?;
+    // A USB headset or keypad plugged in at the attract screen: the welcome is said.
+    platform::sound::watch(&kiosk);
     // systemd: READY=1 once the first frame is on the screen, then watchdog heartbeats from
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
     //

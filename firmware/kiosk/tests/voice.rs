@@ -59,7 +59,6 @@ impl Visit<'_> {
     /// the first statement.
     fn open_first_statement(&mut self, lang_downs: usize) {
         self.key(Key::Action); // wakes, with the ring on the first language
-        assert_eq!(self.k.screen(), Screen::Language);
         assert_eq!(
             self.k.saying(),
             Some(Said::Ui {
@@ -68,6 +67,11 @@ impl Visit<'_> {
             }),
             "the first key says how to choose a language, in Kazakh first"
         );
+        self.choose_first_statement(lang_downs);
+    }
+    /// [`Visit::open_first_statement`] from the language screen, woken by a key.
+    fn choose_first_statement(&mut self, lang_downs: usize) {
+        assert_eq!(self.k.screen(), Screen::Language);
         for _ in 0..lang_downs {
             self.key(Key::Down);
         }
@@ -466,9 +470,41 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     );
     assert!(k.spoken_sentence().is_none(), "the voice forgot its place");
 
+    // 4b. A headset plugged in at the attract screen hears how to choose a language by
+    // keys; the first key wakes the kiosk without saying it again from the start: the
+    // Turkish welcome follows the Kazakh when the Kazakh track says, counted from the plug.
+    let welcome = |lang| Said::Ui {
+        key: "voice.welcome",
+        lang,
+    };
+    let plugged = v.h.now_ms();
+    k.card_added();
+    assert_eq!(k.screen(), Screen::Attract);
+    assert_eq!(
+        k.saying(),
+        Some(welcome(Lang::Kk)),
+        "a headset plugged in hears the welcome"
+    );
+    v.h.advance(1500);
+    let kk_ms = u64::from(speech.track(&welcome(Lang::Kk)).unwrap().samples) * ratio / PER_MS;
+    v.key(Key::Action);
+    assert_eq!(
+        k.screen(),
+        Screen::Language,
+        "the first key wakes the kiosk"
+    );
+    assert_eq!(k.saying(), Some(welcome(Lang::Kk)));
+    v.h.advance(plugged + kk_ms + 200 - v.h.now_ms());
+    k.speaking();
+    assert_eq!(
+        k.saying(),
+        Some(welcome(Lang::Tr)),
+        "the first key after the plug said the welcome again from the start"
+    );
+
     // 5. The voice speaks the edition's language: Kazakh. Off a reading, the speed key
     // says the new speed's name in the UI language, each key cutting the last name.
-    v.open_first_statement(0);
+    v.choose_first_statement(0);
     for key in ["voice.fast", "voice.slow", "voice.normal"] {
         v.key(Key::Speed);
         assert_eq!(
@@ -498,6 +534,9 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     for d in [1, 2, 3] {
         v.key(Key::Digit(d));
     }
+    // Away from the attract screen, a card coming says nothing.
+    k.card_added();
+    assert_eq!(k.screen(), Screen::Pin);
     v.h.advance(2000);
     let pcm = v.pcm();
     let from = (chord * PER_MS) as usize + PERIOD;

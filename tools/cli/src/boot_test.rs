@@ -3,8 +3,9 @@
 //! waits on the serial console until the kiosk service reports its first frame, takes a
 //! `screendump` through QMP and compares it with the headless goldens, then sends a touch
 //! through QMP `input-send-event` and checks that the screen changes. With a key walk, a USB
-//! sound card (QEMU's `usb-audio`, recorded to a WAV file) is plugged in with the keyboard,
-//! and the recording must be silent before the first key and carry the kiosk's voice after.
+//! sound card (QEMU's `usb-audio`, recorded to a WAV file) is plugged in with the keyboard:
+//! the kiosk must see it come and open it for the welcome before any key, and the recording
+//! must carry the kiosk's voice after the keys.
 //!
 //! This proves the real linuxkms backend, libinput and the systemd unit together; the
 //! headless tests cannot.
@@ -881,6 +882,8 @@ fn second_boot(
 const KEYBOARD_UP: &str = "USB HID v1.11 Keyboard [QEMU QEMU USB Keyboard]";
 const SOUND_CARD_UP: &str = "Reached target sound.target";
 
+/// The kiosk's line when a sound card comes while it runs (platform::sound).
+const CARD_CAME: &str = "bitig-kiosk: a sound card came";
 /// The kiosk's line naming the card its voice plays on (platform::sound).
 const VOICE_CARD: &str = "bitig-kiosk: the voice plays on ";
 
@@ -901,12 +904,13 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
         .context("the guest did not take the USB keyboard")?;
     g.wait_for(SOUND_CARD_UP, 1, Duration::from_secs(60))
         .context("the guest did not take the USB sound card")?;
-    std::thread::sleep(Duration::from_secs(3));
-    ensure!(
-        g.last_line(VOICE_CARD).is_none(),
-        "the kiosk opened a sound card before any key: {}",
-        g.last_line(VOICE_CARD).unwrap_or_default()
-    );
+    // The kiosk sees the card come (its inotify watch on /dev/snd) and, at the attract
+    // screen, says the welcome on it: the card is opened before any key.
+    g.wait_for(CARD_CAME, 1, Duration::from_secs(30))
+        .context("the kiosk did not see the USB sound card come")?;
+    g.wait_for(VOICE_CARD, 1, Duration::from_secs(30))
+        .context("the kiosk did not say the welcome on the sound card plugged in")?;
+    eprintln!("boot-test: the kiosk saw the sound card come and opened it for the welcome");
     let before_keys = std::fs::metadata(voice_wav(work, 2)).map_or(0, |m| m.len());
     let dump = work.join("screen.ppm");
     for (i, step) in steps.iter().enumerate() {
@@ -956,16 +960,15 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
     Ok(before_keys)
 }
 
-/// 20 ms windows of a recording whose level (RMS, 16-bit full scale 32767) is speech, and
-/// the level below which a window is silence. The headless voice test uses the same.
+/// 20 ms windows of a recording whose level (RMS, 16-bit full scale 32767) is speech. The
+/// headless voice test uses the same.
 const SPEECH_LEVEL: f64 = 300.0;
-const SILENCE_LEVEL: f64 = 40.0;
 /// How many 20 ms windows of speech the recording must hold after the first key. QEMU kept 5
 /// windows in one run and 1 in another of the same walk; silence gives 0.
 const SPOKEN_WINDOWS: usize = 1;
 
-/// Checks QEMU's WAV recording of the sound card: every window before byte `before_keys`
-/// (the first key) is silent, and after it windows carry speech.
+/// Checks QEMU's WAV recording of the sound card: after byte `before_keys` (the first key)
+/// windows carry speech; before it, the welcome said on the card's plug is counted.
 /// Returns what it found, for the log.
 fn check_voice(wav: &[u8], before_keys: u64) -> Result<String> {
     let bitig_io::wav::Layout {
@@ -996,11 +999,10 @@ fn check_voice(wav: &[u8], before_keys: u64) -> Result<String> {
         .filter(|(at, _)| at + frame * window <= cut)
         .map(|l| l.1)
         .collect();
-    let loudest_before = before.iter().cloned().fold(0.0, f64::max);
-    ensure!(
-        loudest_before < SILENCE_LEVEL,
-        "the sound card played before any key: a 20 ms window at level {loudest_before:.0} (silence is below {SILENCE_LEVEL})"
-    );
+    // Before the keys the card plays the welcome a headset hears on its plug (QEMU keeps
+    // only part of it, so it is counted, not required); the headless voice test checks the
+    // silence before any key or plug.
+    let welcome = before.iter().filter(|&&l| l > SPEECH_LEVEL).count();
     let spoken = levels
         .iter()
         .filter(|(at, l)| *at >= cut && *l > SPEECH_LEVEL)
@@ -1017,8 +1019,9 @@ fn check_voice(wav: &[u8], before_keys: u64) -> Result<String> {
         wav.len().saturating_sub(cut)
     );
     Ok(format!(
-        "{rate} Hz, {channels} channels; {:.1} s before the first key, all silent (loudest window {loudest_before:.0}); {seconds:.1} s of speech after it",
-        before.len() as f64 / 50.0
+        "{rate} Hz, {channels} channels; {:.1} s before the first key, {:.2} s of it the welcome at speech level; {seconds:.1} s of speech after it",
+        before.len() as f64 / 50.0,
+        welcome as f64 / 50.0
     ))
 }
 

@@ -193,6 +193,25 @@ impl Kiosk {
         }
     }
 
+    /// A sound card came (see [`crate::screens::Screens::card_added`]).
+    pub fn card_added(&self) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            crate::hot::ours(|| s.on_card(&self.window));
+        }
+    }
+
+    /// What the device's sound card watch calls on the UI thread: [`Kiosk::card_added`].
+    pub fn card_sink(&self) -> impl Fn() + 'static {
+        let (w, st) = (self.window.as_weak(), Rc::downgrade(&self.state));
+        move || {
+            if let (Some(w), Some(st)) = (w.upgrade(), st.upgrade()) {
+                if let Ok(mut s) = st.try_borrow_mut() {
+                    crate::hot::ours(|| s.on_card(&w));
+                }
+            }
+        }
+    }
+
     /// The code the config's key map gives `key` first (the headless script's `key up`).
     pub fn code_for(&self, key: crate::keys::Key) -> Option<u16> {
         self.state.borrow().ctx.config.keys.code(key)
@@ -515,6 +534,12 @@ fn wire(window: &AppWindow, state: &Rc<RefCell<State>>) {
 
 impl State {
     /// A key went down or up.
+    fn on_card(&mut self, w: &AppWindow) {
+        self.screens.card_added(&mut self.ctx);
+        self.refresh(w);
+        self.reschedule();
+    }
+
     fn on_key(&mut self, w: &AppWindow, code: u16, pressed: bool) {
         let now = self.ctx.now();
         let key = self.ctx.config.keys.key(code);

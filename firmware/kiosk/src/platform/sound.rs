@@ -133,13 +133,133 @@ pub fn playback(config: &Config, desktop: bool) -> Option<Playback> {
     }
 }
 
+/// Where ALSA's device nodes appear.
+pub const SND_DIR: &str = "/dev/snd";
+
+/// Whether `name`, a node in [`SND_DIR`], is a card's playback device (`pcmC1D0p`).
+pub fn is_playback_node(name: &str) -> bool {
+    name.strip_prefix("pcmC")
+        .and_then(|r| r.strip_suffix('p'))
+        .and_then(|r| r.split_once('D'))
+        .is_some_and(|(card, dev)| {
+            !card.is_empty()
+                && !dev.is_empty()
+                && card.bytes().chain(dev.bytes()).all(|b| b.is_ascii_digit())
+        })
+}
+
+/// A watch on `dir` (inotify, no polling) for sound cards coming.
+pub struct CardWatch {
+    fd: rustix::fd::OwnedFd,
+    /// Playback devices seen and not yet handed out.
+    pending: std::collections::VecDeque<String>,
+}
+
+impl CardWatch {
+    pub fn new(dir: &std::path::Path) -> std::io::Result<CardWatch> {
+        use rustix::fs::inotify::{self, WatchFlags};
+        let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
+        inotify::add_watch(&fd, dir, WatchFlags::CREATE | WatchFlags::MOVED_TO)?;
+        Ok(CardWatch {
+            fd,
+            pending: Default::default(),
+        })
+    }
+
+    /// Waits for the next playback device to appear; its node's name.
+    pub fn next(&mut self) -> std::io::Result<String> {
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+        let mut events = rustix::fs::inotify::Reader::new(&self.fd, &mut buf);
+        // Every event a read brought is taken (the buffer goes with this call); a read
+        // blocks only when none is left to hand out.
+        while self.pending.is_empty() || !events.is_buffer_empty() {
+            match events.next() {
+                Ok(ev) => {
+                    if let Some(name) = ev.file_name().and_then(|n| n.to_str().ok()) {
+                        if is_playback_node(name) {
+                            self.pending.push_back(name.to_string());
+                        }
+                    }
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.pending.pop_front().unwrap_or_default())
+    }
+}
+
+/// Starts watching for sound cards plugged in while the kiosk runs (a USB headset, a keypad
+/// with a headphone socket): each is handed to `kiosk` on the UI thread
+/// ([`crate::app::Kiosk::card_added`]). The Pi's own 3.5 mm output has no plug detection, so
+/// headphones in it are not seen.
+pub fn watch(kiosk: &crate::app::Kiosk) {
+    thread_local! {
+        static SINK: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+    }
+    let sink = kiosk.card_sink();
+    SINK.with(|s| *s.borrow_mut() = Some(Box::new(sink)));
+    let spawned = std::thread::Builder::new()
+        .name("bitig-cards".into())
+        .spawn(|| {
+            let e = match CardWatch::new(std::path::Path::new(SND_DIR)) {
+                Ok(mut w) => loop {
+                    match w.next() {
+                        Ok(name) => {
+                            eprintln!("bitig-kiosk: a sound card came ({name})");
+                            let _ = slint::invoke_from_event_loop(|| {
+                                SINK.with(|s| {
+                                    if let Some(f) = &*s.borrow() {
+                                        f();
+                                    }
+                                })
+                            });
+                        }
+                        Err(e) => break e,
+                    }
+                },
+                Err(e) => e,
+            };
+            eprintln!("bitig-kiosk: cannot watch {SND_DIR} for sound cards: {e}");
+        });
+    if let Err(e) = spawned {
+        eprintln!("bitig-kiosk: cannot start the sound card watch: {e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{auto_device, AlsaCard};
+    use super::{auto_device, is_playback_node, AlsaCard, CardWatch};
     use crate::audio::playback::{Card, PERIOD};
 
     /// ALSA's `null` device takes the voice's format (mono, 16-bit, 48 kHz, 20 ms periods)
     /// through the same code that opens a real card, and a cut and a drain on it.
+    #[test]
+    fn a_playback_node_coming_is_seen_and_others_are_not() {
+        assert!(is_playback_node("pcmC1D0p"));
+        assert!(is_playback_node("pcmC12D3p"));
+        for other in [
+            "pcmC1D0c",
+            "controlC1",
+            "pcmCD0p",
+            "pcmC1Dp",
+            "pcmCxD0p",
+            "timer",
+        ] {
+            assert!(!is_playback_node(other), "{other}");
+        }
+        let dir = std::env::temp_dir().join(format!("bitig-snd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut watch = CardWatch::new(&dir).unwrap();
+        // A card's nodes: its control and capture first, then two playback devices.
+        for node in ["controlC3", "pcmC3D0c", "pcmC3D0p", "pcmC3D1p"] {
+            std::fs::write(dir.join(node), b"").unwrap();
+        }
+        assert_eq!(watch.next().unwrap(), "pcmC3D0p");
+        assert_eq!(watch.next().unwrap(), "pcmC3D1p");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn alsa_takes_the_voice_format() {
         let mut card = AlsaCard::open("null").expect("ALSA's null device (libasound2)");

@@ -178,7 +178,8 @@ impl Screens {
             KeyAct::Repeat(k) => (k, true),
         };
         let ring_was_shown = std::mem::replace(&mut self.focus.shown, true);
-        if c.voice.reading() && self.voice_key(c, key, held) {
+        let welcome = c.nav.screen == Screen::Attract && hearing_welcome(c);
+        if c.voice.reading() && !welcome && self.voice_key(c, key, held) {
             return;
         }
         if self.notice.until.take().is_some() || self.idle_warning.is_up() {
@@ -193,7 +194,10 @@ impl Screens {
             _ => match c.nav.screen {
                 Screen::Attract => {
                     c.nav.wake();
-                    say_welcome(c);
+                    // Not again if a headset plugged in just now is hearing it.
+                    if !hearing_welcome(c) {
+                        say_welcome(c);
+                    }
                 }
                 Screen::Maintenance => {}
                 Screen::TestPattern if key == Key::Back => {
@@ -202,6 +206,16 @@ impl Screens {
                 Screen::TestPattern => test_pattern::advance(c, &mut self.test_pattern),
                 screen => self.key_on(c, screen, key, ring_was_shown),
             },
+        }
+    }
+
+    /// A sound card came (a USB headset or a keypad with a headphone socket plugged in): at
+    /// the attract screen a visitor is there to listen, so the voice says how to choose a
+    /// language by keys; the first key then wakes the kiosk as ever, without saying it again.
+    /// Elsewhere a card coming says nothing unasked.
+    pub fn card_added(&mut self, c: &mut Ctx) {
+        if c.nav.screen == Screen::Attract {
+            say_welcome(c);
         }
     }
 
@@ -254,7 +268,10 @@ impl Screens {
         let takes = matches!(key, Key::VolumeDown | Key::VolumeUp | Key::Speed)
             || (on_page && matches!(key, Key::Action | Key::Next | Key::Back))
             || (on_page && c.voice.speaking() && matches!(key, Key::Up | Key::Down));
-        if c.voice.reading() && !takes {
+        // At the attract screen the welcome a headset heard on its plug goes on: the key
+        // that wakes the kiosk is the one it asks for.
+        let welcome = c.nav.screen == Screen::Attract && hearing_welcome(c);
+        if c.voice.reading() && !takes && !welcome {
             c.stop_voice();
         }
     }
@@ -481,6 +498,18 @@ fn say_counter(c: &mut Ctx) {
     let all = counter(c.nav.lang, page, count);
     let now = c.now();
     c.voice.say_all(now, c.volume, &all);
+}
+
+/// The voice is saying the welcome (in any of its languages).
+fn hearing_welcome(c: &Ctx) -> bool {
+    c.voice.speaking()
+        && matches!(
+            c.voice.said(),
+            Some(bitig_format::speech::Said::Ui {
+                key: "voice.welcome",
+                ..
+            })
+        )
 }
 
 /// On the first key at the attract screen: how to choose a language by keys, in Kazakh,
