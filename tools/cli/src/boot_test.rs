@@ -911,6 +911,8 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
     g.wait_for(VOICE_CARD, 1, Duration::from_secs(30))
         .context("the kiosk did not say the welcome on the sound card plugged in")?;
     eprintln!("boot-test: the kiosk saw the sound card come and opened it for the welcome");
+    // libinput's udev monitor takes the keyboard a moment after the kernel does.
+    std::thread::sleep(Duration::from_secs(3));
     let before_keys = std::fs::metadata(voice_wav(work, 2)).map_or(0, |m| m.len());
     let dump = work.join("screen.ppm");
     for (i, step) in steps.iter().enumerate() {

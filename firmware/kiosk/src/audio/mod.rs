@@ -177,6 +177,12 @@ impl Voice {
         self.speech.as_ref()?.tracks.get(i)
     }
 
+    /// The index of the sentence of `t` that reading `r` is in (the last that began).
+    fn sentence_in(&self, r: &Reading, t: &Track<'_>) -> Option<usize> {
+        let pos = (r.done / self.ratio()) as u32;
+        t.sentences.iter().rposition(|s| s.from <= pos)
+    }
+
     /// What the voice is saying (or paused in).
     pub fn said(&self) -> Option<Said<'static>> {
         self.reading
@@ -191,13 +197,7 @@ impl Voice {
         let Said::Block { doc, lang, block } = t.said else {
             return None;
         };
-        let pos = (r.done / self.ratio()) as u32;
-        let s = t
-            .sentences
-            .iter()
-            .rev()
-            .find(|s| s.from <= pos)
-            .or(t.sentences.first())?;
+        let s = t.sentences.get(self.sentence_in(&r, t).unwrap_or(0))?;
         Some(Spoken {
             doc,
             lang,
@@ -375,8 +375,7 @@ impl Voice {
         let Some(t) = self.track(r.track) else {
             return;
         };
-        let pos = (r.done / self.ratio()) as u32;
-        let sentence = t.sentences.iter().rposition(|s| s.from <= pos);
+        let sentence = self.sentence_in(&r, t);
         let said = t.said;
         let Some(i) = self.index_of(&said) else {
             return;
@@ -519,8 +518,7 @@ impl Voice {
         let Some(t) = self.track(r.track) else {
             return;
         };
-        let pos = (r.done / self.ratio()) as u32;
-        let cur = t.sentences.iter().rposition(|s| s.from <= pos).unwrap_or(0);
+        let cur = self.sentence_in(&r, t).unwrap_or(0);
         let target = cur as i64 + i64::from(by);
         if target >= 0 && (target as usize) < t.sentences.len() {
             let from = t.sentences[target as usize].from;

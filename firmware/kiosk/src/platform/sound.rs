@@ -148,10 +148,28 @@ pub fn is_playback_node(name: &str) -> bool {
         })
 }
 
-/// A watch on `dir` (inotify, no polling) for sound cards coming.
+/// The card number of a node in [`SND_DIR`]: its control device (`controlC1`) or a
+/// playback device (`pcmC1D0p`).
+fn card_of(name: &str) -> Option<u32> {
+    if let Some(n) = name.strip_prefix("controlC") {
+        return n.parse().ok();
+    }
+    if is_playback_node(name) {
+        let r = name.strip_prefix("pcmC")?;
+        return r.split_once('D')?.0.parse().ok();
+    }
+    None
+}
+
+/// A watch on `dir` (inotify, no polling) for sound cards coming. A card is handed out once
+/// the kiosk may use it: its control device and a playback device there and open to it
+/// (udev sets their group a moment after the kernel makes them, an `ATTRIB` event).
 pub struct CardWatch {
     fd: rustix::fd::OwnedFd,
-    /// Playback devices seen and not yet handed out.
+    dir: std::path::PathBuf,
+    /// Cards handed out (until their control device goes).
+    told: std::collections::BTreeSet<u32>,
+    /// Playback devices ready and not yet handed out.
     pending: std::collections::VecDeque<String>,
 }
 
@@ -159,30 +177,64 @@ impl CardWatch {
     pub fn new(dir: &std::path::Path) -> std::io::Result<CardWatch> {
         use rustix::fs::inotify::{self, WatchFlags};
         let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
-        inotify::add_watch(&fd, dir, WatchFlags::CREATE | WatchFlags::MOVED_TO)?;
+        let what =
+            WatchFlags::CREATE | WatchFlags::MOVED_TO | WatchFlags::ATTRIB | WatchFlags::DELETE;
+        inotify::add_watch(&fd, dir, what)?;
         Ok(CardWatch {
             fd,
+            dir: dir.to_path_buf(),
+            told: Default::default(),
             pending: Default::default(),
         })
     }
 
-    /// Waits for the next playback device to appear; its node's name.
-    pub fn next(&mut self) -> std::io::Result<String> {
+    /// Card `card`'s first playback device, if the card is ready: its control device and
+    /// that playback device open to this process for reading and writing.
+    fn ready(&self, card: u32) -> Option<String> {
+        use rustix::fs::{access, Access};
+        let rw = Access::READ_OK | Access::WRITE_OK;
+        access(self.dir.join(format!("controlC{card}")), rw).ok()?;
+        let mut nodes: Vec<String> = std::fs::read_dir(&self.dir)
+            .ok()?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| is_playback_node(n) && card_of(n) == Some(card))
+            .collect();
+        nodes.sort();
+        nodes
+            .into_iter()
+            .find(|n| access(self.dir.join(n), rw).is_ok())
+    }
+
+    /// Waits for the next sound card to be ready; its first playback device's name.
+    pub fn next_card(&mut self) -> std::io::Result<String> {
+        use rustix::fs::inotify::ReadFlags;
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
         let mut events = rustix::fs::inotify::Reader::new(&self.fd, &mut buf);
         // Every event a read brought is taken (the buffer goes with this call); a read
         // blocks only when none is left to hand out.
         while self.pending.is_empty() || !events.is_buffer_empty() {
-            match events.next() {
-                Ok(ev) => {
-                    if let Some(name) = ev.file_name().and_then(|n| n.to_str().ok()) {
-                        if is_playback_node(name) {
-                            self.pending.push_back(name.to_string());
-                        }
-                    }
-                }
-                Err(rustix::io::Errno::INTR) => {}
+            let (name, gone) = match events.next() {
+                Ok(ev) => (
+                    ev.file_name()
+                        .and_then(|n| n.to_str().ok())
+                        .map(str::to_string),
+                    ev.events().contains(ReadFlags::DELETE),
+                ),
+                Err(rustix::io::Errno::INTR) => continue,
                 Err(e) => return Err(e.into()),
+            };
+            let Some(card) = name.as_deref().and_then(card_of) else {
+                continue;
+            };
+            if gone {
+                if name.is_some_and(|n| n.starts_with("controlC")) {
+                    self.told.remove(&card);
+                }
+            } else if !self.told.contains(&card) {
+                if let Some(node) = self.ready(card) {
+                    self.told.insert(card);
+                    self.pending.push_back(node);
+                }
             }
         }
         Ok(self.pending.pop_front().unwrap_or_default())
@@ -204,7 +256,7 @@ pub fn watch(kiosk: &crate::app::Kiosk) {
         .spawn(|| {
             let e = match CardWatch::new(std::path::Path::new(SND_DIR)) {
                 Ok(mut w) => loop {
-                    match w.next() {
+                    match w.next_card() {
                         Ok(name) => {
                             eprintln!("bitig-kiosk: a sound card came ({name})");
                             let _ = slint::invoke_from_event_loop(|| {
@@ -251,12 +303,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bitig-snd-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut watch = CardWatch::new(&dir).unwrap();
-        // A card's nodes: its control and capture first, then two playback devices.
-        for node in ["controlC3", "pcmC3D0c", "pcmC3D0p", "pcmC3D1p"] {
+        // Card 4's playback device before its control device: it is not ready until that
+        // comes too.
+        std::fs::write(dir.join("pcmC4D0p"), b"").unwrap();
+        // Card 3's nodes: its control and capture, then two playback devices: the card is
+        // handed out once, with its first playback device.
+        for node in ["controlC3", "pcmC3D0c", "pcmC3D0p", "pcmC3D1p", "timer"] {
             std::fs::write(dir.join(node), b"").unwrap();
         }
-        assert_eq!(watch.next().unwrap(), "pcmC3D0p");
-        assert_eq!(watch.next().unwrap(), "pcmC3D1p");
+        assert_eq!(watch.next_card().unwrap(), "pcmC3D0p");
+        std::fs::write(dir.join("controlC4"), b"").unwrap();
+        assert_eq!(watch.next_card().unwrap(), "pcmC4D0p");
+        // Card 3 unplugged and plugged in again: handed out again.
+        std::fs::remove_file(dir.join("controlC3")).unwrap();
+        std::fs::write(dir.join("controlC3"), b"").unwrap();
+        assert_eq!(watch.next_card().unwrap(), "pcmC3D0p");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

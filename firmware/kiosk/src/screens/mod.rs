@@ -533,10 +533,7 @@ fn change_speed(c: &mut Ctx) {
     let reading = matches!(c.voice.said(), Some(Said::Block { .. }));
     let now = c.now();
     c.voice.set_speed(now, c.volume, speed);
-    let visitor = !matches!(
-        c.nav.screen,
-        Screen::Pin | Screen::Operator | Screen::Maintenance | Screen::TestPattern
-    );
+    let visitor = c.nav.screen.is_visitor() || c.nav.screen == Screen::Attract;
     if !reading && visitor {
         let key = ["voice.slow", "voice.normal", "voice.fast"][usize::from(speed)];
         let lang = c.nav.lang;
