@@ -152,6 +152,17 @@ impl Rotation {
         }
     }
 
+    /// The panel pixel that UI pixel (`x`, `y`) of a UI of `w` x `h` lands on: the inverse of
+    /// [`touch_to_ui`](Self::touch_to_ui) (headless frames and the simulator's window).
+    pub fn ui_to_panel(self, x: usize, y: usize, w: usize, h: usize) -> (usize, usize) {
+        match self {
+            Rotation::R0 => (x, y),
+            Rotation::R90 => (h - 1 - y, x),
+            Rotation::R180 => (w - 1 - x, h - 1 - y),
+            Rotation::R270 => (y, w - 1 - x),
+        }
+    }
+
     /// Rotates a UI frame (`w` x `h`, RGB) into panel orientation.
     pub fn rotate_frame(self, rgb: &[u8], w: usize, h: usize, out: &mut Vec<u8>) {
         out.clear();
@@ -160,12 +171,7 @@ impl Rotation {
         let pw = pw as usize;
         for y in 0..h {
             for x in 0..w {
-                let (px, py) = match self {
-                    Rotation::R0 => (x, y),
-                    Rotation::R90 => (h - 1 - y, x),
-                    Rotation::R180 => (w - 1 - x, h - 1 - y),
-                    Rotation::R270 => (y, w - 1 - x),
-                };
+                let (px, py) = self.ui_to_panel(x, y, w, h);
                 let s = (y * w + x) * 3;
                 let d = (py * pw + px) * 3;
                 out[d..d + 3].copy_from_slice(&rgb[s..s + 3]);

@@ -3,6 +3,7 @@
 //! ```text
 //! bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME]
 //!             [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN]
+//!             [--rotation 0|90|180|270]
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -28,9 +29,10 @@ struct Args {
     seed: u64,
     real_time: bool,
     audio_out: Option<PathBuf>,
+    rotation: Option<bitig_kiosk::config::Rotation>,
 }
 
-const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time] [--audio-out FILE.wav]";
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time] [--audio-out FILE.wav] [--rotation 0|90|180|270]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args::default();
@@ -53,6 +55,16 @@ fn parse_args() -> Result<Args> {
             "--screenshot" => a.screenshot = Some(value("--screenshot")?.into()),
             "--hash-pin" => a.hash_pin = Some(value("--hash-pin")?),
             "--pin-salt" => a.pin_salt = Some(value("--pin-salt")?),
+            "--rotation" => {
+                let v = value("--rotation")?;
+                let r = v
+                    .parse()
+                    .ok()
+                    .and_then(bitig_kiosk::config::Rotation::from_degrees);
+                a.rotation = Some(r.with_context(|| {
+                    format!("--rotation {v}: not 0, 90, 180 or 270 (the panel's clockwise rotation in degrees)")
+                })?);
+            }
             "--soak" => {
                 let v = value("--soak")?;
                 a.soak = Some(
@@ -166,6 +178,9 @@ fn run() -> Result<ExitCode> {
     if let Some(p) = &args.profile {
         config.profile = p.clone();
     }
+    if let Some(r) = args.rotation {
+        config.rotation = r;
+    }
     let explicit = args.bundle.is_some() || config.bundle.is_some();
     let loaded: Result<_, LoadError> = match (&config.content_dir, explicit) {
         // The device: A/B content slots, with rollback and crash-loop fallback.
@@ -254,7 +269,9 @@ fn interactive(
     #[cfg(feature = "device")]
     platform::device::select(config.rotation)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
-    platform::simulator::select()?;
+    let simulator = platform::simulator::select()?;
+    #[cfg(all(feature = "simulator", not(feature = "device")))]
+    let rotation = config.rotation;
     let content_dir = config.content_dir.clone();
     let voice = platform::sound::playback(&config, !cfg!(feature = "device"));
     let options = bitig_kiosk::app::Options {
@@ -322,7 +339,7 @@ fn interactive(
     #[cfg(feature = "device")]
     platform::device::run(&kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
-    platform::simulator::run(&kiosk)?;
+    platform::simulator::run(simulator, &kiosk, rotation)?;
     notifier.send("STOPPING=1");
     kiosk.shutdown();
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.

@@ -1,9 +1,10 @@
-//! The simulator in a real X window under Xvfb (scripts/setup-debian.sh installs Xvfb, xwd
-//! and ImageMagick): a screenshot of the screen must be the attract screen, pixel for pixel
-//! the headless frame (the "touch to begin" line cycles languages in real time, so the
+//! The simulator in a real X window under Xvfb (scripts/setup-debian.sh installs Xvfb, xwd,
+//! ImageMagick and xdotool): a screenshot of the screen must be the attract screen, pixel for
+//! pixel the headless frame (the "touch to begin" line cycles languages in real time, so the
 //! screenshot must equal one of the three headless frames). Then Enter on the desktop keyboard
 //! (xdotool) wakes it: the window must show the language screen with the focus ring, pixel for
-//! pixel the headless frame after the same key.
+//! pixel the headless frame after the same key. Turned by `--rotation 90`, the window is the
+//! turned panel, and mouse clicks where the controls show land on them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -11,7 +12,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn rgb_of_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+type Frame = (u32, u32, Vec<u8>);
+
+fn rgb_of_png(bytes: &[u8]) -> Frame {
     let img = bitig_io::png::decode(bytes).unwrap();
     (img.width, img.height, img.to_rgb())
 }
@@ -22,6 +25,120 @@ impl Drop for Kill {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The simulator in its own Xvfb display the panel's size.
+struct Desktop {
+    display: String,
+    pid: u32,
+    _kiosk: Kill,
+    _xvfb: Kill,
+}
+
+impl Desktop {
+    fn start(n: u32, (w, h): (u32, u32), args: &[&str]) -> Desktop {
+        let display = format!(":{}", 40 + n + 2 * (std::process::id() % 100));
+        let xvfb = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                &format!("{w}x{h}x24"),
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb not found: run scripts/setup-debian.sh");
+        let xvfb = Kill(xvfb);
+        std::thread::sleep(Duration::from_millis(800));
+        let kiosk = Command::new(env!("CARGO_BIN_EXE_bitig-kiosk"))
+            .args(args)
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = kiosk.id();
+        Desktop {
+            display,
+            pid,
+            _kiosk: Kill(kiosk),
+            _xvfb: xvfb,
+        }
+    }
+
+    fn shoot(&self) -> Option<Vec<u8>> {
+        let shot = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "xwd -root -silent -display {} | convert xwd:- png:-",
+                self.display
+            ))
+            .output()
+            .expect("xwd/convert not found: run scripts/setup-debian.sh");
+        (shot.status.success() && !shot.stdout.is_empty()).then_some(shot.stdout)
+    }
+
+    /// Waits up to `secs` for the screen to show one of `want`; panics with the last
+    /// screenshot (saved as `<what>.png`) if it never does.
+    fn expect(&self, want: &[Frame], secs: u64, what: &str) {
+        let start = Instant::now();
+        let mut last = None;
+        while start.elapsed() < Duration::from_secs(secs) {
+            std::thread::sleep(Duration::from_millis(300));
+            if let Some(png) = self.shoot() {
+                if want.contains(&rgb_of_png(&png)) {
+                    return;
+                }
+                last = Some(png);
+            }
+        }
+        let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{what}.png"));
+        let taken = last.map(|png| std::fs::write(&p, png).unwrap()).is_some();
+        panic!(
+            "the simulator window never showed {what}; {}",
+            if taken {
+                format!("last screenshot: {}", p.display())
+            } else {
+                "no screenshot of the Xvfb display could be taken".into()
+            }
+        );
+    }
+
+    /// xdotool, into the simulator's window.
+    fn xdotool(&self, args: &[&str]) {
+        let done = Command::new("xdotool")
+            .args([
+                "search",
+                "--sync",
+                "--name",
+                "Bitig",
+                "windowfocus",
+                "--sync",
+            ])
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool not found: run scripts/setup-debian.sh");
+        assert!(
+            done.success(),
+            "xdotool {args:?} failed on the simulator's window"
+        );
+    }
+
+    /// A mouse click at panel pixel (`x`, `y`) (the window is at the display's origin).
+    fn click(&self, x: u32, y: u32) {
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+    }
+}
+
+fn shots(r: &common::Run, names: &[&str]) -> Vec<Frame> {
+    names
+        .iter()
+        .map(|n| rgb_of_png(&std::fs::read(r.shots.join(format!("{n}.png"))).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -35,124 +152,53 @@ fn simulator_window_shows_the_attract_screen() {
         &[],
     );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let candidates: Vec<_> = ["kk", "tr", "en"]
-        .iter()
-        .map(|n| rgb_of_png(&std::fs::read(r.shots.join(format!("{n}.png"))).unwrap()))
-        .collect();
-    let keyed = rgb_of_png(&std::fs::read(r.shots.join("keyed.png")).unwrap());
-
-    let display = format!(":{}", 40 + std::process::id() % 200);
-    let xvfb = Command::new("Xvfb")
-        .args([
-            display.as_str(),
-            "-screen",
-            "0",
-            "800x480x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb not found: run scripts/setup-debian.sh");
-    let _xvfb = Kill(xvfb);
-    std::thread::sleep(Duration::from_millis(800));
-    let kiosk = Command::new(env!("CARGO_BIN_EXE_bitig-kiosk"))
-        .arg("--bundle")
-        .arg(&bundle)
-        .env("DISPLAY", &display)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = kiosk.id();
-    let _kiosk = Kill(kiosk);
-
-    let shoot = || {
-        let shot = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "xwd -root -silent -display {display} | convert xwd:- png:-"
-            ))
-            .output()
-            .expect("xwd/convert not found: run scripts/setup-debian.sh");
-        (shot.status.success() && !shot.stdout.is_empty()).then_some(shot.stdout)
-    };
-    let start = Instant::now();
-    let mut last = None;
-    while start.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(500));
-        let Some(png) = shoot() else {
-            continue;
-        };
-        let frame = rgb_of_png(&png);
-        if candidates.contains(&frame) {
-            // The window shows the attract screen, exactly as rendered headless. And the
-            // simulator sleeps when idle: no thread of a desktop-settings query (zbus's
-            // `blocking` pool wakes every 500 ms for ever) is left running.
-            let threads = bitig_io::proc::thread_names(&pid.to_string());
-            assert!(
-                !threads.iter().any(|t| t.starts_with("blocking")),
-                "the simulator runs a thread that wakes while idle: {threads:?}"
-            );
-            press_enter_and_expect(&display, &shoot, &keyed);
-            return;
-        }
-        last = Some(png);
-    }
-    if let Some(png) = last {
-        let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simulator-last.png");
-        std::fs::write(&p, png).unwrap();
-        panic!(
-            "the simulator window never showed the attract screen; last screenshot: {}",
-            p.display()
-        );
-    }
-    panic!("no screenshot of the Xvfb display could be taken");
+    let frames = shots(&r, &["kk", "tr", "en", "keyed"]);
+    let desktop = Desktop::start(0, (800, 480), &["--bundle", bundle.to_str().unwrap()]);
+    desktop.expect(&frames[..3], 60, "the attract screen");
+    // The window shows the attract screen, exactly as rendered headless. And the simulator
+    // sleeps when idle: no thread of a desktop-settings query (zbus's `blocking` pool wakes
+    // every 500 ms for ever) is left running.
+    let threads = bitig_io::proc::thread_names(&desktop.pid.to_string());
+    assert!(
+        !threads.iter().any(|t| t.starts_with("blocking")),
+        "the simulator runs a thread that wakes while idle: {threads:?}"
+    );
+    desktop.xdotool(&["key", "Return"]);
+    desktop.expect(
+        &frames[3..],
+        20,
+        "the language screen with the focus ring after Enter",
+    );
 }
 
-/// Enter on the desktop keyboard, into the simulator's window: the screen must become `want`
-/// (the language screen with the focus ring, as headless after the same key).
-fn press_enter_and_expect(
-    display: &str,
-    shoot: &dyn Fn() -> Option<Vec<u8>>,
-    want: &(u32, u32, Vec<u8>),
-) {
-    let typed = Command::new("xdotool")
-        .args([
-            "search",
-            "--sync",
-            "--name",
-            "Bitig",
-            "windowfocus",
-            "--sync",
-            "key",
-            "Return",
-        ])
-        .env("DISPLAY", display)
-        .status()
-        .expect("xdotool not found: run scripts/setup-debian.sh");
-    assert!(
-        typed.success(),
-        "xdotool could not type into the simulator's window"
+/// `--rotation 90`: the window is the panel turned clockwise (480x800 from an 800x480 UI),
+/// pixel for pixel the headless kiosk's turned frames, and a click where a control shows on
+/// the turned window lands on it, as a touch does on the device: the English button at UI
+/// (400, 350) shows at panel (129, 400).
+#[test]
+fn simulator_turns_the_window_and_the_pointer() {
+    let bundle = common::bundle("pi-touch-800x480");
+    let r = common::run(
+        "sim-rotated",
+        &bundle,
+        "shot kk\nwait 2500\nshot tr\nwait 2500\nshot en\ntap 240 400\nexpect language\nshot language\ntap 129 400\nexpect library\nshot library\n",
+        &["--rotation", "90"],
     );
-    let start = Instant::now();
-    let mut last = None;
-    while start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(300));
-        if let Some(png) = shoot() {
-            if rgb_of_png(&png) == *want {
-                return;
-            }
-            last = Some(png);
-        }
-    }
-    let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("simulator-after-enter.png");
-    if let Some(png) = last {
-        std::fs::write(&p, png).unwrap();
-    }
-    panic!(
-        "after Enter the simulator did not show the language screen with the focus ring; last screenshot: {}",
-        p.display()
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let frames = shots(&r, &["kk", "tr", "en", "language", "library"]);
+    assert_eq!((frames[0].0, frames[0].1), (480, 800));
+    let desktop = Desktop::start(
+        1,
+        (480, 800),
+        &["--bundle", bundle.to_str().unwrap(), "--rotation", "90"],
+    );
+    desktop.expect(&frames[..3], 60, "the turned attract screen");
+    desktop.click(240, 400);
+    desktop.expect(&frames[3..4], 20, "the turned language screen");
+    desktop.click(129, 400);
+    desktop.expect(
+        &frames[4..],
+        20,
+        "the English library after a click on English",
     );
 }

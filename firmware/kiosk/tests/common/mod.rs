@@ -172,7 +172,7 @@ fn run_with(name: &str, bundle: Option<&Path>, script: &str, extra: &[&str]) -> 
     }
 }
 
-fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+pub fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
     let img = bitig_io::png::read(path).unwrap();
     (img.width, img.height, img.data)
 }
