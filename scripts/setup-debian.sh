@@ -17,7 +17,7 @@ packages=(
   # LuaTeX with luaotfload (ltluatex from latex-base): the line-breaking yardstick
   # (tests/tests/typography.rs, `bitig compare-tex`)
   texlive-luatex texlive-latex-base
-  # Slint simulator (winit) and software renderer
+  # The simulator window (winit and softbuffer on X11) and the software renderer
   libfontconfig1-dev libxkbcommon-dev libxkbcommon-x11-0 libx11-dev libxcursor1 libxrandr2 libxi6 libgl1
   # linuxkms backend, native build
   libinput-dev libudev-dev

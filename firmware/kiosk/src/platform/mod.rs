@@ -1,7 +1,8 @@
 //! Platform glue, all in one place. Each platform depends on the app, never the reverse:
 //! - [`headless`]: a custom Slint platform rendering into a buffer, with a virtual clock, for
 //!   scripted tests and screenshots;
-//! - [`simulator`]: a desktop window (winit) with the software renderer;
+//! - [`simulator`]: a custom Slint platform drawing into a desktop window (winit, softbuffer),
+//!   turned by the panel's rotation like the headless frames;
 //! - [`device`]: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer.
 //!
 //! - [`sound`]: the voice's sound card (ALSA), for the device and the simulator.
