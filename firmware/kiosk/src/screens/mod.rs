@@ -178,7 +178,7 @@ impl Screens {
             KeyAct::Repeat(k) => (k, true),
         };
         let ring_was_shown = std::mem::replace(&mut self.focus.shown, true);
-        let welcome = c.nav.screen == Screen::Attract && hearing_welcome(c);
+        let welcome = welcome_goes_on(c);
         if c.voice.reading() && !welcome && self.voice_key(c, key, held) {
             return;
         }
@@ -195,7 +195,7 @@ impl Screens {
                 Screen::Attract => {
                     c.nav.wake();
                     // Not again if a headset plugged in just now is hearing it.
-                    if !hearing_welcome(c) {
+                    if !welcome {
                         say_welcome(c);
                     }
                 }
@@ -270,8 +270,7 @@ impl Screens {
             || (on_page && c.voice.speaking() && matches!(key, Key::Up | Key::Down));
         // At the attract screen the welcome a headset heard on its plug goes on: the key
         // that wakes the kiosk is the one it asks for.
-        let welcome = c.nav.screen == Screen::Attract && hearing_welcome(c);
-        if c.voice.reading() && !takes && !welcome {
+        if c.voice.reading() && !takes && !welcome_goes_on(c) {
             c.stop_voice();
         }
     }
@@ -500,9 +499,11 @@ fn say_counter(c: &mut Ctx) {
     c.voice.say_all(now, c.volume, &all);
 }
 
-/// The voice is saying the welcome (in any of its languages).
-fn hearing_welcome(c: &Ctx) -> bool {
-    c.voice.speaking()
+/// At the attract screen the voice is saying the welcome (in any of its languages), which a
+/// headset heard on its plug: the key that wakes the kiosk lets it go on.
+fn welcome_goes_on(c: &Ctx) -> bool {
+    c.nav.screen == Screen::Attract
+        && c.voice.speaking()
         && matches!(
             c.voice.said(),
             Some(bitig_format::speech::Said::Ui {
