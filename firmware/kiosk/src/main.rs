@@ -269,9 +269,7 @@ fn interactive(
     #[cfg(feature = "device")]
     platform::device::select(config.rotation)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
-    let simulator = platform::simulator::select()?;
-    #[cfg(all(feature = "simulator", not(feature = "device")))]
-    let rotation = config.rotation;
+    let simulator = platform::simulator::select(config.rotation)?;
     let content_dir = config.content_dir.clone();
     let voice = platform::sound::playback(&config, !cfg!(feature = "device"));
     let options = bitig_kiosk::app::Options {
@@ -339,7 +337,7 @@ fn interactive(
     #[cfg(feature = "device")]
     platform::device::run(&kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
-    platform::simulator::run(simulator, &kiosk, rotation)?;
+    platform::simulator::run(simulator, &kiosk)?;
     notifier.send("STOPPING=1");
     kiosk.shutdown();
     // A restart from the operator menu exits with 3; systemd (Restart=always) starts us again.

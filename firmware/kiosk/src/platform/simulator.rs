@@ -68,15 +68,17 @@ impl slint::platform::Platform for Platform {
     }
 }
 
-/// The simulator between [`select`] and [`run`]: its event loop and the UI's window.
+/// The simulator between [`select`] and [`run`]: its event loop, the UI's window and the
+/// panel's rotation.
 pub struct Simulator {
     event_loop: EventLoop<Wake>,
     ui: Rc<MinimalSoftwareWindow>,
+    rotation: Rotation,
 }
 
-/// Opens the desktop's display and installs the simulator's platform. Call before the kiosk
-/// is made; once per process.
-pub fn select() -> anyhow::Result<Simulator> {
+/// Opens the desktop's display and installs the simulator's platform for a panel turned by
+/// `rotation`. Call before the kiosk is made; once per process.
+pub fn select(rotation: Rotation) -> anyhow::Result<Simulator> {
     let event_loop = EventLoop::<Wake>::with_user_event().build().map_err(|e| {
         anyhow::anyhow!("cannot open the simulator window (X11: is DISPLAY set?): {e}")
     })?;
@@ -88,18 +90,22 @@ pub fn select() -> anyhow::Result<Simulator> {
         proxy: event_loop.create_proxy(),
     }))
     .map_err(|e| anyhow::anyhow!("cannot install the simulator platform: {e:?}"))?;
-    Ok(Simulator { event_loop, ui })
+    Ok(Simulator {
+        event_loop,
+        ui,
+        rotation,
+    })
 }
 
 /// Shows the kiosk in a window the panel's size (after rotation) and runs until the window is
 /// closed or the kiosk ends its event loop (SIGTERM, the operator's Restart).
-pub fn run(sim: Simulator, kiosk: &Kiosk, rotation: Rotation) -> anyhow::Result<()> {
+pub fn run(sim: Simulator, kiosk: &Kiosk) -> anyhow::Result<()> {
     let (w, h) = kiosk.size();
     sim.ui.set_size(slint::PhysicalSize::new(w, h));
     kiosk.window.show()?;
     let mut app = App {
         ui: sim.ui,
-        rotation,
+        rotation: sim.rotation,
         size: (w, h),
         frame: vec![Rgb8Pixel { r: 0, g: 0, b: 0 }; w as usize * h as usize],
         surface: None,
