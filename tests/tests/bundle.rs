@@ -289,3 +289,51 @@ fn bundles_are_byte_identical_across_builds() {
         Bundle::from_bundle_bytes(&a).unwrap();
     }
 }
+
+/// `bitig watch` rebuilds through an edition cache: after a one-word change only that
+/// edition is typeset again, and the bundle is byte for byte the one a build from scratch
+/// makes of the changed sources.
+#[test]
+fn a_rebuild_typesets_only_the_changed_edition_and_equals_a_fresh_build() {
+    let dir = scratch("edition-cache");
+    for e in std::fs::read_dir(root().join("assets/statements")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let mut inputs = bitig_typeset::Inputs::new(&root().join("assets"));
+    inputs.statements = vec![dir.clone()];
+    let profile = root().join("assets/profiles/pi-touch-800x480.toml");
+    let mut cache = bitig_typeset::EditionCache::default();
+    let mut cached_build = |cache: &mut bitig_typeset::EditionCache| {
+        let sources = bitig_typeset::load_sources(&inputs).unwrap();
+        let cached =
+            bitig_typeset::build_bundle_cached(&sources, &profile, &mut |_| {}, cache).unwrap();
+        let fresh = bitig_typeset::build_bundle(&sources, &profile, &mut |_| {}).unwrap();
+        (cached, fresh)
+    };
+    let (first, fresh) = cached_build(&mut cache);
+    assert_eq!((cache.typeset, cache.reused), (4, 0));
+    assert!(
+        first == fresh,
+        "the first cached build differs from build_bundle"
+    );
+    let (again, _) = cached_build(&mut cache);
+    assert_eq!((cache.typeset, cache.reused), (0, 4));
+    assert!(again == first, "an unchanged rebuild changed the bundle");
+
+    // One word of the Kazakh edition, early in its body: its glyphs move in the strike table.
+    let kk = dir.join("jspg-8-2026.kk.md");
+    let text = std::fs::read_to_string(&kk).unwrap();
+    let changed = text.replacen("Анкара қаласында", "Астана қаласында", 1);
+    assert_ne!(changed, text, "the fixture's phrase is gone");
+    std::fs::write(&kk, changed).unwrap();
+    let (edited, fresh) = cached_build(&mut cache);
+    assert_eq!((cache.typeset, cache.reused), (1, 3));
+    assert!(edited != first, "the edit did not reach the bundle");
+    assert!(
+        edited == fresh,
+        "the rebuild differs from a build from scratch"
+    );
+}

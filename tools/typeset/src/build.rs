@@ -11,7 +11,7 @@ use crate::source::{parse_statement, SourceBlock, Statement, Style};
 use bitig_format as fmt;
 use bitig_format::{BlockKind, ColorRole, Lang, Line, TextSize};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -205,6 +205,9 @@ pub struct Sources {
     pub warnings: Vec<Diagnostic>,
     /// Hash of every input byte, for the bundle id.
     pub input_hash: blake3::Hasher,
+    /// Hash of the fonts and hyphenation patterns (and the typesetter's version): what every
+    /// edition's layout depends on besides its own source ([`EditionCache`]).
+    pub assets_hash: blake3::Hash,
     /// The paragraph builder's cost model ([`crate::linebreak::Params::BITIG`]).
     pub params: crate::linebreak::Params,
 }
@@ -250,6 +253,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         let path = hyph_dir.join(name);
         hasher.update(&std::fs::read(&path).map_err(|e| Error::io(&path, e))?);
     }
+    let assets_hash = hasher.clone().finalize();
     let mut diags = Vec::new();
     let shaper = ShapeContext::new(&fonts);
     let mut ui = Vec::new();
@@ -292,6 +296,7 @@ pub fn load_sources(inputs: &Inputs) -> Result<Sources, Error> {
         hyph,
         warnings,
         input_hash: hasher,
+        assets_hash,
         params: crate::linebreak::Params::BITIG,
     })
 }
@@ -443,12 +448,14 @@ fn errors_or_warnings(
 }
 
 /// Owned block: kind and text.
+#[derive(Clone)]
 struct OwnedBlock {
     kind: BlockKind,
     text: String,
     styles: Vec<(std::ops::Range<usize>, Style)>,
 }
 
+#[derive(Clone)]
 struct OwnedEdition {
     lang: Lang,
     title: String,
@@ -523,6 +530,24 @@ pub fn build_bundle(
     profile_path: &Path,
     progress: Progress<'_>,
 ) -> Result<Vec<u8>, Error> {
+    build_bundle_cached(
+        sources,
+        profile_path,
+        progress,
+        &mut EditionCache::default(),
+    )
+}
+
+/// [`build_bundle`], typesetting only the editions `cache` does not hold already (`bitig
+/// watch` keeps one cache per profile across rebuilds). The bytes are the same as a build
+/// with an empty cache: each edition is laid out against a strike table of its own, which
+/// is then merged into the bundle's in edition order, as a build from scratch would fill it.
+pub fn build_bundle_cached(
+    sources: &Sources,
+    profile_path: &Path,
+    progress: Progress<'_>,
+    cache: &mut EditionCache,
+) -> Result<Vec<u8>, Error> {
     let (spec, profile_bytes) = ProfileSpec::load(profile_path)?;
     let theme = spec.theme(profile_path)?;
     let mut shaper = ShapeContext::new(&sources.fonts);
@@ -539,13 +564,42 @@ pub fn build_bundle(
     progress("ui strings");
 
     let mut docs: Vec<OwnedDoc> = Vec::new();
+    let mut kept = HashMap::new();
+    (cache.typeset, cache.reused) = (0, 0);
     for st in &sources.statements {
         let ui = sources
             .ui
             .iter()
             .find(|u| u.lang == st.lang)
             .ok_or_else(|| Error::asset(&sources.ui[0].path, "missing UI language"))?;
-        let ed = layout_edition(&mut comp, &spec, st, ui)?;
+        let key = edition_key(sources, &profile_bytes, st, ui);
+        let cached = match cache.editions.remove(&key) {
+            Some(c) => {
+                cache.reused += 1;
+                c
+            }
+            None => {
+                cache.typeset += 1;
+                let mut own = StrikeTable::default();
+                let mut comp = Composer {
+                    shaper: &mut shaper,
+                    hyph: &sources.hyph,
+                    strikes: &mut own,
+                    params: sources.params,
+                };
+                let edition = layout_edition(&mut comp, &spec, st, ui)?;
+                CachedEdition {
+                    edition,
+                    strikes: own,
+                }
+            }
+        };
+        let mut ed = cached.edition.clone();
+        let map = strikes
+            .merge(&cached.strikes)
+            .map_err(|m| layout_err(&st.path, 0)(m))?;
+        remap_edition(&mut ed, &map);
+        kept.insert(key, cached);
         match docs.iter_mut().find(|d| d.id == st.id) {
             Some(d) => d.editions.push(ed),
             None => docs.push(OwnedDoc {
@@ -557,6 +611,8 @@ pub fn build_bundle(
         }
         progress(&format!("{} [{}]", st.id, st.lang.tag()));
     }
+    // Only what this build used stays: the cache holds one version of each edition.
+    cache.editions = kept;
     for d in &mut docs {
         d.editions.sort_by_key(|e| e.lang);
     }
@@ -589,6 +645,71 @@ pub fn build_bundle(
         ascii,
         &docs,
     )
+}
+
+/// Editions laid out for one profile, kept between builds by everything their layout depends
+/// on: the fonts and hyphenation patterns, the profile, the statement's file and text, and
+/// its language's UI strings. See [`build_bundle_cached`].
+#[derive(Default)]
+pub struct EditionCache {
+    editions: HashMap<blake3::Hash, CachedEdition>,
+    /// Editions the last build typeset.
+    pub typeset: usize,
+    /// Editions the last build took from the cache.
+    pub reused: usize,
+}
+
+impl std::fmt::Debug for EditionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditionCache")
+            .field("editions", &self.editions.len())
+            .field("typeset", &self.typeset)
+            .field("reused", &self.reused)
+            .finish()
+    }
+}
+
+/// An edition as laid out, with the strike table its runs index.
+struct CachedEdition {
+    edition: OwnedEdition,
+    strikes: StrikeTable,
+}
+
+fn edition_key(sources: &Sources, profile: &[u8], st: &Statement, ui: &UiLang) -> blake3::Hash {
+    let mut h = blake3::Hasher::new();
+    for part in [
+        sources.assets_hash.as_bytes(),
+        profile,
+        st.path.as_os_str().as_encoded_bytes(),
+        st.text.as_bytes(),
+        ui.text.as_bytes(),
+        format!("{:?}", sources.params).as_bytes(),
+    ] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize()
+}
+
+/// Points every run of `ed` at the bundle's strikes: `map[s]` is the bundle's strike for the
+/// edition's own strike `s`, and the bundle's entry for each of its entries.
+fn remap_edition(ed: &mut OwnedEdition, map: &[(fmt::StrikeId, Vec<u16>)]) {
+    let lines = ed
+        .layouts
+        .iter_mut()
+        .flat_map(|l| l.pages.iter_mut())
+        .flat_map(|p| p.lines.iter_mut())
+        .chain(ed.card.lines.iter_mut())
+        .chain(ed.contents.iter_mut().flat_map(|c| c.2.lines.iter_mut()));
+    for line in lines {
+        for run in &mut line.runs {
+            let (strike, entries) = &map[usize::from(run.strike.0)];
+            run.strike = *strike;
+            for g in &mut run.glyphs {
+                g.entry = entries[usize::from(g.entry)];
+            }
+        }
+    }
 }
 
 /// A layout error in `file`, block `block`.

@@ -32,6 +32,21 @@ impl StrikeTable {
         Ok(StrikeId(i))
     }
 
+    /// Adds `other`'s strikes and glyphs, in its order, as if they had been asked for here.
+    /// Returns, for each of `other`'s strikes, this table's strike and its entries.
+    pub fn merge(&mut self, other: &StrikeTable) -> Result<Vec<(StrikeId, Vec<u16>)>, String> {
+        let mut map = Vec::with_capacity(other.strikes.len());
+        for (&(font, px), gids) in other.strikes.iter().zip(&other.glyphs) {
+            let s = self.strike(font, px)?;
+            let entries = gids
+                .iter()
+                .map(|&g| self.entry(s, g))
+                .collect::<Result<Vec<_>, _>>()?;
+            map.push((s, entries));
+        }
+        Ok(map)
+    }
+
     pub fn entry(&mut self, strike: StrikeId, gid: u16) -> Result<u16, String> {
         let s = usize::from(strike.0);
         if let Some(&e) = self.entries[s].get(&gid) {

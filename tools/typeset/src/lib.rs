@@ -21,5 +21,7 @@ pub mod source;
 pub mod texref;
 pub mod typography;
 
-pub use build::{build_bundle, load_sources, Inputs, ProfileSpec, Sources};
+pub use build::{
+    build_bundle, build_bundle_cached, load_sources, EditionCache, Inputs, ProfileSpec, Sources,
+};
 pub use diag::{Diagnostic, Error, Severity};
