@@ -16,6 +16,7 @@ mod keys;
 mod progress;
 mod report;
 mod speak;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -68,6 +69,11 @@ impl SourceArgs {
 enum Cmd {
     /// Typeset the statements and write one bundle per display profile.
     Build(BuildArgs),
+    /// The editor's live preview: build one profile's bundle, then rebuild it on every save
+    /// (only the editions that changed). `scripts/simulator --watch` shows each new bundle in
+    /// place; a source with an error keeps the last good bundle and shows the error as a
+    /// banner.
+    Watch(watch::WatchArgs),
     /// Validate the sources and print diagnostics, without writing anything.
     Check {
         #[command(flatten)]
@@ -409,6 +415,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Speak(a) => speak::run(a),
         Cmd::Cues(a) => cues::run(a),
         Cmd::Build(a) => build(a),
+        Cmd::Watch(a) => watch::run(a),
         Cmd::Inspect(a) => inspect_command(a),
         Cmd::CompareTex(a) => compare_tex(a),
         Cmd::Proof { bundle, out } => proof(bundle, out),
