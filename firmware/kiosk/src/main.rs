@@ -3,8 +3,11 @@
 //! ```text
 //! bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME]
 //!             [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN]
-//!             [--rotation 0|90|180|270]
+//!             [--rotation 0|90|180|270] [--watch]
 //! ```
+//!
+//! `--watch` (the simulator): show each new version of the bundle in place, and the error
+//! banner `bitig watch` writes beside it (`scripts/simulator --watch`).
 
 use anyhow::{bail, Context, Result};
 use bitig_kiosk::app::Kiosk;
@@ -30,9 +33,10 @@ struct Args {
     real_time: bool,
     audio_out: Option<PathBuf>,
     rotation: Option<bitig_kiosk::config::Rotation>,
+    watch: bool,
 }
 
-const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time] [--audio-out FILE.wav] [--rotation 0|90|180|270]";
+const USAGE: &str = "usage: bitig-kiosk [--config FILE] [--bundle FILE] [--profile NAME] [--headless] [--script FILE] [--screenshot DIR] [--hash-pin PIN [--pin-salt SALT]] [--soak EVENTS [--seed N]] [--real-time] [--audio-out FILE.wav] [--rotation 0|90|180|270] [--watch]";
 
 fn parse_args() -> Result<Args> {
     let mut a = Args::default();
@@ -49,6 +53,7 @@ fn parse_args() -> Result<Args> {
             "--bundle" => a.bundle = Some(value("--bundle")?.into()),
             "--profile" => a.profile = Some(value("--profile")?),
             "--headless" => a.headless = true,
+            "--watch" => a.watch = true,
             "--real-time" => a.real_time = true,
             "--script" => a.script = Some(value("--script")?.into()),
             "--audio-out" => a.audio_out = Some(value("--audio-out")?.into()),
@@ -252,25 +257,31 @@ fn run() -> Result<ExitCode> {
             config.usb_dir = None;
         }
     }
+    if args.watch && (headless_run || cfg!(feature = "device")) {
+        bail!("--watch is the simulator's (the editor's live preview); leave it out here");
+    }
     if let Some(events) = args.soak {
         return soak(events, args.seed, loaded, config);
     }
     if headless_run {
         return headless(&args, loaded, config);
     }
-    interactive(loaded, config)
+    let watch = args.watch.then(|| bundle_path(&args, &config));
+    interactive(loaded, config, watch)
 }
 
 #[cfg(any(feature = "simulator", feature = "device"))]
 fn interactive(
     loaded: Result<bitig_kiosk::content::Loaded, LoadError>,
     config: Config,
+    watch: Option<PathBuf>,
 ) -> Result<ExitCode> {
     #[cfg(feature = "device")]
     platform::device::select(config.rotation)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     let simulator = platform::simulator::select(config.rotation)?;
     let content_dir = config.content_dir.clone();
+    let trusted = config.trusted_keys.clone();
     let voice = platform::sound::playback(&config, !cfg!(feature = "device"));
     let options = bitig_kiosk::app::Options {
         report_idle: true,
@@ -283,6 +294,15 @@ fn interactive(
     platform::device::read_keys(&kiosk)?;
     // A USB headset or keypad plugged in at the attract screen: the welcome is said.
     platform::sound::watch(&kiosk);
+    if let Some(bundle) = &watch {
+        kiosk
+            .watch(bundle, trusted)
+            .with_context(|| format!("--watch: cannot watch {}", bundle.display()))?;
+        eprintln!(
+            "bitig-kiosk: watching {}: each new version is shown in place",
+            bundle.display()
+        );
+    }
     // systemd: READY=1 once the first frame is on the screen, then watchdog heartbeats from
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
     //
@@ -358,7 +378,11 @@ fn intended_restart(content_dir: Option<&std::path::Path>) {
 }
 
 #[cfg(not(any(feature = "simulator", feature = "device")))]
-fn interactive(_: Result<bitig_kiosk::content::Loaded, LoadError>, _: Config) -> Result<ExitCode> {
+fn interactive(
+    _: Result<bitig_kiosk::content::Loaded, LoadError>,
+    _: Config,
+    _: Option<PathBuf>,
+) -> Result<ExitCode> {
     bail!("this build has neither the simulator nor the device backend; use --headless")
 }
 

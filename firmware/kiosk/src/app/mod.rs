@@ -6,6 +6,7 @@
 mod idle_report;
 mod timers;
 mod updates;
+mod watch;
 
 pub use crate::content::{check_panel, load_bundle, load_bundle_checked, LoadError, Loaded};
 pub use crate::screens::attract::ATTRACT_CYCLE_MS;
@@ -31,6 +32,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use timers::{Heartbeat, Timers, Wake};
 use updates::Updates;
+pub use watch::{banner_path, same_place};
 
 /// The pre-shaped strings for the maintenance screen, used when the real bundle is refused.
 /// Built by `bitig build --fallback` (see `tools/cli`); a test checks it is up to date.

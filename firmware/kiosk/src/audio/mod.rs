@@ -144,6 +144,19 @@ impl Voice {
         }
     }
 
+    /// Takes another speech part (a bundle shown again in place, `--watch`): what was being
+    /// said stops; the sound card, the clock, the speed and the counts carry on.
+    pub fn replace_speech(&mut self, now: u64, volume: u8, speech: Option<Speech<'static>>) {
+        self.stop(now, volume);
+        let mut next = Voice::new(speech, self.sink.take());
+        next.pumped_ms = self.pumped_ms;
+        next.rendered = self.rendered;
+        next.spoken = self.spoken;
+        next.speed = self.speed;
+        next.underruns_told = self.underruns_told;
+        *self = next;
+    }
+
     /// The sink's underruns since last asked (for the statistics).
     pub fn take_underruns(&mut self) -> u64 {
         let all = self.sink.as_ref().map_or(0, |s| s.underruns());
