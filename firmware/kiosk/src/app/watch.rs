@@ -70,8 +70,7 @@ impl Kiosk {
             .spawn(move || {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = rustix::io::read(&fd, &mut buf) {
-                    if names(&buf[..n]).any(|f| Some(f) == name.as_deref() || is_banner(f, &name))
-                    {
+                    if names(&buf[..n]).any(|f| Some(f) == name.as_deref() || is_banner(f, &name)) {
                         let woke = slint::invoke_from_event_loop(|| WATCHED.with(check));
                         if woke.is_err() {
                             return; // the event loop is gone
@@ -172,8 +171,11 @@ fn decode_png(bytes: &[u8]) -> Option<slint::Image> {
             .collect(),
         _ => return None,
     };
-    let buffer =
-        slint::SharedPixelBuffer::<slint::Rgb8Pixel>::clone_from_slice(&rgb, info.width, info.height);
+    let buffer = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::clone_from_slice(
+        &rgb,
+        info.width,
+        info.height,
+    );
     Some(slint::Image::from_rgb8(buffer))
 }
 
@@ -193,14 +195,19 @@ impl State {
         let n = &mut c.nav;
         match place {
             Some((doc, page)) => (n.doc, n.page) = (doc, page),
-            None if matches!(n.screen, Screen::Reader | Screen::Contents | Screen::PageGrid) => {
+            None if matches!(
+                n.screen,
+                Screen::Reader | Screen::Contents | Screen::PageGrid
+            ) =>
+            {
                 // The statement or its edition is gone: the library lists what there is.
                 (n.screen, n.doc, n.page) = (Screen::Library, 0, 0);
             }
             None => (n.doc, n.page) = (0, 0),
         }
         // The same page, in a bundle with other page numbers, is not a new page read.
-        self.counted_page = (n.screen == Screen::Reader).then_some((n.doc, n.edition, n.size, n.page));
+        self.counted_page =
+            (n.screen == Screen::Reader).then_some((n.doc, n.edition, n.size, n.page));
         set_theme(w, &c.bundle);
         self.screens = Screens::new(&self.ctx);
         self.refresh(w);
@@ -217,13 +224,16 @@ pub fn same_place(old: &Bundle<'_>, new: &Bundle<'_>, nav: &Nav) -> Option<(usiz
     let doc = new.documents.iter().position(|d| d.id == id)?;
     let ed = new.documents[doc].edition(nav.edition)?;
     let layout = ed.layout(nav.size)?;
-    let top = old.documents[nav.doc]
-        .edition(nav.edition)
-        .and_then(|e| {
-            let line = e.layout(nav.size)?.pages.get(usize::from(nav.page))?.lines.first()?;
-            let text = e.blocks.get(usize::from(line.block))?.text;
-            Some((usize::from(line.block), line.start, text))
-        });
+    let top = old.documents[nav.doc].edition(nav.edition).and_then(|e| {
+        let line = e
+            .layout(nav.size)?
+            .pages
+            .get(usize::from(nav.page))?
+            .lines
+            .first()?;
+        let text = e.blocks.get(usize::from(line.block))?.text;
+        Some((usize::from(line.block), line.start, text))
+    });
     let Some((block, start, text)) = top else {
         return Some((doc, 0));
     };
