@@ -7,6 +7,7 @@
 //! cargo run --release -p bitig-bench -- --quick      # seconds; what CI runs
 //! cargo run --release -p bitig-bench -- --plot docs/performance-render.png
 //! cargo run --release -p bitig-bench -- --speech     # figure 10 alone
+//! cargo run --release -p bitig-bench -- --watch      # figure 11 alone
 //! ```
 //!
 //! 1. Page render, per page of the seed corpus (800×480, normal size): Bitig's blitter from
@@ -31,6 +32,8 @@
 //!     (`bitig build` without it, from empty caches, cached); and on the kiosk's own voice
 //!     (`bitig-voicebench`), the instructions from Action to the first sample and per second
 //!     of reading.
+//! 11. The editor's live preview: a one-word save in the largest statement to the simulator
+//!     showing it (`bitig watch`, `bitig-kiosk --watch`, under Xvfb), against 1 s.
 
 use anyhow::{Context, Result};
 use bitig_format::{Bundle, Page};
@@ -42,6 +45,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod watch;
 
 mod ui {
     #![allow(
@@ -102,6 +107,8 @@ struct Args {
     kiosk_turns: Option<PathBuf>,
     /// `--speech`: figure 10 alone.
     speech: bool,
+    /// `--watch`: figure 11 alone.
+    watch: bool,
 }
 
 /// One row of the result table.
@@ -186,8 +193,13 @@ fn main() -> Result<()> {
         return kiosk_turns(bundle);
     }
     let mut rows = Vec::new();
-    if args.speech {
-        speech_codecs(&mut rows)?;
+    if args.speech || args.watch {
+        if args.speech {
+            speech_codecs(&mut rows)?;
+        }
+        if args.watch {
+            watch::save_to_screen(&mut rows)?;
+        }
         print_table(&rows);
         return Ok(());
     }
@@ -213,6 +225,7 @@ fn main() -> Result<()> {
         slide(&mut rows, &bundle_file)?;
         idle(&mut rows, &bundle_file)?;
         speech_codecs(&mut rows)?;
+        watch::save_to_screen(&mut rows)?;
     }
     if let Some(p) = &args.plot {
         plot(p, &b, &render.each, render.memcpy_us)?;
@@ -229,13 +242,14 @@ fn parse_args() -> Result<Args> {
         match a.as_str() {
             "--quick" => args.quick = true,
             "--speech" => args.speech = true,
+            "--watch" => args.watch = true,
             "--plot" => args.plot = it.next().map(PathBuf::from),
             "--kiosk-turns" => {
                 let bundle = it.next().context("--kiosk-turns needs a bundle")?;
                 args.kiosk_turns = Some(PathBuf::from(bundle));
             }
             other => {
-                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--speech] [--plot PNG]")
+                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--speech] [--watch] [--plot PNG]")
             }
         }
     }
