@@ -144,17 +144,17 @@ impl Watcher {
                     text.push_str(&format!("{d}\n\n"));
                 }
                 eprint!("{text}");
-                eprintln!(
-                    "bitig watch: {} error(s); {} keeps the last good bundle",
-                    errors.len(),
-                    self.out.display()
-                );
                 let banner = banner(&self.fonts, &errors, self.width);
                 let written = bitig_io::durable::write(&err, text.as_bytes())
                     .and_then(|()| bitig_io::durable::write(&png, &banner));
                 if let Err(e) = written {
                     eprintln!("error: cannot write {}: {e}", err.display());
                 }
+                eprintln!(
+                    "bitig watch: {} error(s); {} keeps the last good bundle",
+                    errors.len(),
+                    self.out.display()
+                );
             }
         }
     }
