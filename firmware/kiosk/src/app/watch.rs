@@ -48,6 +48,8 @@ impl Kiosk {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // `bitig watch` may not have written its first bundle yet.
+        std::fs::create_dir_all(&dir)?;
         let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
         let what = WatchFlags::CLOSE_WRITE
             | WatchFlags::MOVED_TO
