@@ -202,3 +202,87 @@ fn simulator_turns_the_window_and_the_pointer() {
         "the English library after a click on English",
     );
 }
+
+/// `--watch` (the editor's live preview): a new version of the bundle written over the
+/// watched one (as `bitig watch` writes it: a temp file renamed into place) shows in the
+/// window without a restart, and the error banner beside it comes over the panel's foot and
+/// goes again.
+#[test]
+fn simulator_shows_a_new_bundle_and_the_banner_in_place() {
+    let old = common::bundle("pi-touch-800x480");
+    // Another bundle: the fixtures only, on a paler background.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-watch");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut inputs = bitig_typeset::Inputs::new(&common::root().join("assets"));
+    inputs.statements = vec![common::root().join("tests/fixtures")];
+    let sources = bitig_typeset::load_sources(&inputs).unwrap();
+    let profile = dir.join("pi-touch-800x480.toml");
+    let spec =
+        std::fs::read_to_string(common::root().join("assets/profiles/pi-touch-800x480.toml"))
+            .unwrap();
+    std::fs::write(
+        &profile,
+        spec.replace("background = \"#FBF8F1\"", "background = \"#FFFFFF\""),
+    )
+    .unwrap();
+    let new_bytes = bitig_typeset::build_bundle(&sources, &profile, &mut |_| {}).unwrap();
+    let new = dir.join("new.bundle");
+    std::fs::write(&new, &new_bytes).unwrap();
+    let script = "shot kk\nwait 2500\nshot tr\nwait 2500\nshot en\n";
+    let r_old = common::run("sim-watch-old", &old, script, &[]);
+    let r_new = common::run("sim-watch-new", &new, script, &[]);
+    assert_eq!(
+        (r_old.code, r_new.code),
+        (Some(0), Some(0)),
+        "{}",
+        r_new.stderr
+    );
+    let (old_frames, new_frames) = (
+        shots(&r_old, &["kk", "tr", "en"]),
+        shots(&r_new, &["kk", "tr", "en"]),
+    );
+    assert!(old_frames.iter().all(|f| !new_frames.contains(f)));
+
+    let watched = dir.join("w.bundle");
+    std::fs::copy(&old, &watched).unwrap();
+    let desktop = Desktop::start(
+        4,
+        (800, 480),
+        &["--bundle", watched.to_str().unwrap(), "--watch"],
+    );
+    desktop.expect(&old_frames, 60, "the first bundle's attract screen");
+    bitig_io::durable::write(&watched, &new_bytes).unwrap();
+    desktop.expect(&new_frames, 30, "the new bundle's attract screen");
+
+    // The banner: a band of one colour over the foot of the panel, then gone.
+    let band = [0x12, 0x9a, 0x3c];
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, 800, 60);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&band.repeat(800 * 60)).unwrap();
+    }
+    let banner = dir.join("w.bundle.error.png");
+    bitig_io::durable::write(&banner, &png).unwrap();
+    let start = Instant::now();
+    let shown = loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let Some(shot) = desktop.shoot() else {
+            continue;
+        };
+        let (w, _, rgb) = rgb_of_png(&shot);
+        let at = |x: usize, y: usize| rgb[(y * w as usize + x) * 3..][..3].to_vec();
+        if at(0, 479) == band && at(799, 420) == band && at(400, 419) != band {
+            break true;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            break false;
+        }
+    };
+    assert!(shown, "the banner never showed at the foot of the window");
+    std::fs::remove_file(&banner).unwrap();
+    desktop.expect(&new_frames, 30, "the new bundle without the banner");
+}
