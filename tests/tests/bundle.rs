@@ -306,7 +306,7 @@ fn a_rebuild_typesets_only_the_changed_edition_and_equals_a_fresh_build() {
     inputs.statements = vec![dir.clone()];
     let profile = root().join("assets/profiles/pi-touch-800x480.toml");
     let mut cache = bitig_typeset::EditionCache::default();
-    let mut cached_build = |cache: &mut bitig_typeset::EditionCache| {
+    let cached_build = |cache: &mut bitig_typeset::EditionCache| {
         let sources = bitig_typeset::load_sources(&inputs).unwrap();
         let cached =
             bitig_typeset::build_bundle_cached(&sources, &profile, &mut |_| {}, cache).unwrap();
