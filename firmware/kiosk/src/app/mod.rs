@@ -32,6 +32,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use timers::{Heartbeat, Timers, Wake};
 use updates::Updates;
+use watch::Watched;
 pub use watch::{banner_path, same_place};
 
 /// The pre-shaped strings for the maintenance screen, used when the real bundle is refused.
@@ -375,6 +376,55 @@ impl Kiosk {
     }
 }
 
+/// The editor's live preview (`--watch`, see `app/watch.rs`).
+impl Kiosk {
+    /// Shows each new version of `bundle` in place, and the error banner `bitig watch`
+    /// writes beside it, from now on. Shows the banner if one is there already.
+    pub fn watch(&self, bundle: &std::path::Path, trusted: Vec<[u8; 32]>) -> std::io::Result<()> {
+        let mut watched = Watched::new(bundle, trusted);
+        self.show_banner(watched.banner().as_deref());
+        let (w, st) = (self.window.as_weak(), Rc::downgrade(&self.state));
+        watch::spawn(
+            bundle,
+            Box::new(move || {
+                let (Some(window), Some(state)) = (w.upgrade(), st.upgrade()) else {
+                    return;
+                };
+                let kiosk = Kiosk { window, state };
+                kiosk.show_banner(watched.banner().as_deref());
+                let profile = kiosk.state.borrow().ctx.config.profile.clone();
+                let at = watched.bundle.display().to_string();
+                match watched.changed(&profile) {
+                    None => {}
+                    Some(Ok(l)) => {
+                        kiosk.reload(l);
+                        eprintln!("bitig-kiosk: {at} shown again");
+                    }
+                    Some(Err(e)) => eprintln!(
+                        "bitig-kiosk: {at} not shown [{}]: {}; the last bundle stays",
+                        e.code, e.message
+                    ),
+                }
+            }),
+        )
+    }
+
+    /// Shows `loaded` in place of the bundle on show: the same statement, edition and size,
+    /// on the page that holds the text at the top of the page on show ([`same_place`]).
+    pub fn reload(&self, loaded: Loaded) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            crate::hot::ours(|| s.reload(&self.window, loaded));
+        }
+    }
+
+    /// Shows the banner `png` at the foot of the panel, or none; a picture that does not
+    /// decode shows none.
+    pub fn show_banner(&self, png: Option<&[u8]>) {
+        let image = png.and_then(watch::decode_png).unwrap_or_default();
+        self.window.global::<Ui>().set_watch_banner(image);
+    }
+}
+
 /// The shared state over the loaded bundle, or over the built-in fallback bundle (the
 /// maintenance screen) if it was refused; and the statistics' writer.
 fn ctx(
@@ -535,6 +585,40 @@ fn wire(window: &AppWindow, state: &Rc<RefCell<State>>) {
 }
 
 impl State {
+    /// See [`Kiosk::reload`]. A statement or edition that is gone sends the reader to the
+    /// library; from the maintenance screen, the kiosk starts over on the new bundle.
+    fn reload(&mut self, w: &AppWindow, loaded: Loaded) {
+        let c = &mut self.ctx;
+        let now = c.now();
+        let place = same_place(&c.bundle, &loaded.bundle, &c.nav);
+        c.voice.replace_speech(now, c.volume, loaded.speech);
+        c.bundle = loaded.bundle;
+        c.hash = loaded.hash;
+        if c.error.take().is_some() {
+            c.fallback = None;
+            c.nav = Nav::new(c.config.idle_timeout_ms, false);
+        }
+        let n = &mut c.nav;
+        match place {
+            Some((doc, page)) => (n.doc, n.page) = (doc, page),
+            None if matches!(
+                n.screen,
+                Screen::Reader | Screen::Contents | Screen::PageGrid
+            ) =>
+            {
+                (n.screen, n.doc, n.page) = (Screen::Library, 0, 0);
+            }
+            None => (n.doc, n.page) = (0, 0),
+        }
+        // The same page, in a bundle with other page numbers, is not a new page read.
+        self.counted_page =
+            (n.screen == Screen::Reader).then_some((n.doc, n.edition, n.size, n.page));
+        set_theme(w, &c.bundle);
+        self.screens = Screens::new(&self.ctx);
+        self.refresh(w);
+        self.reschedule();
+    }
+
     /// A key went down or up.
     fn on_card(&mut self, w: &AppWindow) {
         self.screens.card_added(&mut self.ctx);

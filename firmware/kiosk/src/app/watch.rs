@@ -9,27 +9,16 @@
 //! memory (its bytes are leaked, as at start: the decoded view borrows them), a few hundred
 //! kilobytes per save; this is a desktop tool, never the device's.
 
-use super::{set_theme, Kiosk, State};
-use crate::content::{check_panel, load_bundle_checked, Loaded};
-use crate::nav::{Nav, Screen};
-use crate::screens::Screens;
-use crate::{AppWindow, Ui};
+use crate::content::{check_panel, load_bundle_checked, LoadError, Loaded};
+use crate::nav::Nav;
 use bitig_format::Bundle;
-use slint::ComponentHandle;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-/// The bundle on watch, seen from the UI thread.
-struct Watched {
-    kiosk: (slint::Weak<AppWindow>, std::rc::Weak<RefCell<State>>),
-    bundle: PathBuf,
-    trusted: Vec<[u8; 32]>,
-    /// The bundle file's length and modification time when last read.
-    seen: Option<(u64, std::time::SystemTime)>,
-}
-
+/// What a wake-up of the watch thread runs on the UI thread (the app's check).
+type Pump = Box<dyn FnMut()>;
 thread_local! {
-    static WATCHED: RefCell<Option<Watched>> = const { RefCell::new(None) };
+    static PUMP: RefCell<Option<Pump>> = const { RefCell::new(None) };
 }
 
 /// `bundle`'s banner: `FILE.bundle` -> `FILE.bundle.error.png`.
@@ -39,63 +28,44 @@ pub fn banner_path(bundle: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-impl Kiosk {
-    /// Shows each new version of `bundle` in place and its error banner, from now on (see
-    /// the module's doc). Shows the banner if one is there already.
-    pub fn watch(&self, bundle: &Path, trusted: Vec<[u8; 32]>) -> std::io::Result<()> {
-        use rustix::fs::inotify::{self, WatchFlags};
-        let dir = match bundle.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        // `bitig watch` may not have written its first bundle yet.
-        std::fs::create_dir_all(&dir)?;
-        let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
-        let what = WatchFlags::CLOSE_WRITE
-            | WatchFlags::MOVED_TO
-            | WatchFlags::DELETE
-            | WatchFlags::MOVED_FROM;
-        inotify::add_watch(&fd, &dir, what)?;
-        let seen = stamp(bundle);
-        WATCHED.with(|w| {
-            *w.borrow_mut() = Some(Watched {
-                kiosk: (self.window.as_weak(), std::rc::Rc::downgrade(&self.state)),
-                bundle: bundle.to_path_buf(),
-                trusted,
-                seen,
-            })
-        });
-        self.show_banner(std::fs::read(banner_path(bundle)).ok().as_deref());
-        let name = bundle.file_name().map(|n| n.as_encoded_bytes().to_vec());
-        std::thread::Builder::new()
-            .name("bitig-watch".into())
-            .spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = rustix::io::read(&fd, &mut buf) {
-                    if names(&buf[..n]).any(|f| Some(f) == name.as_deref() || is_banner(f, &name)) {
-                        let woke = slint::invoke_from_event_loop(|| WATCHED.with(check));
-                        if woke.is_err() {
-                            return; // the event loop is gone
-                        }
+/// Runs `pump` on the UI thread each time the bundle or its banner changes, from now on:
+/// a thread waits on the bundle's folder (made if missing: `bitig watch` may not have
+/// written its first bundle yet).
+pub fn spawn(bundle: &Path, pump: Pump) -> std::io::Result<()> {
+    use rustix::fs::inotify::{self, WatchFlags};
+    let dir = match bundle.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
+    let what = WatchFlags::CLOSE_WRITE
+        | WatchFlags::MOVED_TO
+        | WatchFlags::DELETE
+        | WatchFlags::MOVED_FROM;
+    inotify::add_watch(&fd, &dir, what)?;
+    PUMP.with(|p| *p.borrow_mut() = Some(pump));
+    let name = bundle.file_name().map(|n| n.as_encoded_bytes().to_vec());
+    std::thread::Builder::new()
+        .name("bitig-watch".into())
+        .spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = rustix::io::read(&fd, &mut buf) {
+                if names(&buf[..n]).any(|f| Some(f) == name.as_deref() || is_banner(f, &name)) {
+                    let woke = slint::invoke_from_event_loop(|| {
+                        PUMP.with(|p| {
+                            if let Some(pump) = p.borrow_mut().as_mut() {
+                                pump();
+                            }
+                        })
+                    });
+                    if woke.is_err() {
+                        return; // the event loop is gone
                     }
                 }
-            })?;
-        Ok(())
-    }
-
-    /// Shows `loaded` in place of the bundle on show (see the module's doc).
-    pub fn reload(&self, loaded: Loaded) {
-        if let Ok(mut s) = self.state.try_borrow_mut() {
-            crate::hot::ours(|| s.reload(&self.window, loaded));
-        }
-    }
-
-    /// Shows the banner `png` at the foot of the panel, or none; a picture that does not
-    /// decode shows none.
-    pub fn show_banner(&self, png: Option<&[u8]>) {
-        let image = png.and_then(decode_png).unwrap_or_default();
-        self.window.global::<Ui>().set_watch_banner(image);
-    }
+            }
+        })?;
+    Ok(())
 }
 
 /// The names in a buffer of inotify events.
@@ -119,46 +89,52 @@ fn is_banner(file: &[u8], bundle: &Option<Vec<u8>>) -> bool {
         .is_some_and(|b| file.strip_prefix(b.as_slice()) == Some(b".error.png"))
 }
 
+/// The bundle on watch: where it is, the keys it must be signed with, and the file as last
+/// read.
+pub struct Watched {
+    pub bundle: PathBuf,
+    trusted: Vec<[u8; 32]>,
+    /// The bundle file's length and modification time when last read.
+    seen: Option<(u64, std::time::SystemTime)>,
+}
+
+impl Watched {
+    /// `bundle` as it is now (on show already).
+    pub fn new(bundle: &Path, trusted: Vec<[u8; 32]>) -> Watched {
+        Watched {
+            bundle: bundle.to_path_buf(),
+            trusted,
+            seen: stamp(bundle),
+        }
+    }
+
+    /// The bundle, loaded and checked for `profile` as at start, if the file changed since
+    /// it was last read.
+    pub fn changed(&mut self, profile: &str) -> Option<Result<Loaded, LoadError>> {
+        let now = stamp(&self.bundle);
+        if now.is_none() || now == self.seen {
+            return None;
+        }
+        self.seen = now;
+        Some(
+            load_bundle_checked(&self.bundle, &self.trusted)
+                .and_then(|l| check_panel(&l.bundle, profile).map(|()| l)),
+        )
+    }
+
+    /// The banner beside the bundle, if there is one.
+    pub fn banner(&self) -> Option<Vec<u8>> {
+        std::fs::read(banner_path(&self.bundle)).ok()
+    }
+}
+
 fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
     let m = std::fs::metadata(path).ok()?;
     Some((m.len(), m.modified().ok()?))
 }
 
-/// On the UI thread, after the folder changed: the banner as it is now, and the bundle if
-/// it is new. A bundle that does not load is reported and the one on show stays.
-fn check(w: &RefCell<Option<Watched>>) {
-    let mut w = w.borrow_mut();
-    let Some(w) = w.as_mut() else {
-        return;
-    };
-    let (Some(window), Some(state)) = (w.kiosk.0.upgrade(), w.kiosk.1.upgrade()) else {
-        return;
-    };
-    let kiosk = Kiosk { window, state };
-    kiosk.show_banner(std::fs::read(banner_path(&w.bundle)).ok().as_deref());
-    let now = stamp(&w.bundle);
-    if now.is_none() || now == w.seen {
-        return;
-    }
-    w.seen = now;
-    let profile = kiosk.state.borrow().ctx.config.profile.clone();
-    let loaded = load_bundle_checked(&w.bundle, &w.trusted)
-        .and_then(|l| check_panel(&l.bundle, &profile).map(|()| l));
-    match loaded {
-        Ok(l) => {
-            kiosk.reload(l);
-            eprintln!("bitig-kiosk: {} shown again", w.bundle.display());
-        }
-        Err(e) => eprintln!(
-            "bitig-kiosk: {} not shown [{}]: {}; the last bundle stays",
-            w.bundle.display(),
-            e.code,
-            e.message
-        ),
-    }
-}
-
-fn decode_png(bytes: &[u8]) -> Option<slint::Image> {
+/// The picture of a PNG (RGB or RGBA; alpha dropped), or `None` if it does not decode.
+pub fn decode_png(bytes: &[u8]) -> Option<slint::Image> {
     let mut dec = png::Decoder::new(std::io::Cursor::new(bytes));
     dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut r = dec.read_info().ok()?;
@@ -179,42 +155,6 @@ fn decode_png(bytes: &[u8]) -> Option<slint::Image> {
         info.height,
     );
     Some(slint::Image::from_rgb8(buffer))
-}
-
-impl State {
-    fn reload(&mut self, w: &AppWindow, loaded: Loaded) {
-        let c = &mut self.ctx;
-        let now = c.now();
-        let place = same_place(&c.bundle, &loaded.bundle, &c.nav);
-        c.voice.replace_speech(now, c.volume, loaded.speech);
-        c.bundle = loaded.bundle;
-        c.hash = loaded.hash;
-        if c.error.take().is_some() {
-            // Out of the maintenance screen, as if started on this bundle.
-            c.fallback = None;
-            c.nav = Nav::new(c.config.idle_timeout_ms, false);
-        }
-        let n = &mut c.nav;
-        match place {
-            Some((doc, page)) => (n.doc, n.page) = (doc, page),
-            None if matches!(
-                n.screen,
-                Screen::Reader | Screen::Contents | Screen::PageGrid
-            ) =>
-            {
-                // The statement or its edition is gone: the library lists what there is.
-                (n.screen, n.doc, n.page) = (Screen::Library, 0, 0);
-            }
-            None => (n.doc, n.page) = (0, 0),
-        }
-        // The same page, in a bundle with other page numbers, is not a new page read.
-        self.counted_page =
-            (n.screen == Screen::Reader).then_some((n.doc, n.edition, n.size, n.page));
-        set_theme(w, &c.bundle);
-        self.screens = Screens::new(&self.ctx);
-        self.refresh(w);
-        self.reschedule();
-    }
 }
 
 /// Where the reader stands in `new`: the statement with the same id, and the page of the
