@@ -10,20 +10,6 @@ use std::path::Path;
 
 const PROFILE: &str = "tests/fixtures/profiles/tiny-320x240.toml";
 
-fn build(statements: &Path, out: &Path) {
-    let o = bitig(&[
-        "build",
-        "--no-speech",
-        "--statements",
-        statements.to_str().unwrap(),
-        "--profile",
-        PROFILE,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-}
-
 /// Page text per `(doc, lang, size, page)` from `bitig inspect --pages`.
 fn pages(bundle: &Path) -> BTreeMap<(String, String, String, usize), String> {
     let o = bitig(&["inspect", "--pages", bundle.to_str().unwrap()]);
@@ -87,10 +73,7 @@ fn one_word_shows_exactly_the_pages_that_reflowed() {
     let d = scratch("diff-one-word");
     let (old_src, new_src) = (d.join("old"), d.join("new"));
     for dir in [&old_src, &new_src] {
-        std::fs::create_dir_all(dir).unwrap();
-        for f in ["sample-kk.kk.md", "sample-tr.tr.md"] {
-            std::fs::copy(repo().join("tests/fixtures").join(f), dir.join(f)).unwrap();
-        }
+        copy_fixture_sources(dir);
     }
     // One word, longer: the paragraph and the pages after it reflow.
     let tr = new_src.join("sample-tr.tr.md");
@@ -102,8 +85,8 @@ fn one_word_shows_exactly_the_pages_that_reflowed() {
     )
     .unwrap();
     let (old, new) = (d.join("old.bundle"), d.join("new.bundle"));
-    build(&old_src, &old);
-    build(&new_src, &new);
+    build_no_speech(&old_src, PROFILE, &old);
+    build_no_speech(&new_src, PROFILE, &new);
 
     let (po, pn) = (pages(&old), pages(&new));
     let reflowed: BTreeSet<_> = po

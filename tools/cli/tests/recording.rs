@@ -68,10 +68,7 @@ fn record(dir: &Path, texts: &[String]) -> Vec<(u64, u64)> {
 fn a_recording_speaks_its_edition_and_a_wrong_cue_is_refused_at_its_line() {
     let dir = scratch("recording");
     let src = dir.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    for f in ["sample-tr.tr.md", "sample-kk.kk.md"] {
-        std::fs::copy(repo().join("tests/fixtures").join(f), src.join(f)).unwrap();
-    }
+    copy_fixture_sources(&src);
     // The sentences as the reader shows them: the bundle's blocks, title and byline first.
     let plain = dir.join("plain.bundle");
     let o = build(&src, &plain, false);

@@ -7,7 +7,6 @@
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
@@ -48,29 +47,11 @@ fn next(rx: &Receiver<String>, what: &str) -> String {
     }
 }
 
-fn build(statements: &Path, out: &Path) -> Vec<u8> {
-    let o = bitig(&[
-        "build",
-        "--no-speech",
-        "--statements",
-        statements.to_str().unwrap(),
-        "--profile",
-        PROFILE,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    std::fs::read(out).unwrap()
-}
-
 #[test]
 fn watch_rebuilds_what_changed_and_keeps_the_last_good_bundle_on_an_error() {
     let dir = scratch("watch");
     let src = dir.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    for f in ["sample-kk.kk.md", "sample-tr.tr.md"] {
-        std::fs::copy(repo().join("tests/fixtures").join(f), src.join(f)).unwrap();
-    }
+    copy_fixture_sources(&src);
     let out = dir.join("out/w.bundle");
     let (error, banner) = (
         dir.join("out/w.bundle.error"),
@@ -95,7 +76,7 @@ fn watch_rebuilds_what_changed_and_keeps_the_last_good_bundle_on_an_error() {
     let l = next(&built, "rebuilt");
     assert!(l.contains(": 2 of 2 edition(s) typeset"), "{l}");
     let first = std::fs::read(&out).unwrap();
-    assert!(first == build(&src, &dir.join("fresh-1.bundle")));
+    assert!(first == build_no_speech(&src, PROFILE, &dir.join("fresh-1.bundle")));
 
     // One word of the Turkish sample: that edition alone is typeset again.
     let tr = src.join("sample-tr.tr.md");
@@ -112,7 +93,7 @@ fn watch_rebuilds_what_changed_and_keeps_the_last_good_bundle_on_an_error() {
     assert!(l.contains(": 1 of 2 edition(s) typeset"), "{l}");
     let second = std::fs::read(&out).unwrap();
     assert!(second != first, "the edit did not reach the bundle");
-    assert!(second == build(&src, &dir.join("fresh-2.bundle")));
+    assert!(second == build_no_speech(&src, PROFILE, &dir.join("fresh-2.bundle")));
 
     // A character no font has, on line 11 column 5 of the Kazakh sample: the bundle stays.
     let kk = src.join("sample-kk.kk.md");

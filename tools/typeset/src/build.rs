@@ -552,12 +552,7 @@ pub fn build_bundle_cached(
     let theme = spec.theme(profile_path)?;
     let mut shaper = ShapeContext::new(&sources.fonts);
     let mut strikes = StrikeTable::default();
-    let mut comp = Composer {
-        shaper: &mut shaper,
-        hyph: &sources.hyph,
-        strikes: &mut strikes,
-        params: sources.params,
-    };
+    let mut comp = composer(&mut shaper, sources, &mut strikes);
 
     let ui_owned = layout_ui(&mut comp, &spec, &sources.ui)?;
     let ascii = ascii_strip(&mut comp, &spec)?;
@@ -581,12 +576,7 @@ pub fn build_bundle_cached(
             None => {
                 cache.typeset += 1;
                 let mut own = StrikeTable::default();
-                let mut comp = Composer {
-                    shaper: &mut shaper,
-                    hyph: &sources.hyph,
-                    strikes: &mut own,
-                    params: sources.params,
-                };
+                let mut comp = composer(&mut shaper, sources, &mut own);
                 let edition = layout_edition(&mut comp, &spec, st, ui)?;
                 CachedEdition {
                     edition,
@@ -645,6 +635,20 @@ pub fn build_bundle_cached(
         ascii,
         &docs,
     )
+}
+
+/// A composer over `sources`' hyphenation patterns and line-breaking parameters.
+fn composer<'a, 'f>(
+    shaper: &'a mut ShapeContext<'f>,
+    sources: &'a Sources,
+    strikes: &'a mut StrikeTable,
+) -> Composer<'a, 'f> {
+    Composer {
+        shaper,
+        hyph: &sources.hyph,
+        strikes,
+        params: sources.params,
+    }
 }
 
 /// Editions laid out for one profile, kept between builds by everything their layout depends
@@ -909,12 +913,7 @@ pub struct BodyPara {
 pub fn body_paragraphs(sources: &Sources, spec: &ProfileSpec) -> Result<Vec<BodyPara>, Error> {
     let mut shaper = ShapeContext::new(&sources.fonts);
     let mut strikes = StrikeTable::default();
-    let mut comp = Composer {
-        shaper: &mut shaper,
-        hyph: &sources.hyph,
-        strikes: &mut strikes,
-        params: sources.params,
-    };
+    let mut comp = composer(&mut shaper, sources, &mut strikes);
     let mut out = Vec::new();
     for st in &sources.statements {
         let Some(ui) = sources.ui.iter().find(|u| u.lang == st.lang) else {

@@ -35,6 +35,32 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The two fixture sources (the Kazakh and Turkish samples) copied into `dir`, made.
+pub fn copy_fixture_sources(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+    for f in ["sample-kk.kk.md", "sample-tr.tr.md"] {
+        let from = repo().join("tests/fixtures").join(f);
+        std::fs::copy(&from, dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    }
+}
+
+/// `bitig build --no-speech` of `statements` for the profile file `profile` into `out`;
+/// fails the test with its messages if it fails. Returns the bundle's bytes.
+pub fn build_no_speech(statements: &Path, profile: &str, out: &Path) -> Vec<u8> {
+    let o = bitig(&[
+        "build",
+        "--no-speech",
+        "--statements",
+        &statements.to_string_lossy(),
+        "--profile",
+        profile,
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    std::fs::read(out).unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+}
+
 /// Builds the fixture documents (Turkish and Kazakh samples) for one profile into `out`.
 pub fn build_fixtures(profile: &str, out: &Path) {
     let o = bitig(&[
