@@ -184,10 +184,11 @@ impl Watch {
 
     /// Sleeps until a source changed and the folders have been quiet for [`SETTLE`].
     fn wait(&self) -> Result<()> {
-        let mut buf = [0u8; 8192];
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8192];
+        let mut events = rustix::fs::inotify::Reader::new(&self.fd, &mut buf);
         loop {
-            let n = rustix::io::read(&self.fd, &mut buf).context("inotify")?;
-            if source_changed(&buf[..n]) {
+            let ev = events.next().context("inotify")?;
+            if ev.file_name().is_some_and(|f| is_source(f.to_bytes())) {
                 break;
             }
         }
@@ -195,6 +196,7 @@ impl Watch {
             tv_sec: 0,
             tv_nsec: SETTLE.as_nanos() as i64,
         };
+        let mut drain = [0u8; 8192];
         loop {
             let mut fds = [rustix::event::PollFd::new(
                 &self.fd,
@@ -203,7 +205,7 @@ impl Watch {
             match rustix::event::poll(&mut fds, Some(&settle)) {
                 Ok(0) => return Ok(()),
                 Ok(_) => {
-                    rustix::io::read(&self.fd, &mut buf).context("inotify")?;
+                    rustix::io::read(&self.fd, &mut drain).context("inotify")?;
                 }
                 Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(e).context("inotify"),
@@ -212,25 +214,14 @@ impl Watch {
     }
 }
 
-/// Whether the inotify events in `buf` name a file an editor saves: not a hidden file, a
-/// backup (`~`) or a swap file.
-fn source_changed(buf: &[u8]) -> bool {
-    let mut at = 0;
-    while at + 16 <= buf.len() {
-        let len = u32::from_ne_bytes([buf[at + 12], buf[at + 13], buf[at + 14], buf[at + 15]]);
-        let name_end = (at + 16 + len as usize).min(buf.len());
-        let name = &buf[at + 16..name_end];
-        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-        let hidden = name.first() == Some(&b'.')
-            || name.ends_with(b"~")
-            || name.ends_with(b".swp")
-            || name.ends_with(b".swx");
-        if !name.is_empty() && !hidden {
-            return true;
-        }
-        at = name_end;
-    }
-    false
+/// Whether `name` is a file an editor saves: not a hidden file, a backup (`~`) or a swap
+/// file.
+fn is_source(name: &[u8]) -> bool {
+    !(name.is_empty()
+        || name.first() == Some(&b'.')
+        || name.ends_with(b"~")
+        || name.ends_with(b".swp")
+        || name.ends_with(b".swx"))
 }
 
 const BANNER_PX: f32 = 15.0;

@@ -49,9 +49,18 @@ pub fn spawn(bundle: &Path, pump: Pump) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("bitig-watch".into())
         .spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = rustix::io::read(&fd, &mut buf) {
-                if names(&buf[..n]).any(|f| Some(f) == name.as_deref() || is_banner(f, &name)) {
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+            let mut events = inotify::Reader::new(&fd, &mut buf);
+            loop {
+                let ours = match events.next() {
+                    Ok(ev) => ev.file_name().is_some_and(|f| {
+                        let f = f.to_bytes();
+                        Some(f) == name.as_deref() || is_banner(f, &name)
+                    }),
+                    Err(rustix::io::Errno::INTR) => false,
+                    Err(_) => return,
+                };
+                if ours {
                     let woke = slint::invoke_from_event_loop(|| {
                         PUMP.with(|p| {
                             if let Some(pump) = p.borrow_mut().as_mut() {
@@ -66,21 +75,6 @@ pub fn spawn(bundle: &Path, pump: Pump) -> std::io::Result<()> {
             }
         })?;
     Ok(())
-}
-
-/// The names in a buffer of inotify events.
-fn names(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at + 16 > buf.len() {
-            return None;
-        }
-        let len = u32::from_ne_bytes([buf[at + 12], buf[at + 13], buf[at + 14], buf[at + 15]]);
-        let end = (at + 16 + len as usize).min(buf.len());
-        let name = &buf[at + 16..end];
-        at = end;
-        Some(&name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())])
-    })
 }
 
 fn is_banner(file: &[u8], bundle: &Option<Vec<u8>>) -> bool {
