@@ -89,6 +89,28 @@ impl Visit<'_> {
         }
         self.key(Key::Action);
         assert_eq!(self.k.screen(), Screen::Library);
+        // A card is said as it is shown: its title, then its byline (kind, date, place).
+        self.key(Key::Down);
+        let heard = said_in_turn(self, 30_000);
+        assert!(
+            matches!(
+                heard.get(..2),
+                Some([
+                    Said::Block {
+                        doc: 1,
+                        block: 0,
+                        ..
+                    },
+                    Said::Block {
+                        doc: 1,
+                        block: 1,
+                        ..
+                    }
+                ])
+            ),
+            "the second card is not said as title and byline: {heard:?}"
+        );
+        self.key(Key::Up);
         self.key(Key::Action);
         assert_eq!(self.k.screen(), Screen::Reader);
         assert_eq!(self.k.focus().0, "listen", "the page takes the focus first");
@@ -568,6 +590,33 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     v.h.advance(1500);
     let pcm = v.pcm();
     assert!(level(&pcm[quiet_to..]) > 100.0, "the wrong PIN is silent");
+
+    // 6c. The fifth wrong PIN locks the pad for 30 s, and the wait is said with its unit.
+    for _ in 0..4 {
+        for d in [1, 2, 3, 9] {
+            v.key(Key::Digit(d));
+        }
+        assert_eq!(k.focus().0, "ok");
+        v.key(Key::Action);
+        v.h.advance(200);
+    }
+    let heard = said_in_turn(&mut v, 15_000);
+    let kk = |key| Said::Ui {
+        key,
+        lang: Lang::Kk,
+    };
+    assert_eq!(
+        heard,
+        [
+            kk("menu.pin-locked"),
+            Said::Number {
+                n: 30,
+                lang: Lang::Kk
+            },
+            kk("voice.seconds")
+        ],
+        "the locked pad's wait is not said in seconds"
+    );
 
     // 7. The sound card's underruns are in the statistics, every one of them.
     k.speaking(); // pumps the voice, which hands them over

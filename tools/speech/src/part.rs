@@ -25,7 +25,14 @@ pub const UI_PAUSE_MS: u32 = 300;
 /// ("page 3 of 12").
 pub const PIECE_PAUSE_MS: u32 = 120;
 /// The UI strings said as pieces between numbers.
-pub const PIECES: [&str; 2] = ["voice.page", "voice.of"];
+pub const PIECES: [&str; 6] = [
+    "voice.page",
+    "voice.of",
+    "voice.minute",
+    "voice.minutes",
+    "voice.second",
+    "voice.seconds",
+];
 
 /// The pause after the UI string `key`.
 pub fn ui_pause(key: &str) -> u32 {
@@ -36,8 +43,8 @@ pub fn ui_pause(key: &str) -> u32 {
     }
 }
 
-/// Numbers every part says, whatever its page counts: the PIN pad's first locks (30 s, then
-/// 60 s) are said in seconds.
+/// Numbers every part says, whatever its page counts: the PIN pad says its wait in minutes
+/// and seconds, each at most 60.
 pub const NUMBERS_AT_LEAST: usize = 60;
 
 /// The numbers a kiosk may say with `bundle`: 1 to its longest layout's page count (at least

@@ -7,6 +7,7 @@ use crate::images;
 use crate::nav::Screen;
 use crate::Ui;
 use bitig_format::speech::Said;
+use bitig_format::Lang;
 use slint::{Image, ModelRc, VecModel};
 
 #[derive(Debug, Default)]
@@ -65,12 +66,38 @@ fn submit(c: &mut Ctx) {
     let ui = |key| Said::Ui { key, lang };
     match c.nav.pin_wait_s(now) {
         Some(s) => {
-            let n = u16::try_from(s).unwrap_or(u16::MAX);
-            c.say(&[ui("menu.pin-locked"), Said::Number { n, lang }]);
+            let (all, n) = wait_said(lang, s);
+            c.say(&all[..n]);
         }
         None if c.nav.pin_wrong => c.say(&[ui("menu.wrong-pin")]),
         None => {}
     }
+}
+
+/// The locked pad's message and its wait, as the voice strings them together: "Please
+/// wait: 2 minutes 30 seconds" (the minutes or the seconds left out when there are none).
+/// The numbers are at most 60, which every speech part says
+/// (`bitig_speech::part::NUMBERS_AT_LEAST`); a lock lasts an hour at most. Returns the
+/// texts and how many of them to say.
+pub fn wait_said(lang: Lang, wait_s: u64) -> ([Said<'static>; 5], usize) {
+    let ui = |key| Said::Ui { key, lang };
+    let mut all = [ui("menu.pin-locked"); 5];
+    let mut n = 1;
+    let (minutes, seconds) = (wait_s / 60, wait_s % 60);
+    for (count, one, many) in [
+        (minutes, "voice.minute", "voice.minutes"),
+        (seconds, "voice.second", "voice.seconds"),
+    ] {
+        if count == 0 {
+            continue;
+        }
+        let unit = if count == 1 { one } else { many };
+        let count = u16::try_from(count).unwrap_or(u16::MAX);
+        all[n] = Said::Number { n: count, lang };
+        all[n + 1] = ui(unit);
+        n += 2;
+    }
+    (all, n)
 }
 
 impl Pin {
@@ -111,5 +138,48 @@ impl Pin {
         (c.nav.screen == Screen::Pin)
             .then(|| c.nav.pin_countdown_step(now))
             .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(lang: Lang, wait_s: u64) -> Vec<Said<'static>> {
+        let (all, n) = wait_said(lang, wait_s);
+        all[..n].to_vec()
+    }
+
+    #[test]
+    fn a_wait_is_said_in_minutes_and_seconds_with_their_units() {
+        let en = |key| Said::Ui {
+            key,
+            lang: Lang::En,
+        };
+        let num = |n| Said::Number { n, lang: Lang::En };
+        let locked = en("menu.pin-locked");
+        assert_eq!(said(Lang::En, 30), [locked, num(30), en("voice.seconds")]);
+        assert_eq!(said(Lang::En, 1), [locked, num(1), en("voice.second")]);
+        assert_eq!(said(Lang::En, 60), [locked, num(1), en("voice.minute")]);
+        assert_eq!(
+            said(Lang::En, 150),
+            [
+                locked,
+                num(2),
+                en("voice.minutes"),
+                num(30),
+                en("voice.seconds")
+            ]
+        );
+        // The longest lock: an hour, said as 60 minutes (numbers go to 60 in every part).
+        let hour = crate::nav::PIN_LOCK_MAX_MS / 1000;
+        assert_eq!(said(Lang::En, hour), [locked, num(60), en("voice.minutes")]);
+        assert_eq!(
+            said(Lang::Kk, 61)[0],
+            Said::Ui {
+                key: "menu.pin-locked",
+                lang: Lang::Kk
+            }
+        );
     }
 }
