@@ -6,6 +6,7 @@ use super::focus::{BACK, CARD};
 use crate::images::{self, Stack};
 use crate::nav::Screen;
 use crate::{Card, Ui};
+use bitig_format::speech::Said;
 use bitig_format::{Bundle, Lang};
 use slint::{Image, ModelRc, VecModel};
 
@@ -105,4 +106,42 @@ fn card_image(b: &Bundle<'_>, doc: usize, lang: Lang) -> Image {
         }
     }
     stack.render(b, images::ink(b), 0)
+}
+
+/// A library card as it is shown: the title and the byline (kind, date and place) of the
+/// edition in `lang`; a document without one gives its first edition's, then "Available
+/// in:" and its languages' names. Returns the texts and how many of them to say.
+pub fn card_said(c: &Ctx, doc: usize, lang: Lang) -> ([Said<'static>; 5], usize) {
+    let mut all = [Said::Number { n: 0, lang }; 5];
+    let Some(d) = c.bundle.documents.get(doc) else {
+        return (all, 0);
+    };
+    let Some(e) = d.edition(lang).or(d.editions.first()) else {
+        return (all, 0);
+    };
+    let block = |block| Said::Block {
+        doc: doc as u16,
+        lang: e.lang,
+        block,
+    };
+    all[0] = block(0);
+    all[1] = block(1);
+    let mut n = 2;
+    if e.lang != lang {
+        all[n] = Said::Ui {
+            key: "library.available",
+            lang,
+        };
+        n += 1;
+        for l in Lang::ALL.into_iter().filter(|&l| d.edition(l).is_some()) {
+            if n < all.len() {
+                all[n] = Said::Ui {
+                    key: "lang.name",
+                    lang: l,
+                };
+                n += 1;
+            }
+        }
+    }
+    (all, n)
 }

@@ -415,14 +415,12 @@ fn say_focus(c: &mut Ctx, id: i32) {
                 d,
                 e,
             ];
-            let now = c.now();
-            return c.voice.say_all(now, c.volume, &all);
+            return c.say(&all);
         }
         i if i >= focus::TILE => {
             let n = u16::try_from(i - focus::TILE + 1).unwrap_or(u16::MAX);
             let [a, b, ..] = counter(lang, n, 0);
-            let now = c.now();
-            return c.voice.say_all(now, c.volume, &[a, b]);
+            return c.say(&[a, b]);
         }
         focus::RETURN => ui("reader.return.before"),
         i if (focus::LANGUAGE..focus::LANGUAGE + 3).contains(&i) => {
@@ -437,9 +435,8 @@ fn say_focus(c: &mut Ctx, id: i32) {
                 .and_then(|k| ui(k))
         }
         i if (focus::CARD..focus::ENTRY).contains(&i) => {
-            let (all, n) = card_said(c, (i - focus::CARD) as usize, lang);
-            let now = c.now();
-            return c.voice.say_all(now, c.volume, &all[..n]);
+            let (all, n) = library::card_said(c, (i - focus::CARD) as usize, lang);
+            return c.say(&all[..n]);
         }
         i if (focus::ENTRY..focus::TILE).contains(&i) => c
             .bundle
@@ -478,45 +475,6 @@ fn counter(lang: Lang, page: u16, count: u16) -> [bitig_format::speech::Said<'st
         },
         Said::Number { n: count, lang },
     ]
-}
-
-/// A library card as it is shown: the title and the byline (kind, date and place) of the
-/// edition in `lang`; a document without one gives its first edition's, then "Available
-/// in:" and its languages' names. Returns the texts and how many of them to say.
-fn card_said(c: &Ctx, doc: usize, lang: Lang) -> ([bitig_format::speech::Said<'static>; 5], usize) {
-    use bitig_format::speech::Said;
-    let mut all = [Said::Number { n: 0, lang }; 5];
-    let Some(d) = c.bundle.documents.get(doc) else {
-        return (all, 0);
-    };
-    let Some(e) = d.edition(lang).or(d.editions.first()) else {
-        return (all, 0);
-    };
-    let block = |block| Said::Block {
-        doc: doc as u16,
-        lang: e.lang,
-        block,
-    };
-    all[0] = block(0);
-    all[1] = block(1);
-    let mut n = 2;
-    if e.lang != lang {
-        all[n] = Said::Ui {
-            key: "library.available",
-            lang,
-        };
-        n += 1;
-        for l in Lang::ALL.into_iter().filter(|&l| d.edition(l).is_some()) {
-            if n < all.len() {
-                all[n] = Said::Ui {
-                    key: "lang.name",
-                    lang: l,
-                };
-                n += 1;
-            }
-        }
-    }
-    (all, n)
 }
 
 /// The page on show (from 1) and the page count of the reader's layout.
