@@ -600,7 +600,12 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         v.key(Key::Action);
         v.h.advance(200);
     }
+    let locked_at = v.pcm().len();
     let heard = said_in_turn(&mut v, 15_000);
+    assert!(
+        level(&v.pcm()[locked_at..]) > 100.0,
+        "the locked pad's wait is silent in the record"
+    );
     let kk = |key| Said::Ui {
         key,
         lang: Lang::Kk,
