@@ -86,6 +86,8 @@ pub struct Place {
     pub edition: Lang,
     pub size: TextSize,
     pub parallel: bool,
+    /// The edition the visitor put beside the open one (side by side), if any.
+    pub partner: Option<Lang>,
     pub page: u16,
 }
 
@@ -172,6 +174,9 @@ pub struct Nav {
     pub page: u16,
     /// Side-by-side view: the open edition (left) and its partner (right) in half columns.
     pub parallel: bool,
+    /// The edition the visitor put on the right by swapping the columns (side by side);
+    /// `None`: the first other language the document has.
+    partner_pick: Option<Lang>,
     size_before_parallel: TextSize,
     pub pin: heapless::String<PIN_MAX>,
     pub pin_wrong: bool,
@@ -202,6 +207,7 @@ impl Nav {
             size: TextSize::Normal,
             page: 0,
             parallel: false,
+            partner_pick: None,
             size_before_parallel: TextSize::Normal,
             pin: heapless::String::new(),
             pin_wrong: false,
@@ -233,6 +239,7 @@ impl Nav {
             edition: self.edition,
             size: self.size,
             parallel: self.parallel,
+            partner: self.partner_pick,
             page: self.page,
         }
     }
@@ -303,6 +310,7 @@ impl Nav {
             self.lang = p.lang;
             self.size = p.size;
             self.parallel = p.parallel;
+            self.partner_pick = p.partner;
             self.page = p.page;
         }
     }
@@ -356,6 +364,7 @@ impl Nav {
             return;
         }
         self.parallel = false;
+        self.partner_pick = None;
         self.return_to = None;
         if self.size == TextSize::Half {
             self.size = self.size_before_parallel;
@@ -431,12 +440,30 @@ impl Nav {
         self.jumped_from(before);
     }
 
-    /// The edition shown beside the open one in the side-by-side view: the first other
-    /// language the document has.
+    /// The edition shown beside the open one in the side-by-side view: the one the visitor
+    /// put there by swapping the columns, or else the first other language the document has.
     pub fn partner(&self, content: &dyn Content) -> Option<Lang> {
-        Lang::ALL
-            .into_iter()
-            .find(|&l| l != self.edition && content.has_edition(self.doc, l))
+        let other = |l: Lang| l != self.edition && content.has_edition(self.doc, l);
+        self.partner_pick
+            .filter(|&l| other(l))
+            .or_else(|| Lang::ALL.into_iter().find(|&l| other(l)))
+    }
+
+    /// Side by side, the two columns change places, on the same paragraph: the right one's
+    /// edition opens on the left, where the voice reads, and the left one's goes to the right.
+    pub fn swap_columns(&mut self, content: &dyn Content) {
+        if self.screen != Screen::Reader || !self.parallel {
+            return;
+        }
+        let Some(right) = self.partner(content) else {
+            return;
+        };
+        let before = self.place();
+        let anchor = content.anchor(self.doc, self.edition, self.size, self.page);
+        self.partner_pick = Some(self.edition);
+        self.edition = right;
+        self.page = anchor.map_or(0, |a| content.page_of(self.doc, right, self.size, a));
+        self.jumped_from(before);
     }
 
     /// Whether the side-by-side view can be offered for the open document.
@@ -750,6 +777,37 @@ mod tests {
         assert!(!n.parallel_available(&Fake));
         n.toggle_parallel(&Fake);
         assert!(!n.parallel);
+    }
+
+    #[test]
+    fn swapping_the_columns_puts_the_partner_on_the_left_on_the_same_paragraph() {
+        let mut n = reader(Lang::Kk, 0);
+        n.next(&Fake); // normal page 1: paragraph 1
+        n.swap_columns(&Fake); // not side by side: nothing to swap
+        assert_eq!((n.edition, n.page, n.return_to), (Lang::Kk, 1, None));
+        n.toggle_parallel(&Fake);
+        n.next(&Fake); // kk half page 3: paragraph 2
+        assert_eq!(n.partner_page(&Fake), Some((Lang::En, 2)));
+        n.swap_columns(&Fake);
+        // English on the left, at the page paragraph 2 starts on (en half page 2), Kazakh on
+        // the right at the page it pairs with; the chrome keeps the visitor's language.
+        assert_eq!((n.edition, n.lang, n.page), (Lang::En, Lang::Kk, 2));
+        assert_eq!(n.partner(&Fake), Some(Lang::Kk));
+        assert_eq!(n.partner_page(&Fake), Some((Lang::Kk, 3)));
+        // A jump: the way back returns to the columns as they were.
+        let back = n.return_to.expect("the swap offers the way back");
+        assert_eq!((back.edition, back.partner, back.page), (Lang::Kk, None, 3));
+        n.swap_columns(&Fake);
+        assert_eq!((n.edition, n.page), (Lang::Kk, 3));
+        assert_eq!(n.partner(&Fake), Some(Lang::En));
+        n.swap_columns(&Fake);
+        n.return_back();
+        assert_eq!((n.edition, n.page, n.partner(&Fake)), (Lang::Kk, 3, Some(Lang::En)));
+        // Another document forgets the pick.
+        n.swap_columns(&Fake);
+        n.back();
+        n.open(1, &Fake);
+        assert_eq!(n.place().partner, None);
     }
 
     #[test]

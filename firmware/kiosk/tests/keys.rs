@@ -238,6 +238,19 @@ fn keys_alone_reach_and_activate_every_control() {
         }
     }
 
+    // Side by side: the swap button takes the text size button's place, and keys reach it
+    // and swap the columns (and back).
+    assert_eq!(p.activate("side by side"), Screen::Reader);
+    let side = p.k.focus_order();
+    assert!(side.contains(&"swap columns".to_string()), "{side:?}");
+    assert!(!side.contains(&"text size".to_string()), "{side:?}");
+    for _ in 0..2 {
+        let before = p.frame();
+        assert_eq!(p.activate("swap columns"), Screen::Reader);
+        assert_ne!(p.frame(), before, "swapping the columns changed nothing");
+    }
+    assert_eq!(p.activate("side by side"), Screen::Reader);
+
     // Contents: every entry opens its part; back returns.
     assert_eq!(p.activate("contents"), Screen::Contents);
     let entries = p.check_walk(Screen::Contents);

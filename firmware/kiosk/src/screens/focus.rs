@@ -22,6 +22,9 @@ pub const RETURN: i32 = 6;
 pub const COUNTER: i32 = 7;
 /// The reader's page, when the kiosk has a voice: Action reads it aloud, pauses and resumes.
 pub const LISTEN: i32 = 8;
+/// The reader's swap button, side by side (where the text size button is otherwise): the
+/// columns change places, so the voice reads the other one.
+pub const SWAP: i32 = 9;
 /// Language button `i` (the language screen and the reader's top bar): `LANGUAGE + i`.
 pub const LANGUAGE: i32 = 100;
 /// Digit `d` of the PIN pad: `DIGIT + d`.
@@ -135,6 +138,7 @@ pub fn name(id: i32) -> String {
         RETURN => "back to page".into(),
         COUNTER => "page counter".into(),
         LISTEN => "listen".into(),
+        SWAP => "swap columns".into(),
         CLEAR => "clear".into(),
         OK => "ok".into(),
         i if (LANGUAGE..LANGUAGE + 100).contains(&i) => format!("language {}", i - LANGUAGE),

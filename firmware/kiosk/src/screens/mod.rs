@@ -401,6 +401,7 @@ fn say_focus(c: &mut Ctx, id: i32) {
     let said = match id {
         focus::BACK => ui("reader.back"),
         focus::PARALLEL => ui("reader.parallel"),
+        focus::SWAP => ui("voice.swap"),
         focus::CONTENTS => ui("reader.contents"),
         focus::PROGRESS | focus::COUNTER => {
             let (page, count) = page_and_count(c);

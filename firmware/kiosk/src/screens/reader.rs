@@ -1,10 +1,13 @@
-//! The reader: the page, its top bar (back, languages, size, side by side, contents) and its
+//! The reader: the page, its top bar (back, languages, side by side, then text size, or side
+//! by side the button that swaps the columns) and its
 //! bottom bar (page counter, progress bar to scrub, the way back after a jump). A page turn
 //! draws the page and its counter into reused buffers and allocates nothing
 //! (firmware/kiosk/tests/alloc.rs); the old page slides out while the new one slides in.
 
 use super::ctx::{lang_of, Act, BundleContent, Ctx};
-use super::focus::{BACK, CONTENTS, COUNTER, LANGUAGE, LISTEN, PARALLEL, PROGRESS, RETURN, SIZE};
+use super::focus::{
+    BACK, CONTENTS, COUNTER, LANGUAGE, LISTEN, PARALLEL, PROGRESS, RETURN, SIZE, SWAP,
+};
 use crate::images::{self, CounterLabel, Marked, PageBuffers};
 use crate::nav::{classify, scrub_page, Screen, Turn};
 use crate::Ui;
@@ -38,10 +41,10 @@ pub struct Reader {
     slide: Option<Slide>,
     /// The page under the finger on the progress bar.
     scrub: Option<u16>,
-    /// The page image as last drawn: (document, edition, size, page, side by side, the
-    /// spoken sentence marked). A refresh that changes none of these (a finger moving on the
-    /// progress bar, the idle warning) draws no page.
-    page_drawn: Option<(usize, Lang, TextSize, u16, bool, Option<Marked>)>,
+    /// The page image as last drawn: (document, edition, size, page, the right column's
+    /// edition side by side, the spoken sentence marked). A refresh that changes none of these
+    /// (a finger moving on the progress bar, the idle warning) draws no page.
+    page_drawn: Option<(usize, Lang, TextSize, u16, Option<Lang>, Option<Marked>)>,
 }
 
 /// The reader's controls: the page's gestures, the bars' buttons and the progress bar.
@@ -65,13 +68,16 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act<Reader>) {
     let a = act.clone();
     ui.on_toggle_size(move || a.act(|c, r| activate(c, r, SIZE)));
     let a = act.clone();
+    ui.on_swap_columns(move || a.act(|c, r| activate(c, r, SWAP)));
+    let a = act.clone();
     ui.on_open_contents(move || a.act(|c, r| activate(c, r, CONTENTS)));
     let a = act.clone();
     ui.on_open_page_grid(move || a.act(|c, r| activate(c, r, COUNTER)));
 }
 
 /// The bars' controls in reading order: the top bar left to right (back, the languages the
-/// statement has, side by side, text size), then the bottom bar's. In portrait the progress
+/// statement has, side by side, then text size, or side by side the swap), then the bottom
+/// bar's. In portrait the progress
 /// bar has a row of its own above the buttons.
 pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
     let (b, n) = (&c.bundle, &c.nav);
@@ -92,9 +98,7 @@ pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
     if n.parallel_available(&content) {
         f(PARALLEL);
     }
-    if !n.parallel {
-        f(SIZE);
-    }
+    f(if n.parallel { SWAP } else { SIZE });
     let p = &b.profile;
     let two_rows = i32::from(p.height) - 56 - i32::from(p.page_height) >= 104;
     if two_rows {
@@ -203,6 +207,16 @@ pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
         BACK => c.nav.back(),
         PARALLEL => c.nav.toggle_parallel(&content),
         SIZE => c.nav.toggle_size(&content),
+        SWAP => {
+            c.nav.swap_columns(&content);
+            // A reading of the column that moved right ends: the voice reads the left one.
+            if matches!(
+                c.voice.said(),
+                Some(bitig_format::speech::Said::Block { .. })
+            ) {
+                c.stop_voice();
+            }
+        }
         CONTENTS => c.nav.open_contents(&content),
         PROGRESS | COUNTER => c.nav.open_page_grid(),
         LISTEN => listen(c),
@@ -357,6 +371,7 @@ impl Reader {
             Lang::ALL.iter().position(|&l| l == n.edition).unwrap_or(0) as i32
         );
         ui.set_size_label(images::label(b, "reader.size", n.lang));
+        ui.set_swap_label(images::label(b, "reader.swap", n.lang));
         ui.set_parallel_available(chrome.parallel_available);
         ui.set_parallel(n.parallel);
         ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
@@ -404,7 +419,11 @@ impl Reader {
             return;
         };
         let spoken = spoken_mark(c);
-        let drawn = (n.doc, n.edition, n.size, n.page, n.parallel, spoken);
+        let right = n
+            .parallel
+            .then(|| n.partner(&BundleContent(&c.bundle)))
+            .flatten();
+        let drawn = (n.doc, n.edition, n.size, n.page, right, spoken);
         if self.page_drawn == Some(drawn) {
             return;
         }
