@@ -8,8 +8,9 @@
 //! while reading another.
 //!
 //! Each [`Track`] is one block of one edition, or one UI string in one language, at one of
-//! the visitor's three [`SPEEDS`] (slow, normal, fast; each synthesized, so the pitch is the
-//! voice's own at every speed): Opus packets
+//! the visitor's three [`SPEEDS`] (slow, normal, fast; each synthesized, or a narrator's
+//! recording stretched with its pitch kept, so the pitch is the voice's own at every
+//! speed): Opus packets
 //! (mono, [`Speech::rate`] samples a second, [`Speech::frame`] samples each) and its timing
 //! index, one [`Sentence`] per UAX #29 sentence: its bytes in the block's text (the highlight)
 //! and its samples in the track. Decoding never panics; after [`Speech::from_speech_bytes`]

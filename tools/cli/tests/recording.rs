@@ -1,8 +1,8 @@
 //! A narrator's recording in place of the voice: `bitig build` with `X.tr.wav` and
 //! `X.tr.vtt` beside the Turkish fixture speaks that edition with the recording. Each block's
-//! track is its cut of the recording, each sentence at its cue, at the normal speed only
-//! (the kiosk plays it at every speed); the other edition is still synthesized at three
-//! speeds. A cue whose text is not its sentence's stops the build with the VTT file's line,
+//! normal-speed track is its cut of the recording, each sentence at its cue; its slow and
+//! fast tracks are that cut stretched (pitch kept) by 160/130 and 160/200, every cue with
+//! it; the other edition is still synthesized at three speeds. A cue whose text is not its sentence's stops the build with the VTT file's line,
 //! exit status 1, and nothing written.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -115,10 +115,38 @@ fn a_recording_speaks_its_edition_and_a_wrong_cue_is_refused_at_its_line() {
             block: bi as u16,
         };
         let tracks: Vec<_> = speech.tracks.iter().filter(|t| t.said == said).collect();
-        assert_eq!(tracks.len(), 1, "block {bi}: one recorded track");
-        assert_eq!(tracks[0].speed, NORMAL_SPEED);
-        let t = tracks[0];
+        let mut speeds: Vec<u8> = tracks.iter().map(|t| t.speed).collect();
+        speeds.sort();
+        assert_eq!(speeds, [0, 1, 2], "block {bi}: a recorded track at each speed");
+        let t = speech.track_at(&said, NORMAL_SPEED).unwrap();
         assert_eq!(t.sentences.len(), sentences.len(), "block {bi}");
+        // The slow and fast tracks: the cut stretched, its pause after it kept, and every
+        // sentence where the stretch puts it (within a millisecond).
+        let pause = t.samples - t.sentences.last().unwrap().to;
+        for (speed, wpm) in [(0u8, 130u32), (2, 200)] {
+            let factor = 160.0 / f64::from(wpm);
+            let s = speech.track_at(&said, speed).unwrap();
+            assert_eq!(s.speed, speed, "block {bi}");
+            let scaled = |n: u32| (f64::from(n) * factor).round() as u32;
+            assert!(
+                s.samples.abs_diff(scaled(t.samples - pause) + pause) <= 1,
+                "block {bi} speed {speed}: {} samples, not {}",
+                s.samples,
+                scaled(t.samples - pause) + pause
+            );
+            assert_eq!(s.sentences.len(), t.sentences.len());
+            for (a, b) in s.sentences.iter().zip(&t.sentences) {
+                assert_eq!((a.start, a.end), (b.start, b.end));
+                assert!(
+                    a.from.abs_diff(scaled(b.from)) <= 16 && a.to.abs_diff(scaled(b.to)) <= 16,
+                    "block {bi} speed {speed}: sentence {}..{}, not {}..{}",
+                    a.from,
+                    a.to,
+                    scaled(b.from),
+                    scaled(b.to)
+                );
+            }
+        }
         let block_start = cues[n].0;
         for s in &t.sentences {
             let (a, e) = cues[n];

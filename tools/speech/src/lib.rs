@@ -20,6 +20,7 @@ pub mod numbers;
 pub mod part;
 pub mod recording;
 pub mod sentences;
+pub mod stretch;
 
 use bitig_format::Lang;
 use lexicon::Lexicon;

@@ -111,8 +111,9 @@ pub struct PartBuilder<'s> {
     pre_skip: u16,
     /// Narrators' readings by statement id and language: those editions are spoken by them.
     recordings: HashMap<(String, Lang), crate::recording::Recording>,
-    /// Their tracks, once aligned and encoded (every profile's part shares them).
-    recorded: HashMap<(String, Lang), Vec<Encoded>>,
+    /// Their tracks, once aligned, stretched to each speed and encoded (every profile's part
+    /// shares them): per block, one per speed in [`SPEED_ORDER`].
+    recorded: HashMap<(String, Lang), Vec<[Encoded; SPEEDS as usize]>>,
     /// Seconds of speech in the last part made (for the build's report).
     pub seconds: f64,
 }
@@ -140,13 +141,14 @@ impl<'s> PartBuilder<'s> {
         self.recorded.clear();
     }
 
-    /// The tracks of an edition read by a narrator, one per block, each with the pause after
+    /// The tracks of an edition read by a narrator, per block one at each speed (the
+    /// recording stretched with its pitch kept, [`crate::stretch`]), each with the pause after
     /// its kind; aligned and encoded once.
     fn recorded_edition(
         &mut self,
         id: &str,
         ed: &bitig_format::Edition<'_>,
-    ) -> Result<Option<&Vec<Encoded>>, PartError> {
+    ) -> Result<Option<&Vec<[Encoded; SPEEDS as usize]>>, PartError> {
         let key = (id.to_string(), ed.lang);
         let Some(rec) = self.recordings.get(&key) else {
             return Ok(None);
@@ -154,10 +156,14 @@ impl<'s> PartBuilder<'s> {
         if !self.recorded.contains_key(&key) {
             let texts: Vec<&str> = ed.blocks.iter().map(|b| b.text).collect();
             let mut tracks = Vec::with_capacity(texts.len());
-            for (mut spoken, block) in rec.align(&texts)?.into_iter().zip(&ed.blocks) {
-                let pause = (u64::from(RATE) * u64::from(pause_after(block.kind)) / 1000) as usize;
-                spoken.pcm.resize(spoken.pcm.len() + pause, 0);
-                tracks.push(encode(&spoken, self.pre_skip)?);
+            for (spoken, block) in rec.align(&texts)?.into_iter().zip(&ed.blocks) {
+                let pause = u64::from(spoken.rate) * u64::from(pause_after(block.kind)) / 1000;
+                let [a, b, c] = SPEED_ORDER.map(|speed| {
+                    let mut at = at_speed(&spoken, speed);
+                    at.pcm.resize(at.pcm.len() + pause as usize, 0);
+                    encode(&at, self.pre_skip)
+                });
+                tracks.push([a?, b?, c?]);
             }
             self.recorded.insert(key.clone(), tracks);
         }
@@ -179,20 +185,21 @@ impl<'s> PartBuilder<'s> {
             .flat_map(|&lang| numbers(bundle).map(move |n| (n, lang, n.to_string())))
             .collect();
         let mut said: Vec<(Said<'_>, &str, Lang, u32)> = Vec::new();
-        // Editions a narrator read: their blocks' tracks, at the normal speed only (the
-        // kiosk plays them at every speed).
-        let mut recorded: Vec<(Said<'_>, Encoded)> = Vec::new();
+        // Editions a narrator read: their blocks' tracks, at every speed.
+        let mut recorded: Vec<(Said<'_>, u8, Encoded)> = Vec::new();
         // Every other text at every speed, the normal first.
         for (d, doc) in bundle.documents.iter().enumerate() {
             for ed in &doc.editions {
                 if let Some(tracks) = self.recorded_edition(doc.id, ed)? {
-                    for (b, e) in tracks.iter().enumerate() {
+                    for (b, speeds) in tracks.iter().enumerate() {
                         let at = Said::Block {
                             doc: d as u16,
                             lang: ed.lang,
                             block: b as u16,
                         };
-                        recorded.push((at, e.clone()));
+                        for (speed, e) in SPEED_ORDER.iter().zip(speeds) {
+                            recorded.push((at, *speed, e.clone()));
+                        }
                     }
                     continue;
                 }
@@ -287,8 +294,10 @@ impl<'s> PartBuilder<'s> {
                 self.seconds += f64::from(self.done[key].samples) / f64::from(RATE);
             }
         }
-        for (_, e) in &recorded {
-            self.seconds += f64::from(e.samples) / f64::from(RATE);
+        for (_, speed, e) in &recorded {
+            if *speed == NORMAL_SPEED {
+                self.seconds += f64::from(e.samples) / f64::from(RATE);
+            }
         }
         let part = Speech {
             bundle_hash,
@@ -307,9 +316,9 @@ impl<'s> PartBuilder<'s> {
                         packets: &e.packets,
                     }
                 })
-                .chain(recorded.iter().map(|(at, e)| Track {
+                .chain(recorded.iter().map(|(at, speed, e)| Track {
                     said: *at,
-                    speed: NORMAL_SPEED,
+                    speed: *speed,
                     samples: e.samples,
                     sentences: e.sentences.clone(),
                     packets: &e.packets,
@@ -386,6 +395,27 @@ fn encode(spoken: &crate::Spoken, pre_skip: u16) -> Result<Encoded, PartError> {
         sentences,
         packets,
     })
+}
+
+/// A narrator's reading at `speed`: stretched by the ratio of the normal speed's words a
+/// minute to that speed's, its pitch kept, and its timing index scaled with it.
+fn at_speed(spoken: &crate::Spoken, speed: u8) -> crate::Spoken {
+    let factor = f64::from(crate::NORMAL_WPM) / f64::from(WPM[usize::from(speed)]);
+    let scale = |s: u32| ((f64::from(s) * factor).round() as u32);
+    let pcm = crate::stretch::stretch(&spoken.pcm, spoken.rate, factor);
+    let len = pcm.len() as u32;
+    crate::Spoken {
+        rate: spoken.rate,
+        sentences: spoken
+            .sentences
+            .iter()
+            .map(|s| crate::Sentence {
+                text: s.text.clone(),
+                samples: scale(s.samples.start).min(len)..scale(s.samples.end).min(len),
+            })
+            .collect(),
+        pcm,
+    }
 }
 
 fn encoder() -> Result<opus::Encoder, opus::Error> {

@@ -1,8 +1,9 @@
 //! A narrator's reading in place of the voice. Beside a statement source `X.kk.md`, an editor
 //! puts the recording (`X.kk.flac`, `X.kk.ogg` or `X.kk.wav`) and its WebVTT file
 //! (`X.kk.vtt`) with one cue per sentence, in the order the statement reads: title, byline,
-//! then every block. `bitig build` then speaks that edition with the recording, at every
-//! speed (a recording has one speed), with the cues as the timing index.
+//! then every block. `bitig build` then speaks that edition with the recording, with the cues
+//! as the timing index; the slow and fast speeds are the recording stretched with its pitch
+//! kept ([`crate::stretch`]), their timing index scaled with it.
 //!
 //! The cues are checked against the sentences the reader highlights (UAX #29, the same as
 //! the voice's): each cue's text must be its sentence's, compared [`normalised`] (case,
