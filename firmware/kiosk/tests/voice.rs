@@ -18,7 +18,9 @@
 //! - the sound card's underruns (a sink that runs dry every 50 writes) reach the statistics;
 //! - the voice names the control the keys move to (a language button, in its language);
 //! - the first key at the attract screen says how to choose a language (Kazakh first), and
-//!   Help says what the keys do on the screen.
+//!   Help says what the keys do on the screen;
+//! - with no bundle, the maintenance screen says its message in the three languages on a key,
+//!   from the kiosk's built-in speech part (the kiosk binary, headless, `--audio-out`).
 //!
 //! One kiosk per test binary (the platform is installed once), so the phases run in order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -690,5 +692,57 @@ fn a_speech_part_that_does_not_belong_is_refused_and_the_text_still_loads() {
         l.speech.is_some(),
         "{:?}",
         l.speech_error.map(|e| e.message)
+    );
+}
+
+/// With no bundle the kiosk shows its maintenance screen from the built-in fallback bundle;
+/// its built-in speech part says that screen's message. Headless, `--audio-out`: two quiet
+/// seconds, then a key, and the record holds the message in Kazakh, Turkish and English, as
+/// long as their three tracks, then silence.
+#[test]
+fn the_maintenance_screen_says_its_message_in_three_languages_on_a_key() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("voice-maintenance");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("out.wav");
+    let s = "expect maintenance\nwait 2000\nexpect-silent\nkey action\nwait 500\nexpect-speaking\nwait 40000\nexpect-silent\nexpect maintenance\n";
+    let r = common::run(
+        "voice-maintenance",
+        &dir.join("missing.bundle"),
+        s,
+        &["--audio-out", wav.to_str().unwrap()],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let (rate, pcm) = bitig_io::wav::wav_samples(&std::fs::read(&wav).unwrap()).unwrap();
+    assert_eq!(rate, OUT_RATE);
+    let per_ms = rate as usize / 1000;
+    assert!(
+        pcm[..2000 * per_ms].iter().all(|&s| s == 0),
+        "sound before the key"
+    );
+    // The three messages' length, from the built-in part.
+    let part = Speech::from_speech_bytes(bitig_kiosk::app::FALLBACK_SPEECH).unwrap();
+    let said: u64 = Lang::ALL
+        .iter()
+        .map(|&lang| {
+            let t = part
+                .track(&Said::Ui {
+                    key: "maintenance.body",
+                    lang,
+                })
+                .expect("the message in every language");
+            u64::from(t.samples) * u64::from(OUT_RATE / part.rate)
+        })
+        .sum();
+    let key = 2000 * per_ms;
+    let last = pcm.iter().rposition(|&s| s.unsigned_abs() > 200).unwrap();
+    let heard = (last - key) as u64;
+    assert!(
+        heard * 100 > said * 90 && heard <= said,
+        "{heard} samples of sound after the key, the three messages are {said}"
+    );
+    assert!(
+        level(&pcm[key..key + (said as usize) / 3]) > 300.0,
+        "the Kazakh message is quiet"
     );
 }

@@ -46,7 +46,8 @@ pub struct SourceArgs {
     #[arg(long)]
     strict: bool,
     /// No statements, only the UI strings: the kiosk's built-in fallback for its maintenance
-    /// screen (firmware/kiosk/fallback.bundle).
+    /// screen (firmware/kiosk/fallback.bundle), and beside it the speech part that says that
+    /// screen's message (fallback.speech).
     #[arg(long, conflicts_with = "statements")]
     fallback: bool,
 }
@@ -750,8 +751,9 @@ fn build(a: BuildArgs) -> Result<()> {
         "--out needs exactly one --profile"
     );
     let total = sources.statements.len();
-    // The fallback bundle is embedded in the kiosk for its maintenance screen: no voice.
-    let speaker = if no_speech || src.fallback {
+    // The fallback bundle is embedded in the kiosk for its maintenance screen, with a speech
+    // part that says only that screen's messages (`fallback.speech`).
+    let speaker = if no_speech {
         None
     } else {
         let s = bitig_speech::Speaker::new(&inputs.assets.join("speech"), Some(speak::cache_dir()))
@@ -762,7 +764,7 @@ fn build(a: BuildArgs) -> Result<()> {
         Some(s) => Some(bitig_speech::part::PartBuilder::new(s)?),
         None => None,
     };
-    if let Some(v) = &mut voice {
+    if let (Some(v), false) = (&mut voice, src.fallback) {
         v.set_recordings(recordings(&sources)?);
     }
     for path in &profiles {
@@ -793,7 +795,7 @@ fn build(a: BuildArgs) -> Result<()> {
             .unwrap_or_else(|| PathBuf::from("target/bitig").join(format!("{name}.bundle")));
         let bundle = Bundle::from_bundle_bytes(&bytes).context("the new bundle does not decode")?;
         let t0 = std::time::Instant::now();
-        let part = speech_part(voice.as_mut(), &bundle, &bytes)?;
+        let part = speech_part(voice.as_mut(), &bundle, &bytes, src.fallback)?;
         bitig_io::durable::write(&target, &bytes)
             .with_context(|| format!("cannot write {}", target.display()))?;
         let pages: usize = bundle
@@ -836,17 +838,23 @@ fn build(a: BuildArgs) -> Result<()> {
 
 /// The speech part of `bundle` (whose bytes are `bytes`), made before anything is written: a
 /// recording whose cues do not fit the text stops the build with no bundle written beside an
-/// old speech part.
+/// old speech part. The fallback bundle's part says only its maintenance screen.
 fn speech_part(
     voice: Option<&mut bitig_speech::part::PartBuilder<'_>>,
     bundle: &Bundle<'_>,
     bytes: &[u8],
+    fallback: bool,
 ) -> Result<Option<Vec<u8>>> {
     let Some(v) = voice else {
         return Ok(None);
     };
     let hash = bitig_format::Header::from_bundle_bytes(bytes)?.hash;
-    match v.part(bundle, hash) {
+    let made = if fallback {
+        v.fallback_part(bundle, hash)
+    } else {
+        v.part(bundle, hash)
+    };
+    match made {
         Ok(p) => Ok(Some(p)),
         Err(bitig_speech::part::PartError::Recording(e)) => {
             eprintln!("error: {e}");

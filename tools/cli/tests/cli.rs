@@ -334,8 +334,10 @@ fn ink_outside_text_box(bytes: &[u8], profile: &str) -> Vec<String> {
     out
 }
 
-/// The kiosk embeds `firmware/kiosk/fallback.bundle` for its maintenance screen. It must be
-/// what `bitig build --fallback` makes from today's UI strings and fonts.
+/// The kiosk embeds `firmware/kiosk/fallback.bundle` for its maintenance screen, and
+/// `fallback.speech` to say it. Both must be what `bitig build --fallback` makes from today's
+/// UI strings, fonts and voice; the speech part holds the maintenance and update messages in
+/// the three languages and nothing else.
 #[test]
 fn kiosk_fallback_bundle_is_up_to_date() {
     let dir = scratch("fallback");
@@ -351,8 +353,33 @@ fn kiosk_fallback_bundle_is_up_to_date() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let fresh = std::fs::read(&out).unwrap();
     let committed = std::fs::read(repo().join("firmware/kiosk/fallback.bundle")).unwrap();
-    assert!(
-        fresh == committed,
-        "firmware/kiosk/fallback.bundle is stale; run: cargo run -p bitig -- build --fallback --profile pi-touch-800x480 --out firmware/kiosk/fallback.bundle"
+    let stale = "is stale; run: cargo run -p bitig -- build --fallback --profile pi-touch-800x480 --out firmware/kiosk/fallback.bundle";
+    assert!(fresh == committed, "firmware/kiosk/fallback.bundle {stale}");
+    let speech = std::fs::read(out.with_extension("speech")).unwrap();
+    let committed = std::fs::read(repo().join("firmware/kiosk/fallback.speech")).unwrap();
+    assert!(speech == committed, "firmware/kiosk/fallback.speech {stale}");
+    let part = bitig_format::speech::Speech::from_speech_bytes(&speech).unwrap();
+    let b = bitig_format::Bundle::from_bundle_bytes(&fresh).unwrap();
+    let hash = bitig_format::Header::from_bundle_bytes(&fresh).unwrap().hash;
+    part.check_belongs(&hash, &b).unwrap();
+    let mut said: Vec<String> = part
+        .tracks
+        .iter()
+        .map(|t| match t.said {
+            bitig_format::speech::Said::Ui { key, lang } => format!("{key} {lang:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    said.sort();
+    assert_eq!(
+        said,
+        [
+            "maintenance.body En",
+            "maintenance.body Kk",
+            "maintenance.body Tr",
+            "update.body En",
+            "update.body Kk",
+            "update.body Tr"
+        ]
     );
 }

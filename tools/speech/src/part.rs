@@ -62,6 +62,10 @@ pub fn numbers(bundle: &Bundle<'_>) -> std::ops::RangeInclusive<u16> {
     1..=u16::try_from(most).unwrap_or(u16::MAX)
 }
 
+/// The UI strings the fallback bundle's part says: the maintenance screen's message, and the
+/// update's (a stick can bring content to a kiosk that has none).
+pub const FALLBACK_SAID: [&str; 2] = ["maintenance.body", "update.body"];
+
 /// The speeds in the order a part holds them: the normal first, so a reader that knows one
 /// speed only finds it first.
 const SPEED_ORDER: [u8; SPEEDS as usize] = [NORMAL_SPEED, 0, 2];
@@ -176,14 +180,38 @@ impl<'s> PartBuilder<'s> {
         bundle: &Bundle<'_>,
         bundle_hash: [u8; 32],
     ) -> Result<Vec<u8>, PartError> {
+        self.part_of(bundle, bundle_hash, None)
+    }
+
+    /// The speech part of the kiosk's built-in fallback bundle: the messages of its
+    /// maintenance screen ([`FALLBACK_SAID`]) in every UI language, at the normal speed only
+    /// (the kiosk embeds it, so it is kept small).
+    pub fn fallback_part(
+        &mut self,
+        bundle: &Bundle<'_>,
+        bundle_hash: [u8; 32],
+    ) -> Result<Vec<u8>, PartError> {
+        self.part_of(bundle, bundle_hash, Some(&FALLBACK_SAID))
+    }
+
+    /// The speech part of `bundle`: everything, or `only` these UI strings.
+    fn part_of(
+        &mut self,
+        bundle: &Bundle<'_>,
+        bundle_hash: [u8; 32],
+        only: Option<&[&str]>,
+    ) -> Result<Vec<u8>, PartError> {
         // Each UI language's numbers, for the page counter.
         let mut langs: Vec<Lang> = bundle.ui.iter().map(|u| u.lang).collect();
         langs.sort();
         langs.dedup();
-        let digits: Vec<(u16, Lang, String)> = langs
-            .iter()
-            .flat_map(|&lang| numbers(bundle).map(move |n| (n, lang, n.to_string())))
-            .collect();
+        let digits: Vec<(u16, Lang, String)> = match only {
+            Some(_) => Vec::new(),
+            None => langs
+                .iter()
+                .flat_map(|&lang| numbers(bundle).map(move |n| (n, lang, n.to_string())))
+                .collect(),
+        };
         let mut said: Vec<(Said<'_>, &str, Lang, u32)> = Vec::new();
         // Editions a narrator read: their blocks' tracks, at every speed.
         let mut recorded: Vec<(Said<'_>, u8, Encoded)> = Vec::new();
@@ -213,7 +241,11 @@ impl<'s> PartBuilder<'s> {
                 }
             }
         }
-        for u in &bundle.ui {
+        for u in bundle
+            .ui
+            .iter()
+            .filter(|u| only.is_none_or(|keys| keys.contains(&u.key)))
+        {
             let at = Said::Ui {
                 key: u.key,
                 lang: u.lang,
@@ -226,10 +258,15 @@ impl<'s> PartBuilder<'s> {
         }
         // Each distinct text once: from memory, from the disk cache, or spoken here and
         // encoded on every core.
+        let speeds: &[u8] = if only.is_some() {
+            &[NORMAL_SPEED]
+        } else {
+            &SPEED_ORDER
+        };
         let keyed: Vec<(Said<'_>, u8, Key)> = said
             .iter()
             .flat_map(|(at, text, lang, pause)| {
-                SPEED_ORDER.map(|speed| {
+                speeds.iter().map(|&speed| {
                     let wpm = WPM[usize::from(speed)];
                     (*at, speed, (text.to_string(), *lang, *pause, wpm))
                 })

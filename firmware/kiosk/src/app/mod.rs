@@ -38,6 +38,9 @@ pub use watch::{banner_path, same_place};
 /// The pre-shaped strings for the maintenance screen, used when the real bundle is refused.
 /// Built by `bitig build --fallback` (see `tools/cli`); a test checks it is up to date.
 pub static FALLBACK_BUNDLE: &[u8] = include_bytes!("../../fallback.bundle");
+/// The fallback bundle's speech part: its maintenance and update messages in the three
+/// languages (`bitig build --fallback` writes it beside the bundle).
+pub static FALLBACK_SPEECH: &[u8] = include_bytes!("../../fallback.speech");
 
 /// A control as Slint laid it out: name, x, y, width, height (logical px).
 pub type Control = (String, f32, f32, f32, f32);
@@ -447,6 +450,7 @@ fn ctx(
             eprintln!("bitig-kiosk: bundle refused [{}]: {}", e.code, e.message);
             let fb = Bundle::from_bundle_bytes(FALLBACK_BUNDLE)
                 .map_err(|e| anyhow::anyhow!("the built-in fallback bundle is invalid: {e}"))?;
+            speech = fallback_speech(&fb);
             (fb.clone(), "-".to_string(), Some(fb), Some(e))
         }
     };
@@ -484,6 +488,15 @@ fn ctx(
     let now = ctx.now();
     ctx.voice.start_clock(now);
     Ok((ctx, writer))
+}
+
+/// The built-in fallback's speech part, if it decodes and belongs to the fallback bundle (a
+/// test checks both; the maintenance screen stays silent rather than fail).
+fn fallback_speech(fb: &Bundle<'static>) -> Option<bitig_format::speech::Speech<'static>> {
+    let hash = bitig_format::Header::from_bundle_bytes(FALLBACK_BUNDLE).ok()?.hash;
+    let speech = bitig_format::speech::Speech::from_speech_bytes(FALLBACK_SPEECH).ok()?;
+    speech.check_belongs(&hash, fb).ok()?;
+    Some(speech)
 }
 
 fn rgb(c: Rgb) -> slint::Color {

@@ -1,6 +1,8 @@
 //! The maintenance screen, when no usable bundle is there (drawn with the built-in fallback
 //! bundle), and the update's progress screen: a message in three languages, and for the
-//! operator the error's code (and, for a config error, where it is).
+//! operator the error's code (and, for a config error, where it is). A key, or a headset
+//! plugged in, has the message said in the three languages: with no bundle, from the
+//! built-in fallback's speech part.
 
 use super::ctx::Ctx;
 use super::text::message_lines;
@@ -8,6 +10,18 @@ use crate::images::{self, Stack};
 use crate::Ui;
 use bitig_format::Lang;
 use slint::Image;
+
+/// Says the screen's message (the update's while one is installed) in Kazakh, Turkish and
+/// English, cutting what was being said.
+pub fn say(c: &mut Ctx) {
+    let key = if c.updating {
+        "update.body"
+    } else {
+        "maintenance.body"
+    };
+    let all = Lang::ALL.map(|lang| bitig_format::speech::Said::Ui { key, lang });
+    c.say(&all);
+}
 
 pub fn refresh(ui: &Ui<'_>, c: &Ctx, first_show: bool) {
     if first_show {

@@ -199,7 +199,7 @@ impl Screens {
                         say_welcome(c);
                     }
                 }
-                Screen::Maintenance => {}
+                Screen::Maintenance => maintenance::say(c),
                 Screen::TestPattern if key == Key::Back => {
                     test_pattern::close(c, &mut self.test_pattern)
                 }
@@ -212,10 +212,13 @@ impl Screens {
     /// A sound card came (a USB headset or a keypad with a headphone socket plugged in): at
     /// the attract screen a visitor is there to listen, so the voice says how to choose a
     /// language by keys; the first key then wakes the kiosk as ever, without saying it again.
-    /// Elsewhere a card coming says nothing unasked.
+    /// The maintenance screen says its message the same way. Elsewhere a card coming says
+    /// nothing unasked.
     pub fn card_added(&mut self, c: &mut Ctx) {
-        if c.nav.screen == Screen::Attract {
-            say_welcome(c);
+        match c.nav.screen {
+            Screen::Attract => say_welcome(c),
+            Screen::Maintenance => maintenance::say(c),
+            _ => {}
         }
     }
 
@@ -546,6 +549,7 @@ fn say_help(c: &mut Ctx) {
         Screen::PageGrid => "help.pages",
         // The attract screen's help is the welcome; the operator's screens say nothing.
         Screen::Attract => return say_welcome(c),
+        Screen::Maintenance => return maintenance::say(c),
         _ => return,
     };
     let lang = c.nav.lang;
