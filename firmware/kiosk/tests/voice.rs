@@ -529,6 +529,40 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     // 5. The voice speaks the edition's language: Kazakh. Off a reading, the speed key
     // says the new speed's name in the UI language, each key cutting the last name.
     v.choose_first_statement(0);
+    // 5a. A jump by the page grid (counter, Next to page 2's tile, Action): the way back is
+    // said with its page, words first in every language ("Оралатын бет: 1").
+    let to = |v: &mut Visit<'_>, name: &str| {
+        for _ in 0..30 {
+            if k.focus().0 == name {
+                return;
+            }
+            v.key(Key::Down);
+        }
+        panic!("{name} cannot be reached by keys");
+    };
+    to(&mut v, "page counter");
+    v.key(Key::Action);
+    assert_eq!(k.screen(), Screen::PageGrid);
+    v.key(Key::Next);
+    v.key(Key::Action);
+    assert_eq!((k.screen(), k.page().0), (Screen::Reader, 1));
+    to(&mut v, "back to page");
+    let heard = said_in_turn(&mut v, 5000);
+    assert_eq!(
+        heard,
+        [
+            Said::Ui {
+                key: "voice.return",
+                lang: Lang::Kk
+            },
+            Said::Number {
+                n: 1,
+                lang: Lang::Kk
+            }
+        ],
+        "the way back is not said with its page"
+    );
+    to(&mut v, "listen");
     for key in ["voice.fast", "voice.slow", "voice.normal"] {
         v.key(Key::Speed);
         assert_eq!(

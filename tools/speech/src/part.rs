@@ -25,8 +25,9 @@ pub const UI_PAUSE_MS: u32 = 300;
 /// ("page 3 of 12").
 pub const PIECE_PAUSE_MS: u32 = 120;
 /// The UI strings said as pieces between numbers.
-pub const PIECES: [&str; 6] = [
+pub const PIECES: [&str; 7] = [
     "voice.page",
+    "voice.return",
     "voice.of",
     "voice.minute",
     "voice.minutes",

@@ -426,7 +426,17 @@ fn say_focus(c: &mut Ctx, id: i32) {
             let [a, b, ..] = counter(lang, n, 0);
             return c.say(&[a, b]);
         }
-        focus::RETURN => ui("reader.return.before"),
+        focus::RETURN => {
+            // "Back to page 3": words that come before the number in every language.
+            let page = n.return_to.map_or(0, |p| p.page.saturating_add(1));
+            return c.say(&[
+                Said::Ui {
+                    key: "voice.return",
+                    lang,
+                },
+                Said::Number { n: page, lang },
+            ]);
+        }
         i if (focus::LANGUAGE..focus::LANGUAGE + 3).contains(&i) => {
             ctx::lang_of(i - focus::LANGUAGE).map(|l| Said::Ui {
                 key: "lang.name",
