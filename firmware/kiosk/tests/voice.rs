@@ -531,7 +531,7 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     v.choose_first_statement(0);
     // 5a. A jump by the page grid (counter, Next to page 2's tile, Action): the way back is
     // said with its page, words first in every language ("Оралатын бет: 1").
-    let to = |v: &mut Visit<'_>, name: &str| {
+    let focus_on = |v: &mut Visit<'_>, name: &str| {
         for _ in 0..30 {
             if k.focus().0 == name {
                 return;
@@ -540,13 +540,13 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         }
         panic!("{name} cannot be reached by keys");
     };
-    to(&mut v, "page counter");
+    focus_on(&mut v, "page counter");
     v.key(Key::Action);
     assert_eq!(k.screen(), Screen::PageGrid);
     v.key(Key::Next);
     v.key(Key::Action);
     assert_eq!((k.screen(), k.page().0), (Screen::Reader, 1));
-    to(&mut v, "back to page");
+    focus_on(&mut v, "back to page");
     let heard = said_in_turn(&mut v, 5000);
     assert_eq!(
         heard,
@@ -562,7 +562,7 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         ],
         "the way back is not said with its page"
     );
-    to(&mut v, "listen");
+    focus_on(&mut v, "listen");
     for key in ["voice.fast", "voice.slow", "voice.normal"] {
         v.key(Key::Speed);
         assert_eq!(
