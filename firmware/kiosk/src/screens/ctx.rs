@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::content::LoadError;
 use crate::keys::Key;
-use crate::nav::{Content, Nav};
+use crate::nav::{Content, Nav, Screen};
 use crate::stats::Stats;
 use bitig_format::{Bundle, Lang, TextSize};
 
@@ -40,6 +40,10 @@ pub struct Ctx {
     pub voice: crate::audio::Voice,
 }
 
+/// The speeds' names (UI strings), slow, normal and fast: said when the speed changes, and
+/// the reader's speed button's label.
+pub const SPEED_NAMES: [&str; 3] = ["voice.slow", "voice.normal", "voice.fast"];
+
 /// The loudest volume step.
 pub const VOLUME_MAX: u8 = 10;
 /// The volume each visitor starts with.
@@ -63,6 +67,24 @@ impl Ctx {
     pub fn say(&mut self, all: &[bitig_format::speech::Said<'_>]) {
         let now = self.now();
         self.voice.say_all(now, self.volume, all);
+    }
+
+    /// The speed key (or the reader's speed button): slow, normal and fast in turn. A
+    /// reading of the page goes on at the new speed from the start of its sentence; otherwise
+    /// the voice says the new speed's name at that speed (on a visitor's screen: the PIN pad
+    /// stays silent).
+    pub fn change_speed(&mut self) {
+        use bitig_format::speech::{Said, SPEEDS};
+        let speed = (self.voice.speed() + 1) % SPEEDS;
+        let reading = matches!(self.voice.said(), Some(Said::Block { .. }));
+        let now = self.now();
+        self.voice.set_speed(now, self.volume, speed);
+        let visitor = self.nav.screen.is_visitor() || self.nav.screen == Screen::Attract;
+        if !reading && visitor {
+            let key = SPEED_NAMES[usize::from(speed)];
+            let lang = self.nav.lang;
+            self.voice.say(now, self.volume, &Said::Ui { key, lang });
+        }
     }
 
     /// Stops the voice now.

@@ -25,6 +25,8 @@ pub const LISTEN: i32 = 8;
 /// The reader's swap button, side by side (where the text size button is otherwise): the
 /// columns change places, so the voice reads the other one.
 pub const SWAP: i32 = 9;
+/// The reader's speed button, when the kiosk has a voice: slow, normal and fast in turn.
+pub const SPEED: i32 = 10;
 /// Language button `i` (the language screen and the reader's top bar): `LANGUAGE + i`.
 pub const LANGUAGE: i32 = 100;
 /// Digit `d` of the PIN pad: `DIGIT + d`.
@@ -139,6 +141,7 @@ pub fn name(id: i32) -> String {
         COUNTER => "page counter".into(),
         LISTEN => "listen".into(),
         SWAP => "swap columns".into(),
+        SPEED => "speed".into(),
         CLEAR => "clear".into(),
         OK => "ok".into(),
         i if (LANGUAGE..LANGUAGE + 100).contains(&i) => format!("language {}", i - LANGUAGE),

@@ -188,7 +188,7 @@ impl Screens {
         match key {
             Key::VolumeDown => c.volume = c.volume.saturating_sub(1),
             Key::VolumeUp => c.volume = (c.volume + 1).min(ctx::VOLUME_MAX),
-            Key::Speed => change_speed(c),
+            Key::Speed => c.change_speed(),
             // Help says what the keys do on this screen.
             Key::Help => say_help(c),
             _ => match c.nav.screen {
@@ -405,6 +405,7 @@ fn say_focus(c: &mut Ctx, id: i32) {
         focus::BACK => ui("reader.back"),
         focus::PARALLEL => ui("reader.parallel"),
         focus::SWAP => ui("voice.swap"),
+        focus::SPEED => ui(ctx::SPEED_NAMES[usize::from(c.voice.speed().min(2))]),
         focus::CONTENTS => ui("reader.contents"),
         focus::PROGRESS | focus::COUNTER => {
             let (page, count) = page_and_count(c);
@@ -529,23 +530,6 @@ fn say_welcome(c: &mut Ctx) {
     });
     let now = c.now();
     c.voice.say_all(now, c.volume, &all);
-}
-
-/// The speed key: slow, normal and fast in turn. A reading of the page goes on at the new
-/// speed from the start of its sentence; otherwise the voice says the new speed's name at
-/// that speed (on a visitor's screen: the PIN pad stays silent).
-fn change_speed(c: &mut Ctx) {
-    use bitig_format::speech::{Said, SPEEDS};
-    let speed = (c.voice.speed() + 1) % SPEEDS;
-    let reading = matches!(c.voice.said(), Some(Said::Block { .. }));
-    let now = c.now();
-    c.voice.set_speed(now, c.volume, speed);
-    let visitor = c.nav.screen.is_visitor() || c.nav.screen == Screen::Attract;
-    if !reading && visitor {
-        let key = ["voice.slow", "voice.normal", "voice.fast"][usize::from(speed)];
-        let lang = c.nav.lang;
-        c.voice.say(now, c.volume, &Said::Ui { key, lang });
-    }
 }
 
 /// Help: what the keys do on the screen on show, in the UI language.

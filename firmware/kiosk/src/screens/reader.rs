@@ -6,7 +6,7 @@
 
 use super::ctx::{lang_of, Act, BundleContent, Ctx};
 use super::focus::{
-    BACK, CONTENTS, COUNTER, LANGUAGE, LISTEN, PARALLEL, PROGRESS, RETURN, SIZE, SWAP,
+    BACK, CONTENTS, COUNTER, LANGUAGE, LISTEN, PARALLEL, PROGRESS, RETURN, SIZE, SPEED, SWAP,
 };
 use crate::images::{self, CounterLabel, Marked, PageBuffers};
 use crate::nav::{classify, scrub_page, Screen, Turn};
@@ -41,6 +41,8 @@ pub struct Reader {
     slide: Option<Slide>,
     /// The page under the finger on the progress bar.
     scrub: Option<u16>,
+    /// The speed button's label as last set: (speed, UI language).
+    speed_drawn: Option<(u8, Lang)>,
     /// The page image as last drawn: (document, edition, size, page, the right column's
     /// edition side by side, the spoken sentence marked). A refresh that changes none of these
     /// (a finger moving on the progress bar, the idle warning) draws no page.
@@ -69,6 +71,8 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act<Reader>) {
     ui.on_toggle_size(move || a.act(|c, r| activate(c, r, SIZE)));
     let a = act.clone();
     ui.on_swap_columns(move || a.act(|c, r| activate(c, r, SWAP)));
+    let a = act.clone();
+    ui.on_change_speed(move || a.act(|c, r| activate(c, r, SPEED)));
     let a = act.clone();
     ui.on_open_contents(move || a.act(|c, r| activate(c, r, CONTENTS)));
     let a = act.clone();
@@ -115,6 +119,9 @@ pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
     }
     if n.return_to.is_some() {
         f(RETURN);
+    }
+    if c.voice.available() {
+        f(SPEED);
     }
     f(COUNTER);
 }
@@ -220,6 +227,7 @@ pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
         CONTENTS => c.nav.open_contents(&content),
         PROGRESS | COUNTER => c.nav.open_page_grid(),
         LISTEN => listen(c),
+        SPEED => c.change_speed(),
         RETURN => {
             r.slide = None;
             c.nav.return_back();
@@ -253,6 +261,7 @@ impl Reader {
             chrome: None,
             slide: None,
             scrub: None,
+            speed_drawn: None,
             page_drawn: None,
         }
     }
@@ -266,6 +275,7 @@ impl Reader {
     /// bars and the page are drawn afresh next time.
     pub fn forget_drawn(&mut self) {
         self.chrome = None;
+        self.speed_drawn = None;
         self.page_drawn = None;
     }
 
@@ -409,6 +419,13 @@ impl Reader {
                 ui.set_return_shown(true);
             }
             None => ui.set_return_shown(false),
+        }
+        ui.set_voice_available(c.voice.available());
+        let speed = (c.voice.speed(), n.lang);
+        if c.voice.available() && self.speed_drawn != Some(speed) {
+            let key = super::ctx::SPEED_NAMES[usize::from(speed.0.min(2))];
+            ui.set_speed_label(images::label(b, key, n.lang));
+            self.speed_drawn = Some(speed);
         }
     }
 
