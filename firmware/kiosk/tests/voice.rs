@@ -562,7 +562,6 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         ],
         "the way back is not said with its page"
     );
-    focus_on(&mut v, "listen");
     for key in ["voice.fast", "voice.slow", "voice.normal"] {
         v.key(Key::Speed);
         assert_eq!(
@@ -573,6 +572,19 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
             })
         );
     }
+    // 5b. The reader's speed button, by keys: reached, it says the speed it is at; each
+    // Action goes on to the next speed, as the Speed key does, and says it.
+    focus_on(&mut v, "speed");
+    let name = |key| Some(Said::Ui {
+        key,
+        lang: Lang::Kk,
+    });
+    assert_eq!(k.saying(), name("voice.normal"), "the speed button names its speed");
+    for (key, speed) in [("voice.fast", 2), ("voice.slow", 0), ("voice.normal", 1)] {
+        v.key(Key::Action);
+        assert_eq!((k.saying(), k.speed()), (name(key), speed), "the speed button");
+    }
+    focus_on(&mut v, "listen");
     v.key(Key::Action);
     assert_eq!(k.spoken_sentence().unwrap().lang, Lang::Kk);
     v.h.advance(3000);

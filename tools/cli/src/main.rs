@@ -823,12 +823,17 @@ fn build(a: BuildArgs) -> Result<()> {
             let speech = target.with_extension("speech");
             bitig_io::durable::write(&speech, &part)
                 .with_context(|| format!("cannot write {}", speech.display()))?;
+            let speeds = if src.fallback {
+                1
+            } else {
+                bitig_format::speech::SPEEDS
+            };
             println!(
-                "wrote {} ({} bytes, {:.1} min of speech at the normal speed, each text at {} speeds, {:.1} s)",
+                "wrote {} ({} bytes, {:.1} min of speech at the normal speed, each text at {} speed(s), {:.1} s)",
                 speech.display(),
                 part.len(),
                 voice.seconds / 60.0,
-                bitig_format::speech::SPEEDS,
+                speeds,
                 t0.elapsed().as_secs_f64()
             );
         }

@@ -439,7 +439,7 @@ fn encode(spoken: &crate::Spoken, pre_skip: u16) -> Result<Encoded, PartError> {
 /// minute to that speed's, its pitch kept, and its timing index scaled with it.
 fn at_speed(spoken: &crate::Spoken, speed: u8) -> crate::Spoken {
     let factor = f64::from(crate::NORMAL_WPM) / f64::from(WPM[usize::from(speed)]);
-    let scale = |s: u32| ((f64::from(s) * factor).round() as u32);
+    let scale = |s: u32| (f64::from(s) * factor).round() as u32;
     let pcm = crate::stretch::stretch(&spoken.pcm, spoken.rate, factor);
     let len = pcm.len() as u32;
     crate::Spoken {

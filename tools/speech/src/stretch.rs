@@ -111,17 +111,18 @@ mod tests {
             .collect()
     }
 
-    /// The period (in samples) with the strongest autocorrelation in 2.5 to 20 ms.
+    /// The period (in samples): the shortest lag in 2.5 to 20 ms whose autocorrelation is a
+    /// peak within 10% of the strongest (a periodic signal also peaks at twice its period).
     fn period(pcm: &[i16]) -> usize {
         let x: Vec<f64> = pcm.iter().map(|&s| f64::from(s)).collect();
-        (40..320)
-            .max_by(|&a, &b| {
-                let c = |lag: usize| -> f64 {
-                    (0..x.len() - lag).map(|i| x[i] * x[i + lag]).sum::<f64>()
-                        / (x.len() - lag) as f64
-                };
-                c(a).total_cmp(&c(b))
+        let c: Vec<f64> = (0..322)
+            .map(|lag| {
+                (0..x.len() - lag).map(|i| x[i] * x[i + lag]).sum::<f64>() / (x.len() - lag) as f64
             })
+            .collect();
+        let best = c[40..320].iter().cloned().fold(f64::MIN, f64::max);
+        (40..320)
+            .find(|&l| c[l] >= 0.9 * best && c[l] >= c[l - 1] && c[l] >= c[l + 1])
             .unwrap_or(0)
     }
 

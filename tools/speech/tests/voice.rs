@@ -118,3 +118,62 @@ fn the_lexicons_load() {
     let said = bitig_speech::voice_text("ТМҰ-ның құрылтай", Lang::Kk, speaker.lexicon(Lang::Kk));
     assert_eq!(said, "Түркі мемлекеттері ұйымы-ның құрылтай");
 }
+
+/// The median pitch period (samples) of the voiced 30 ms frames of `pcm`: each frame's
+/// autocorrelation peak between 2.5 and 12.5 ms, where the peak is at least half the
+/// frame's energy.
+fn median_period(pcm: &[i16], rate: u32) -> f64 {
+    let n = (rate * 30 / 1000) as usize;
+    let (lo, hi) = ((rate / 400) as usize, (rate / 80) as usize);
+    let mut periods: Vec<usize> = pcm
+        .chunks_exact(n)
+        .filter_map(|f| {
+            let x: Vec<f64> = f.iter().map(|&s| f64::from(s)).collect();
+            let energy: f64 = x.iter().map(|v| v * v).sum();
+            if energy < 1e9 {
+                return None;
+            }
+            let corr = |lag: usize| (0..n - lag).map(|i| x[i] * x[i + lag]).sum::<f64>();
+            let (lag, peak) = (lo..hi)
+                .map(|l| (l, corr(l)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))?;
+            (peak > 0.5 * energy).then_some(lag)
+        })
+        .collect();
+    assert!(periods.len() > 20, "only {} voiced frames", periods.len());
+    periods.sort();
+    periods[periods.len() / 2] as f64
+}
+
+/// A narrator's recording reaches the slow and fast speeds by WSOLA at build time
+/// (`bitig_speech::stretch`): on the voice's own speech (English, 160 words a minute) the
+/// stretch to 130 and to 200 keeps the median pitch period within 3% (resampling would move
+/// it by the factor, 23% and 20%), as espeak-ng's own synthesis at those speeds does, and
+/// scales the length by the factor.
+#[test]
+fn a_stretched_reading_keeps_the_voices_pitch() {
+    let speaker = Speaker::new(&speech_dir(), None).unwrap();
+    let text = "The Sides reviewed the progress of the joint projects in trade, energy and transport, and agreed to meet again in Astana next year.";
+    let normal = speaker.speak(text, Lang::En, bitig_speech::NORMAL_WPM, 0).unwrap();
+    let p0 = median_period(&normal.pcm, normal.rate);
+    for wpm in [130, 200] {
+        let factor = f64::from(bitig_speech::NORMAL_WPM) / f64::from(wpm);
+        let stretched = bitig_speech::stretch::stretch(&normal.pcm, normal.rate, factor);
+        assert_eq!(
+            stretched.len(),
+            (normal.pcm.len() as f64 * factor).round() as usize
+        );
+        let p = median_period(&stretched, normal.rate);
+        let synthesized = speaker.speak(text, Lang::En, wpm, 0).unwrap();
+        let ps = median_period(&synthesized.pcm, synthesized.rate);
+        println!(
+            "{wpm} wpm: period {p0} samples at 160, {p} stretched, {ps} synthesized; length {} stretched, {} synthesized",
+            stretched.len(),
+            synthesized.pcm.len()
+        );
+        assert!(
+            (p / p0 - 1.0).abs() < 0.03,
+            "{wpm} wpm: the stretch moved the pitch period from {p0} to {p} samples"
+        );
+    }
+}

@@ -437,21 +437,19 @@ fn ctx(
     wall: Option<stats::WallClock>,
     audio_out: Option<Box<dyn crate::audio::Sink>>,
 ) -> anyhow::Result<(Ctx, Option<stats::Writer>)> {
-    let mut speech = None;
-    let (bundle, hash, fallback, error) = match loaded {
+    let (bundle, hash, fallback, error, speech) = match loaded {
         Ok(l) => {
-            speech = l.speech;
             if let Some(e) = l.speech_error {
                 config.startup_issue.get_or_insert((e.code, e.message));
             }
-            (l.bundle, l.hash, None, None)
+            (l.bundle, l.hash, None, None, l.speech)
         }
         Err(e) => {
             eprintln!("bitig-kiosk: bundle refused [{}]: {}", e.code, e.message);
             let fb = Bundle::from_bundle_bytes(FALLBACK_BUNDLE)
                 .map_err(|e| anyhow::anyhow!("the built-in fallback bundle is invalid: {e}"))?;
-            speech = fallback_speech(&fb);
-            (fb.clone(), "-".to_string(), Some(fb), Some(e))
+            let speech = fallback_speech(&fb);
+            (fb.clone(), "-".to_string(), Some(fb), Some(e), speech)
         }
     };
     let mut nav = Nav::new(config.idle_timeout_ms, error.is_some());
