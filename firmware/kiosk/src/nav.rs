@@ -802,7 +802,10 @@ mod tests {
         assert_eq!(n.partner(&Fake), Some(Lang::En));
         n.swap_columns(&Fake);
         n.return_back();
-        assert_eq!((n.edition, n.page, n.partner(&Fake)), (Lang::Kk, 3, Some(Lang::En)));
+        assert_eq!(
+            (n.edition, n.page, n.partner(&Fake)),
+            (Lang::Kk, 3, Some(Lang::En))
+        );
         // Another document forgets the pick.
         n.swap_columns(&Fake);
         n.back();

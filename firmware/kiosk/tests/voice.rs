@@ -546,6 +546,26 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     v.key(Key::Next);
     v.key(Key::Action);
     assert_eq!((k.screen(), k.page().0), (Screen::Reader, 1));
+    // The page counter is said over the page; Down then moves the focus (it skips
+    // sentences only in the page's own text).
+    assert!(
+        matches!(
+            k.saying(),
+            Some(Said::Ui {
+                key: "voice.page",
+                ..
+            })
+        ),
+        "{:?}",
+        k.saying()
+    );
+    assert_eq!(k.focus().0, "listen");
+    v.key(Key::Down);
+    assert_eq!(
+        k.focus().0,
+        "back",
+        "Down over the said counter did not move the focus"
+    );
     focus_on(&mut v, "back to page");
     let heard = said_in_turn(&mut v, 5000);
     assert_eq!(
@@ -575,14 +595,24 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     // 5b. The reader's speed button, by keys: reached, it says the speed it is at; each
     // Action goes on to the next speed, as the Speed key does, and says it.
     focus_on(&mut v, "speed");
-    let name = |key| Some(Said::Ui {
-        key,
-        lang: Lang::Kk,
-    });
-    assert_eq!(k.saying(), name("voice.normal"), "the speed button names its speed");
+    let name = |key| {
+        Some(Said::Ui {
+            key,
+            lang: Lang::Kk,
+        })
+    };
+    assert_eq!(
+        k.saying(),
+        name("voice.normal"),
+        "the speed button names its speed"
+    );
     for (key, speed) in [("voice.fast", 2), ("voice.slow", 0), ("voice.normal", 1)] {
         v.key(Key::Action);
-        assert_eq!((k.saying(), k.speed()), (name(key), speed), "the speed button");
+        assert_eq!(
+            (k.saying(), k.speed()),
+            (name(key), speed),
+            "the speed button"
+        );
     }
     focus_on(&mut v, "listen");
     v.key(Key::Action);

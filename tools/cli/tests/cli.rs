@@ -357,10 +357,15 @@ fn kiosk_fallback_bundle_is_up_to_date() {
     assert!(fresh == committed, "firmware/kiosk/fallback.bundle {stale}");
     let speech = std::fs::read(out.with_extension("speech")).unwrap();
     let committed = std::fs::read(repo().join("firmware/kiosk/fallback.speech")).unwrap();
-    assert!(speech == committed, "firmware/kiosk/fallback.speech {stale}");
+    assert!(
+        speech == committed,
+        "firmware/kiosk/fallback.speech {stale}"
+    );
     let part = bitig_format::speech::Speech::from_speech_bytes(&speech).unwrap();
     let b = bitig_format::Bundle::from_bundle_bytes(&fresh).unwrap();
-    let hash = bitig_format::Header::from_bundle_bytes(&fresh).unwrap().hash;
+    let hash = bitig_format::Header::from_bundle_bytes(&fresh)
+        .unwrap()
+        .hash;
     part.check_belongs(&hash, &b).unwrap();
     let mut said: Vec<String> = part
         .tracks

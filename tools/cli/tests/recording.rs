@@ -117,7 +117,11 @@ fn a_recording_speaks_its_edition_and_a_wrong_cue_is_refused_at_its_line() {
         let tracks: Vec<_> = speech.tracks.iter().filter(|t| t.said == said).collect();
         let mut speeds: Vec<u8> = tracks.iter().map(|t| t.speed).collect();
         speeds.sort();
-        assert_eq!(speeds, [0, 1, 2], "block {bi}: a recorded track at each speed");
+        assert_eq!(
+            speeds,
+            [0, 1, 2],
+            "block {bi}: a recorded track at each speed"
+        );
         let t = speech.track_at(&said, NORMAL_SPEED).unwrap();
         assert_eq!(t.sentences.len(), sentences.len(), "block {bi}");
         // The slow and fast tracks: the cut stretched, its pause after it kept, and every

@@ -146,7 +146,10 @@ mod tests {
             assert!(p.abs_diff(p0) <= 1, "factor {factor}: period {p}, not {p0}");
             // The voice's level is kept where it speaks (no cancelling where frames overlap).
             let (a, b) = (level(&input[800..2400]), level(&out[on / 8..on * 7 / 8]));
-            assert!((b / a - 1.0).abs() < 0.05, "factor {factor}: level {b:.0}, not {a:.0}");
+            assert!(
+                (b / a - 1.0).abs() < 0.05,
+                "factor {factor}: level {b:.0}, not {a:.0}"
+            );
             // The syllables still start where the factor puts them: the second one at
             // 300 ms × factor, within a frame.
             let second = (RATE as f64 * 0.3 * factor) as usize;

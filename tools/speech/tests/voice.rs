@@ -154,7 +154,9 @@ fn median_period(pcm: &[i16], rate: u32) -> f64 {
 fn a_stretched_reading_keeps_the_voices_pitch() {
     let speaker = Speaker::new(&speech_dir(), None).unwrap();
     let text = "The Sides reviewed the progress of the joint projects in trade, energy and transport, and agreed to meet again in Astana next year.";
-    let normal = speaker.speak(text, Lang::En, bitig_speech::NORMAL_WPM, 0).unwrap();
+    let normal = speaker
+        .speak(text, Lang::En, bitig_speech::NORMAL_WPM, 0)
+        .unwrap();
     let p0 = median_period(&normal.pcm, normal.rate);
     for wpm in [130, 200] {
         let factor = f64::from(bitig_speech::NORMAL_WPM) / f64::from(wpm);

@@ -491,7 +491,9 @@ fn ctx(
 /// The built-in fallback's speech part, if it decodes and belongs to the fallback bundle (a
 /// test checks both; the maintenance screen stays silent rather than fail).
 fn fallback_speech(fb: &Bundle<'static>) -> Option<bitig_format::speech::Speech<'static>> {
-    let hash = bitig_format::Header::from_bundle_bytes(FALLBACK_BUNDLE).ok()?.hash;
+    let hash = bitig_format::Header::from_bundle_bytes(FALLBACK_BUNDLE)
+        .ok()?
+        .hash;
     let speech = bitig_format::speech::Speech::from_speech_bytes(FALLBACK_SPEECH).ok()?;
     speech.check_belongs(&hash, fb).ok()?;
     Some(speech)

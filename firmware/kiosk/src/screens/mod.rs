@@ -229,6 +229,13 @@ impl Screens {
     /// whether the key was used up here.
     fn voice_key(&mut self, c: &mut Ctx, key: Key, held: bool) -> bool {
         let on_page = self.on_page(c);
+        // The page's text, not a label or the page counter said over it: Up and Down move
+        // the focus then, and Next and Back turn the page as ever.
+        let page_read = on_page
+            && matches!(
+                c.voice.said(),
+                Some(bitig_format::speech::Said::Block { .. })
+            );
         let now = c.now();
         match key {
             Key::VolumeDown | Key::VolumeUp | Key::Speed => {
@@ -237,7 +244,7 @@ impl Screens {
             }
             Key::Action if on_page => false,
             // While it speaks; paused, Up and Down leave the page as ever (no key trap).
-            Key::Up | Key::Down if on_page && c.voice.speaking() => {
+            Key::Up | Key::Down if page_read && c.voice.speaking() => {
                 let by = if key == Key::Up { -1 } else { 1 };
                 if held {
                     c.voice.skip_paragraph(now, c.volume, by);
@@ -246,7 +253,7 @@ impl Screens {
                 }
                 true
             }
-            Key::Next | Key::Back if on_page => {
+            Key::Next | Key::Back if page_read => {
                 c.stop_voice();
                 reader::turn(c, &mut self.reader, key == Key::Next);
                 reader::listen(c);
