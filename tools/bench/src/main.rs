@@ -1444,9 +1444,42 @@ fn speech_codecs(rows: &mut Vec<Row>) -> Result<()> {
             );
         }
     }
+    stretch_time(rows, &pcm, rate)?;
     let bundle = speech_build_time(rows)?;
     speed_bytes(rows, &bundle)?;
     voice_instructions(rows, &bundle)
+}
+
+/// A narrator's recording reaches the slow and fast speeds by a WSOLA time-stretch at build
+/// time (`bitig_speech::stretch`): its time here, on the first ten minutes of the voice's
+/// speech resampled to the part's 16 kHz, to both speeds, as seconds per hour of recording.
+/// Done on the board instead, the same work would run beside the decoder for every second
+/// played (the note in docs/performance.md).
+fn stretch_time(rows: &mut Vec<Row>, pcm: &[i16], rate: u32) -> Result<()> {
+    let ten = pcm.len().min(rate as usize * 600);
+    let at = bitig_speech::part::RATE;
+    let pcm = bitig_speech::part::resample(&pcm[..ten], rate, at)?;
+    let secs = pcm.len() as f64 / f64::from(at);
+    let t0 = Instant::now();
+    let mut out = 0usize;
+    for wpm in [bitig_speech::WPM[0], bitig_speech::WPM[2]] {
+        let factor = f64::from(bitig_speech::NORMAL_WPM) / f64::from(wpm);
+        out += bitig_speech::stretch::stretch(&pcm, at, factor).len();
+    }
+    let took = t0.elapsed().as_secs_f64();
+    row(
+        rows,
+        "speech: a recording stretched to the slow and fast speeds (WSOLA, build time, this machine)",
+        format!(
+            "{:.1} s per hour of recording ({:.1} min in, {:.1} min out, {took:.2} s)",
+            took / secs * 3600.0,
+            secs / 60.0,
+            out as f64 / f64::from(at) / 60.0
+        ),
+        "—",
+        None,
+    );
+    Ok(())
 }
 
 /// What the three speeds cost in the part: each is synthesized (espeak-ng keeps the pitch),

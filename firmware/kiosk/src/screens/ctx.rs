@@ -41,8 +41,14 @@ pub struct Ctx {
 }
 
 /// The speeds' names (UI strings), slow, normal and fast: said when the speed changes, and
-/// the reader's speed button's label.
+/// when the keys reach the reader's speed button.
 pub const SPEED_NAMES: [&str; 3] = ["voice.slow", "voice.normal", "voice.fast"];
+/// The reader's speed button's labels, slow, normal and fast ("0.8×", "1×", "1.25×").
+pub const SPEED_LABELS: [&str; 3] = [
+    "reader.speed.slow",
+    "reader.speed.normal",
+    "reader.speed.fast",
+];
 
 /// The loudest volume step.
 pub const VOLUME_MAX: u8 = 10;

@@ -423,7 +423,7 @@ impl Reader {
         ui.set_voice_available(c.voice.available());
         let speed = (c.voice.speed(), n.lang);
         if c.voice.available() && self.speed_drawn != Some(speed) {
-            let key = super::ctx::SPEED_NAMES[usize::from(speed.0.min(2))];
+            let key = super::ctx::SPEED_LABELS[usize::from(speed.0.min(2))];
             ui.set_speed_label(images::label(b, key, n.lang));
             self.speed_drawn = Some(speed);
         }
