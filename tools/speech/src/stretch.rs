@@ -19,7 +19,9 @@ const SEARCH_MS: u32 = 8;
 /// faster), its pitch kept. The result has `round(len × factor)` samples.
 pub fn stretch(pcm: &[i16], rate: u32, factor: f64) -> Vec<i16> {
     let want = (pcm.len() as f64 * factor).round() as usize;
-    if pcm.is_empty() || !(factor > 0.0) || (factor - 1.0).abs() < 1e-9 {
+    // A factor that is not a positive number (NaN too) leaves the samples as they are.
+    let usable = factor.is_finite() && factor > 0.0;
+    if pcm.is_empty() || !usable || (factor - 1.0).abs() < 1e-9 {
         let mut same = pcm.to_vec();
         same.resize(want, 0);
         return same;

@@ -22,6 +22,10 @@ struct Slide {
     dir: i32,
 }
 
+/// What a page image shows: document, edition, size, page, the right column's edition side
+/// by side, and the spoken sentence marked.
+type Drawn = (usize, Lang, TextSize, u16, Option<Lang>, Option<Marked>);
+
 /// What the reader's top bar was last drawn for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Chrome {
@@ -43,10 +47,9 @@ pub struct Reader {
     scrub: Option<u16>,
     /// The speed button's label as last set: (speed, UI language).
     speed_drawn: Option<(u8, Lang)>,
-    /// The page image as last drawn: (document, edition, size, page, the right column's
-    /// edition side by side, the spoken sentence marked). A refresh that changes none of these
-    /// (a finger moving on the progress bar, the idle warning) draws no page.
-    page_drawn: Option<(usize, Lang, TextSize, u16, Option<Lang>, Option<Marked>)>,
+    /// The page image as last drawn. A refresh that changes none of it (a finger moving on
+    /// the progress bar, the idle warning) draws no page.
+    page_drawn: Option<Drawn>,
 }
 
 /// The reader's controls: the page's gestures, the bars' buttons and the progress bar.
