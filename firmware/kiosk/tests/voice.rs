@@ -817,8 +817,27 @@ fn the_maintenance_screen_says_its_message_in_three_languages_on_a_key() {
         heard * 100 > said * 90 && heard <= said,
         "{heard} samples of sound after the key, the three messages are {said}"
     );
-    assert!(
-        level(&pcm[key..key + (said as usize) / 3]) > 300.0,
-        "the Kazakh message is quiet"
-    );
+    // Each message where its track puts it, one after the other from the key: speech in
+    // its first half, and the pause (300 ms) that ends it quiet, but for Opus's tail.
+    let mut at = key;
+    for lang in Lang::ALL {
+        let t = part
+            .track(&Said::Ui {
+                key: "maintenance.body",
+                lang,
+            })
+            .unwrap();
+        let len = (u64::from(t.samples) * u64::from(OUT_RATE / part.rate)) as usize;
+        let speech = level(&pcm[at + 40 * per_ms..at + len / 2]);
+        let pause = level(&pcm[at + len - 240 * per_ms..at + len - 40 * per_ms]);
+        assert!(
+            speech > 300.0,
+            "{lang:?}: the message is quiet ({speech:.0})"
+        );
+        assert!(
+            pause < 40.0,
+            "{lang:?}: sound in its closing pause ({pause:.0})"
+        );
+        at += len;
+    }
 }

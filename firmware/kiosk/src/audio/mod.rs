@@ -203,6 +203,12 @@ impl Voice {
             .map(|t| t.said)
     }
 
+    /// The voice is on a text of the bundle (a block: the page's, or a card's or a contents
+    /// entry's words), playing or paused, not on a UI string or a number.
+    pub fn on_text(&self) -> bool {
+        matches!(self.said(), Some(Said::Block { .. }))
+    }
+
     /// The sentence being spoken (or paused in).
     pub fn sentence(&self) -> Option<Spoken> {
         let r = self.reading?;

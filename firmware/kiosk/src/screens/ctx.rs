@@ -82,7 +82,7 @@ impl Ctx {
     pub fn change_speed(&mut self) {
         use bitig_format::speech::{Said, SPEEDS};
         let speed = (self.voice.speed() + 1) % SPEEDS;
-        let reading = matches!(self.voice.said(), Some(Said::Block { .. }));
+        let reading = self.voice.on_text();
         let now = self.now();
         self.voice.set_speed(now, self.volume, speed);
         let visitor = self.nav.screen.is_visitor() || self.nav.screen == Screen::Attract;

@@ -231,11 +231,7 @@ impl Screens {
         let on_page = self.on_page(c);
         // The page's text, not a label or the page counter said over it: Up and Down move
         // the focus then, and Next and Back turn the page as ever.
-        let page_read = on_page
-            && matches!(
-                c.voice.said(),
-                Some(bitig_format::speech::Said::Block { .. })
-            );
+        let page_read = on_page && c.voice.on_text();
         let now = c.now();
         match key {
             Key::VolumeDown | Key::VolumeUp | Key::Speed => {
@@ -362,10 +358,7 @@ impl Screens {
             c.pump_voice();
             // A visitor listening to a reading is there: the idle reset waits for its end
             // (not for a label's or the idle warning's own words).
-            let reading = matches!(
-                c.voice.said(),
-                Some(bitig_format::speech::Said::Block { .. })
-            );
+            let reading = c.voice.on_text();
             if reading && c.voice.speaking() {
                 c.nav.touched(now);
             }

@@ -1,6 +1,6 @@
 //! The reader: the page, its top bar (back, languages, side by side, then text size, or side
-//! by side the button that swaps the columns) and its
-//! bottom bar (page counter, progress bar to scrub, the way back after a jump). A page turn
+//! by side the button that swaps the columns) and its bottom bar (contents, progress bar to
+//! scrub, the way back after a jump, the voice's speed, page counter). A page turn
 //! draws the page and its counter into reused buffers and allocates nothing
 //! (firmware/kiosk/tests/alloc.rs); the old page slides out while the new one slides in.
 
@@ -84,8 +84,7 @@ pub fn wire(ui: &Ui<'_>, act: &impl Act<Reader>) {
 
 /// The bars' controls in reading order: the top bar left to right (back, the languages the
 /// statement has, side by side, then text size, or side by side the swap), then the bottom
-/// bar's. In portrait the progress
-/// bar has a row of its own above the buttons.
+/// bar's. In portrait the progress bar has a row of its own above the buttons.
 pub fn focus_order(c: &Ctx, f: &mut dyn FnMut(i32)) {
     let (b, n) = (&c.bundle, &c.nav);
     let content = BundleContent(b);
@@ -144,10 +143,7 @@ pub fn focus_start(c: &Ctx) -> i32 {
 pub fn listen(c: &mut Ctx) {
     let now = c.now();
     // Reading (not a label or the help): pause or go on.
-    if matches!(
-        c.voice.said(),
-        Some(bitig_format::speech::Said::Block { .. })
-    ) {
+    if c.voice.on_text() {
         c.voice.pause_or_resume(now, c.volume);
         return;
     }
@@ -220,10 +216,7 @@ pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
         SWAP => {
             c.nav.swap_columns(&content);
             // A reading of the column that moved right ends: the voice reads the left one.
-            if matches!(
-                c.voice.said(),
-                Some(bitig_format::speech::Said::Block { .. })
-            ) {
+            if c.voice.on_text() {
                 c.stop_voice();
             }
         }
