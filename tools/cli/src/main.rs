@@ -820,24 +820,38 @@ fn build(a: BuildArgs) -> Result<()> {
             overflowing
         );
         if let (Some(voice), Some(part)) = (&voice, part) {
-            let speech = target.with_extension("speech");
-            bitig_io::durable::write(&speech, &part)
-                .with_context(|| format!("cannot write {}", speech.display()))?;
-            let speeds = if src.fallback {
-                1
-            } else {
-                bitig_format::speech::SPEEDS
-            };
-            println!(
-                "wrote {} ({} bytes, {:.1} min of speech at the normal speed, each text at {} speed(s), {:.1} s)",
-                speech.display(),
-                part.len(),
-                voice.seconds / 60.0,
-                speeds,
-                t0.elapsed().as_secs_f64()
-            );
+            write_speech(&target, &part, voice.seconds, src.fallback, t0)?;
         }
     }
+    Ok(())
+}
+
+/// Writes the speech part `part` beside the bundle `target` and says what it holds:
+/// `seconds` of speech at the normal speed, made since `t0` (the fallback's at that speed
+/// only).
+fn write_speech(
+    target: &Path,
+    part: &[u8],
+    seconds: f64,
+    fallback: bool,
+    t0: std::time::Instant,
+) -> Result<()> {
+    let speech = target.with_extension("speech");
+    bitig_io::durable::write(&speech, part)
+        .with_context(|| format!("cannot write {}", speech.display()))?;
+    let speeds = if fallback {
+        1
+    } else {
+        bitig_format::speech::SPEEDS
+    };
+    println!(
+        "wrote {} ({} bytes, {:.1} min of speech at the normal speed, each text at {} speed(s), {:.1} s)",
+        speech.display(),
+        part.len(),
+        seconds / 60.0,
+        speeds,
+        t0.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
