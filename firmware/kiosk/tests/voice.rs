@@ -566,6 +566,16 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         "back",
         "Down over the said counter did not move the focus"
     );
+    // Every control of the bar has a spoken name: "Aa" is said as "Text size".
+    focus_on(&mut v, "text size");
+    assert_eq!(
+        k.saying(),
+        Some(Said::Ui {
+            key: "voice.size",
+            lang: Lang::Kk
+        }),
+        "the text size button is not named"
+    );
     focus_on(&mut v, "back to page");
     let heard = said_in_turn(&mut v, 5000);
     assert_eq!(
@@ -614,7 +624,9 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
             "the speed button"
         );
     }
+    // The keys back on the page: it says what Action does there.
     focus_on(&mut v, "listen");
+    assert_eq!(k.saying(), name("voice.listen"), "the page is not named");
     v.key(Key::Action);
     assert_eq!(k.spoken_sentence().unwrap().lang, Lang::Kk);
     v.h.advance(3000);

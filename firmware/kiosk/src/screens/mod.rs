@@ -405,6 +405,8 @@ fn say_focus(c: &mut Ctx, id: i32) {
         focus::BACK => ui("reader.back"),
         focus::PARALLEL => ui("reader.parallel"),
         focus::SWAP => ui("voice.swap"),
+        focus::SIZE => ui("voice.size"),
+        focus::LISTEN => ui("voice.listen"),
         focus::SPEED => ui(ctx::SPEED_NAMES[usize::from(c.voice.speed().min(2))]),
         focus::CONTENTS => ui("reader.contents"),
         focus::PROGRESS | focus::COUNTER => {
