@@ -42,6 +42,9 @@ packages=(
   libopus-dev:arm64
   # the voice's sound card (ALSA)
   libasound2-dev:arm64
+  # the headless armv7 build when Debian's armhf libopus cannot be installed (below): the opus
+  # crate then builds libopus from its bundled source with CMake (scripts/cross-test)
+  cmake
 )
 missing=()
 for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
