@@ -213,6 +213,7 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
         options,
     )
     .unwrap();
+    k.record_controls();
     h.attach(&k).unwrap();
     let mut v = Visit { h, k: &k, rec };
 
@@ -631,6 +632,37 @@ fn the_voice_reads_is_cut_by_a_key_turns_pages_resets_and_keeps_the_pin_silent()
     assert_eq!(k.spoken_sentence().unwrap().lang, Lang::Kk);
     v.h.advance(3000);
     assert!(k.speaking());
+    // 5c. A finger on the English button while Kazakh is read: the page shows English, so
+    // the Kazakh reading ends (the voice reads only the edition on show), and Action reads on
+    // in English; a finger on the Kazakh button ends that in turn.
+    let _ = v.h.frame(); // Slint lays the screen out (and reports its controls) as it draws
+    let laid = k.take_controls();
+    let centre = |name: &str| {
+        laid.iter()
+            .rfind(|c| c.0 == name)
+            .map(|c| (c.1 + c.3 / 2.0, c.2 + c.4 / 2.0))
+            .unwrap_or_else(|| panic!("the reader's {name} button was not laid out"))
+    };
+    for (button, was, then) in [
+        ("language 2", Lang::Kk, Lang::En),
+        ("language 0", Lang::En, Lang::Kk),
+    ] {
+        let (x, y) = centre(button);
+        v.h.tap(x, y);
+        v.h.advance(300);
+        assert!(
+            k.spoken_sentence().is_none(),
+            "the {was:?} reading went on under the {then:?} page: {:?}",
+            k.spoken_sentence()
+        );
+        // The first key after a touch only shows the focus ring.
+        v.key(Key::Down);
+        focus_on(&mut v, "listen");
+        v.key(Key::Action);
+        assert_eq!(k.spoken_sentence().unwrap().lang, then);
+        v.h.advance(3000);
+        assert!(k.speaking());
+    }
 
     // 6. The PIN pad is silent: the chord stops the voice; digits say nothing.
     let help = k.code_for(Key::Help).unwrap();

@@ -75,6 +75,13 @@ impl Ctx {
         self.voice.say_all(now, self.volume, all);
     }
 
+    /// Says the UI string `key` in Kazakh, Turkish and English in turn (the welcome, the
+    /// maintenance screen's message), cutting what was being said.
+    pub fn say_in_every_language(&mut self, key: &'static str) {
+        let all = Lang::ALL.map(|lang| bitig_format::speech::Said::Ui { key, lang });
+        self.say(&all);
+    }
+
     /// The speed key (or the reader's speed button): slow, normal and fast in turn. A
     /// reading of the page goes on at the new speed from the start of its sentence; otherwise
     /// the voice says the new speed's name at that speed (on a visitor's screen: the PIN pad

@@ -14,13 +14,11 @@ use slint::Image;
 /// Says the screen's message (the update's while one is installed) in Kazakh, Turkish and
 /// English, cutting what was being said.
 pub fn say(c: &mut Ctx) {
-    let key = if c.updating {
+    c.say_in_every_language(if c.updating {
         "update.body"
     } else {
         "maintenance.body"
-    };
-    let all = Lang::ALL.map(|lang| bitig_format::speech::Said::Ui { key, lang });
-    c.say(&all);
+    });
 }
 
 pub fn refresh(ui: &Ui<'_>, c: &Ctx, first_show: bool) {

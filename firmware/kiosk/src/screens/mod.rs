@@ -525,13 +525,7 @@ fn welcome_goes_on(c: &Ctx) -> bool {
 /// On the first key at the attract screen: how to choose a language by keys, in Kazakh,
 /// Turkish and English.
 fn say_welcome(c: &mut Ctx) {
-    use bitig_format::speech::Said;
-    let all = bitig_format::Lang::ALL.map(|lang| Said::Ui {
-        key: "voice.welcome",
-        lang,
-    });
-    let now = c.now();
-    c.voice.say_all(now, c.volume, &all);
+    c.say_in_every_language("voice.welcome");
 }
 
 /// Help: what the keys do on the screen on show, in the UI language.

@@ -45,8 +45,8 @@ pub struct Reader {
     slide: Option<Slide>,
     /// The page under the finger on the progress bar.
     scrub: Option<u16>,
-    /// The speed button's label as last set: (speed, UI language).
-    speed_drawn: Option<(u8, Lang)>,
+    /// The speed button as last set: (shown, speed, UI language).
+    speed_drawn: Option<(bool, u8, Lang)>,
     /// The page image as last drawn. A refresh that changes none of it (a finger moving on
     /// the progress bar, the idle warning) draws no page.
     page_drawn: Option<Drawn>,
@@ -213,13 +213,7 @@ pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
         BACK => c.nav.back(),
         PARALLEL => c.nav.toggle_parallel(&content),
         SIZE => c.nav.toggle_size(&content),
-        SWAP => {
-            c.nav.swap_columns(&content);
-            // A reading of the column that moved right ends: the voice reads the left one.
-            if c.voice.on_text() {
-                c.stop_voice();
-            }
-        }
+        SWAP => c.nav.swap_columns(&content),
         CONTENTS => c.nav.open_contents(&content),
         PROGRESS | COUNTER => c.nav.open_page_grid(),
         LISTEN => listen(c),
@@ -233,6 +227,16 @@ pub fn activate(c: &mut Ctx, r: &mut Reader, id: i32) {
                 c.nav.switch_language(l, &content);
             }
         }
+    }
+    // A reading of an edition no longer on the left (another language, the columns swapped)
+    // ends: the voice reads only what the page shows there.
+    let shown = (c.nav.doc, c.nav.edition);
+    if c.voice.on_text()
+        && c.voice
+            .sentence()
+            .is_some_and(|s| (usize::from(s.doc), s.lang) != shown)
+    {
+        c.stop_voice();
     }
 }
 
@@ -416,11 +420,13 @@ impl Reader {
             }
             None => ui.set_return_shown(false),
         }
-        ui.set_voice_available(c.voice.available());
-        let speed = (c.voice.speed(), n.lang);
-        if c.voice.available() && self.speed_drawn != Some(speed) {
-            let key = super::ctx::SPEED_LABELS[usize::from(speed.0.min(2))];
-            ui.set_speed_label(images::label(b, key, n.lang));
+        let speed = (c.voice.available(), c.voice.speed(), n.lang);
+        if self.speed_drawn != Some(speed) {
+            ui.set_voice_available(speed.0);
+            if speed.0 {
+                let key = super::ctx::SPEED_LABELS[usize::from(speed.1.min(2))];
+                ui.set_speed_label(images::label(b, key, n.lang));
+            }
             self.speed_drawn = Some(speed);
         }
     }
