@@ -405,6 +405,12 @@ impl PageBuffers {
         }
     }
 
+    /// The buffer drawn last (a shared handle: no copy).
+    pub fn last(&self) -> SharedPixelBuffer<Rgb8Pixel> {
+        let n = self.bufs.len();
+        self.bufs[(self.next + n - 1) % n].clone()
+    }
+
     /// Draws two half-width pages side by side, with a rule between them (the parallel view),
     /// and the spoken sentence marked on the left one.
     pub fn render_pair(

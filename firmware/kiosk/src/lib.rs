@@ -34,5 +34,6 @@ pub mod notify;
 pub mod platform;
 pub mod screens;
 pub mod script;
+pub mod slide;
 pub mod soak;
 pub mod stats;

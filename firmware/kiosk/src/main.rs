@@ -277,7 +277,7 @@ fn interactive(
     watch: Option<PathBuf>,
 ) -> Result<ExitCode> {
     #[cfg(feature = "device")]
-    platform::device::select(config.rotation)?;
+    let display = platform::device::select(config.rotation)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     let simulator = platform::simulator::select(config.rotation)?;
     let content_dir = config.content_dir.clone();
@@ -307,11 +307,11 @@ fn interactive(
     // the UI thread (a hung UI stops them and systemd restarts the kiosk).
     //
     // The software renderer has no "frame drawn" notifier, so this relies on the order of
-    // one turn of the event loop (Slint 1.18's linuxkms `run_event_loop`: timers, then the
-    // closures queued with `invoke_from_event_loop`, then `render_if_needed`, which draws and
-    // presents the window, then it waits for events). A zero timer fires in the first turn,
-    // before that turn draws; the closure it queues runs in the second turn, after the first
-    // frame was presented.
+    // one turn of the event loop (the kiosk's own DRM loop, platform/drm.rs, and Slint
+    // 1.18's linuxkms `run_event_loop` alike: timers, then the closures queued with
+    // `invoke_from_event_loop`, then the draw, which presents the window, then the wait for
+    // events). A zero timer fires in the first turn, before that turn draws; the closure it
+    // queues runs in the second turn, after the first frame was presented.
     let notifier = std::sync::Arc::new(bitig_kiosk::notify::Notifier::from_env());
     {
         let n = notifier.clone();
@@ -355,7 +355,7 @@ fn interactive(
         }
     };
     #[cfg(feature = "device")]
-    platform::device::run(&kiosk)?;
+    platform::device::run(display, &kiosk)?;
     #[cfg(all(feature = "simulator", not(feature = "device")))]
     platform::simulator::run(simulator, &kiosk)?;
     notifier.send("STOPPING=1");

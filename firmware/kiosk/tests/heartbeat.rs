@@ -41,10 +41,7 @@ fn the_heartbeat_rides_on_other_wake_ups_and_is_never_late() {
             h.advance(1);
         }
         let after = kiosk.wakeups();
-        Wakeups {
-            frames: after.frames - before.frames,
-            deadlines: after.deadlines - before.deadlines,
-        }
+        after - before
     };
     let max_gap = |sent: &[u64]| sent.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
 

@@ -597,7 +597,7 @@ pub fn run(o: &Options) -> Result<()> {
     );
     if !o.keys.is_empty() {
         println!(
-            "boot-test: PASS: a USB keyboard plugged into the running kiosk; {} keys alone woke it, chose a language, opened a statement and turned a page, each screen equal to its headless golden",
+            "boot-test: PASS: a USB keyboard plugged into the running kiosk; {} keys alone woke it, chose a language, opened a statement and turned a page, each screen equal to its headless golden, and a screendump mid-slide differing from both pages",
             o.keys.len()
         );
     }
@@ -916,8 +916,21 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
     let before_keys = std::fs::metadata(voice_wav(work, 2)).map_or(0, |m| m.len());
     let dump = work.join("screen.ppm");
     for (i, step) in steps.iter().enumerate() {
+        let turns = matches!(step.qcode.as_str(), "right" | "left");
+        let before = if turns {
+            Some(g.qmp.screendump(&dump)?)
+        } else {
+            None
+        };
         g.qmp.key(&step.qcode)?;
-        std::thread::sleep(Duration::from_millis(400));
+        // A page turn slides: screendumps as fast as QMP gives them, while it runs.
+        let sliding = match &before {
+            Some(_) => slide_shots(g, &dump)?,
+            None => {
+                std::thread::sleep(Duration::from_millis(400));
+                Vec::new()
+            }
+        };
         let Some(golden) = &step.golden else {
             continue;
         };
@@ -948,6 +961,10 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
             step.qcode,
             golden.display()
         );
+        if let Some(before) = &before {
+            let save = work.parent().unwrap_or(work).join("boot-mid-slide.png");
+            check_mid_slide(before, &sliding, &shot, &save)?;
+        }
     }
     // The last key left the kiosk reading; let it speak a while.
     std::thread::sleep(Duration::from_secs(8));
@@ -960,6 +977,46 @@ fn keys_walk(g: &mut Guest, work: &Path, steps: &[KeyStep]) -> Result<u64> {
     );
     eprintln!("boot-test: {card}");
     Ok(before_keys)
+}
+
+/// Screendumps for a second after a page turn's key, as fast as QMP takes them (the slide
+/// lasts 180 ms).
+fn slide_shots(g: &mut Guest, dump: &Path) -> Result<Vec<Rgb>> {
+    let until = Instant::now() + Duration::from_secs(1);
+    let mut shots = Vec::new();
+    while Instant::now() < until {
+        shots.push(g.qmp.screendump(dump)?);
+    }
+    Ok(shots)
+}
+
+/// A page turn shows a slide on the real DRM path: one of the screendumps taken while it ran
+/// differs from both the page before and the settled page after (saved to `save`).
+fn check_mid_slide(before: &Rgb, shots: &[Rgb], after: &Rgb, save: &Path) -> Result<()> {
+    ensure!(
+        differing(before, after) > 0,
+        "the page turn did not change the screen"
+    );
+    let mid = shots
+        .iter()
+        .enumerate()
+        .find(|(_, s)| differing(s, before) > 0 && differing(s, after) > 0);
+    let Some((i, mid)) = mid else {
+        bail!(
+            "no screendump of {} in the second after the page turn shows the slide: each equals the page before or the page after",
+            shots.len()
+        );
+    };
+    save_png(save, mid)?;
+    eprintln!(
+        "boot-test: mid-slide: screendump {} of {} differs from the page before in {} pixels and from the page after in {}; see {}",
+        i + 1,
+        shots.len(),
+        differing(mid, before),
+        differing(mid, after),
+        save.display()
+    );
+    Ok(())
 }
 
 /// 20 ms windows of a recording whose level (RMS, 16-bit full scale 32767) is speech. The

@@ -336,6 +336,17 @@ impl Kiosk {
         self.state.borrow().screens.reader.sliding()
     }
 
+    /// The kiosk's clock (milliseconds since start).
+    pub fn clock(&self) -> Clock {
+        self.state.borrow().ctx.clock.clone()
+    }
+
+    /// The page turn's slide: a platform that copies the sliding pages into its frames takes
+    /// it at start and calls [`Layer::set_composed`](crate::slide::Layer::set_composed).
+    pub fn slide_layer(&self) -> Rc<crate::slide::Layer> {
+        self.state.borrow().ctx.slide.clone()
+    }
+
     /// How many library card images were drawn since start.
     pub fn cards_drawn(&self) -> u64 {
         self.state.borrow().screens.library.drawn
@@ -481,6 +492,7 @@ fn ctx(
         volume: screens::ctx::VOLUME_DEFAULT,
         last_key: None,
         voice: crate::audio::Voice::new(speech, audio_out),
+        slide: Default::default(),
     };
     let mut ctx = ctx;
     let now = ctx.now();
@@ -707,7 +719,7 @@ impl State {
     /// Something moves: the page slides, or an update's progress bar fills (in lockstep also
     /// while the worker has a step to take).
     fn moving(&self) -> bool {
-        self.screens.reader.sliding()
+        self.screens.reader.needs_frame_timer(&self.ctx)
             || self.updates.busy(self.ctx.updating)
             || self.ctx.voice.speaking()
     }
@@ -729,6 +741,8 @@ impl State {
         .min();
         let moving = self.moving();
         self.timers.set(moving, next, now);
+        let slide_end = self.screens.reader.slide_end(&self.ctx);
+        self.timers.set_slide_end(slide_end, now);
     }
 
     /// Sessions and pages for the statistics, from what is on screen.

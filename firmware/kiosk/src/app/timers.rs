@@ -1,19 +1,17 @@
-//! The kiosk's two timers and the watchdog's heartbeat. Nothing runs on a fixed beat while
-//! the screen is still: the frame timer runs only while something moves, and everything else
-//! (idle timeout, operator corner, attract cycle, PIN countdown, statistics, heartbeat) is
-//! one single-shot timer set to the next deadline.
+//! The kiosk's timers and the watchdog's heartbeat. Nothing runs on a fixed beat while the
+//! screen is still: the frame timer runs only while something moves (the voice, an update's
+//! progress bar, and a slide on a platform that does not copy it), a page turn's slide wakes
+//! the kiosk once, at its end (the platform draws its frames, paced by the display), and
+//! everything else (idle timeout, operator corner, attract cycle, PIN countdown, statistics,
+//! heartbeat) is one single-shot timer set to the next deadline.
 
 use std::time::Duration;
 
-/// The frame timer's period while something moves (a slide, the update's progress bar):
-/// about 30 frames a second, so a slide takes SLIDE_MS.div_ceil(FRAME_MS) = 6 frames.
-///
-/// Not 60: Slint's software renderer fetches every pixel of the two moving page images one by
-/// one (about 30 instructions a pixel), so one slide frame costs about 9 M instructions on
-/// aarch64. At 60 frames a second that is 45 % of a Pi 3's Cortex-A53 at 1.2 GHz (IPC 1); at
-/// 31.25 it is 24 %, inside the budget of a quarter of a core (docs/performance.md, section 8,
-/// from `scripts/bench`). A multiple of the headless clock's 16 ms step, so virtual-time runs
-/// fire it exactly on time.
+/// The frame timer's period while something moves (the voice's audio, the update's progress
+/// bar; a slide only where the platform does not copy it, Slint's linuxkms backend): about
+/// 30 frames a second. A slide the platform copies is drawn at the panel's refresh rate
+/// instead (`crate::slide`, `platform::drm`). A multiple of the headless clock's 16 ms step,
+/// so virtual-time runs fire it exactly on time.
 pub const FRAME_MS: u64 = 32;
 
 /// How often the kiosk's timers fired (a virtual minute in the tests).
@@ -21,6 +19,19 @@ pub const FRAME_MS: u64 = 32;
 pub struct Wakeups {
     pub frames: u64,
     pub deadlines: u64,
+    /// Slides' ends.
+    pub slides: u64,
+}
+
+impl std::ops::Sub for Wakeups {
+    type Output = Wakeups;
+    fn sub(self, before: Wakeups) -> Wakeups {
+        Wakeups {
+            frames: self.frames - before.frames,
+            deadlines: self.deadlines - before.deadlines,
+            slides: self.slides - before.slides,
+        }
+    }
 }
 
 /// Why the kiosk woke up.
@@ -28,12 +39,20 @@ pub struct Wakeups {
 pub enum Wake {
     Frame,
     Deadline,
+    /// A page turn's slide is over.
+    SlideEnd,
     Worker,
 }
 
 pub struct Timers {
     frame: slint::Timer,
     deadline: slint::Timer,
+    /// The slide's end: a timer of its own, started by the page turn. Restarting a timer
+    /// from inside a timer's callback allocates in Slint (its list of active timers is taken
+    /// while they fire), so the slide's end is not one of the deadlines.
+    slide_end: slint::Timer,
+    /// When `slide_end` fires (clock ms), if it is set.
+    slide_end_at: Option<u64>,
     /// When `deadline` fires (clock ms), if it is set.
     deadline_at: Option<u64>,
     /// How often each has fired, for the wake-up test.
@@ -47,12 +66,15 @@ impl Timers {
         let t = Timers {
             frame: slint::Timer::default(),
             deadline: slint::Timer::default(),
+            slide_end: slint::Timer::default(),
+            slide_end_at: None,
             deadline_at: None,
             counts: Wakeups::default(),
         };
         for (timer, mode, why) in [
             (&t.frame, slint::TimerMode::Repeated, Wake::Frame),
             (&t.deadline, slint::TimerMode::SingleShot, Wake::Deadline),
+            (&t.slide_end, slint::TimerMode::SingleShot, Wake::SlideEnd),
         ] {
             let on = on.clone();
             timer.start(mode, Duration::from_millis(FRAME_MS), move || on(why));
@@ -69,7 +91,27 @@ impl Timers {
                 self.counts.deadlines += 1;
                 self.deadline_at = None;
             }
+            Wake::SlideEnd => {
+                self.counts.slides += 1;
+                self.slide_end_at = None;
+            }
             Wake::Worker => {}
+        }
+    }
+
+    /// Sets the slide's timer to `end` (clock ms), or stops it.
+    pub fn set_slide_end(&mut self, end: Option<u64>, now: u64) {
+        if end == self.slide_end_at {
+            return;
+        }
+        self.slide_end_at = end;
+        match end {
+            Some(t) => {
+                self.slide_end
+                    .set_interval(Duration::from_millis(t.saturating_sub(now)));
+                self.slide_end.restart();
+            }
+            None => self.slide_end.stop(),
         }
     }
 

@@ -8,8 +8,8 @@
 //!
 //! MODE is `<frames>-<repaint>`:
 //! - frames `settled`: each turn draws only its settled frame; `all`: every frame the device
-//!   draws during the slide too (one when the finger lifts, then one a tick of the frame timer,
-//!   `FRAME_MS`). The difference between the two, over the slide frames, is one slide frame.
+//!   draws during the slide too (one when the finger lifts, then one a vblank, 60 Hz, while
+//!   it slides: the slide's pages are copied in, `bitig_kiosk::slide`). The difference between the two, over the slide frames, is one slide frame.
 //! - repaint `full`: every pixel of every frame, then a copy of the frame into the scan-out
 //!   buffer; `partial`: two buffers that swap, each repainted only where the screen changed
 //!   since it was last shown (buffer age 2), as linuxkms does. No copy: the renderer draws
@@ -23,39 +23,14 @@ use bitig_kiosk::app::{load_bundle, Kiosk};
 use bitig_kiosk::config::{Config, Rotation};
 use bitig_kiosk::nav::Screen;
 use bitig_kiosk::platform::headless::{Headless, STEP_MS};
-use slint::platform::software_renderer::{PremultipliedRgbaColor, RepaintBufferType, TargetPixel};
+use bitig_kiosk::slide::{Compositor, Xrgb8888 as Xrgb};
+use slint::platform::software_renderer::RepaintBufferType;
 use std::hint::black_box;
 use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: bitig-slidebench settled-full|all-full|settled-partial|all-partial|memcpy TURNS BUNDLE";
-
-/// One XRGB8888 pixel as the panel's frame buffer holds it.
-#[derive(Clone, Copy, Default)]
-struct Xrgb(u32);
-
-impl Xrgb {
-    fn rgba(self) -> PremultipliedRgbaColor {
-        PremultipliedRgbaColor {
-            red: (self.0 >> 16) as u8,
-            green: (self.0 >> 8) as u8,
-            blue: self.0 as u8,
-            alpha: 255,
-        }
-    }
-}
-
-impl TargetPixel for Xrgb {
-    fn blend(&mut self, color: PremultipliedRgbaColor) {
-        let mut c = self.rgba();
-        c.blend(color);
-        *self = Xrgb::from_rgb(c.red, c.green, c.blue);
-    }
-    fn from_rgb(r: u8, g: u8, b: u8) -> Self {
-        Xrgb(0xff00_0000 | (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b))
-    }
-}
 
 fn main() -> ExitCode {
     match run() {
@@ -105,13 +80,17 @@ fn run() -> anyhow::Result<(u64, u64, u64)> {
     let mut buffers = [vec![Xrgb::default(); len], vec![Xrgb::default(); len]];
     let mut back = 0usize;
     let mut frames = 0u64;
+    // The sliding pages, in the buffers' format (converted once a turn).
+    let mut compositor = Compositor::<Xrgb>::default();
     let mut draw = |h: &mut Headless| {
         if partial {
             h.render_into(&mut buffers[back]);
+            h.compose_into(&mut compositor, &mut buffers[back]);
             back ^= 1;
         } else {
             let [drawn, scanout] = &mut buffers;
             h.render_into(drawn);
+            h.compose_into(&mut compositor, drawn);
             black_box(&mut *scanout).copy_from_slice(black_box(drawn));
         }
         frames += 1;
@@ -142,18 +121,15 @@ fn run() -> anyhow::Result<(u64, u64, u64)> {
             }
             forward = !forward; // the last (or first) page: turn back the other way
         }
-        // The device draws when the finger lifts (the slide's first frame), then after each
-        // tick of the frame timer; the tick that ends the slide draws the settled frame.
-        let mut ticks = kiosk.wakeups().frames;
-        let mut due = true;
+        // The device draws when the finger lifts (the slide's first frame), then one frame a
+        // vblank (60 Hz: a step of the virtual clock) until the slide ends; its end draws the
+        // settled frame.
         while kiosk.sliding() {
-            if all && due {
+            if all {
                 draw(&mut h);
                 slide += 1;
             }
             h.advance(STEP_MS);
-            due = kiosk.wakeups().frames != ticks;
-            ticks = kiosk.wakeups().frames;
         }
         draw(&mut h);
     }

@@ -1,6 +1,7 @@
-//! The board: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer,
-//! and the keypad's keys read from libinput by a thread of its own (Slint's backend names
-//! keys by the text they type, and volume keys type none).
+//! The board: the display over DRM/KMS with touch from libinput ([`super::drm`], or Slint's
+//! linuxkms backend with `BITIG_DISPLAY=linuxkms`) and the software renderer, and the
+//! keypad's keys read from libinput by a thread of its own (Slint's backend names keys by the
+//! text they type, and volume keys type none).
 
 use crate::app::Kiosk;
 use crate::config::Rotation;
@@ -82,7 +83,7 @@ fn key_thread() {
 }
 
 /// Opens input devices as libinput asks, with the kiosk's own permissions.
-struct Open;
+pub(super) struct Open;
 
 impl input::LibinputInterface for Open {
     fn open_restricted(&mut self, path: &Path, flags: i32) -> Result<OwnedFd, i32> {
@@ -102,18 +103,36 @@ impl input::LibinputInterface for Open {
     }
 }
 
-/// Selects DRM/KMS + libinput with the software renderer. The panel rotation is handed to
-/// the backend, which rotates both the frame and the touch coordinates.
-pub fn select(rotation: Rotation) -> anyhow::Result<()> {
+/// The display the kiosk draws on.
+pub enum Display {
+    /// The kiosk's own ([`super::drm`]): page flips on vblank, the slide copied.
+    Own(super::drm::Board),
+    /// Slint's linuxkms backend: the slide drawn by Slint on the frame timer.
+    Slint,
+}
+
+/// Opens the display: the kiosk's own DRM/KMS platform, or Slint's linuxkms backend if
+/// `BITIG_DISPLAY=linuxkms` (for comparison) or if the kiosk's own cannot open it. The panel
+/// rotation is applied to both the frame and the touch coordinates.
+pub fn select(rotation: Rotation) -> anyhow::Result<Display> {
+    if std::env::var("BITIG_DISPLAY").as_deref() != Ok("linuxkms") {
+        match super::drm::select(rotation) {
+            Ok(board) => return Ok(Display::Own(board)),
+            Err(e) => eprintln!("bitig-kiosk: {e:#}; trying Slint's linuxkms backend"),
+        }
+    }
     std::env::set_var("SLINT_KMS_ROTATION", rotation.degrees().to_string());
     slint::BackendSelector::new()
         .backend_name("linuxkms".into())
         .renderer_name("software".into())
         .select()
-        .map_err(|e| anyhow::anyhow!("cannot open the display (linuxkms): {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot open the display (linuxkms): {e}"))?;
+    Ok(Display::Slint)
 }
 
-pub fn run(kiosk: &Kiosk) -> anyhow::Result<()> {
-    kiosk.window.run()?;
-    Ok(())
+pub fn run(display: Display, kiosk: &Kiosk) -> anyhow::Result<()> {
+    match display {
+        Display::Own(board) => super::drm::run(board, kiosk),
+        Display::Slint => Ok(kiosk.window.run()?),
+    }
 }

@@ -4,6 +4,7 @@
 use crate::app::Kiosk;
 use crate::clock::Clock;
 use crate::config::Rotation;
+use crate::slide::{Compositor, Layer};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
 use slint::{LogicalPosition, Rgb8Pixel};
@@ -69,6 +70,9 @@ pub struct Headless {
     rotated: Vec<u8>,
     queue: Queue,
     quit: Quit,
+    /// The page turn's slide, copied into each frame (the kiosk's, from `attach`).
+    slide: Option<Rc<Layer>>,
+    compositor: Compositor<Rgb8Pixel>,
 }
 
 /// One frame step of the virtual clock.
@@ -113,6 +117,8 @@ impl Headless {
                 rotated: Vec::new(),
                 queue,
                 quit,
+                slide: None,
+                compositor: Compositor::default(),
             },
             clock,
         ))
@@ -125,6 +131,9 @@ impl Headless {
         self.width = w;
         self.height = h;
         self.window.set_size(slint::PhysicalSize::new(w, h));
+        let slide = kiosk.slide_layer();
+        slide.set_composed();
+        self.slide = Some(slide);
         kiosk.window.show()?;
         self.advance(0);
         Ok(())
@@ -315,6 +324,24 @@ impl Headless {
         })
     }
 
+    /// Copies the sliding pages into `buffer` (as [`render_into`](Self::render_into) draws
+    /// it) where they are now; returns false if no page slides.
+    pub fn compose_into<T: slint::platform::software_renderer::TargetPixel + Copy>(
+        &self,
+        compositor: &mut Compositor<T>,
+        buffer: &mut [T],
+    ) -> bool {
+        let w = self.width as usize;
+        self.slide
+            .as_ref()
+            .is_some_and(|l| compositor.compose(l, self.now_ms.get(), buffer, w))
+    }
+
+    /// A page slides: frames change with the clock alone, with nothing for Slint to draw.
+    pub fn sliding(&self) -> bool {
+        self.slide.as_ref().is_some_and(|l| l.active())
+    }
+
     /// Draws a frame only if Slint asks for one (something on screen changed since the last
     /// frame), as the device's event loop does after each turn; returns whether it drew.
     pub fn draw_if_dirty(&mut self) -> bool {
@@ -322,9 +349,20 @@ impl Headless {
         self.frame
             .resize(w * self.height as usize, Rgb8Pixel { r: 0, g: 0, b: 0 });
         let frame = &mut self.frame;
-        self.window.draw_if_needed(|renderer| {
+        let drew = self.window.draw_if_needed(|renderer| {
             renderer.render(frame, w);
-        })
+        });
+        self.compose() || drew
+    }
+
+    /// Copies the sliding pages into the frame; returns false if no page slides.
+    fn compose(&mut self) -> bool {
+        let w = self.width as usize;
+        let Some(l) = &self.slide else {
+            return false;
+        };
+        self.compositor
+            .compose(l, self.now_ms.get(), &mut self.frame, w)
     }
 
     /// Renders the current frame and returns it in panel orientation, RGB. Reuses its
@@ -337,6 +375,7 @@ impl Headless {
         self.window.draw_if_needed(|renderer| {
             renderer.render(frame, w);
         });
+        self.compose();
         self.rgb.clear();
         self.rgb
             .extend(self.frame.iter().flat_map(|p| [p.r, p.g, p.b]));

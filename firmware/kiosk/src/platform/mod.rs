@@ -3,7 +3,9 @@
 //!   scripted tests and screenshots;
 //! - [`simulator`]: a custom Slint platform drawing into a desktop window (winit, softbuffer),
 //!   turned by the panel's rotation like the headless frames;
-//! - [`device`]: DRM/KMS and libinput (Slint's linuxkms backend) with the software renderer.
+//! - [`device`] and [`drm`]: the board's own DRM/KMS platform (dumb buffers flipped on
+//!   vblank, the slide copied) and libinput, with the software renderer; Slint's linuxkms
+//!   backend as the fallback.
 //!
 //! - [`sound`]: the voice's sound card (ALSA), for the device and the simulator.
 //!
@@ -11,6 +13,8 @@
 
 #[cfg(feature = "device")]
 pub mod device;
+#[cfg(feature = "device")]
+pub mod drm;
 pub mod headless;
 #[cfg(feature = "simulator")]
 pub mod simulator;

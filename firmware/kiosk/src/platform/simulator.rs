@@ -13,7 +13,9 @@
 //! D-Bus, and woke 16 ms after each redraw request on X11).
 
 use crate::app::Kiosk;
+use crate::clock::Clock;
 use crate::config::Rotation;
+use crate::slide::{Compositor, Layer};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Rgb8Pixel};
@@ -102,12 +104,17 @@ pub fn select(rotation: Rotation) -> anyhow::Result<Simulator> {
 pub fn run(sim: Simulator, kiosk: &Kiosk) -> anyhow::Result<()> {
     let (w, h) = kiosk.size();
     sim.ui.set_size(slint::PhysicalSize::new(w, h));
+    // The simulator copies the sliding pages into its frame, as headless runs do.
+    kiosk.slide_layer().set_composed();
     kiosk.window.show()?;
     let mut app = App {
         ui: sim.ui,
         rotation: sim.rotation,
         size: (w, h),
         frame: vec![Rgb8Pixel { r: 0, g: 0, b: 0 }; w as usize * h as usize],
+        slide: kiosk.slide_layer(),
+        compositor: Compositor::default(),
+        clock: kiosk.clock(),
         surface: None,
         cursor: LogicalPosition::new(0.0, 0.0),
         failed: None,
@@ -132,6 +139,10 @@ struct App {
     size: (u32, u32),
     /// The UI's frame, in UI orientation (the renderer repaints only what changed).
     frame: Vec<Rgb8Pixel>,
+    /// The page turn's slide, copied into the frame each frame it runs.
+    slide: Rc<Layer>,
+    compositor: Compositor<Rgb8Pixel>,
+    clock: Clock,
     surface: Option<Surface>,
     /// Where the pointer is, in UI coordinates.
     cursor: LogicalPosition,
@@ -171,7 +182,10 @@ impl App {
         let drew = self.ui.draw_if_needed(|renderer| {
             renderer.render(frame, w);
         });
-        if !drew && !all {
+        let slid = self
+            .compositor
+            .compose(&self.slide, (self.clock)(), &mut self.frame, w);
+        if !drew && !slid && !all {
             return Ok(());
         }
         let (pw, _) = self.rotation.panel_size(self.size.0, self.size.1);
@@ -318,7 +332,8 @@ impl ApplicationHandler<Wake> for App {
             self.fail(event_loop, e);
             return;
         }
-        let next = if self.ui.has_active_animations() {
+        // A slide: a frame every 16 ms (the desktop gives no vblank to pace by).
+        let next = if self.ui.has_active_animations() || self.slide.active() {
             Some(Duration::from_millis(16))
         } else {
             slint::platform::duration_until_next_timer_update()

@@ -38,6 +38,8 @@ pub struct Ctx {
     pub last_key: Option<(u16, Option<Key>)>,
     /// The voice: the speech part beside the bundle, played to the headphones.
     pub voice: crate::audio::Voice,
+    /// The page turn's slide, shared with the platform that copies it into frames.
+    pub slide: std::rc::Rc<crate::slide::Layer>,
 }
 
 /// The speeds' names (UI strings), slow, normal and fast: said when the speed changes, and

@@ -126,7 +126,7 @@ impl Screens {
         let screen = c.nav.screen;
         let first_show = self.shown != Some(screen);
         if first_show {
-            self.reader.forget_drawn();
+            self.reader.forget_drawn(c);
             self.focus.id = focus_start(screen, c);
         } else if !focus::contains(&|f| focus_order(screen, c, f), self.focus.id) {
             // Its control went (side by side turned off the size button).
@@ -350,7 +350,7 @@ impl Screens {
             dirty = true;
         }
         if c.nav.tick(now) {
-            self.reader.stop();
+            self.reader.stop(c);
             c.stop_voice();
             dirty = true;
         }

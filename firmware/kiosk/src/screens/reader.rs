@@ -14,8 +14,7 @@ use crate::Ui;
 use bitig_format::{Lang, TextSize};
 use slint::{Image, ModelRc, VecModel};
 
-/// How long a page slides.
-pub const SLIDE_MS: u64 = 180;
+pub use crate::slide::SLIDE_MS;
 
 struct Slide {
     start_ms: u64,
@@ -47,6 +46,9 @@ pub struct Reader {
     scrub: Option<u16>,
     /// The speed button as last set: (shown, speed, UI language).
     speed_drawn: Option<(bool, u8, Lang)>,
+    /// Whether Slint was last told the page slides (its page images hidden; the platform
+    /// copies the pages).
+    sliding_drawn: bool,
     /// The page image as last drawn. A refresh that changes none of it (a finger moving on
     /// the progress bar, the idle warning) draws no page.
     page_drawn: Option<Drawn>,
@@ -255,6 +257,8 @@ pub fn turn(c: &mut Ctx, r: &mut Reader, forward: bool) {
 impl Reader {
     pub fn new(c: &Ctx) -> Reader {
         let p = &c.bundle.profile;
+        // A new bundle: a slide of the old one's pages ends.
+        c.slide.end();
         Reader {
             pages: PageBuffers::new(u32::from(p.page_width), u32::from(p.page_height)),
             counter: CounterLabel::default(),
@@ -262,6 +266,7 @@ impl Reader {
             slide: None,
             scrub: None,
             speed_drawn: None,
+            sliding_drawn: false,
             page_drawn: None,
         }
     }
@@ -273,16 +278,36 @@ impl Reader {
 
     /// Another screen came up: it sets some of the same properties (the back label), so the
     /// bars and the page are drawn afresh next time.
-    pub fn forget_drawn(&mut self) {
+    pub fn forget_drawn(&mut self, c: &Ctx) {
         self.chrome = None;
         self.speed_drawn = None;
         self.page_drawn = None;
+        // A slide cut short by another screen: nothing copies a page over it.
+        self.end_slide(c);
     }
 
     /// The idle reset (or an update) took the visitor away: no slide, no scrub.
-    pub fn stop(&mut self) {
-        self.slide = None;
+    pub fn stop(&mut self, c: &Ctx) {
+        self.end_slide(c);
         self.scrub = None;
+    }
+
+    fn end_slide(&mut self, c: &Ctx) {
+        self.slide = None;
+        c.slide.end();
+    }
+
+    /// The slide needs the frame timer: the platform does not copy the pages, so the reader
+    /// moves them through Slint's properties, a tick at a time.
+    pub fn needs_frame_timer(&self, c: &Ctx) -> bool {
+        self.slide.is_some() && !c.slide.composed()
+    }
+
+    /// When the slide ends, if the platform copies it (it draws its own frames meanwhile,
+    /// and the reader wakes only at the end).
+    pub fn slide_end(&self, c: &Ctx) -> Option<u64> {
+        let s = self.slide.as_ref()?;
+        c.slide.composed().then_some(s.start_ms + SLIDE_MS)
     }
 
     fn start_slide(&mut self, turn: Turn, now: u64) {
@@ -306,7 +331,7 @@ impl Reader {
             2 => {
                 // Lifting the finger opens the page, with no slide through the others.
                 self.scrub = None;
-                self.slide = None;
+                self.end_slide(c);
                 if page != c.nav.page {
                     c.nav.go_to_page(page, &content);
                     let now = c.now();
@@ -322,6 +347,13 @@ impl Reader {
         let Some(sl) = &self.slide else {
             return;
         };
+        if c.slide.composed() {
+            if now >= sl.start_ms + SLIDE_MS {
+                self.end_slide(c);
+                self.show_sliding(ui, false);
+            }
+            return;
+        }
         let width = f32::from(c.bundle.profile.page_width);
         let t = (now.saturating_sub(sl.start_ms) as f32 / SLIDE_MS as f32).min(1.0);
         let eased = 1.0 - (1.0 - t) * (1.0 - t);
@@ -346,6 +378,7 @@ impl Reader {
         self.refresh_chrome(ui, c, count);
         self.refresh_bottom(ui, c, count);
         self.refresh_page(ui, c);
+        self.show_sliding(ui, self.slide.is_some() && c.slide.composed());
     }
 
     fn refresh_chrome(&mut self, ui: &Ui<'_>, c: &Ctx, count: u16) {
@@ -431,12 +464,17 @@ impl Reader {
         }
     }
 
+    /// Tells Slint whether its page images are hidden for a slide the platform copies.
+    fn show_sliding(&mut self, ui: &Ui<'_>, sliding: bool) {
+        if self.sliding_drawn != sliding {
+            ui.set_page_sliding(sliding);
+            self.sliding_drawn = sliding;
+        }
+    }
+
     /// The page image, once per page: the old one slides out while the new one slides in.
     fn refresh_page(&mut self, ui: &Ui<'_>, c: &Ctx) {
-        let (b, n) = (&c.bundle, &c.nav);
-        let Some(doc) = b.documents.get(n.doc) else {
-            return;
-        };
+        let n = &c.nav;
         let spoken = spoken_mark(c);
         let right = n
             .parallel
@@ -450,48 +488,56 @@ impl Reader {
             (d.0, d.1, d.2, d.3, d.4) == (drawn.0, drawn.1, drawn.2, drawn.3, drawn.4)
         });
         self.page_drawn = Some(drawn);
-        if same_page {
-            // Only the mark moved: the page is drawn again where it is.
-            let page = doc
-                .edition(n.edition)
-                .and_then(|e| e.layout(n.size))
-                .and_then(|l| l.pages.get(usize::from(n.page)));
-            let img = if n.parallel {
-                let right = n
-                    .partner_page(&BundleContent(&c.bundle))
-                    .and_then(|(l, p)| doc.edition(l)?.layout(n.size)?.pages.get(usize::from(p)));
-                self.pages.render_pair(b, page, right, spoken)
-            } else {
-                self.pages.render(b, page, spoken)
-            };
-            ui.set_page(img);
+        let shown = self.pages.last();
+        let Some(img) = self.draw_page(c, spoken) else {
             return;
-        }
-        if let Some(sl) = &self.slide {
-            // The slide's first frame: the old page where it was, the new one off the edge
-            // it comes in from (drawn at once, not at the first tick, so it never flashes at
+        };
+        let composed = c.slide.composed();
+        match (&self.slide, same_page) {
+            // Only the mark moved: the page is drawn again where it is.
+            (None, true) => {}
+            (Some(_), true) if composed => c.slide.replace_new(self.pages.last()),
+            (Some(_), true) => {}
+            // A new page with a slide the platform copies: both pages go to it, and Slint's
+            // page images stay hidden until the slide ends.
+            (Some(sl), false) if composed => {
+                let top = ui.get_page_top() as u32;
+                c.slide
+                    .start(shown, self.pages.last(), sl.dir, sl.start_ms, top);
+            }
+            // The slide's first frame: the old page where it was, the new one off the edge it
+            // comes in from (drawn at once, not at the first tick, so it never flashes at
             // rest).
-            ui.set_page_out(ui.get_page());
-            ui.set_page_out_x(0.0);
-            ui.set_page_x(sl.dir as f32 * f32::from(b.profile.page_width));
-        } else {
-            ui.set_page_out(Image::default());
-            ui.set_page_x(0.0);
-            ui.set_page_out_x(0.0);
+            (Some(sl), false) => {
+                ui.set_page_out(ui.get_page());
+                ui.set_page_out_x(0.0);
+                ui.set_page_x(sl.dir as f32 * f32::from(c.bundle.profile.page_width));
+            }
+            (None, false) => {
+                ui.set_page_out(Image::default());
+                ui.set_page_x(0.0);
+                ui.set_page_out_x(0.0);
+            }
         }
+        ui.set_page(img);
+    }
+
+    /// Draws the page on show (side by side, with its partner) into the next page buffer.
+    fn draw_page(&mut self, c: &Ctx, spoken: Option<Marked>) -> Option<Image> {
+        let (b, n) = (&c.bundle, &c.nav);
+        let doc = b.documents.get(n.doc)?;
         let page = doc
             .edition(n.edition)
             .and_then(|e| e.layout(n.size))
             .and_then(|l| l.pages.get(usize::from(n.page)));
-        let img = if n.parallel {
+        Some(if n.parallel {
             let right = n
                 .partner_page(&BundleContent(&c.bundle))
                 .and_then(|(l, p)| doc.edition(l)?.layout(n.size)?.pages.get(usize::from(p)));
             self.pages.render_pair(b, page, right, spoken)
         } else {
             self.pages.render(b, page, spoken)
-        };
-        ui.set_page(img);
+        })
     }
 
     /// The page must be drawn again: the spoken sentence moved.

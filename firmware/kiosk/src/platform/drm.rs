@@ -1,0 +1,559 @@
+//! The board's display, driven by the kiosk itself over DRM/KMS (in place of Slint's
+//! linuxkms backend, which owns its renderer and its buffers).
+//!
+//! - Two dumb buffers in XRGB8888 that take turns: Slint's software renderer repaints in the
+//!   back buffer what changed since that buffer was last shown (its age), then a page flip
+//!   puts it on the panel at the next vblank.
+//! - During a page turn's slide, the [`Compositor`] copies the two pages into the back buffer
+//!   at the offset for the time the frame will be *shown*: the last flip's time plus one
+//!   refresh period. A frame is drawn as soon as the previous flip completes, so the slide
+//!   runs at the panel's refresh rate, paced by its vblank; a late frame shows the slide
+//!   further on, never slower.
+//! - Touch and absolute pointers (the boot test's virtio tablet) come from libinput;
+//!   keys are read by [`super::device::read_keys`] as before.
+//!
+//! Nothing runs on a fixed beat: the loop sleeps in `poll` until the DRM device (a flip
+//! done), libinput, a wake-up from another thread or Slint's next timer.
+
+use super::device::Open;
+use crate::app::Kiosk;
+use crate::clock::Clock;
+use crate::config::Rotation;
+use crate::slide::{Compositor, Layer, Xrgb8888};
+use anyhow::{anyhow, Context};
+use drm::buffer::{Buffer, DrmFourcc};
+use drm::control::{connector, crtc, dumbbuffer::DumbBuffer, framebuffer, Device as _, Mode};
+use input::event::pointer::{ButtonState, PointerEvent};
+use input::event::touch::{TouchEvent, TouchEventPosition, TouchEventSlot};
+use input::event::Event;
+use rustix::event::{PollFd, PollFlags};
+use slint::platform::software_renderer::{
+    MinimalSoftwareWindow, RenderingRotation, RepaintBufferType,
+};
+use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
+use slint::LogicalPosition;
+use std::fs::File;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a queued flip may take before the loop stops waiting for it (a flip is one
+/// refresh period, 17 ms at 60 Hz).
+const FLIP_LOST: Duration = Duration::from_millis(200);
+
+/// A DRM card, opened read-write.
+struct Card(File);
+
+impl AsFd for Card {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+impl drm::Device for Card {}
+impl drm::control::Device for Card {}
+
+/// One of the two buffers the panel scans out.
+struct Scanout {
+    buffer: DumbBuffer,
+    fb: framebuffer::Handle,
+    /// Frames since it was last drawn into and shown (0: never; 1: it is the one on show).
+    age: u8,
+}
+
+/// The panel: the card, the mode on its connector, the two buffers.
+struct Output {
+    card: Card,
+    crtc: crtc::Handle,
+    connector: connector::Handle,
+    mode: Mode,
+    buffers: [Scanout; 2],
+    back: usize,
+    /// A flip is queued and not yet done: the other buffer is still on show.
+    flip_pending: bool,
+    /// When it was queued: a flip that never completes must not stop the screen.
+    flip_queued: Instant,
+    set_up: bool,
+    /// One refresh period, in ms.
+    period_ms: f64,
+}
+
+impl Output {
+    /// The first card with a connected connector and dumb buffers in XRGB8888.
+    fn open() -> anyhow::Result<Output> {
+        let mut why = Vec::new();
+        let mut cards: Vec<_> = std::fs::read_dir("/dev/dri")
+            .context("cannot list /dev/dri (is the GPU's driver loaded?)")?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("card"))
+            })
+            .collect();
+        cards.sort();
+        for path in cards {
+            match Output::open_card(&path) {
+                Ok(o) => return Ok(o),
+                Err(e) => why.push(format!("{}: {e:#}", path.display())),
+            }
+        }
+        Err(anyhow!("no usable display: {}", why.join("; ")))
+    }
+
+    fn open_card(path: &std::path::Path) -> anyhow::Result<Output> {
+        let card = Card(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)?,
+        );
+        let res = card.resource_handles().context("no KMS resources")?;
+        let info = res
+            .connectors()
+            .iter()
+            .filter_map(|&h| card.get_connector(h, false).ok())
+            .find(|c| c.state() == connector::State::Connected)
+            .ok_or_else(|| anyhow!("no connected connector"))?;
+        let mode = *info
+            .modes()
+            .iter()
+            .max_by_key(|m| {
+                let preferred = m
+                    .mode_type()
+                    .contains(drm::control::ModeTypeFlags::PREFERRED);
+                let (w, h) = m.size();
+                (preferred, u32::from(w) * u32::from(h))
+            })
+            .ok_or_else(|| anyhow!("the connector has no mode"))?;
+        let encoder = info
+            .current_encoder()
+            .and_then(|e| card.get_encoder(e).ok());
+        let crtc = match encoder.and_then(|e| e.crtc()) {
+            Some(c) => c,
+            None => info
+                .encoders()
+                .iter()
+                .filter_map(|&e| card.get_encoder(e).ok())
+                .flat_map(|e| res.filter_crtcs(e.possible_crtcs()))
+                .next()
+                .ok_or_else(|| anyhow!("no CRTC for the connector"))?,
+        };
+        let (w, h) = mode.size();
+        let buffers = [
+            Scanout::new(&card, (u32::from(w), u32::from(h)))?,
+            Scanout::new(&card, (u32::from(w), u32::from(h)))?,
+        ];
+        Ok(Output {
+            card,
+            crtc,
+            connector: info.handle(),
+            mode,
+            buffers,
+            back: 0,
+            flip_pending: false,
+            flip_queued: Instant::now(),
+            set_up: false,
+            period_ms: period_ms(&mode),
+        })
+    }
+
+    /// Puts the back buffer on the panel: the mode is set with the first frame, and every
+    /// later frame is a page flip at the next vblank.
+    fn show_back(&mut self) -> anyhow::Result<()> {
+        let fb = self.buffers[self.back].fb;
+        if self.set_up {
+            self.card
+                .page_flip(self.crtc, fb, drm::control::PageFlipFlags::EVENT, None)
+                .context("page flip")?;
+            self.flip_pending = true;
+            self.flip_queued = Instant::now();
+        } else {
+            self.card
+                .set_crtc(
+                    self.crtc,
+                    Some(fb),
+                    (0, 0),
+                    &[self.connector],
+                    Some(self.mode),
+                )
+                .context("cannot set the display mode")?;
+            self.set_up = true;
+        }
+        for (i, b) in self.buffers.iter_mut().enumerate() {
+            b.age = if i == self.back {
+                1
+            } else if b.age == 0 {
+                0
+            } else {
+                b.age + 1
+            };
+        }
+        self.back ^= 1;
+        Ok(())
+    }
+
+    /// Reads the card's events: returns the time of the last completed flip (CLOCK_MONOTONIC).
+    fn flips_done(&mut self) -> Option<Duration> {
+        let mut last = None;
+        if let Ok(events) = self.card.receive_events() {
+            for e in events {
+                if let drm::control::Event::PageFlip(f) = e {
+                    self.flip_pending = false;
+                    last = Some(f.duration);
+                }
+            }
+        }
+        last
+    }
+}
+
+impl Scanout {
+    fn new(card: &Card, size: (u32, u32)) -> anyhow::Result<Scanout> {
+        let buffer = card
+            .create_dumb_buffer(size, DrmFourcc::Xrgb8888, 32)
+            .context("cannot make a dumb buffer in XRGB8888")?;
+        let fb = card
+            .add_framebuffer(&buffer, 24, 32)
+            .context("cannot make a frame buffer")?;
+        Ok(Scanout { buffer, fb, age: 0 })
+    }
+}
+
+/// One refresh period of `mode`, in ms, from its pixel clock (60 Hz if it gives none).
+fn period_ms(mode: &Mode) -> f64 {
+    let (_, _, htotal) = mode.hsync();
+    let (_, _, vtotal) = mode.vsync();
+    let clock_khz = f64::from(mode.clock());
+    let per_frame = f64::from(htotal) * f64::from(vtotal);
+    if clock_khz > 0.0 && per_frame > 0.0 {
+        per_frame / clock_khz
+    } else {
+        1000.0 / f64::from(mode.vrefresh().max(1))
+    }
+}
+
+/// Closures sent with `slint::invoke_from_event_loop`, and the quit request; an eventfd
+/// wakes the loop for both.
+#[derive(Clone)]
+struct Wake {
+    queue: Arc<Mutex<Vec<Box<dyn FnOnce() + Send>>>>,
+    quit: Arc<AtomicBool>,
+    fd: Arc<OwnedFd>,
+}
+
+impl Wake {
+    fn poke(&self) {
+        let _ = rustix::io::write(&*self.fd, &1u64.to_ne_bytes());
+    }
+}
+
+impl slint::platform::EventLoopProxy for Wake {
+    fn quit_event_loop(&self) -> Result<(), slint::EventLoopError> {
+        self.quit.store(true, Ordering::SeqCst);
+        self.poke();
+        Ok(())
+    }
+    fn invoke_from_event_loop(
+        &self,
+        event: Box<dyn FnOnce() + Send>,
+    ) -> Result<(), slint::EventLoopError> {
+        if let Ok(mut q) = self.queue.lock() {
+            q.push(event);
+        }
+        self.poke();
+        Ok(())
+    }
+}
+
+struct Platform {
+    window: Rc<MinimalSoftwareWindow>,
+    start: Instant,
+    wake: Wake,
+}
+
+impl slint::platform::Platform for Platform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, slint::PlatformError> {
+        Ok(self.window.clone())
+    }
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+    fn new_event_loop_proxy(&self) -> Option<Box<dyn slint::platform::EventLoopProxy>> {
+        Some(Box::new(self.wake.clone()))
+    }
+}
+
+/// The board's display and input, opened; [`run`] drives them.
+pub struct Board {
+    output: Output,
+    window: Rc<MinimalSoftwareWindow>,
+    rotation: Rotation,
+    wake: Wake,
+}
+
+/// Opens the display and installs the platform. Call before the kiosk is made.
+pub fn select(rotation: Rotation) -> anyhow::Result<Board> {
+    let output = Output::open()?;
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::SwappedBuffers);
+    let fd = rustix::event::eventfd(
+        0,
+        rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
+    )
+    .context("eventfd")?;
+    let wake = Wake {
+        queue: Arc::default(),
+        quit: Arc::default(),
+        fd: Arc::new(fd),
+    };
+    slint::platform::set_platform(Box::new(Platform {
+        window: window.clone(),
+        start: Instant::now(),
+        wake: wake.clone(),
+    }))
+    .map_err(|e| anyhow!("cannot install the display platform: {e:?}"))?;
+    let (w, h) = output.mode.size();
+    eprintln!(
+        "bitig-kiosk: display {w}x{h} at {:.2} Hz, XRGB8888, two buffers flipped on vblank",
+        1000.0 / output.period_ms
+    );
+    Ok(Board {
+        output,
+        window,
+        rotation,
+        wake,
+    })
+}
+
+/// What the loop knows of the screen and the finger.
+struct Run {
+    board: Board,
+    slide: Rc<Layer>,
+    compositor: Compositor<Xrgb8888>,
+    clock: Clock,
+    /// The UI's size (the profile's), before rotation.
+    size: (u32, u32),
+    /// When the last frame went on the panel, in the kiosk's clock (ms).
+    shown_ms: Option<f64>,
+    touch: Option<i32>,
+    cursor: LogicalPosition,
+}
+
+/// Shows the kiosk and runs until it ends its event loop (SIGTERM, the operator's Restart).
+pub fn run(board: Board, kiosk: &Kiosk) -> anyhow::Result<()> {
+    use slint::ComponentHandle;
+    let (w, h) = kiosk.size();
+    board.window.set_size(slint::PhysicalSize::new(w, h));
+    let slide = kiosk.slide_layer();
+    // The copy is written unrotated; a turned panel gets the slide through Slint instead.
+    if board.rotation == Rotation::R0 {
+        slide.set_composed();
+    }
+    kiosk.window.show()?;
+    let mut li = input::Libinput::new_with_udev(Open);
+    if li.udev_assign_seat("seat0").is_err() {
+        eprintln!("bitig-kiosk: cannot read touch from seat0 (udev); the panel will not respond");
+    }
+    let mut r = Run {
+        board,
+        slide,
+        compositor: Compositor::default(),
+        clock: kiosk.clock(),
+        size: (w, h),
+        shown_ms: None,
+        touch: None,
+        cursor: LogicalPosition::new(0.0, 0.0),
+    };
+    let result = r.event_loop(&mut li);
+    kiosk.window.hide()?;
+    result
+}
+
+impl Run {
+    fn event_loop(&mut self, li: &mut input::Libinput) -> anyhow::Result<()> {
+        loop {
+            slint::platform::update_timers_and_animations();
+            let queued = self
+                .board
+                .wake
+                .queue
+                .lock()
+                .map(|mut q| std::mem::take(&mut *q))
+                .unwrap_or_default();
+            for f in queued {
+                f();
+            }
+            if self.board.wake.quit.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if !self.board.output.flip_pending {
+                self.draw()?;
+            }
+            self.wait(li)?;
+        }
+    }
+
+    /// Draws the back buffer and flips it, if anything changed or a page slides.
+    fn draw(&mut self) -> anyhow::Result<()> {
+        let sliding = self.slide.composed() && self.slide.active();
+        if sliding {
+            // Every flip has a render before it, so the buffer's age stays true.
+            self.board.window.request_redraw();
+        }
+        let o = &mut self.board.output;
+        let back = o.back;
+        let scan = &mut o.buffers[back];
+        let age = scan.age;
+        let pitch = scan.buffer.pitch() as usize / 4;
+        let mut map = o
+            .card
+            .map_dumb_buffer(&mut scan.buffer)
+            .context("cannot map the frame buffer")?;
+        let pixels: &mut [Xrgb8888] = bytemuck::cast_slice_mut(&mut map[..]);
+        let rotation = match self.board.rotation {
+            Rotation::R0 => RenderingRotation::NoRotation,
+            Rotation::R90 => RenderingRotation::Rotate90,
+            Rotation::R180 => RenderingRotation::Rotate180,
+            Rotation::R270 => RenderingRotation::Rotate270,
+        };
+        let drew = self.board.window.draw_if_needed(|renderer| {
+            renderer.set_repaint_buffer_type(match age {
+                1 => RepaintBufferType::ReusedBuffer,
+                2 => RepaintBufferType::SwappedBuffers,
+                _ => RepaintBufferType::NewBuffer,
+            });
+            renderer.set_rendering_rotation(rotation);
+            renderer.render(pixels, pitch);
+        });
+        if !drew {
+            return Ok(());
+        }
+        if sliding {
+            // The frame goes on the panel at the next vblank: the slide is where it will be then.
+            let now = (self.clock)() as f64;
+            let at = self.shown_ms.map_or(now, |t| (t + o.period_ms).max(now));
+            self.compositor
+                .compose(&self.slide, at.round() as u64, pixels, pitch);
+        }
+        drop(map);
+        o.show_back()?;
+        if !o.flip_pending {
+            self.shown_ms = Some((self.clock)() as f64);
+        }
+        Ok(())
+    }
+
+    /// Sleeps until the card, the input, a wake-up or Slint's next timer needs the loop.
+    fn wait(&mut self, li: &mut input::Libinput) -> anyhow::Result<()> {
+        let o = &mut self.board.output;
+        if o.flip_pending && o.flip_queued.elapsed() > FLIP_LOST {
+            eprintln!("bitig-kiosk: a page flip did not complete in {FLIP_LOST:?}; drawing on");
+            o.flip_pending = false;
+        }
+        let timer = slint::platform::duration_until_next_timer_update();
+        let timeout = if o.flip_pending {
+            Some(timer.map_or(FLIP_LOST, |t| t.min(FLIP_LOST)))
+        } else if self.board.window.has_active_animations() {
+            Some(Duration::from_millis(16))
+        } else {
+            timer
+        };
+        let ts = timeout.map(|d| rustix::time::Timespec {
+            tv_sec: d.as_secs() as i64,
+            tv_nsec: i64::from(d.subsec_nanos()),
+        });
+        let (card, input, wake) = {
+            let mut fds = [
+                PollFd::new(&self.board.output.card, PollFlags::IN),
+                PollFd::new(li, PollFlags::IN),
+                PollFd::new(&*self.board.wake.fd, PollFlags::IN),
+            ];
+            match rustix::event::poll(&mut fds, ts.as_ref()) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(anyhow!("poll: {e}")),
+            }
+            let ready = |f: &PollFd<'_>| !f.revents().is_empty();
+            (ready(&fds[0]), ready(&fds[1]), ready(&fds[2]))
+        };
+        if card {
+            if let Some(t) = self.board.output.flips_done() {
+                self.shown_ms = Some(self.flip_ms(t));
+            }
+        }
+        if wake {
+            let mut b = [0u8; 8];
+            let _ = rustix::io::read(&*self.board.wake.fd, &mut b);
+        }
+        if input {
+            if let Err(e) = li.dispatch() {
+                eprintln!("bitig-kiosk: libinput: {e}");
+            }
+            for event in &mut *li {
+                self.on_input(event);
+            }
+        }
+        Ok(())
+    }
+
+    /// A flip's time (CLOCK_MONOTONIC) in the kiosk's clock.
+    fn flip_ms(&self, flip: Duration) -> f64 {
+        let now = (self.clock)() as f64;
+        let mono = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        let mono = Duration::new(mono.tv_sec as u64, mono.tv_nsec as u32);
+        now - mono.saturating_sub(flip).as_secs_f64() * 1000.0
+    }
+
+    /// Touch (the first finger) and absolute pointers, as the window's pointer.
+    fn on_input(&mut self, event: Event) {
+        let (pw, ph) = self.board.rotation.panel_size(self.size.0, self.size.1);
+        match event {
+            Event::Touch(TouchEvent::Down(e)) if self.touch.is_none() => {
+                self.touch = Some(e.seat_slot() as i32);
+                self.move_to(e.x_transformed(pw), e.y_transformed(ph));
+                self.press(true);
+            }
+            Event::Touch(TouchEvent::Motion(e)) if self.touch == Some(e.seat_slot() as i32) => {
+                self.move_to(e.x_transformed(pw), e.y_transformed(ph));
+            }
+            Event::Touch(TouchEvent::Up(e)) if self.touch == Some(e.seat_slot() as i32) => {
+                self.touch = None;
+                self.press(false);
+            }
+            Event::Touch(TouchEvent::Cancel(_)) => {
+                self.touch = None;
+                self.dispatch(WindowEvent::PointerExited);
+            }
+            Event::Pointer(PointerEvent::MotionAbsolute(e)) => {
+                self.move_to(e.absolute_x_transformed(pw), e.absolute_y_transformed(ph));
+            }
+            Event::Pointer(PointerEvent::Button(e)) if e.button() == 0x110 => {
+                self.press(e.button_state() == ButtonState::Pressed);
+            }
+            _ => {}
+        }
+    }
+
+    fn move_to(&mut self, px: f64, py: f64) {
+        let (w, h) = (self.size.0 as f32, self.size.1 as f32);
+        let (x, y) = self.board.rotation.touch_to_ui(px as f32, py as f32, w, h);
+        self.cursor = LogicalPosition::new(x, y);
+        self.dispatch(WindowEvent::PointerMoved {
+            position: self.cursor,
+        });
+    }
+
+    fn press(&self, down: bool) {
+        let (position, button) = (self.cursor, PointerEventButton::Left);
+        self.dispatch(if down {
+            WindowEvent::PointerPressed { position, button }
+        } else {
+            WindowEvent::PointerReleased { position, button }
+        });
+    }
+
+    fn dispatch(&self, event: WindowEvent) {
+        if let Err(e) = self.board.window.window().dispatch_event_with_result(event) {
+            eprintln!("bitig-kiosk: a pointer event was dropped: {e}");
+        }
+    }
+}
