@@ -22,7 +22,8 @@ use crate::config::Rotation;
 use crate::slide::{Compositor, Layer, Xrgb8888};
 use anyhow::{anyhow, Context};
 use drm::buffer::{Buffer, DrmFourcc};
-use drm::control::{connector, crtc, dumbbuffer::DumbBuffer, framebuffer, Device as _, Mode};
+use drm::control::dumbbuffer::{DumbBuffer, DumbMapping};
+use drm::control::{connector, crtc, framebuffer, Device as _, Mode};
 use input::event::pointer::{ButtonState, PointerEvent};
 use input::event::touch::{TouchEvent, TouchEventPosition, TouchEventSlot};
 use input::event::Event;
@@ -54,9 +55,12 @@ impl AsFd for Card {
 impl drm::Device for Card {}
 impl drm::control::Device for Card {}
 
-/// One of the two buffers the panel scans out.
+/// One of the two buffers the panel scans out, mapped once for the life of the process (a
+/// mapping per frame would cost a page fault per 4 KB of it, each frame).
 struct Scanout {
-    buffer: DumbBuffer,
+    map: DumbMapping<'static>,
+    /// Pixels a line (the driver may pad lines).
+    pitch: usize,
     fb: framebuffer::Handle,
     /// Frames since it was last drawn into and shown (0: never; 1: it is the one on show).
     age: u8,
@@ -216,7 +220,18 @@ impl Scanout {
         let fb = card
             .add_framebuffer(&buffer, 24, 32)
             .context("cannot make a frame buffer")?;
-        Ok(Scanout { buffer, fb, age: 0 })
+        let pitch = buffer.pitch() as usize / 4;
+        // The buffer lives as long as the process: its mapping may too.
+        let buffer: &'static mut DumbBuffer = Box::leak(Box::new(buffer));
+        let map = card
+            .map_dumb_buffer(buffer)
+            .context("cannot map the frame buffer")?;
+        Ok(Scanout {
+            map,
+            pitch,
+            fb,
+            age: 0,
+        })
     }
 }
 
@@ -403,13 +418,8 @@ impl Run {
         let o = &mut self.board.output;
         let back = o.back;
         let scan = &mut o.buffers[back];
-        let age = scan.age;
-        let pitch = scan.buffer.pitch() as usize / 4;
-        let mut map = o
-            .card
-            .map_dumb_buffer(&mut scan.buffer)
-            .context("cannot map the frame buffer")?;
-        let pixels: &mut [Xrgb8888] = bytemuck::cast_slice_mut(&mut map[..]);
+        let (age, pitch) = (scan.age, scan.pitch);
+        let pixels: &mut [Xrgb8888] = bytemuck::cast_slice_mut(&mut scan.map[..]);
         let rotation = match self.board.rotation {
             Rotation::R0 => RenderingRotation::NoRotation,
             Rotation::R90 => RenderingRotation::Rotate90,
@@ -435,7 +445,6 @@ impl Run {
             self.compositor
                 .compose(&self.slide, at.round() as u64, pixels, pitch);
         }
-        drop(map);
         o.show_back()?;
         if !o.flip_pending {
             self.shown_ms = Some((self.clock)() as f64);
