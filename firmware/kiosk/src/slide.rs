@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(incoming_x(-1, 800, 0), -800);
         for t in (1..SLIDE_MS).step_by(1) {
             let x = incoming_x(1, 800, t);
-            assert!(x >= 1 && x < 800, "at {t} ms: {x}");
+            assert!((1..800).contains(&x), "at {t} ms: {x}");
             assert!(
                 incoming_x(1, 800, t + 1) <= x,
                 "the slide goes back at {t} ms"

@@ -106,7 +106,7 @@ impl input::LibinputInterface for Open {
 /// The display the kiosk draws on.
 pub enum Display {
     /// The kiosk's own ([`super::drm`]): page flips on vblank, the slide copied.
-    Own(super::drm::Board),
+    Own(Box<super::drm::Board>),
     /// Slint's linuxkms backend: the slide drawn by Slint on the frame timer.
     Slint,
 }
@@ -117,7 +117,7 @@ pub enum Display {
 pub fn select(rotation: Rotation) -> anyhow::Result<Display> {
     if std::env::var("BITIG_DISPLAY").as_deref() != Ok("linuxkms") {
         match super::drm::select(rotation) {
-            Ok(board) => return Ok(Display::Own(board)),
+            Ok(board) => return Ok(Display::Own(Box::new(board))),
             Err(e) => eprintln!("bitig-kiosk: {e:#}; trying Slint's linuxkms backend"),
         }
     }
@@ -132,7 +132,7 @@ pub fn select(rotation: Rotation) -> anyhow::Result<Display> {
 
 pub fn run(display: Display, kiosk: &Kiosk) -> anyhow::Result<()> {
     match display {
-        Display::Own(board) => super::drm::run(board, kiosk),
+        Display::Own(board) => super::drm::run(*board, kiosk),
         Display::Slint => Ok(kiosk.window.run()?),
     }
 }

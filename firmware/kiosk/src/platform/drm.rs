@@ -12,8 +12,10 @@
 //! - Touch and absolute pointers (the boot test's virtio tablet) come from libinput;
 //!   keys are read by [`super::device::read_keys`] as before.
 //!
-//! Nothing runs on a fixed beat: the loop sleeps in `poll` until the DRM device (a flip
-//! done), libinput, a wake-up from another thread or Slint's next timer.
+//! Nothing runs on a fixed beat: the loop sleeps in `poll` until libinput, a wake-up from
+//! another thread, Slint's next timer or, while a page slides, the DRM device (a flip done).
+//! A still screen's frame costs one wake-up: its flip's event is read before the next draw,
+//! not waited for.
 
 use super::device::Open;
 use crate::app::Kiosk;
@@ -248,11 +250,21 @@ fn period_ms(mode: &Mode) -> f64 {
     }
 }
 
+fn timespec(d: Duration) -> rustix::time::Timespec {
+    rustix::time::Timespec {
+        tv_sec: d.as_secs() as i64,
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
+}
+
+/// A closure sent with `slint::invoke_from_event_loop`.
+type Queued = Box<dyn FnOnce() + Send>;
+
 /// Closures sent with `slint::invoke_from_event_loop`, and the quit request; an eventfd
 /// wakes the loop for both.
 #[derive(Clone)]
 struct Wake {
-    queue: Arc<Mutex<Vec<Box<dyn FnOnce() + Send>>>>,
+    queue: Arc<Mutex<Vec<Queued>>>,
     quit: Arc<AtomicBool>,
     fd: Arc<OwnedFd>,
 }
@@ -387,7 +399,8 @@ pub fn run(board: Board, kiosk: &Kiosk) -> anyhow::Result<()> {
 impl Run {
     fn event_loop(&mut self, li: &mut input::Libinput) -> anyhow::Result<()> {
         loop {
-            slint::platform::update_timers_and_animations();
+            // What other threads queued before this turn; what the timers queue now runs in
+            // the next turn, after this turn's frame (main.rs's READY=1 relies on that order).
             let queued = self
                 .board
                 .wake
@@ -395,12 +408,14 @@ impl Run {
                 .lock()
                 .map(|mut q| std::mem::take(&mut *q))
                 .unwrap_or_default();
+            slint::platform::update_timers_and_animations();
             for f in queued {
                 f();
             }
             if self.board.wake.quit.load(Ordering::SeqCst) {
                 return Ok(());
             }
+            self.settle_flip();
             if !self.board.output.flip_pending {
                 self.draw()?;
             }
@@ -410,7 +425,7 @@ impl Run {
 
     /// Draws the back buffer and flips it, if anything changed or a page slides.
     fn draw(&mut self) -> anyhow::Result<()> {
-        let sliding = self.slide.composed() && self.slide.active();
+        let sliding = self.sliding();
         if sliding {
             // Every flip has a render before it, so the buffer's age stays true.
             self.board.window.request_redraw();
@@ -452,28 +467,63 @@ impl Run {
         Ok(())
     }
 
-    /// Sleeps until the card, the input, a wake-up or Slint's next timer needs the loop.
-    fn wait(&mut self, li: &mut input::Libinput) -> anyhow::Result<()> {
+    /// A page slides: the loop draws a frame each time a flip completes.
+    fn sliding(&self) -> bool {
+        self.slide.composed() && self.slide.active()
+    }
+
+    /// Before a draw: the flip queued last must be done, since the buffer to draw into may
+    /// still be on show. While a page slides, the wait below watches the card and this only
+    /// looks; otherwise the card is not watched (an idle screen wakes once a frame, not twice)
+    /// and this waits here for the flip, if it is not done yet (it is, unless a timer fires
+    /// within a refresh period of the last frame).
+    fn settle_flip(&mut self) {
+        if !self.board.output.flip_pending {
+            return;
+        }
+        let block = if self.sliding() {
+            Duration::ZERO
+        } else {
+            FLIP_LOST
+        };
+        let ts = timespec(block);
+        let done = {
+            let mut fds = [PollFd::new(&self.board.output.card, PollFlags::IN)];
+            matches!(rustix::event::poll(&mut fds, Some(&ts)), Ok(n) if n > 0)
+        };
+        if done {
+            if let Some(t) = self.board.output.flips_done() {
+                self.shown_ms = Some(self.flip_ms(t));
+            }
+        }
         let o = &mut self.board.output;
         if o.flip_pending && o.flip_queued.elapsed() > FLIP_LOST {
             eprintln!("bitig-kiosk: a page flip did not complete in {FLIP_LOST:?}; drawing on");
             o.flip_pending = false;
         }
+    }
+
+    /// Sleeps until the card (while a page slides), the input, a wake-up or Slint's next
+    /// timer needs the loop.
+    fn wait(&mut self, li: &mut input::Libinput) -> anyhow::Result<()> {
+        let watch_card = self.board.output.flip_pending && self.sliding();
         let timer = slint::platform::duration_until_next_timer_update();
-        let timeout = if o.flip_pending {
+        let timeout = if watch_card {
             Some(timer.map_or(FLIP_LOST, |t| t.min(FLIP_LOST)))
         } else if self.board.window.has_active_animations() {
             Some(Duration::from_millis(16))
         } else {
             timer
         };
-        let ts = timeout.map(|d| rustix::time::Timespec {
-            tv_sec: d.as_secs() as i64,
-            tv_nsec: i64::from(d.subsec_nanos()),
-        });
+        let ts = timeout.map(timespec);
+        let card_events = if watch_card {
+            PollFlags::IN
+        } else {
+            PollFlags::empty()
+        };
         let (card, input, wake) = {
             let mut fds = [
-                PollFd::new(&self.board.output.card, PollFlags::IN),
+                PollFd::new(&self.board.output.card, card_events),
                 PollFd::new(li, PollFlags::IN),
                 PollFd::new(&*self.board.wake.fd, PollFlags::IN),
             ];
@@ -484,7 +534,7 @@ impl Run {
             let ready = |f: &PollFd<'_>| !f.revents().is_empty();
             (ready(&fds[0]), ready(&fds[1]), ready(&fds[2]))
         };
-        if card {
+        if card && watch_card {
             if let Some(t) = self.board.output.flips_done() {
                 self.shown_ms = Some(self.flip_ms(t));
             }
