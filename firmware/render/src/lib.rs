@@ -55,6 +55,11 @@ pub struct Canvas<'b> {
     width: u32,
     height: u32,
     stride: usize,
+    /// The colour of the last [`fill`](Canvas::fill): most of a page's pixels under a glyph.
+    background: Option<Rgb>,
+    /// For one ink on that background, each coverage's blended pixel (a page has a handful of
+    /// inks, so the table is made a handful of times a page).
+    table: Option<(Rgb, [[u8; 3]; 256])>,
 }
 
 impl<'b> Canvas<'b> {
@@ -69,6 +74,8 @@ impl<'b> Canvas<'b> {
             width,
             height,
             stride,
+            background: None,
+            table: None,
         })
     }
 
@@ -82,6 +89,10 @@ impl<'b> Canvas<'b> {
 
     /// Fills the whole canvas with one colour.
     pub fn fill(&mut self, c: Rgb) {
+        if self.background != Some(c) {
+            self.background = Some(c);
+            self.table = None;
+        }
         // One row pixel by pixel, then every other row as a memcpy of it: as fast as a frame
         // copy, where a per-pixel loop over the whole frame was 7x slower (opt-level "s").
         let row_len = self.width as usize * 3;
@@ -138,6 +149,25 @@ impl GlyphTarget for Canvas<'_> {
             return Ok(());
         }
         let cols = (sx1 - sx0) as usize;
+        // On the filled background, a pixel's blend is a look-up: the same bytes as the
+        // arithmetic, which only pixels already inked (overlapping glyphs, the spoken mark)
+        // still need.
+        let bg = self.background.map(|b| [b.0, b.1, b.2]);
+        if let Some(b) = bg {
+            if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
+                let mut t = [[0u8; 3]; 256];
+                for (a, px) in t.iter_mut().enumerate() {
+                    let a = a as u8;
+                    *px = [
+                        blend_channel(c.0, b[0], a),
+                        blend_channel(c.1, b[1], a),
+                        blend_channel(c.2, b[2], a),
+                    ];
+                }
+                self.table = Some((c, t));
+            }
+        }
+        let table = self.table.as_ref().map(|(_, t)| t);
         for sy in sy0..sy1 {
             let src_start = sy as usize * mask.stride + sx0 as usize;
             let Some(src) = mask.data.get(src_start..src_start + cols) else {
@@ -155,11 +185,16 @@ impl GlyphTarget for Canvas<'_> {
                         px[1] = c.1;
                         px[2] = c.2;
                     }
-                    a => {
-                        px[0] = blend_channel(c.0, px[0], a);
-                        px[1] = blend_channel(c.1, px[1], a);
-                        px[2] = blend_channel(c.2, px[2], a);
-                    }
+                    a => match (table, bg) {
+                        (Some(t), Some(b)) if px[..] == b[..] => {
+                            px.copy_from_slice(&t[usize::from(a)]);
+                        }
+                        _ => {
+                            px[0] = blend_channel(c.0, px[0], a);
+                            px[1] = blend_channel(c.1, px[1], a);
+                            px[2] = blend_channel(c.2, px[2], a);
+                        }
+                    },
                 }
             }
         }
@@ -462,6 +497,45 @@ mod tests {
             .expect("infallible");
         // Mask (2,1) a=0 -> (1,0) untouched; mask (1,1) a=0; mask (2,0) a=128 lands off-canvas? no: (1,-1).
         assert_eq!(c.pixel(0, 0), Some(Rgb(255, 255, 255)));
+    }
+
+    #[test]
+    fn the_background_table_gives_the_bytes_of_the_arithmetic() {
+        // A mask with every coverage, blended twice, overlapping, in two inks: once on a
+        // canvas that knows its background (`fill`: the table), once on one painted the same
+        // colour by `fill_rect` (the arithmetic only).
+        let mut cov = [0u8; 16 * 16];
+        for (i, a) in cov.iter_mut().enumerate() {
+            *a = i as u8;
+        }
+        let m = Mask {
+            data: &cov,
+            stride: 16,
+            w: 16,
+            h: 16,
+        };
+        let bg = Rgb(251, 248, 241);
+        let (ink, mark) = (Rgb(30, 42, 60), Rgb(200, 30, 40));
+        let draw = |c: &mut Canvas<'_>| {
+            c.blend_mask(2, 1, m, ink).expect("infallible");
+            c.blend_mask(9, 5, m, mark).expect("infallible");
+            c.blend_mask(4, 3, m, ink).expect("infallible");
+        };
+        let (mut fast, mut slow) = ([0u8; 32 * 24 * 3], [0u8; 32 * 24 * 3]);
+        let mut c = Canvas::new(&mut fast, 32, 24).expect("size");
+        c.fill(bg);
+        draw(&mut c);
+        let mut c = Canvas::new(&mut slow, 32, 24).expect("size");
+        c.fill_rect(0, 0, 32, 24, bg);
+        draw(&mut c);
+        assert!(
+            fast == slow,
+            "the table's blend differs from the arithmetic"
+        );
+        assert!(
+            fast.chunks(3).any(|p| p != [bg.0, bg.1, bg.2]),
+            "nothing was drawn"
+        );
     }
 
     #[test]
