@@ -43,6 +43,7 @@ const KIOSK_LAYERS: &[(&str, u8)] = &[
     ("audio", 2),
     ("notify", 2),
     ("keys", 1),
+    ("slide", 1),
     ("clock", 1),
     ("hot", 1),
 ];

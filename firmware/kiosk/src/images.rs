@@ -391,6 +391,9 @@ fn mark(
 pub struct PageBuffers {
     bufs: [SharedPixelBuffer<Rgb8Pixel>; 3],
     next: usize,
+    /// Pages drawn so far: the last one's number tells its drawing apart from earlier ones
+    /// in the same buffer.
+    drawings: u64,
 }
 
 impl PageBuffers {
@@ -402,13 +405,14 @@ impl PageBuffers {
                 SharedPixelBuffer::new(width, height),
             ],
             next: 0,
+            drawings: 0,
         }
     }
 
-    /// The buffer drawn last (a shared handle: no copy).
-    pub fn last(&self) -> SharedPixelBuffer<Rgb8Pixel> {
+    /// The page drawn last: its buffer (a shared handle: no copy) and its drawing's number.
+    pub fn last(&self) -> crate::slide::Drawn {
         let n = self.bufs.len();
-        self.bufs[(self.next + n - 1) % n].clone()
+        (self.bufs[(self.next + n - 1) % n].clone(), self.drawings)
     }
 
     /// Draws two half-width pages side by side, with a rule between them (the parallel view),
@@ -422,6 +426,7 @@ impl PageBuffers {
     ) -> Image {
         let i = self.next;
         self.next = (self.next + 1) % self.bufs.len();
+        self.drawings += 1;
         let buf = &mut self.bufs[i];
         let (w, h) = (buf.width(), buf.height());
         let bytes = buf.make_mut_bytes();
@@ -452,6 +457,7 @@ impl PageBuffers {
     ) -> Image {
         let i = self.next;
         self.next = (self.next + 1) % self.bufs.len();
+        self.drawings += 1;
         let buf = &mut self.bufs[i];
         let (w, h) = (buf.width(), buf.height());
         let bytes = buf.make_mut_bytes();

@@ -53,10 +53,14 @@ pub fn incoming_x(dir: i32, width: u32, t_ms: u64) -> i32 {
     dir * (width as f32 * left).ceil() as i32
 }
 
+/// A drawn page: its buffer, and which drawing of the page buffers it is (a buffer is drawn
+/// again and again; the number tells the drawings apart).
+pub type Drawn = (SharedPixelBuffer<Rgb8Pixel>, u64);
+
 /// One slide: both pages, which way, since when, and where the page area starts.
 struct Turn {
-    old: SharedPixelBuffer<Rgb8Pixel>,
-    new: SharedPixelBuffer<Rgb8Pixel>,
+    old: Drawn,
+    new: Drawn,
     dir: i32,
     start_ms: u64,
     top: u32,
@@ -83,14 +87,7 @@ impl Layer {
 
     /// A slide starts at `start_ms`: `old` goes out, `new` comes in from `dir`'s side, in the
     /// page area from line `top` down.
-    pub fn start(
-        &self,
-        old: SharedPixelBuffer<Rgb8Pixel>,
-        new: SharedPixelBuffer<Rgb8Pixel>,
-        dir: i32,
-        start_ms: u64,
-        top: u32,
-    ) {
+    pub fn start(&self, old: Drawn, new: Drawn, dir: i32, start_ms: u64, top: u32) {
         *self.turn.borrow_mut() = Some(Turn {
             old,
             new,
@@ -102,7 +99,7 @@ impl Layer {
     }
 
     /// The incoming page was drawn again mid-slide (the spoken sentence moved).
-    pub fn replace_new(&self, new: SharedPixelBuffer<Rgb8Pixel>) {
+    pub fn replace_new(&self, new: Drawn) {
         if let Some(t) = self.turn.borrow_mut().as_mut() {
             t.new = new;
             self.serial.set(self.serial.get() + 1);
@@ -118,6 +115,14 @@ impl Layer {
     pub fn active(&self) -> bool {
         self.turn.borrow().is_some()
     }
+
+    /// Where the sliding pages are drawn while a slide is on: the first line, the width and
+    /// the height of the page area.
+    pub fn area(&self) -> Option<(u32, u32, u32)> {
+        let t = self.turn.borrow();
+        let t = t.as_ref()?;
+        Some((t.top, t.new.0.width(), t.new.0.height()))
+    }
 }
 
 /// The platform's side: both pages in the frame's pixel format, converted once a turn, and
@@ -126,6 +131,12 @@ pub struct Compositor<P> {
     serial: u64,
     old: Vec<P>,
     new: Vec<P>,
+    /// Which drawings of the page buffers `old` and `new` hold: a turn's page going out is
+    /// mostly the last turn's page coming in, already converted.
+    old_drawing: Option<u64>,
+    new_drawing: Option<u64>,
+    /// Pages converted so far (the benchmark and the tests count them).
+    pub conversions: u64,
 }
 
 impl<P> Default for Compositor<P> {
@@ -134,6 +145,9 @@ impl<P> Default for Compositor<P> {
             serial: 0,
             old: Vec::new(),
             new: Vec::new(),
+            old_drawing: None,
+            new_drawing: None,
+            conversions: 0,
         }
     }
 }
@@ -146,11 +160,10 @@ impl<P: TargetPixel + Copy> Compositor<P> {
         let Some(t) = turn.as_ref() else {
             return false;
         };
-        let (w, h) = (t.new.width() as usize, t.new.height() as usize);
+        let (w, h) = (t.new.0.width() as usize, t.new.0.height() as usize);
         if self.serial != layer.serial.get() {
             self.serial = layer.serial.get();
-            convert(&t.old, &mut self.old, w * h);
-            convert(&t.new, &mut self.new, w * h);
+            self.convert(t, w * h);
         }
         let x = incoming_x(t.dir, w as u32, now_ms.saturating_sub(t.start_ms));
         let old_x = x - t.dir * w as i32;
@@ -160,11 +173,32 @@ impl<P: TargetPixel + Copy> Compositor<P> {
             let Some(line) = frame.get_mut(at..at + w) else {
                 break;
             };
-            let src = row * t.new.width() as usize;
+            let src = row * w;
             copy_shifted(line, &self.new[src..], x);
             copy_shifted(line, &self.old[src..], old_x);
         }
         true
+    }
+}
+
+impl<P: TargetPixel + Copy> Compositor<P> {
+    /// Both pages in the frame's format: each converted once, the page going out taken from
+    /// the last turn's page coming in when it is that drawing.
+    fn convert(&mut self, t: &Turn, n: usize) {
+        if Some(t.old.1) == self.new_drawing && Some(t.old.1) != self.old_drawing {
+            std::mem::swap(&mut self.old, &mut self.new);
+            std::mem::swap(&mut self.old_drawing, &mut self.new_drawing);
+        }
+        if Some(t.old.1) != self.old_drawing {
+            convert(&t.old.0, &mut self.old, n);
+            self.old_drawing = Some(t.old.1);
+            self.conversions += 1;
+        }
+        if Some(t.new.1) != self.new_drawing {
+            convert(&t.new.0, &mut self.new, n);
+            self.new_drawing = Some(t.new.1);
+            self.conversions += 1;
+        }
     }
 }
 
@@ -231,7 +265,7 @@ mod tests {
     fn each_frame_is_the_two_pages_at_the_offset_of_its_time() {
         let (w, h, stride, top) = (8u32, 2u32, 8usize, 1u32);
         let layer = Layer::default();
-        layer.start(page(w, h, 1), page(w, h, 2), 1, 1000, top);
+        layer.start((page(w, h, 1), 1), (page(w, h, 2), 2), 1, 1000, top);
         let mut c = Compositor::<Rgb8Pixel>::default();
         let mut frame = vec![Rgb8Pixel { r: 9, g: 9, b: 9 }; stride * 4];
         assert!(c.compose(&layer, 1000 + SLIDE_MS / 2, &mut frame, stride));
@@ -253,5 +287,27 @@ mod tests {
         assert!(frame[3 * stride..].iter().all(|p| p.r == 9));
         layer.end();
         assert!(!c.compose(&layer, 2000, &mut frame, stride));
+    }
+
+    #[test]
+    fn a_turn_converts_only_its_new_page_when_the_old_one_came_in_last() {
+        let (w, h, stride) = (8u32, 2u32, 8usize);
+        let layer = Layer::default();
+        let mut c = Compositor::<Rgb8Pixel>::default();
+        let mut frame = vec![Rgb8Pixel { r: 9, g: 9, b: 9 }; stride * 2];
+        let (p1, p2, p3) = (page(w, h, 1), page(w, h, 2), page(w, h, 3));
+        layer.start((p1, 1), (p2.clone(), 2), 1, 0, 0);
+        assert!(c.compose(&layer, 0, &mut frame, stride));
+        assert_eq!(c.conversions, 2);
+        // The next turn: page 2 goes out (converted last turn), page 3 comes in.
+        layer.start((p2, 2), (p3, 3), 1, 100, 0);
+        assert!(c.compose(&layer, 100, &mut frame, stride));
+        assert_eq!(c.conversions, 3, "page 2 was converted again");
+        // At the turn's start the page going out is where it was: page 2 fills the line.
+        assert!(
+            frame[..stride].iter().all(|p| p.r == 2),
+            "{:?}",
+            &frame[..stride]
+        );
     }
 }

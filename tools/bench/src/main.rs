@@ -111,6 +111,8 @@ struct Args {
     speech: bool,
     /// `--watch`: figure 11 alone.
     watch: bool,
+    /// `--slide`: the page turn against its floor (sections 1, 2 and 8).
+    slide: bool,
 }
 
 /// One row of the result table.
@@ -195,6 +197,9 @@ fn main() -> Result<()> {
         return kiosk_turns(bundle);
     }
     let mut rows = Vec::new();
+    if args.slide {
+        return frames_at_the_floor(&mut rows, &args);
+    }
     if args.speech || args.watch {
         if args.speech {
             speech_codecs(&mut rows)?;
@@ -245,17 +250,40 @@ fn parse_args() -> Result<Args> {
             "--quick" => args.quick = true,
             "--speech" => args.speech = true,
             "--watch" => args.watch = true,
+            "--slide" => args.slide = true,
             "--plot" => args.plot = it.next().map(PathBuf::from),
             "--kiosk-turns" => {
                 let bundle = it.next().context("--kiosk-turns needs a bundle")?;
                 args.kiosk_turns = Some(PathBuf::from(bundle));
             }
             other => {
-                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--speech] [--watch] [--plot PNG]")
+                anyhow::bail!("unknown argument {other}; usage: bitig-bench [--quick] [--speech] [--watch] [--slide] [--plot PNG]")
             }
         }
     }
     Ok(args)
+}
+
+/// `--slide`: the figures of the page turn against their floor, from one run: the page draw
+/// against a frame memcpy (section 1), allocations per turn (section 2), the slide's frames
+/// and turns against a frame copy on x86_64 and aarch64 (section 8).
+fn frames_at_the_floor(rows: &mut Vec<Row>, args: &Args) -> Result<()> {
+    println!("bitig-bench --slide (one run; times are wall clock on this machine)");
+    let (landscape, _) = build(&[], "pi-touch-800x480")?;
+    let b = Bundle::from_bundle_bytes(&landscape).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fonts = bitig_typeset::shape::Fonts::load(&root().join("assets/fonts"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let render = page_render(rows, args, &b, &fonts)?;
+    let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
+    std::fs::write(&bundle_file, &landscape)?;
+    kiosk_turn_allocations(rows, &bundle_file)?;
+    slide(rows, &bundle_file)?;
+    if let Some(p) = &args.plot {
+        plot(p, &b, &render.each, render.memcpy_us)?;
+        println!("plot: {}", p.display());
+    }
+    print_table(rows);
+    Ok(())
 }
 
 fn print_table(rows: &[Row]) {

@@ -1197,6 +1197,28 @@ mod tests {
     }
 
     #[test]
+    fn a_slide_is_seen_only_in_a_shot_unlike_both_pages() {
+        let page = |v: u8| -> Rgb { (2, 1, vec![v; 6]) };
+        let (before, after) = (page(1), page(2));
+        let dir = std::env::temp_dir().join(format!("bitig-mid-slide-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let save = dir.join("mid.png");
+        // Every shot is one page or the other: no slide was seen.
+        let e = check_mid_slide(&before, &[page(1), page(2), page(2)], &after, &save)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no screendump of 3"), "{e}");
+        assert!(!save.exists());
+        // One shot shows both pages in part.
+        let mid: Rgb = (2, 1, vec![1, 1, 1, 2, 2, 2]);
+        check_mid_slide(&before, &[page(1), mid, page(2)], &after, &save).unwrap();
+        assert!(save.exists());
+        // A key that changed nothing is no page turn.
+        assert!(check_mid_slide(&before, &[], &page(1), &save).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn reads_a_ppm_with_comments() {
         let mut b = b"P6\n# qemu\n2 1\n255\n".to_vec();
         b.extend_from_slice(&[1, 2, 3, 4, 5, 6]);

@@ -11,9 +11,9 @@
 //!   draws during the slide too (one when the finger lifts, then one a vblank, 60 Hz, while
 //!   it slides: the slide's pages are copied in, `bitig_kiosk::slide`). The difference between the two, over the slide frames, is one slide frame.
 //! - repaint `full`: every pixel of every frame, then a copy of the frame into the scan-out
-//!   buffer; `partial`: two buffers that swap, each repainted only where the screen changed
-//!   since it was last shown (buffer age 2), as linuxkms does. No copy: the renderer draws
-//!   into the scan-out buffer.
+//!   buffer; `partial`: the device's way (`platform::swap::SwapChain`, as platform/drm.rs
+//!   drives it): Slint renders only what changed into a frame in memory, and each of two
+//!   scan-out buffers gets a copy of what it lacks; a slide's pages are copied straight in.
 //!
 //! `memcpy TURNS BUNDLE` copies one frame TURNS times (the floor).
 //!
@@ -23,8 +23,9 @@ use bitig_kiosk::app::{load_bundle, Kiosk};
 use bitig_kiosk::config::{Config, Rotation};
 use bitig_kiosk::nav::Screen;
 use bitig_kiosk::platform::headless::{Headless, STEP_MS};
+use bitig_kiosk::platform::swap::SwapChain;
 use bitig_kiosk::slide::{Compositor, Xrgb8888 as Xrgb};
-use slint::platform::software_renderer::RepaintBufferType;
+use slint::platform::software_renderer::{RenderingRotation, RepaintBufferType};
 use std::hint::black_box;
 use std::path::Path;
 use std::process::ExitCode;
@@ -78,22 +79,26 @@ fn run() -> anyhow::Result<(u64, u64, u64)> {
     let len = (w * ht) as usize;
     // Two buffers that swap (partial), or one drawn in full and copied to the scan-out buffer.
     let mut buffers = [vec![Xrgb::default(); len], vec![Xrgb::default(); len]];
-    let mut back = 0usize;
     let mut frames = 0u64;
     // The sliding pages, in the buffers' format (converted once a turn).
     let mut compositor = Compositor::<Xrgb>::default();
+    // The device's way (platform/drm.rs): Slint renders what changed into a frame in memory,
+    // each scan-out buffer gets a copy of what it lacks, a slide's pages are copied in.
+    let mut chain = SwapChain::<Xrgb>::new(w as usize, ht as usize, RenderingRotation::NoRotation);
+    let layer = kiosk.slide_layer();
     let mut draw = |h: &mut Headless| {
         if partial {
-            h.render_into(&mut buffers[back]);
-            h.compose_into(&mut compositor, &mut buffers[back]);
-            back ^= 1;
+            let b = chain.back();
+            if chain.draw(h.window(), &layer, h.now_ms(), &mut buffers[b], w as usize) {
+                frames += 1;
+            }
         } else {
             let [drawn, scanout] = &mut buffers;
             h.render_into(drawn);
             h.compose_into(&mut compositor, drawn);
             black_box(&mut *scanout).copy_from_slice(black_box(drawn));
+            frames += 1;
         }
-        frames += 1;
     };
     anyhow::ensure!(
         (w, ht) == (800, 480),

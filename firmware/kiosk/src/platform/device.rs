@@ -9,10 +9,6 @@ use input::event::keyboard::{KeyState, KeyboardEvent, KeyboardEventTrait};
 use input::event::{DeviceEvent, Event};
 use slint::ComponentHandle;
 use std::cell::RefCell;
-use std::fs::{File, OpenOptions};
-use std::os::fd::OwnedFd;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
 
 /// What a key code means to the running kiosk: [`Kiosk::key`] on the UI thread.
 type KeySink = Box<dyn Fn(u16, bool)>;
@@ -49,7 +45,7 @@ fn send(code: u16, pressed: bool) {
 /// Waits on libinput and hands each key to the UI thread. Without a seat (no udev, no
 /// permission) it says so once and ends: touch still works.
 fn key_thread() {
-    let mut li = input::Libinput::new_with_udev(Open);
+    let mut li = input::Libinput::new_with_udev(super::drm::Open);
     if li.udev_assign_seat("seat0").is_err() {
         eprintln!("bitig-kiosk: cannot read keys from seat0 (udev); the keypad will not work");
         return;
@@ -79,27 +75,6 @@ fn key_thread() {
                 _ => {}
             }
         }
-    }
-}
-
-/// Opens input devices as libinput asks, with the kiosk's own permissions.
-pub(super) struct Open;
-
-impl input::LibinputInterface for Open {
-    fn open_restricted(&mut self, path: &Path, flags: i32) -> Result<OwnedFd, i32> {
-        const ACCESS: i32 = 3; // O_ACCMODE: O_RDONLY 0, O_WRONLY 1, O_RDWR 2
-        let access = flags & ACCESS;
-        OpenOptions::new()
-            .read(access != 1)
-            .write(access != 0)
-            .custom_flags(flags & !ACCESS)
-            .open(path)
-            .map(OwnedFd::from)
-            .map_err(|e| e.raw_os_error().unwrap_or(5))
-    }
-
-    fn close_restricted(&mut self, fd: OwnedFd) {
-        drop(File::from(fd));
     }
 }
 

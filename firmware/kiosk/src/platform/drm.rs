@@ -1,12 +1,11 @@
 //! The board's display, driven by the kiosk itself over DRM/KMS (in place of Slint's
 //! linuxkms backend, which owns its renderer and its buffers).
 //!
-//! - Two dumb buffers in XRGB8888 that take turns: Slint's software renderer repaints in the
-//!   back buffer what changed since that buffer was last shown (its age), then a page flip
-//!   puts it on the panel at the next vblank.
-//! - During a page turn's slide, the [`Compositor`] copies the two pages into the back buffer
-//!   at the offset for the time the frame will be *shown*: the last flip's time plus one
-//!   refresh period. A frame is drawn as soon as the previous flip completes, so the slide
+//! - Two dumb buffers in XRGB8888 that take turns ([`SwapChain`]): Slint renders what
+//!   changed into a frame in memory, the back buffer gets a copy of what it lacks, and a page
+//!   flip puts it on the panel at the next vblank.
+//! - During a page turn's slide, the two pages are copied into the back buffer at the offset
+//!   for the time the frame will be *shown*: the last flip's time plus one refresh period. A frame is drawn as soon as the previous flip completes, so the slide
 //!   runs at the panel's refresh rate, paced by its vblank; a late frame shows the slide
 //!   further on, never slower.
 //! - Touch and absolute pointers (the boot test's virtio tablet) come from libinput;
@@ -17,11 +16,11 @@
 //! A still screen's frame costs one wake-up: its flip's event is read before the next draw,
 //! not waited for.
 
-use super::device::Open;
+use super::swap::SwapChain;
 use crate::app::Kiosk;
 use crate::clock::Clock;
 use crate::config::Rotation;
-use crate::slide::{Compositor, Layer, Xrgb8888};
+use crate::slide::{Layer, Xrgb8888};
 use anyhow::{anyhow, Context};
 use drm::buffer::{Buffer, DrmFourcc};
 use drm::control::dumbbuffer::{DumbBuffer, DumbMapping};
@@ -35,12 +34,35 @@ use slint::platform::software_renderer::{
 };
 use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
 use slint::LogicalPosition;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Opens input devices as libinput asks, with the kiosk's own permissions.
+pub(super) struct Open;
+
+impl input::LibinputInterface for Open {
+    fn open_restricted(&mut self, path: &Path, flags: i32) -> Result<OwnedFd, i32> {
+        const ACCESS: i32 = 3; // O_ACCMODE: O_RDONLY 0, O_WRONLY 1, O_RDWR 2
+        let access = flags & ACCESS;
+        OpenOptions::new()
+            .read(access != 1)
+            .write(access != 0)
+            .custom_flags(flags & !ACCESS)
+            .open(path)
+            .map(OwnedFd::from)
+            .map_err(|e| e.raw_os_error().unwrap_or(5))
+    }
+
+    fn close_restricted(&mut self, fd: OwnedFd) {
+        drop(File::from(fd));
+    }
+}
 
 /// How long a queued flip may take before the loop stops waiting for it (a flip is one
 /// refresh period, 17 ms at 60 Hz).
@@ -64,8 +86,6 @@ struct Scanout {
     /// Pixels a line (the driver may pad lines).
     pitch: usize,
     fb: framebuffer::Handle,
-    /// Frames since it was last drawn into and shown (0: never; 1: it is the one on show).
-    age: u8,
 }
 
 /// The panel: the card, the mode on its connector, the two buffers.
@@ -75,7 +95,6 @@ struct Output {
     connector: connector::Handle,
     mode: Mode,
     buffers: [Scanout; 2],
-    back: usize,
     /// A flip is queued and not yet done: the other buffer is still on show.
     flip_pending: bool,
     /// When it was queued: a flip that never completes must not stop the screen.
@@ -156,7 +175,6 @@ impl Output {
             connector: info.handle(),
             mode,
             buffers,
-            back: 0,
             flip_pending: false,
             flip_queued: Instant::now(),
             set_up: false,
@@ -164,10 +182,10 @@ impl Output {
         })
     }
 
-    /// Puts the back buffer on the panel: the mode is set with the first frame, and every
-    /// later frame is a page flip at the next vblank.
-    fn show_back(&mut self) -> anyhow::Result<()> {
-        let fb = self.buffers[self.back].fb;
+    /// Puts buffer `i` on the panel: the mode is set with the first frame, and every later
+    /// frame is a page flip at the next vblank.
+    fn show(&mut self, i: usize) -> anyhow::Result<()> {
+        let fb = self.buffers[i].fb;
         if self.set_up {
             self.card
                 .page_flip(self.crtc, fb, drm::control::PageFlipFlags::EVENT, None)
@@ -186,16 +204,6 @@ impl Output {
                 .context("cannot set the display mode")?;
             self.set_up = true;
         }
-        for (i, b) in self.buffers.iter_mut().enumerate() {
-            b.age = if i == self.back {
-                1
-            } else if b.age == 0 {
-                0
-            } else {
-                b.age + 1
-            };
-        }
-        self.back ^= 1;
         Ok(())
     }
 
@@ -228,12 +236,7 @@ impl Scanout {
         let map = card
             .map_dumb_buffer(buffer)
             .context("cannot map the frame buffer")?;
-        Ok(Scanout {
-            map,
-            pitch,
-            fb,
-            age: 0,
-        })
+        Ok(Scanout { map, pitch, fb })
     }
 }
 
@@ -356,7 +359,7 @@ pub fn select(rotation: Rotation) -> anyhow::Result<Board> {
 struct Run {
     board: Board,
     slide: Rc<Layer>,
-    compositor: Compositor<Xrgb8888>,
+    chain: SwapChain<Xrgb8888>,
     clock: Clock,
     /// The UI's size (the profile's), before rotation.
     size: (u32, u32),
@@ -381,10 +384,17 @@ pub fn run(board: Board, kiosk: &Kiosk) -> anyhow::Result<()> {
     if li.udev_assign_seat("seat0").is_err() {
         eprintln!("bitig-kiosk: cannot read touch from seat0 (udev); the panel will not respond");
     }
+    let rotation = match board.rotation {
+        Rotation::R0 => RenderingRotation::NoRotation,
+        Rotation::R90 => RenderingRotation::Rotate90,
+        Rotation::R180 => RenderingRotation::Rotate180,
+        Rotation::R270 => RenderingRotation::Rotate270,
+    };
+    let (pw, ph) = board.rotation.panel_size(w, h);
     let mut r = Run {
+        chain: SwapChain::new(pw as usize, ph as usize, rotation),
         board,
         slide,
-        compositor: Compositor::default(),
         clock: kiosk.clock(),
         size: (w, h),
         shown_ms: None,
@@ -425,42 +435,23 @@ impl Run {
 
     /// Draws the back buffer and flips it, if anything changed or a page slides.
     fn draw(&mut self) -> anyhow::Result<()> {
-        let sliding = self.sliding();
-        if sliding {
-            // Every flip has a render before it, so the buffer's age stays true.
-            self.board.window.request_redraw();
-        }
+        // The frame goes on the panel at the next vblank: a slide is drawn where it will be
+        // then.
+        let now = (self.clock)() as f64;
         let o = &mut self.board.output;
-        let back = o.back;
-        let scan = &mut o.buffers[back];
-        let (age, pitch) = (scan.age, scan.pitch);
+        let at = self.shown_ms.map_or(now, |t| (t + o.period_ms).max(now));
+        let b = self.chain.back();
+        let scan = &mut o.buffers[b];
+        let pitch = scan.pitch;
         let pixels: &mut [Xrgb8888] = bytemuck::cast_slice_mut(&mut scan.map[..]);
-        let rotation = match self.board.rotation {
-            Rotation::R0 => RenderingRotation::NoRotation,
-            Rotation::R90 => RenderingRotation::Rotate90,
-            Rotation::R180 => RenderingRotation::Rotate180,
-            Rotation::R270 => RenderingRotation::Rotate270,
-        };
-        let drew = self.board.window.draw_if_needed(|renderer| {
-            renderer.set_repaint_buffer_type(match age {
-                1 => RepaintBufferType::ReusedBuffer,
-                2 => RepaintBufferType::SwappedBuffers,
-                _ => RepaintBufferType::NewBuffer,
-            });
-            renderer.set_rendering_rotation(rotation);
-            renderer.render(pixels, pitch);
-        });
-        if !drew {
+        let window = &self.board.window;
+        if !self
+            .chain
+            .draw(window, &self.slide, at.round() as u64, pixels, pitch)
+        {
             return Ok(());
         }
-        if sliding {
-            // The frame goes on the panel at the next vblank: the slide is where it will be then.
-            let now = (self.clock)() as f64;
-            let at = self.shown_ms.map_or(now, |t| (t + o.period_ms).max(now));
-            self.compositor
-                .compose(&self.slide, at.round() as u64, pixels, pitch);
-        }
-        o.show_back()?;
+        o.show(b)?;
         if !o.flip_pending {
             self.shown_ms = Some((self.clock)() as f64);
         }

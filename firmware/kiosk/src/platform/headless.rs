@@ -144,6 +144,11 @@ impl Headless {
         self.quit.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// The window Slint renders (the slide benchmark drives its renderer as the device does).
+    pub fn window(&self) -> &MinimalSoftwareWindow {
+        &self.window
+    }
+
     pub fn now_ms(&self) -> u64 {
         self.now_ms.get()
     }

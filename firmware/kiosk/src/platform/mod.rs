@@ -7,6 +7,8 @@
 //!   vblank, the slide copied) and libinput, with the software renderer; Slint's linuxkms
 //!   backend as the fallback.
 //!
+//! - [`swap`]: two scan-out buffers fed from one frame in memory, by damage (the device;
+//!   the slide benchmark).
 //! - [`sound`]: the voice's sound card (ALSA), for the device and the simulator.
 //!
 //! All three run the same UI and the same software renderer, so pixels match.
@@ -20,5 +22,6 @@ pub mod headless;
 pub mod simulator;
 #[cfg(any(feature = "simulator", feature = "device"))]
 pub mod sound;
+pub mod swap;
 
 pub use crate::clock::wall_clock;

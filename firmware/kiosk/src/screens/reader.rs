@@ -348,7 +348,9 @@ impl Reader {
             return;
         };
         if c.slide.composed() {
-            if now >= sl.start_ms + SLIDE_MS {
+            // The slide's timer may read the clock a millisecond short of its end (whole
+            // milliseconds): that is the end too, not a timer to start again for 1 ms.
+            if now + 2 >= sl.start_ms + SLIDE_MS {
                 self.end_slide(c);
                 self.show_sliding(ui, false);
             }
