@@ -202,16 +202,13 @@ impl<P: TargetPixel + Copy> Compositor<P> {
     }
 }
 
-/// A page's pixels in the frame's format, into `out` (its memory kept from turn to turn).
+/// A page's pixels in the frame's format, into `out` (its memory kept from turn to turn):
+/// one plain loop, which the compiler unrolls.
 fn convert<P: TargetPixel + Copy>(page: &SharedPixelBuffer<Rgb8Pixel>, out: &mut Vec<P>, n: usize) {
-    out.clear();
-    out.extend(
-        page.as_slice()
-            .iter()
-            .take(n)
-            .map(|p| P::from_rgb(p.r, p.g, p.b)),
-    );
     out.resize(n, P::from_rgb(0, 0, 0));
+    for (d, s) in out.iter_mut().zip(page.as_slice()) {
+        *d = P::from_rgb(s.r, s.g, s.b);
+    }
 }
 
 /// Copies the part of `src` (a page line) that falls on `line` when the page's left edge is

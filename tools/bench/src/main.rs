@@ -1251,7 +1251,7 @@ fn slide(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
             let how = if repaint == "full" {
                 "full repaint + copy to the frame buffer"
             } else {
-                "partial repaint (buffer age 2), as on the device"
+                "the device's swap chain (platform/swap.rs)"
             };
             let ratio = frame as f64 / memcpy.max(1) as f64;
             row(
