@@ -104,6 +104,11 @@ impl<P: TargetPixel + Copy> SwapChain<P> {
         self.back
     }
 
+    /// The frame in memory: the whole screen as Slint last drew it.
+    pub fn frame(&self) -> &[P] {
+        &self.frame
+    }
+
     /// Pages the slides converted so far.
     pub fn pages_converted(&self) -> u64 {
         self.compositor.conversions
