@@ -16,6 +16,7 @@
 //! A still screen's frame costs one wake-up: its flip's event is read before the next draw,
 //! not waited for.
 
+use super::pointer::Pointer;
 use super::swap::SwapChain;
 use crate::app::Kiosk;
 use crate::clock::Clock;
@@ -32,8 +33,7 @@ use rustix::event::{PollFd, PollFlags};
 use slint::platform::software_renderer::{
     MinimalSoftwareWindow, RenderingRotation, RepaintBufferType,
 };
-use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
-use slint::LogicalPosition;
+use slint::platform::{WindowAdapter, WindowEvent};
 use std::fs::{File, OpenOptions};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -99,6 +99,8 @@ struct Output {
     flip_pending: bool,
     /// When it was queued: a flip that never completes must not stop the screen.
     flip_queued: Instant,
+    /// Page flips the driver refused (each frame then went out by a mode set).
+    flips_refused: u64,
     set_up: bool,
     /// One refresh period, in ms.
     period_ms: f64,
@@ -177,6 +179,7 @@ impl Output {
             buffers,
             flip_pending: false,
             flip_queued: Instant::now(),
+            flips_refused: 0,
             set_up: false,
             period_ms: period_ms(&mode),
         })
@@ -187,23 +190,38 @@ impl Output {
     fn show(&mut self, i: usize) -> anyhow::Result<()> {
         let fb = self.buffers[i].fb;
         if self.set_up {
-            self.card
+            match self
+                .card
                 .page_flip(self.crtc, fb, drm::control::PageFlipFlags::EVENT, None)
-                .context("page flip")?;
-            self.flip_pending = true;
-            self.flip_queued = Instant::now();
-        } else {
-            self.card
-                .set_crtc(
-                    self.crtc,
-                    Some(fb),
-                    (0, 0),
-                    &[self.connector],
-                    Some(self.mode),
-                )
-                .context("cannot set the display mode")?;
-            self.set_up = true;
+            {
+                Ok(()) => {
+                    self.flip_pending = true;
+                    self.flip_queued = Instant::now();
+                    return Ok(());
+                }
+                // The frame still goes on the panel, by a mode set (it may tear): the screen
+                // never stays behind because a flip was refused.
+                Err(e) => {
+                    self.flips_refused += 1;
+                    if self.flips_refused.is_power_of_two() {
+                        eprintln!(
+                            "bitig-kiosk: page flip refused ({e}; {} so far); setting the frame instead",
+                            self.flips_refused
+                        );
+                    }
+                }
+            }
         }
+        self.card
+            .set_crtc(
+                self.crtc,
+                Some(fb),
+                (0, 0),
+                &[self.connector],
+                Some(self.mode),
+            )
+            .context("cannot set the display mode")?;
+        self.set_up = true;
         Ok(())
     }
 
@@ -366,7 +384,7 @@ struct Run {
     /// When the last frame went on the panel, in the kiosk's clock (ms).
     shown_ms: Option<f64>,
     touch: Option<i32>,
-    cursor: LogicalPosition,
+    pointer: Pointer,
 }
 
 /// Shows the kiosk and runs until it ends its event loop (SIGTERM, the operator's Restart).
@@ -391,6 +409,7 @@ pub fn run(board: Board, kiosk: &Kiosk) -> anyhow::Result<()> {
         Rotation::R270 => RenderingRotation::Rotate270,
     };
     let (pw, ph) = board.rotation.panel_size(w, h);
+    let pointer = Pointer::new(board.rotation, (w, h));
     let mut r = Run {
         chain: SwapChain::new(pw as usize, ph as usize, rotation),
         board,
@@ -399,7 +418,7 @@ pub fn run(board: Board, kiosk: &Kiosk) -> anyhow::Result<()> {
         size: (w, h),
         shown_ms: None,
         touch: None,
-        cursor: LogicalPosition::new(0.0, 0.0),
+        pointer,
     };
     let result = r.event_loop(&mut li);
     kiosk.window.hide()?;
@@ -584,21 +603,12 @@ impl Run {
     }
 
     fn move_to(&mut self, px: f64, py: f64) {
-        let (w, h) = (self.size.0 as f32, self.size.1 as f32);
-        let (x, y) = self.board.rotation.touch_to_ui(px as f32, py as f32, w, h);
-        self.cursor = LogicalPosition::new(x, y);
-        self.dispatch(WindowEvent::PointerMoved {
-            position: self.cursor,
-        });
+        let e = self.pointer.moved(px, py);
+        self.dispatch(e);
     }
 
     fn press(&self, down: bool) {
-        let (position, button) = (self.cursor, PointerEventButton::Left);
-        self.dispatch(if down {
-            WindowEvent::PointerPressed { position, button }
-        } else {
-            WindowEvent::PointerReleased { position, button }
-        });
+        self.dispatch(self.pointer.button(down));
     }
 
     fn dispatch(&self, event: WindowEvent) {

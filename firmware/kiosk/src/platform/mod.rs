@@ -7,6 +7,7 @@
 //!   vblank, the slide copied) and libinput, with the software renderer; Slint's linuxkms
 //!   backend as the fallback.
 //!
+//! - [`pointer`]: the panel's pointer as the window's events (the simulator, the device).
 //! - [`swap`]: two scan-out buffers fed from one frame in memory, by damage (the device;
 //!   the slide benchmark).
 //! - [`sound`]: the voice's sound card (ALSA), for the device and the simulator.
@@ -18,6 +19,8 @@ pub mod device;
 #[cfg(feature = "device")]
 pub mod drm;
 pub mod headless;
+#[cfg(any(feature = "simulator", feature = "device"))]
+pub mod pointer;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 #[cfg(any(feature = "simulator", feature = "device"))]

@@ -12,13 +12,14 @@
 //! of its own, no desktop-settings query (Slint's winit backend asked the desktop portal over
 //! D-Bus, and woke 16 ms after each redraw request on X11).
 
+use super::pointer::Pointer;
 use crate::app::Kiosk;
 use crate::clock::Clock;
 use crate::config::Rotation;
 use crate::slide::{Compositor, Layer};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
-use slint::platform::{PointerEventButton, WindowAdapter, WindowEvent};
-use slint::{ComponentHandle, LogicalPosition, Rgb8Pixel};
+use slint::platform::{WindowAdapter, WindowEvent};
+use slint::{ComponentHandle, Rgb8Pixel};
 use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -116,7 +117,7 @@ pub fn run(sim: Simulator, kiosk: &Kiosk) -> anyhow::Result<()> {
         compositor: Compositor::default(),
         clock: kiosk.clock(),
         surface: None,
-        cursor: LogicalPosition::new(0.0, 0.0),
+        pointer: Pointer::new(sim.rotation, (w, h)),
         failed: None,
     };
     sim.event_loop
@@ -144,8 +145,7 @@ struct App {
     compositor: Compositor<Rgb8Pixel>,
     clock: Clock,
     surface: Option<Surface>,
-    /// Where the pointer is, in UI coordinates.
-    cursor: LogicalPosition,
+    pointer: Pointer,
     failed: Option<anyhow::Error>,
 }
 
@@ -203,21 +203,12 @@ impl App {
 
     /// A pointer (mouse or touch) at window pixel (`x`, `y`), which is a panel pixel.
     fn pointer_at(&mut self, x: f64, y: f64) {
-        let (w, h) = (self.size.0 as f32, self.size.1 as f32);
-        let (ux, uy) = self.rotation.touch_to_ui(x as f32, y as f32, w, h);
-        self.cursor = LogicalPosition::new(ux, uy);
-        self.dispatch(WindowEvent::PointerMoved {
-            position: self.cursor,
-        });
+        let e = self.pointer.moved(x, y);
+        self.dispatch(e);
     }
 
     fn button(&self, down: bool) {
-        let (position, button) = (self.cursor, PointerEventButton::Left);
-        self.dispatch(if down {
-            WindowEvent::PointerPressed { position, button }
-        } else {
-            WindowEvent::PointerReleased { position, button }
-        });
+        self.dispatch(self.pointer.button(down));
     }
 
     fn dispatch(&self, event: WindowEvent) {
