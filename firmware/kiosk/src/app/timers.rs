@@ -101,18 +101,7 @@ impl Timers {
 
     /// Sets the slide's timer to `end` (clock ms), or stops it.
     pub fn set_slide_end(&mut self, end: Option<u64>, now: u64) {
-        if end == self.slide_end_at {
-            return;
-        }
-        self.slide_end_at = end;
-        match end {
-            Some(t) => {
-                self.slide_end
-                    .set_interval(Duration::from_millis(t.saturating_sub(now)));
-                self.slide_end.restart();
-            }
-            None => self.slide_end.stop(),
-        }
+        arm(&self.slide_end, &mut self.slide_end_at, end, now);
     }
 
     /// Runs the frame timer while something moves and sets the single-shot timer to `next`.
@@ -124,17 +113,23 @@ impl Timers {
                 self.frame.stop();
             }
         }
-        if next != self.deadline_at {
-            self.deadline_at = next;
-            match next {
-                Some(t) => {
-                    self.deadline
-                        .set_interval(Duration::from_millis(t.saturating_sub(now)));
-                    self.deadline.restart();
-                }
-                None => self.deadline.stop(),
-            }
+        arm(&self.deadline, &mut self.deadline_at, next, now);
+    }
+}
+
+/// Sets a single-shot `timer` to fire at `at` (clock ms), or stops it; `armed` is when it
+/// was last set to fire, so an unchanged time restarts nothing.
+fn arm(timer: &slint::Timer, armed: &mut Option<u64>, at: Option<u64>, now: u64) {
+    if at == *armed {
+        return;
+    }
+    *armed = at;
+    match at {
+        Some(t) => {
+            timer.set_interval(Duration::from_millis(t.saturating_sub(now)));
+            timer.restart();
         }
+        None => timer.stop(),
     }
 }
 

@@ -490,19 +490,20 @@ impl Reader {
             (d.0, d.1, d.2, d.3, d.4) == (drawn.0, drawn.1, drawn.2, drawn.3, drawn.4)
         });
         self.page_drawn = Some(drawn);
-        let shown = self.pages.last();
+        let composed = c.slide.composed();
+        // The page on show, before the new one is drawn: it goes out in a copied slide.
+        let shown = (composed && self.slide.is_some() && !same_page).then(|| self.pages.last());
         let Some(img) = self.draw_page(c, spoken) else {
             return;
         };
-        let composed = c.slide.composed();
-        match (&self.slide, same_page) {
+        match (&self.slide, same_page, shown) {
             // Only the mark moved: the page is drawn again where it is.
-            (None, true) => {}
-            (Some(_), true) if composed => c.slide.replace_new(self.pages.last()),
-            (Some(_), true) => {}
+            (None, true, _) => {}
+            (Some(_), true, _) if composed => c.slide.replace_new(self.pages.last()),
+            (Some(_), true, _) => {}
             // A new page with a slide the platform copies: both pages go to it, and Slint's
             // page images stay hidden until the slide ends.
-            (Some(sl), false) if composed => {
+            (Some(sl), false, Some(shown)) => {
                 let top = ui.get_page_top() as u32;
                 c.slide
                     .start(shown, self.pages.last(), sl.dir, sl.start_ms, top);
@@ -510,12 +511,12 @@ impl Reader {
             // The slide's first frame: the old page where it was, the new one off the edge it
             // comes in from (drawn at once, not at the first tick, so it never flashes at
             // rest).
-            (Some(sl), false) => {
+            (Some(sl), false, None) => {
                 ui.set_page_out(ui.get_page());
                 ui.set_page_out_x(0.0);
                 ui.set_page_x(sl.dir as f32 * f32::from(c.bundle.profile.page_width));
             }
-            (None, false) => {
+            (None, false, _) => {
                 ui.set_page_out(Image::default());
                 ui.set_page_x(0.0);
                 ui.set_page_out_x(0.0);
