@@ -347,6 +347,11 @@ impl CounterLabel {
         }
     }
 
+    /// The labels' width in pixels (the widest counter's, from [`prepare`](Self::prepare)).
+    pub fn width(&self) -> u32 {
+        self.canvases[0].buf.width()
+    }
+
     /// Draws `text` right-aligned into the next buffer and returns it as an image.
     pub fn render(&mut self, bundle: &Bundle<'_>, text: &str, color: Rgb) -> Image {
         let c = &mut self.canvases[self.next];
@@ -390,6 +395,8 @@ fn mark(
 /// they are unshared), in rotation, so Slint always sees a new buffer address.
 pub struct PageBuffers {
     bufs: [SharedPixelBuffer<Rgb8Pixel>; 3],
+    /// The bundle's atlases blended for the theme's inks, made once a bundle.
+    inked: bitig_render::Inked,
     next: usize,
     /// Pages drawn so far: the last one's number tells its drawing apart from earlier ones
     /// in the same buffer.
@@ -397,8 +404,9 @@ pub struct PageBuffers {
 }
 
 impl PageBuffers {
-    pub fn new(width: u32, height: u32) -> PageBuffers {
+    pub fn new(bundle: &Bundle<'_>, width: u32, height: u32) -> PageBuffers {
         PageBuffers {
+            inked: bitig_render::Inked::theme(bundle),
             bufs: [
                 SharedPixelBuffer::new(width, height),
                 SharedPixelBuffer::new(width, height),
@@ -430,7 +438,8 @@ impl PageBuffers {
         let buf = &mut self.bufs[i];
         let (w, h) = (buf.width(), buf.height());
         let bytes = buf.make_mut_bytes();
-        if let Some(mut c) = bitig_render::Canvas::new(bytes, w, h) {
+        if let Some(c) = bitig_render::Canvas::new(bytes, w, h) {
+            let mut c = c.with_inked(&self.inked);
             let theme = bundle.profile.theme;
             c.fill(theme.background);
             let half = (w / 2) as i32;
@@ -461,7 +470,8 @@ impl PageBuffers {
         let buf = &mut self.bufs[i];
         let (w, h) = (buf.width(), buf.height());
         let bytes = buf.make_mut_bytes();
-        if let Some(mut c) = bitig_render::Canvas::new(bytes, w, h) {
+        if let Some(c) = bitig_render::Canvas::new(bytes, w, h) {
+            let mut c = c.with_inked(&self.inked);
             c.fill(bundle.profile.theme.background);
             if let Some(p) = page {
                 if let Some(m) = spoken {

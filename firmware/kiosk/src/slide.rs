@@ -1,9 +1,10 @@
 //! A page turn's slide, drawn by copying. When a turn starts, the reader hands both pages (the
-//! one going out, the one coming in) to the [`Layer`] and hides its page images from Slint.
-//! Each frame of the slide, the platform's [`Compositor`] copies rows of the two pages into
-//! the frame at the slide's offset for the frame's time: one copy of the page area, where
-//! Slint's renderer fetched the two moving images pixel by pixel (about 30 instructions a
-//! pixel). Slint draws the bars as before, and only what changed in them.
+//! one going out, the one coming in) to the [`Layer`]. Each frame of the slide, the
+//! platform's [`Compositor`] copies rows of the two pages into the frame at the slide's offset
+//! for the frame's time: one copy of the page area, where Slint's renderer fetched the two
+//! moving images pixel by pixel (about 30 instructions a pixel). Slint draws the bars as
+//! before, and only what changed in them. Its page image stays the page going out until the
+//! slide ends (the copy covers it), so Slint draws nothing of the page area during a slide.
 //!
 //! The platform says it composes ([`Layer::set_composed`]). A platform that does not (Slint's
 //! own linuxkms backend on the device) gets the slide the old way: the reader moves the
@@ -152,7 +153,7 @@ impl<P> Default for Compositor<P> {
     }
 }
 
-impl<P: TargetPixel + Copy> Compositor<P> {
+impl<P: PagePixel> Compositor<P> {
     /// Copies the sliding pages into `frame` (UI orientation, `stride` pixels a line) where
     /// they are at `now_ms`. Returns false, drawing nothing, if no slide is on.
     pub fn compose(&mut self, layer: &Layer, now_ms: u64, frame: &mut [P], stride: usize) -> bool {
@@ -181,7 +182,7 @@ impl<P: TargetPixel + Copy> Compositor<P> {
     }
 }
 
-impl<P: TargetPixel + Copy> Compositor<P> {
+impl<P: PagePixel> Compositor<P> {
     /// Both pages in the frame's format: each converted once, the page going out taken from
     /// the last turn's page coming in when it is that drawing.
     fn convert(&mut self, t: &Turn, n: usize) {
@@ -202,13 +203,34 @@ impl<P: TargetPixel + Copy> Compositor<P> {
     }
 }
 
-/// A page's pixels in the frame's format, into `out` (its memory kept from turn to turn):
-/// one plain loop, which the compiler unrolls.
-fn convert<P: TargetPixel + Copy>(page: &SharedPixelBuffer<Rgb8Pixel>, out: &mut Vec<P>, n: usize) {
-    out.resize(n, P::from_rgb(0, 0, 0));
-    for (d, s) in out.iter_mut().zip(page.as_slice()) {
-        *d = P::from_rgb(s.r, s.g, s.b);
+/// A pixel format the pages are converted into for a slide.
+pub trait PagePixel: TargetPixel + Copy + Default {
+    /// `page`'s RGB888 bytes into `out`, pixel for pixel.
+    fn convert(page: &[u8], out: &mut [Self]);
+}
+
+impl PagePixel for Rgb8Pixel {
+    fn convert(page: &[u8], out: &mut [Self]) {
+        for (d, s) in out.iter_mut().zip(page.chunks_exact(3)) {
+            *d = Rgb8Pixel {
+                r: s[0],
+                g: s[1],
+                b: s[2],
+            };
+        }
     }
+}
+
+impl PagePixel for Xrgb8888 {
+    fn convert(page: &[u8], out: &mut [Self]) {
+        bitig_render::rgb888_to_xrgb8888(page, bytemuck::cast_slice_mut(out));
+    }
+}
+
+/// A page's pixels in the frame's format, into `out` (its memory kept from turn to turn).
+fn convert<P: PagePixel>(page: &SharedPixelBuffer<Rgb8Pixel>, out: &mut Vec<P>, n: usize) {
+    out.resize(n, P::default());
+    P::convert(page.as_bytes(), out);
 }
 
 /// Copies the part of `src` (a page line) that falls on `line` when the page's left edge is

@@ -13,6 +13,8 @@
 //! Blending is integer-only, so every platform produces the same bytes.
 #![no_std]
 
+extern crate alloc;
+
 use bitig_format::{Bundle, ColorRole, Line, Page, Rgb, TextBlock, Theme};
 use embedded_graphics_core::{
     draw_target::DrawTarget,
@@ -28,6 +30,100 @@ pub struct Mask<'a> {
     pub stride: usize,
     pub w: u32,
     pub h: u32,
+    /// Where the mask lies in the bundle's atlases, if it does: the atlas's index and the
+    /// offset of the mask's first byte (an [`Inked`] atlas has the same layout).
+    pub atlas: Option<(u16, usize)>,
+}
+
+/// A bundle's atlases with every coverage byte already blended, for each of a few inks on one
+/// background: RGB888, 3 bytes where the atlas has one. Made once a bundle (the kiosk's reader
+/// makes it for its theme's inks when a bundle loads). A glyph row on plain background is then
+/// a copy of its bytes from here, where it was a look-up per pixel.
+#[derive(Debug)]
+pub struct Inked {
+    background: Rgb,
+    /// Per ink: the ink and its blended atlases, in the bundle's order.
+    inks: alloc::vec::Vec<(Rgb, alloc::vec::Vec<alloc::vec::Vec<u8>>)>,
+}
+
+impl Inked {
+    /// The bundle's atlases blended for each of `inks` (repeats are made once) on
+    /// `background`.
+    pub fn new(bundle: &Bundle<'_>, background: Rgb, inks: &[Rgb]) -> Inked {
+        let alphas: alloc::vec::Vec<&[u8]> = bundle.atlases.iter().map(|a| a.alpha).collect();
+        Inked::from_atlases(&alphas, background, inks)
+    }
+
+    /// For the bundle's pages: its theme's four inks on its background.
+    pub fn theme(bundle: &Bundle<'_>) -> Inked {
+        let t = bundle.profile.theme;
+        Inked::new(bundle, t.background, &[t.text, t.muted, t.accent, t.title])
+    }
+
+    /// The same from the atlases' coverage bytes alone.
+    pub fn from_atlases(alphas: &[&[u8]], background: Rgb, inks: &[Rgb]) -> Inked {
+        let mut out: alloc::vec::Vec<(Rgb, alloc::vec::Vec<alloc::vec::Vec<u8>>)> =
+            alloc::vec::Vec::new();
+        for &ink in inks {
+            if out.iter().any(|(i, _)| *i == ink) {
+                continue;
+            }
+            let t = blend_table(ink, background);
+            let atlases = alphas
+                .iter()
+                .map(|a| a.iter().flat_map(|&c| t[usize::from(c)]).collect())
+                .collect();
+            out.push((ink, atlases));
+        }
+        Inked {
+            background,
+            inks: out,
+        }
+    }
+
+    /// Bytes held, for the memory figures.
+    pub fn bytes(&self) -> usize {
+        self.inks
+            .iter()
+            .flat_map(|(_, a)| a.iter().map(alloc::vec::Vec::len))
+            .sum()
+    }
+
+    fn atlas(&self, ink: Rgb, atlas: u16) -> Option<&[u8]> {
+        let (_, a) = self.inks.iter().find(|(i, _)| *i == ink)?;
+        a.get(usize::from(atlas)).map(alloc::vec::Vec::as_slice)
+    }
+}
+
+/// Each coverage's pixel for `ink` on `background`.
+fn blend_table(ink: Rgb, background: Rgb) -> [[u8; 3]; 256] {
+    let mut t = [[0u8; 3]; 256];
+    for (a, px) in t.iter_mut().enumerate() {
+        let a = a as u8;
+        *px = [
+            blend_channel(ink.0, background.0, a),
+            blend_channel(ink.1, background.1, a),
+            blend_channel(ink.2, background.2, a),
+        ];
+    }
+    t
+}
+
+/// Copies `src` into `dst` (the same length, a glyph row: a few dozen bytes) in 8-byte
+/// words, the last one overlapping: no call to `memcpy` for a row of a dozen pixels.
+#[inline(always)]
+fn copy_row(dst: &mut [u8], src: &[u8]) {
+    let n = dst.len().min(src.len());
+    if n < 8 {
+        dst[..n].copy_from_slice(&src[..n]);
+        return;
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        dst[i..i + 8].copy_from_slice(&src[i..i + 8]);
+        i += 8;
+    }
+    dst[n - 8..n].copy_from_slice(&src[n - 8..n]);
 }
 
 /// Something glyph masks can be blended into. One required method; the text functions below
@@ -48,6 +144,10 @@ pub fn blend_channel(fg: u8, bg: u8, a: u8) -> u8 {
     ((v + (v >> 8)) >> 8) as u8
 }
 
+/// Rows a [`Canvas`] tracks for its fast path (the taller portrait panel has 1280); rows
+/// below always take the exact per-pixel path.
+const TRACKED_ROWS: usize = 2048;
+
 /// An RGB888 frame buffer in memory (row-major, 3 bytes per pixel, `stride` bytes per row).
 #[derive(Debug)]
 pub struct Canvas<'b> {
@@ -60,6 +160,14 @@ pub struct Canvas<'b> {
     /// For one ink on that background, each coverage's blended pixel (a page has a handful of
     /// inks, so the table is made a handful of times a page).
     table: Option<(Rgb, [[u8; 3]; 256])>,
+    /// The atlases blended for this canvas's background, if the owner made them.
+    inked: Option<&'b Inked>,
+    /// Per row, the column from which the row is still the plain background of the last
+    /// `fill`: nothing has been drawn there since. A glyph row that starts at or right of it
+    /// is written from the table without reading the pixels (a page's glyphs go left to
+    /// right, so almost all of them); one that starts left of it (a kerned overlap, a mark,
+    /// the line above's descender) blends pixel by pixel.
+    clear_from: [u16; TRACKED_ROWS],
 }
 
 impl<'b> Canvas<'b> {
@@ -76,7 +184,16 @@ impl<'b> Canvas<'b> {
             stride,
             background: None,
             table: None,
+            inked: None,
+            clear_from: [u16::MAX; TRACKED_ROWS],
         })
+    }
+
+    /// Glyph rows on the plain background are copied from `inked` (used only while the
+    /// canvas is filled with `inked`'s background).
+    pub fn with_inked(mut self, inked: &'b Inked) -> Self {
+        self.inked = Some(inked);
+        self
     }
 
     pub fn width(&self) -> u32 {
@@ -93,6 +210,7 @@ impl<'b> Canvas<'b> {
             self.background = Some(c);
             self.table = None;
         }
+        self.clear_from = [0; TRACKED_ROWS];
         // One row pixel by pixel, then every other row as a memcpy of it: as fast as a frame
         // copy, where a per-pixel loop over the whole frame was 7x slower (opt-level "s").
         let row_len = self.width as usize * 3;
@@ -118,12 +236,21 @@ impl<'b> Canvas<'b> {
         let x1 = (x.saturating_add(w as i32)).clamp(0, self.width as i32) as usize;
         let y1 = (y.saturating_add(h as i32)).clamp(0, self.height as i32) as usize;
         for row in y0..y1 {
+            self.touched(row, x1);
             let line = &mut self.buf[row * self.stride..];
             for px in line[x0 * 3..x1 * 3].chunks_exact_mut(3) {
                 px[0] = c.0;
                 px[1] = c.1;
                 px[2] = c.2;
             }
+        }
+    }
+
+    /// Row `row` is no longer plain background left of column `x_end`.
+    #[inline(always)]
+    fn touched(&mut self, row: usize, x_end: usize) {
+        if let Some(c) = self.clear_from.get_mut(row) {
+            *c = (*c).max(x_end.min(usize::from(u16::MAX)) as u16);
         }
     }
 
@@ -155,19 +282,16 @@ impl GlyphTarget for Canvas<'_> {
         let bg = self.background.map(|b| [b.0, b.1, b.2]);
         if let Some(b) = bg {
             if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
-                let mut t = [[0u8; 3]; 256];
-                for (a, px) in t.iter_mut().enumerate() {
-                    let a = a as u8;
-                    *px = [
-                        blend_channel(c.0, b[0], a),
-                        blend_channel(c.1, b[1], a),
-                        blend_channel(c.2, b[2], a),
-                    ];
-                }
-                self.table = Some((c, t));
+                self.table = Some((c, blend_table(c, Rgb(b[0], b[1], b[2]))));
             }
         }
-        let table = self.table.as_ref().map(|(_, t)| t);
+        // The mask's rows pre-blended, when the canvas has them for this ink.
+        let inked = match (self.inked, mask.atlas) {
+            (Some(i), Some((atlas, at))) if Some(i.background) == self.background => {
+                i.atlas(c, atlas).map(|a| (a, at))
+            }
+            _ => None,
+        };
         for sy in sy0..sy1 {
             let src_start = sy as usize * mask.stride + sx0 as usize;
             let Some(src) = mask.data.get(src_start..src_start + cols) else {
@@ -177,26 +301,49 @@ impl GlyphTarget for Canvas<'_> {
             let dx = (x + sx0 as i32) as usize;
             let dst_start = dy * self.stride + dx * 3;
             let dst = &mut self.buf[dst_start..dst_start + cols * 3];
-            for (&a, px) in src.iter().zip(dst.chunks_exact_mut(3)) {
-                match a {
-                    0 => {}
-                    255 => {
-                        px[0] = c.0;
-                        px[1] = c.1;
-                        px[2] = c.2;
+            let clear = self
+                .clear_from
+                .get(dy)
+                .is_some_and(|c| dx >= usize::from(*c));
+            let pre = inked.filter(|_| clear).and_then(|(a, at)| {
+                let o = (at + sy as usize * mask.stride + sx0 as usize) * 3;
+                a.get(o..o + cols * 3)
+            });
+            match (&self.table, bg, pre) {
+                // Plain background under the whole row, blended already: a copy.
+                (_, _, Some(pre)) => copy_row(dst, pre),
+                // Plain background under the whole row: every pixel from the table, no
+                // branch and no read (coverage 0 gives the background, 255 the ink).
+                (Some((_, t)), Some(_), None) if clear => {
+                    for (&a, px) in src.iter().zip(dst.chunks_exact_mut(3)) {
+                        px.copy_from_slice(&t[usize::from(a)]);
                     }
-                    a => match (table, bg) {
-                        (Some(t), Some(b)) if px[..] == b[..] => {
-                            px.copy_from_slice(&t[usize::from(a)]);
+                }
+                (table, bg, None) => {
+                    let table = table.as_ref().map(|(_, t)| t);
+                    for (&a, px) in src.iter().zip(dst.chunks_exact_mut(3)) {
+                        match a {
+                            0 => {}
+                            255 => {
+                                px[0] = c.0;
+                                px[1] = c.1;
+                                px[2] = c.2;
+                            }
+                            a => match (table, bg) {
+                                (Some(t), Some(b)) if px[..] == b[..] => {
+                                    px.copy_from_slice(&t[usize::from(a)]);
+                                }
+                                _ => {
+                                    px[0] = blend_channel(c.0, px[0], a);
+                                    px[1] = blend_channel(c.1, px[1], a);
+                                    px[2] = blend_channel(c.2, px[2], a);
+                                }
+                            },
                         }
-                        _ => {
-                            px[0] = blend_channel(c.0, px[0], a);
-                            px[1] = blend_channel(c.1, px[1], a);
-                            px[2] = blend_channel(c.2, px[2], a);
-                        }
-                    },
+                    }
                 }
             }
+            self.touched(dy, dx + cols);
         }
         Ok(())
     }
@@ -218,6 +365,7 @@ impl DrawTarget for Canvas<'_> {
     {
         for Pixel(p, c) in pixels {
             if p.x >= 0 && p.y >= 0 && (p.x as u32) < self.width && (p.y as u32) < self.height {
+                self.touched(p.y as usize, p.x as usize + 1);
                 let i = p.y as usize * self.stride + p.x as usize * 3;
                 self.buf[i] = c.r();
                 self.buf[i + 1] = c.g();
@@ -276,6 +424,32 @@ impl Ink {
     }
 }
 
+/// RGB888 bytes (3 a pixel) into XRGB8888 pixels (`0xffRRGGBB`, the format of the device's
+/// scan-out buffers), pixel for pixel, as far as both go: one pass a page when a slide
+/// starts. Written as one plain loop in blocks of 16 pixels, which the compiler turns into
+/// vector loads and stores (`ld3`/`st4` on aarch64) at this crate's opt-level 3
+/// (Cargo.toml).
+pub fn rgb888_to_xrgb8888(src: &[u8], dst: &mut [u32]) {
+    #[inline(always)]
+    fn px(s: &[u8]) -> u32 {
+        0xff00_0000 | (u32::from(s[0]) << 16) | (u32::from(s[1]) << 8) | u32::from(s[2])
+    }
+    let mut d = dst.chunks_exact_mut(16);
+    let mut s = src.chunks_exact(48);
+    for (d, s) in (&mut d).zip(&mut s) {
+        for (d, s) in d.iter_mut().zip(s.chunks_exact(3)) {
+            *d = px(s);
+        }
+    }
+    for (d, s) in d
+        .into_remainder()
+        .iter_mut()
+        .zip(s.remainder().chunks_exact(3))
+    {
+        *d = px(s);
+    }
+}
+
 /// Draws one line with its top-left reference at (`ox`, `oy`).
 pub fn draw_line<T: GlyphTarget>(
     target: &mut T,
@@ -313,6 +487,7 @@ pub fn draw_line<T: GlyphTarget>(
                 stride,
                 w: u32::from(ag.w),
                 h: u32::from(ag.h),
+                atlas: Some((u16::from(ag.atlas.0), start)),
             };
             let gx = pen + i32::from(ag.left);
             let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
@@ -361,6 +536,7 @@ pub fn draw_ascii<T: GlyphTarget>(
             stride,
             w: u32::from(ag.w),
             h: u32::from(ag.h),
+            atlas: Some((u16::from(ag.atlas.0), start)),
         };
         target.blend_mask(
             pen + i32::from(ag.left),
@@ -470,6 +646,7 @@ mod tests {
             stride: 3,
             w: 3,
             h: 2,
+            atlas: None,
         }
     }
 
@@ -508,18 +685,27 @@ mod tests {
         for (i, a) in cov.iter_mut().enumerate() {
             *a = i as u8;
         }
+        // The mask is also atlas 0 of an `Inked`, whose rows a third canvas copies.
         let m = Mask {
             data: &cov,
             stride: 16,
             w: 16,
             h: 16,
+            atlas: Some((0, 0)),
         };
         let bg = Rgb(251, 248, 241);
         let (ink, mark) = (Rgb(30, 42, 60), Rgb(200, 30, 40));
+        // Overlaps of every kind: a glyph over an earlier one to its left and to its right,
+        // a glyph on a rectangle filled in another colour, and one on a lone pixel.
         let draw = |c: &mut Canvas<'_>| {
             c.blend_mask(2, 1, m, ink).expect("infallible");
             c.blend_mask(9, 5, m, mark).expect("infallible");
             c.blend_mask(4, 3, m, ink).expect("infallible");
+            c.fill_rect(26, 0, 3, 10, mark);
+            c.blend_mask(24, 2, m, ink).expect("infallible");
+            c.draw_iter([Pixel(Point::new(30, 20), Rgb888::new(9, 9, 9))])
+                .expect("infallible");
+            c.blend_mask(20, 12, m, ink).expect("infallible");
         };
         let (mut fast, mut slow) = ([0u8; 32 * 24 * 3], [0u8; 32 * 24 * 3]);
         let mut c = Canvas::new(&mut fast, 32, 24).expect("size");
@@ -531,6 +717,18 @@ mod tests {
         assert!(
             fast == slow,
             "the table's blend differs from the arithmetic"
+        );
+        let inked = Inked::from_atlases(&[&cov], bg, &[ink, mark, ink]);
+        assert_eq!(inked.bytes(), 2 * 16 * 16 * 3, "one blended atlas an ink");
+        let mut copied = [0u8; 32 * 24 * 3];
+        let mut c = Canvas::new(&mut copied, 32, 24)
+            .expect("size")
+            .with_inked(&inked);
+        c.fill(bg);
+        draw(&mut c);
+        assert!(
+            copied == slow,
+            "the pre-blended rows differ from the arithmetic"
         );
         assert!(
             fast.chunks(3).any(|p| p != [bg.0, bg.1, bg.2]),

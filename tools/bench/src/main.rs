@@ -325,7 +325,11 @@ fn page_render(
         "1. page render, {} pages x {reps} repetitions, {w}x{h}",
         all.len()
     );
-    let (bitig_each, fill_us) = render_bitig(b, &all, reps, &mut frame);
+    // The atlases blended for the theme's inks: the kiosk's reader makes them once a bundle.
+    let t = Instant::now();
+    let inked = bitig_render::Inked::theme(b);
+    let inked_ms = t.elapsed().as_secs_f64() * 1e3;
+    let (bitig_each, fill_us) = render_bitig(b, &inked, &all, reps, &mut frame);
     let bitig_us: f64 = bitig_each.iter().sum::<f64>() / bitig_each.len().max(1) as f64;
     let rt: Vec<Vec<RtLine>> = all.iter().map(|(e, p)| runtime_lines(b, e, p)).collect();
     let runtime_us = render_runtime(fonts, &rt, reps, &mut frame, (w, h))?;
@@ -344,6 +348,16 @@ fn page_render(
         format!(
             "{bitig_us:.1} µs (background fill {fill_us:.1} µs, glyphs {:.1} µs)",
             bitig_us - fill_us
+        ),
+        "",
+        None,
+    );
+    row(
+        rows,
+        "render: the atlases blended for the theme's inks, once a bundle",
+        format!(
+            "{inked_ms:.1} ms, {} KB held (glyph rows on the background are copied from them)",
+            inked.bytes() / 1024
         ),
         "",
         None,
@@ -376,7 +390,7 @@ fn page_render(
     // 2. Allocations while drawing pages.
     let before = ALLOCS.load(Ordering::Relaxed);
     for (_, p) in &all {
-        draw_bitig(b, p, &mut frame, w, h);
+        draw_bitig(b, &inked, p, &mut frame, w, h);
     }
     let allocs = ALLOCS.load(Ordering::Relaxed) - before;
     row(
@@ -395,17 +409,20 @@ fn page_render(
 /// Bitig's time per page (µs), page by page, and the background fill alone.
 fn render_bitig(
     b: &Bundle<'_>,
+    inked: &bitig_render::Inked,
     all: &[(&bitig_format::Edition<'_>, &Page)],
     reps: usize,
     frame: &mut [u8],
 ) -> (Vec<f64>, f64) {
     let (w, h) = (u32::from(b.profile.width), u32::from(b.profile.height));
     for (_, p) in all {
-        draw_bitig(b, p, frame, w, h); // warm caches
+        draw_bitig(b, inked, p, frame, w, h); // warm caches
     }
     let mut each = Vec::new();
     for (_, p) in all {
-        let t = time(reps, || draw_bitig(b, p, black_box(&mut *frame), w, h));
+        let t = time(reps, || {
+            draw_bitig(b, inked, p, black_box(&mut *frame), w, h)
+        });
         each.push(per_page(t, reps));
     }
     // The same without glyphs: how much of Bitig's time is the background fill.
@@ -415,7 +432,7 @@ fn render_bitig(
     };
     let fill_us = per_page(
         time(reps * 10, || {
-            draw_bitig(b, &empty, black_box(&mut *frame), w, h)
+            draw_bitig(b, inked, &empty, black_box(&mut *frame), w, h)
         }),
         reps * 10,
     );
@@ -625,6 +642,7 @@ fn pages_as_png(
         }
         let (pw, ph) = (u32::from(bb.profile.width), u32::from(bb.profile.height));
         let mut f = vec![0u8; (pw * ph * 3) as usize];
+        let inked = bitig_render::Inked::theme(&bb);
         for d in &bb.documents {
             for e in &d.editions {
                 if i == 0 {
@@ -640,7 +658,7 @@ fn pages_as_png(
                         &l.pages[..]
                     };
                     for p in pages {
-                        draw_bitig(&bb, p, &mut f, pw, ph);
+                        draw_bitig(&bb, &inked, p, &mut f, pw, ph);
                         png_total +=
                             bitig_io::png::encode(pw, ph, bitig_io::png::Color::Rgb, &f)?.len();
                     }

@@ -28,9 +28,18 @@ pub fn texts<'b>(e: &bitig_format::Edition<'b>) -> Vec<&'b str> {
     e.blocks.iter().map(|b| b.text).collect()
 }
 
-/// Bitig: fill the page and blit its pre-shaped glyphs from the atlases.
-pub fn draw_bitig(b: &Bundle<'_>, page: &Page, frame: &mut [u8], w: u32, h: u32) {
-    if let Some(mut c) = bitig_render::Canvas::new(frame, w, h) {
+/// Bitig: fill the page and blit its pre-shaped glyphs from the atlases, as the kiosk's reader
+/// does: with the atlases blended for the theme's inks (`Inked::theme`, made once a bundle).
+pub fn draw_bitig(
+    b: &Bundle<'_>,
+    inked: &bitig_render::Inked,
+    page: &Page,
+    frame: &mut [u8],
+    w: u32,
+    h: u32,
+) {
+    if let Some(c) = bitig_render::Canvas::new(frame, w, h) {
+        let mut c = c.with_inked(inked);
         c.fill(b.profile.theme.background);
         let _ = bitig_render::draw_page(
             &mut c,

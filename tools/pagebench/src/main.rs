@@ -53,8 +53,16 @@ fn run() -> Result<u64, String> {
     };
     match mode.as_str() {
         "bitig" => {
+            let inked = bitig_render::Inked::theme(&b);
             for i in 0..count {
-                draw_bitig(&b, all[i % all.len()].1, black_box(&mut frame), w, h);
+                draw_bitig(
+                    &b,
+                    &inked,
+                    all[i % all.len()].1,
+                    black_box(&mut frame),
+                    w,
+                    h,
+                );
                 checksum(&frame);
             }
         }

@@ -331,7 +331,7 @@ impl Headless {
 
     /// Copies the sliding pages into `buffer` (as [`render_into`](Self::render_into) draws
     /// it) where they are now; returns false if no page slides.
-    pub fn compose_into<T: slint::platform::software_renderer::TargetPixel + Copy>(
+    pub fn compose_into<T: crate::slide::PagePixel>(
         &self,
         compositor: &mut Compositor<T>,
         buffer: &mut [T],

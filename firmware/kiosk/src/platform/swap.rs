@@ -14,9 +14,9 @@
 //! frame's dirty region a second time into the other buffer, and its renderer must run on
 //! every frame shown; here that is a copy.
 
-use crate::slide::{Compositor, Layer};
+use crate::slide::{Compositor, Layer, PagePixel};
 use slint::platform::software_renderer::{
-    MinimalSoftwareWindow, RenderingRotation, RepaintBufferType, TargetPixel,
+    MinimalSoftwareWindow, RenderingRotation, RepaintBufferType,
 };
 
 /// A rectangle of the frame, in pixels.
@@ -76,7 +76,7 @@ pub struct SwapChain<P> {
     compositor: Compositor<P>,
 }
 
-impl<P: TargetPixel + Copy> SwapChain<P> {
+impl<P: PagePixel> SwapChain<P> {
     /// A frame of `width` x `height` pixels as the buffers hold it (after `rotation`).
     pub fn new(width: usize, height: usize, rotation: RenderingRotation) -> SwapChain<P> {
         let whole = Rect {

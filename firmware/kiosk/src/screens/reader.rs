@@ -46,9 +46,10 @@ pub struct Reader {
     scrub: Option<u16>,
     /// The speed button as last set: (shown, speed, UI language).
     speed_drawn: Option<(bool, u8, Lang)>,
-    /// Whether Slint was last told the page slides (its page images hidden; the platform
-    /// copies the pages).
-    sliding_drawn: bool,
+    /// In a slide the platform copies, Slint keeps showing the page going out (the platform
+    /// copies both pages over it), and the page coming in waits here until the slide ends.
+    /// So Slint draws the page area once a turn, at the end, and nothing of it at the start.
+    held: Option<Image>,
     /// The page image as last drawn. A refresh that changes none of it (a finger moving on
     /// the progress bar, the idle warning) draws no page.
     page_drawn: Option<Drawn>,
@@ -260,13 +261,13 @@ impl Reader {
         // A new bundle: a slide of the old one's pages ends.
         c.slide.end();
         Reader {
-            pages: PageBuffers::new(u32::from(p.page_width), u32::from(p.page_height)),
+            pages: PageBuffers::new(&c.bundle, u32::from(p.page_width), u32::from(p.page_height)),
             counter: CounterLabel::default(),
             chrome: None,
             slide: None,
             scrub: None,
             speed_drawn: None,
-            sliding_drawn: false,
+            held: None,
             page_drawn: None,
         }
     }
@@ -352,7 +353,7 @@ impl Reader {
             // milliseconds): that is the end too, not a timer to start again for 1 ms.
             if now + 2 >= sl.start_ms + SLIDE_MS {
                 self.end_slide(c);
-                self.show_sliding(ui, false);
+                self.show_held(ui);
             }
             return;
         }
@@ -380,7 +381,7 @@ impl Reader {
         self.refresh_chrome(ui, c, count);
         self.refresh_bottom(ui, c, count);
         self.refresh_page(ui, c);
-        self.show_sliding(ui, self.slide.is_some() && c.slide.composed());
+        self.show_held(ui);
     }
 
     fn refresh_chrome(&mut self, ui: &Ui<'_>, c: &Ctx, count: u16) {
@@ -422,6 +423,7 @@ impl Reader {
         ui.set_parallel_label(images::label(b, "reader.parallel", n.lang));
         ui.set_contents_label(images::label(b, "reader.contents", n.lang));
         self.counter.prepare(b, count);
+        ui.set_page_label_width(self.counter.width() as f32);
         self.chrome = Some(chrome);
     }
 
@@ -466,11 +468,12 @@ impl Reader {
         }
     }
 
-    /// Tells Slint whether its page images are hidden for a slide the platform copies.
-    fn show_sliding(&mut self, ui: &Ui<'_>, sliding: bool) {
-        if self.sliding_drawn != sliding {
-            ui.set_page_sliding(sliding);
-            self.sliding_drawn = sliding;
+    /// Once no slide is on, the page that came in goes to Slint.
+    fn show_held(&mut self, ui: &Ui<'_>) {
+        if self.slide.is_none() {
+            if let Some(img) = self.held.take() {
+                ui.set_page(img);
+            }
         }
     }
 
@@ -499,14 +502,20 @@ impl Reader {
         match (&self.slide, same_page, shown) {
             // Only the mark moved: the page is drawn again where it is.
             (None, true, _) => {}
-            (Some(_), true, _) if composed => c.slide.replace_new(self.pages.last()),
+            (Some(_), true, _) if composed => {
+                c.slide.replace_new(self.pages.last());
+                self.held = Some(img);
+                return;
+            }
             (Some(_), true, _) => {}
-            // A new page with a slide the platform copies: both pages go to it, and Slint's
-            // page images stay hidden until the slide ends.
+            // A new page with a slide the platform copies: both pages go to it, and Slint
+            // gets the new one when the slide ends.
             (Some(sl), false, Some(shown)) => {
                 let top = ui.get_page_top() as u32;
                 c.slide
                     .start(shown, self.pages.last(), sl.dir, sl.start_ms, top);
+                self.held = Some(img);
+                return;
             }
             // The slide's first frame: the old page where it was, the new one off the edge it
             // comes in from (drawn at once, not at the first tick, so it never flashes at
@@ -522,6 +531,7 @@ impl Reader {
                 ui.set_page_out_x(0.0);
             }
         }
+        self.held = None;
         ui.set_page(img);
     }
 
