@@ -111,7 +111,7 @@ struct Args {
     speech: bool,
     /// `--watch`: figure 11 alone.
     watch: bool,
-    /// `--slide`: the page turn against its floor (sections 1, 2 and 8).
+    /// `--slide`: the page turn against its floor (sections 1, 2, 4, 5 and 8).
     slide: bool,
 }
 
@@ -265,8 +265,9 @@ fn parse_args() -> Result<Args> {
 }
 
 /// `--slide`: the figures of the page turn against their floor, from one run: the page draw
-/// against a frame memcpy (section 1), allocations per turn (section 2), the slide's frames
-/// and turns against a frame copy on x86_64 and aarch64 (section 8).
+/// against a frame memcpy (section 1), allocations per turn (section 2), cold start and peak
+/// RSS (sections 4 and 5), the slide's frames and turns against a frame copy on x86_64 and
+/// aarch64 (section 8).
 fn frames_at_the_floor(rows: &mut Vec<Row>, args: &Args) -> Result<()> {
     println!("bitig-bench --slide (one run; times are wall clock on this machine)");
     let (landscape, _) = build(&[], "pi-touch-800x480")?;
@@ -277,6 +278,8 @@ fn frames_at_the_floor(rows: &mut Vec<Row>, args: &Args) -> Result<()> {
     let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
     std::fs::write(&bundle_file, &landscape)?;
     kiosk_turn_allocations(rows, &bundle_file)?;
+    // Cold start and peak RSS: the page draw's pre-blended atlases are made at start and kept.
+    headless_kiosk(rows, args, &bundle_file)?;
     slide(rows, &bundle_file)?;
     if let Some(p) = &args.plot {
         plot(p, &b, &render.each, render.memcpy_us)?;
