@@ -37,7 +37,7 @@ impl TargetPixel for Xrgb8888 {
         *self = Xrgb8888::from_rgb(c.red, c.green, c.blue);
     }
     fn from_rgb(r: u8, g: u8, b: u8) -> Self {
-        Xrgb8888(0xff00_0000 | (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b))
+        Xrgb8888(bitig_render::xrgb8888(r, g, b))
     }
 }
 

@@ -440,8 +440,14 @@ pub fn rgb888_to_xrgb8888(src: &[u8], dst: &mut [u32]) {
     #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
     let (src, dst) = neon::rgb888_to_xrgb8888_blocks(src, dst);
     for (d, s) in dst.iter_mut().zip(src.chunks_exact(3)) {
-        *d = 0xff00_0000 | (u32::from(s[0]) << 16) | (u32::from(s[1]) << 8) | u32::from(s[2]);
+        *d = xrgb8888(s[0], s[1], s[2]);
     }
+}
+
+/// One XRGB8888 pixel, `0xffRRGGBB`.
+#[inline(always)]
+pub const fn xrgb8888(r: u8, g: u8, b: u8) -> u32 {
+    0xff00_0000 | ((r as u32) << 16) | ((g as u32) << 8) | b as u32
 }
 
 #[cfg(all(target_arch = "aarch64", target_endian = "little"))]
