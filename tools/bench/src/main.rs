@@ -107,6 +107,10 @@ struct Args {
     plot: Option<PathBuf>,
     /// `--kiosk-turns BUNDLE`: the child process of [`kiosk_turn_allocations`].
     kiosk_turns: Option<PathBuf>,
+    /// `--device` after it: frames drawn as the device draws them.
+    device: bool,
+    /// `--slint-floor`: the child process of [`slint_floor_allocations`].
+    slint_floor: bool,
     /// `--speech`: figure 10 alone.
     speech: bool,
     /// `--watch`: figure 11 alone.
@@ -194,7 +198,10 @@ fn page_count(bytes: &[u8]) -> usize {
 fn main() -> Result<()> {
     let args = parse_args()?;
     if let Some(bundle) = &args.kiosk_turns {
-        return kiosk_turns(bundle);
+        return kiosk_turns(bundle, args.device);
+    }
+    if args.slint_floor {
+        return slint_floor();
     }
     let mut rows = Vec::new();
     if args.slide {
@@ -224,6 +231,7 @@ fn main() -> Result<()> {
     let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
     std::fs::write(&bundle_file, &landscape)?;
     kiosk_turn_allocations(&mut rows, &bundle_file)?;
+    slint_floor_allocations(&mut rows)?;
     sizes(&mut rows, &args, &landscape, &portrait, &fonts)?;
     headless_kiosk(&mut rows, &args, &bundle_file)?;
     bundler_scaling(&mut rows, &args)?;
@@ -252,6 +260,8 @@ fn parse_args() -> Result<Args> {
             "--watch" => args.watch = true,
             "--slide" => args.slide = true,
             "--plot" => args.plot = it.next().map(PathBuf::from),
+            "--slint-floor" => args.slint_floor = true,
+            "--device" => args.device = true,
             "--kiosk-turns" => {
                 let bundle = it.next().context("--kiosk-turns needs a bundle")?;
                 args.kiosk_turns = Some(PathBuf::from(bundle));
@@ -278,6 +288,7 @@ fn frames_at_the_floor(rows: &mut Vec<Row>, args: &Args) -> Result<()> {
     let bundle_file = std::env::temp_dir().join("bitig-bench-800x480.bundle");
     std::fs::write(&bundle_file, &landscape)?;
     kiosk_turn_allocations(rows, &bundle_file)?;
+    slint_floor_allocations(rows)?;
     // Cold start and peak RSS: the page draw's pre-blended atlases are made at start and kept.
     headless_kiosk(rows, args, &bundle_file)?;
     // The page draw against the memcpy in instructions (section 7), then the slide.
@@ -520,50 +531,213 @@ fn render_slint(rt: &[Vec<RtLine>], reps: usize, (w, h): (u32, u32)) -> Result<f
 /// Section 2, allocations per page turn in the kiosk: a child process (one Slint platform per
 /// process) opens the reader headless and turns pages under this counting allocator.
 fn kiosk_turn_allocations(rows: &mut Vec<Row>, bundle_file: &Path) -> Result<()> {
+    // Each turn with a frame forced half-way and a settled one (the allocation test's way),
+    // then with frames drawn as the device draws them.
+    for device in [false, true] {
+        let mut child = Command::new(std::env::current_exe()?);
+        child.arg("--kiosk-turns").arg(bundle_file);
+        if device {
+            child.arg("--device");
+        }
+        let o = child.output()?;
+        let out = String::from_utf8_lossy(&o.stdout);
+        anyhow::ensure!(
+            o.status.success(),
+            "--kiosk-turns: {out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let field = |name: &str| -> Result<u64> {
+            out.split_whitespace()
+                .skip_while(|w| *w != name)
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .with_context(|| format!("--kiosk-turns printed no {name}: {out}"))
+        };
+        let (turns, ours, all, bytes, frames) = (
+            field("turns")?,
+            field("ours")?,
+            field("all")?,
+            field("bytes")?,
+            field("frames")?,
+        );
+        let per = |n: u64| n as f64 / turns.max(1) as f64;
+        if device {
+            row(
+                rows,
+                "allocations per page turn: whole UI thread, frames drawn as on the device",
+                format!(
+                    "{:.0} ({:.1} KB) per turn, {:.1} frames Slint rendered per turn \
+                     (the swap chain of platform/drm.rs; Slint renders only when something \
+                     of its own changed)",
+                    per(all),
+                    per(bytes) / 1000.0,
+                    per(frames)
+                ),
+                "0",
+                Some(all == 0),
+            );
+            continue;
+        }
+        row(
+            rows,
+            "allocations per page turn: the kiosk's own code",
+            format!(
+                "{} ({ours} in {turns} turns after warm-up)",
+                ours / turns.max(1)
+            ),
+            "0",
+            Some(ours == 0),
+        );
+        row(
+            rows,
+            "allocations per page turn: whole UI thread, Slint's runtime included",
+            format!(
+                "{:.0} ({:.1} KB) per turn, {:.1} frames Slint rendered per turn (a frame \
+                 forced half-way and a settled one, as the allocation test draws them)",
+                per(all),
+                per(bytes) / 1000.0,
+                per(frames)
+            ),
+            "0",
+            Some(all == 0),
+        );
+    }
+    Ok(())
+}
+
+/// Section 2, Slint's floor: what each change that a page turn makes costs in allocations in
+/// the least window that has it (`Floor`, tools/bench/ui/textpage.slint), in a child process
+/// (one Slint platform per process). A turn changes the progress bar and the counter's image,
+/// a visitor's tap goes through Slint's input dispatch, and the slide's end is a timer; if
+/// one of these allocates in Slint itself, the kiosk's turn cannot allocate nothing while
+/// Slint draws its chrome.
+fn slint_floor_allocations(rows: &mut Vec<Row>) -> Result<()> {
     let o = Command::new(std::env::current_exe()?)
-        .arg("--kiosk-turns")
-        .arg(bundle_file)
+        .arg("--slint-floor")
         .output()?;
     let out = String::from_utf8_lossy(&o.stdout);
     anyhow::ensure!(
         o.status.success(),
-        "--kiosk-turns: {out}{}",
+        "--slint-floor: {out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let field = |name: &str| -> Result<u64> {
+    let field = |name: &str| -> Result<f64> {
         out.split_whitespace()
             .skip_while(|w| *w != name)
             .nth(1)
             .and_then(|v| v.parse().ok())
-            .with_context(|| format!("--kiosk-turns printed no {name}: {out}"))
+            .with_context(|| format!("--slint-floor printed no {name}: {out}"))
     };
-    let (turns, ours, all, bytes) = (
-        field("turns")?,
-        field("ours")?,
-        field("all")?,
-        field("bytes")?,
-    );
+    let reps = field("reps")?.max(1.0);
+    let [progress, label, tap, timer, nothing] = [
+        field("progress")? / reps,
+        field("label")? / reps,
+        field("tap")? / reps,
+        field("timer")? / reps,
+        field("nothing")? / reps,
+    ];
     row(
         rows,
-        "allocations per page turn: the kiosk's own code",
+        "allocations: Slint 1.18's floor, a minimal window (what a turn changes, each alone)",
         format!(
-            "{} ({ours} in {turns} turns after warm-up)",
-            ours / turns.max(1)
+            "progress bar set and drawn {progress:.1}; counter image set and drawn {label:.1}; \
+             a tap dispatched {tap:.1}; a single-shot timer {timer:.1}; a frame with no change {nothing:.1}"
         ),
-        "0",
-        Some(ours == 0),
+        "0 each, for 0 per turn",
+        Some(progress + label + tap + timer == 0.0),
     );
-    row(
-        rows,
-        "allocations per page turn: whole UI thread, Slint's runtime included",
-        format!(
-            "{:.0} ({:.1} KB) per turn",
-            all as f64 / turns.max(1) as f64,
-            bytes as f64 / turns.max(1) as f64 / 1000.0
-        ),
-        "0",
-        Some(all == 0),
+    Ok(())
+}
+
+/// `--slint-floor`: `Floor` in a headless window; after a warm-up, each change is made `reps`
+/// times under the counting allocator. Prints `reps N progress N label N tap N timer N
+/// nothing N` (allocations in all, per change).
+fn slint_floor() -> Result<()> {
+    use slint::platform::{PointerEventButton, WindowEvent};
+    use slint::{ComponentHandle, LogicalPosition};
+    let (w, h) = (800u32, 480u32);
+    let window = slint::platform::software_renderer::MinimalSoftwareWindow::new(
+        slint::platform::software_renderer::RepaintBufferType::ReusedBuffer,
     );
+    slint::platform::set_platform(Box::new(SlintPlatform {
+        window: window.clone(),
+        start: Instant::now(),
+    }))
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let ui = ui::Floor::new()?;
+    window.set_size(slint::PhysicalSize::new(w, h));
+    ui.show()?;
+    let taps = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let t = taps.clone();
+    ui.on_tapped(move || t.set(t.get() + 1));
+    // Two counter images, made once, as the kiosk's counter buffers are.
+    let labels: Vec<slint::Image> = [0x20u8, 0x80]
+        .iter()
+        .map(|&v| {
+            let mut b = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(80, 24);
+            b.make_mut_bytes().fill(v);
+            slint::Image::from_rgb8(b)
+        })
+        .collect();
+    let mut frame = vec![slint::Rgb8Pixel { r: 0, g: 0, b: 0 }; (w * h) as usize];
+    let mut draw = || {
+        slint::platform::update_timers_and_animations();
+        window.draw_if_needed(|r| {
+            r.render(&mut frame, w as usize);
+        });
+    };
+    let at = LogicalPosition::new(400.0, 200.0);
+    let fired = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let counted = |i: usize, what: &str, draw: &mut dyn FnMut()| -> u64 {
+        let before = ALLOCS.load(Ordering::Relaxed);
+        match what {
+            "progress" => ui.set_progress((i % 10) as f32 / 10.0),
+            "label" => ui.set_label(labels[i % 2].clone()),
+            "tap" => {
+                window.dispatch_event(WindowEvent::PointerMoved { position: at });
+                window.dispatch_event(WindowEvent::PointerPressed {
+                    position: at,
+                    button: PointerEventButton::Left,
+                });
+                window.dispatch_event(WindowEvent::PointerReleased {
+                    position: at,
+                    button: PointerEventButton::Left,
+                });
+            }
+            "timer" => {
+                let f = fired.clone();
+                slint::Timer::single_shot(Duration::ZERO, move || f.set(f.get() + 1));
+            }
+            _ => {}
+        }
+        draw();
+        ALLOCS.load(Ordering::Relaxed) - before
+    };
+    let reps = 100;
+    let kinds = ["progress", "label", "tap", "timer", "nothing"];
+    let mut totals = [0u64; 5];
+    for round in 0..2 {
+        for (k, what) in kinds.iter().enumerate() {
+            for i in 0..reps {
+                let n = counted(i, what, &mut draw);
+                if round == 1 {
+                    totals[k] += n;
+                }
+            }
+        }
+    }
+    anyhow::ensure!(
+        taps.get() == 2 * reps as u32 && fired.get() == 2 * reps as u32,
+        "--slint-floor: {} taps and {} timers of {} came through",
+        taps.get(),
+        fired.get(),
+        2 * reps
+    );
+    print!("reps {reps}");
+    for (what, n) in kinds.iter().zip(totals) {
+        print!(" {what} {n}");
+    }
+    println!();
     Ok(())
 }
 
@@ -984,18 +1158,65 @@ fn idle_row(rows: &mut Vec<Row>, figure: &str, switches: u64, cpu_ms: u64, secs:
     );
 }
 
-/// `--kiosk-turns BUNDLE`: the headless kiosk opens the first statement and turns pages; after
-/// a warm-up (each kind of turn once), eight more turns are counted. Prints
-/// `turns N ours N all N bytes N`: allocations inside the kiosk's code, and all of them.
-fn kiosk_turns(bundle: &Path) -> Result<()> {
-    use bitig_kiosk::platform::headless::Headless;
-    let (mut h, clock) = Headless::install(bitig_kiosk::config::Rotation::R0)?;
+/// `--kiosk-turns BUNDLE [--device]`: the headless kiosk opens the first statement and turns
+/// pages; after a warm-up (each kind of turn once), eight more turns are counted. Without
+/// `--device`, each turn forces a frame half-way and a settled one (`Headless::turn_page`, as
+/// the allocation test does); with it, frames are drawn as platform/drm.rs draws them: the
+/// swap chain, a frame at each step of the slide and one when it ends, Slint rendering only
+/// when something of its own changed. Prints `turns N ours N all N bytes N frames N`:
+/// allocations inside the kiosk's code, all of them, and the frames Slint rendered.
+fn kiosk_turns(bundle: &Path, device: bool) -> Result<()> {
+    use bitig_kiosk::platform::headless::{Headless, STEP_MS};
+    use bitig_kiosk::platform::swap::SwapChain;
+    use slint::platform::software_renderer::{RenderingRotation, RepaintBufferType};
+    let repaint = if device {
+        RepaintBufferType::SwappedBuffers
+    } else {
+        RepaintBufferType::NewBuffer
+    };
+    let (mut h, clock) = Headless::install_with(bitig_kiosk::config::Rotation::R0, repaint)?;
     let kiosk = bitig_kiosk::app::Kiosk::new(
         bitig_kiosk::app::load_bundle(bundle),
         bitig_kiosk::config::Config::load(None)?,
         clock,
     )?;
     h.attach(&kiosk)?;
+    let (w, ht) = h.panel_size();
+    let layer = kiosk.slide_layer();
+    let mut chain = SwapChain::<bitig_kiosk::slide::Xrgb8888>::new(
+        w as usize,
+        ht as usize,
+        RenderingRotation::NoRotation,
+    );
+    let mut buffers = [
+        vec![bitig_kiosk::slide::Xrgb8888::default(); (w * ht) as usize],
+        vec![bitig_kiosk::slide::Xrgb8888::default(); (w * ht) as usize],
+    ];
+    // One turn; returns the frames it forced (the device's way forces none).
+    let mut turn = |h: &mut Headless,
+                    chain: &mut SwapChain<bitig_kiosk::slide::Xrgb8888>,
+                    forward: bool,
+                    by_swipe: bool|
+     -> u64 {
+        if !device {
+            h.turn_page(forward, by_swipe);
+            return 2;
+        }
+        let mut draw = |h: &mut Headless, chain: &mut SwapChain<_>| {
+            let b = chain.back();
+            chain.draw(h.window(), &layer, h.now_ms(), &mut buffers[b], w as usize);
+        };
+        h.turn_gesture(forward, by_swipe);
+        draw(h, chain);
+        while kiosk.sliding() {
+            h.advance(STEP_MS);
+            draw(h, chain);
+        }
+        h.advance(300);
+        draw(h, chain);
+        0
+    };
+    let mut forced = 0u64;
     // Wake, English, the first statement (the landscape panel's buttons).
     for (x, y) in [(400.0, 300.0), (400.0, 350.0), (300.0, 120.0)] {
         h.tap(x, y);
@@ -1006,19 +1227,20 @@ fn kiosk_turns(bundle: &Path) -> Result<()> {
     );
     let kinds = [(true, true), (true, false), (false, true), (false, false)];
     for (forward, by_swipe) in kinds {
-        h.turn_page(forward, by_swipe);
+        forced += turn(&mut h, &mut chain, forward, by_swipe);
     }
     let start = kiosk.page().0;
-    let (a0, o0, b0) = (
+    let (a0, o0, b0, f0) = (
         ALLOCS.load(Ordering::Relaxed),
         OURS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
+        forced + chain.renders(),
     );
     let mut turns = 0;
     let mut furthest = start;
     for _ in 0..2 {
         for (forward, by_swipe) in kinds {
-            h.turn_page(forward, by_swipe);
+            forced += turn(&mut h, &mut chain, forward, by_swipe);
             turns += 1;
             furthest = furthest.max(kiosk.page().0);
         }
@@ -1028,15 +1250,17 @@ fn kiosk_turns(bundle: &Path) -> Result<()> {
         OURS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
     );
+    let f1 = forced + chain.renders();
     anyhow::ensure!(
         kiosk.page().0 == start && furthest == start + 2,
         "--kiosk-turns: the pages did not turn as expected"
     );
     println!(
-        "turns {turns} ours {} all {} bytes {}",
+        "turns {turns} ours {} all {} bytes {} frames {}",
         o1 - o0,
         a1 - a0,
-        b1 - b0
+        b1 - b0,
+        f1 - f0
     );
     Ok(())
 }

@@ -293,6 +293,16 @@ impl Headless {
     /// benchmark): a swipe across the middle of the panel or a tap near its edge, a frame
     /// half-way through the slide, then the settled frame, which is returned.
     pub fn turn_page(&mut self, forward: bool, by_swipe: bool) -> &[u8] {
+        self.turn_gesture(forward, by_swipe);
+        self.advance(60);
+        let _ = self.frame();
+        self.advance(300);
+        self.frame().2
+    }
+
+    /// The gesture of [`turn_page`](Self::turn_page) alone, with no frame drawn: a swipe
+    /// across the middle of the panel or a tap near its edge.
+    pub fn turn_gesture(&mut self, forward: bool, by_swipe: bool) {
         let (w, h) = self.panel_size();
         let (w, y) = (w as f32, h as f32 / 2.0);
         match (by_swipe, forward) {
@@ -301,10 +311,6 @@ impl Headless {
             (false, true) => self.tap(w - 20.0, y),
             (false, false) => self.tap(20.0, y),
         }
-        self.advance(60);
-        let _ = self.frame();
-        self.advance(300);
-        self.frame().2
     }
 
     /// The finger leaves the panel (no release inside it).

@@ -71,6 +71,8 @@ pub struct SwapChain<P> {
     rotation: RenderingRotation,
     /// Slint has drawn the whole frame once.
     drawn: bool,
+    /// Frames Slint rendered (something of its own had changed).
+    renders: u64,
     stale: [Stale; 2],
     back: usize,
     compositor: Compositor<P>,
@@ -93,6 +95,7 @@ impl<P: PagePixel> SwapChain<P> {
             height,
             rotation,
             drawn: false,
+            renders: 0,
             stale: [stale.clone(), stale],
             back: 0,
             compositor: Compositor::default(),
@@ -107,6 +110,11 @@ impl<P: PagePixel> SwapChain<P> {
     /// The frame in memory: the whole screen as Slint last drew it.
     pub fn frame(&self) -> &[P] {
         &self.frame
+    }
+
+    /// Frames Slint rendered so far (the benchmark counts them per page turn).
+    pub fn renders(&self) -> u64 {
+        self.renders
     }
 
     /// Pages the slides converted so far.
@@ -157,6 +165,7 @@ impl<P: PagePixel> SwapChain<P> {
             });
         });
         self.drawn |= rendered;
+        self.renders += u64::from(rendered);
         let damage = match damage {
             // Turned, the renderer's region is not in the buffer's lines: copy it all.
             Some(_) if turned => Some(Rect { x: 0, y: 0, w, h }),

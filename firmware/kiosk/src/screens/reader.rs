@@ -354,6 +354,8 @@ impl Reader {
             if now + 2 >= sl.start_ms + SLIDE_MS {
                 self.end_slide(c);
                 self.show_held(ui);
+                let count = c.nav.page_count(&BundleContent(&c.bundle)).max(1);
+                self.refresh_bottom(ui, c, count);
             }
             return;
         }
@@ -379,8 +381,12 @@ impl Reader {
             return;
         }
         self.refresh_chrome(ui, c, count);
-        self.refresh_bottom(ui, c, count);
         self.refresh_page(ui, c);
+        // While the platform copies a slide, the counter and the progress bar wait for its
+        // end, with the page: Slint then draws once a turn, not at the slide's start too.
+        if !(self.slide.is_some() && c.slide.composed()) {
+            self.refresh_bottom(ui, c, count);
+        }
         self.show_held(ui);
     }
 
