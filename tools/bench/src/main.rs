@@ -14,7 +14,9 @@
 //!    the bundle, against (a) shaping with rustybuzz and rasterizing with fontdue at run time,
 //!    (b) Slint's own `Text` element with the software renderer, (c) a memcpy of one frame.
 //! 2. Allocations while Bitig draws a page, and per page turn in the headless kiosk (the
-//!    kiosk's own code, and the whole UI thread with Slint's runtime), by a counting allocator.
+//!    kiosk's own code, and the whole UI thread with Slint's runtime, with frames forced as
+//!    the allocation test draws them and as the device draws them), by a counting allocator;
+//!    and Slint's own floor: each change a turn makes, alone in a minimal window.
 //! 3. Bundle size against PNGs of every page and against subset fonts plus compressed text.
 //! 4. Cold start of the headless kiosk to its first frame, and its instruction count.
 //! 5. Peak RSS of the headless kiosk paging through the reader.
