@@ -530,31 +530,45 @@ fn render_slint(rt: &[Vec<RtLine>], reps: usize, (w, h): (u32, u32)) -> Result<f
     Ok(slint_us)
 }
 
+/// Runs this binary with `args` (a child process: one Slint platform per process) and
+/// returns what it printed; its output and errors if it failed.
+fn child(args: &[&std::ffi::OsStr]) -> Result<String> {
+    let o = Command::new(std::env::current_exe()?).args(args).output()?;
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    anyhow::ensure!(
+        o.status.success(),
+        "{}: {out}{}",
+        args.first()
+            .map_or_else(String::new, |a| a.to_string_lossy().into_owned()),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    Ok(out)
+}
+
+/// The number after `name` in a child's `name N name N ...` line.
+fn printed<T: std::str::FromStr>(out: &str, child: &str, name: &str) -> Result<T> {
+    out.split_whitespace()
+        .skip_while(|w| *w != name)
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("{child} printed no {name}: {out}"))
+}
+
 /// Section 2, allocations per page turn in the kiosk: a child process (one Slint platform per
 /// process) opens the reader headless and turns pages under this counting allocator.
 fn kiosk_turn_allocations(rows: &mut Vec<Row>, bundle_file: &Path) -> Result<()> {
     // Each turn with a frame forced half-way and a settled one (the allocation test's way),
     // then with frames drawn as the device draws them.
     for device in [false, true] {
-        let mut child = Command::new(std::env::current_exe()?);
-        child.arg("--kiosk-turns").arg(bundle_file);
+        let mut args = vec![
+            std::ffi::OsStr::new("--kiosk-turns"),
+            bundle_file.as_os_str(),
+        ];
         if device {
-            child.arg("--device");
+            args.push(std::ffi::OsStr::new("--device"));
         }
-        let o = child.output()?;
-        let out = String::from_utf8_lossy(&o.stdout);
-        anyhow::ensure!(
-            o.status.success(),
-            "--kiosk-turns: {out}{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let field = |name: &str| -> Result<u64> {
-            out.split_whitespace()
-                .skip_while(|w| *w != name)
-                .nth(1)
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("--kiosk-turns printed no {name}: {out}"))
-        };
+        let out = child(&args)?;
+        let field = |name: &str| -> Result<u64> { printed(&out, "--kiosk-turns", name) };
         let (turns, ours, all, bytes, frames) = (
             field("turns")?,
             field("ours")?,
@@ -614,22 +628,8 @@ fn kiosk_turn_allocations(rows: &mut Vec<Row>, bundle_file: &Path) -> Result<()>
 /// one of these allocates in Slint itself, the kiosk's turn cannot allocate nothing while
 /// Slint draws its chrome.
 fn slint_floor_allocations(rows: &mut Vec<Row>) -> Result<()> {
-    let o = Command::new(std::env::current_exe()?)
-        .arg("--slint-floor")
-        .output()?;
-    let out = String::from_utf8_lossy(&o.stdout);
-    anyhow::ensure!(
-        o.status.success(),
-        "--slint-floor: {out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let field = |name: &str| -> Result<f64> {
-        out.split_whitespace()
-            .skip_while(|w| *w != name)
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("--slint-floor printed no {name}: {out}"))
-    };
+    let out = child(&[std::ffi::OsStr::new("--slint-floor")])?;
+    let field = |name: &str| -> Result<f64> { printed(&out, "--slint-floor", name) };
     let reps = field("reps")?.max(1.0);
     let [progress, label, tap, timer, nothing] = [
         field("progress")? / reps,
