@@ -485,17 +485,24 @@ fn render_runtime(
     Ok(per_page(t, rt.len() * reps))
 }
 
-/// (b) The same text through Slint's Text element and its software renderer: µs per page.
-fn render_slint(rt: &[Vec<RtLine>], reps: usize, (w, h): (u32, u32)) -> Result<f64> {
-    let n = rt.len() * reps;
-    let window = slint::platform::software_renderer::MinimalSoftwareWindow::new(
-        slint::platform::software_renderer::RepaintBufferType::NewBuffer,
-    );
+/// Installs this process's Slint platform (one a process) with a headless window, drawn
+/// with `repaint`, and returns the window.
+fn slint_window(
+    repaint: slint::platform::software_renderer::RepaintBufferType,
+) -> Result<std::rc::Rc<slint::platform::software_renderer::MinimalSoftwareWindow>> {
+    let window = slint::platform::software_renderer::MinimalSoftwareWindow::new(repaint);
     slint::platform::set_platform(Box::new(SlintPlatform {
         window: window.clone(),
         start: Instant::now(),
     }))
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(window)
+}
+
+/// (b) The same text through Slint's Text element and its software renderer: µs per page.
+fn render_slint(rt: &[Vec<RtLine>], reps: usize, (w, h): (u32, u32)) -> Result<f64> {
+    let n = rt.len() * reps;
+    let window = slint_window(slint::platform::software_renderer::RepaintBufferType::NewBuffer)?;
     let page_ui = ui::TextPage::new()?;
     window.set_size(slint::PhysicalSize::new(w, h));
     slint::ComponentHandle::show(&page_ui)?;
@@ -658,14 +665,7 @@ fn slint_floor() -> Result<()> {
     use slint::platform::{PointerEventButton, WindowEvent};
     use slint::{ComponentHandle, LogicalPosition};
     let (w, h) = (800u32, 480u32);
-    let window = slint::platform::software_renderer::MinimalSoftwareWindow::new(
-        slint::platform::software_renderer::RepaintBufferType::ReusedBuffer,
-    );
-    slint::platform::set_platform(Box::new(SlintPlatform {
-        window: window.clone(),
-        start: Instant::now(),
-    }))
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let window = slint_window(slint::platform::software_renderer::RepaintBufferType::ReusedBuffer)?;
     let ui = ui::Floor::new()?;
     window.set_size(slint::PhysicalSize::new(w, h));
     ui.show()?;
