@@ -1461,13 +1461,7 @@ fn slide(rows: &mut Vec<Row>, bundle: &Path) -> Result<()> {
         String::from_utf8_lossy(&o.stderr)
     );
     let out = String::from_utf8_lossy(&o.stdout);
-    let field = |name: &str| -> Result<u64> {
-        out.split_whitespace()
-            .skip_while(|w| *w != name)
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("bitig-slidebench printed no {name}: {out}"))
-    };
+    let field = |name: &str| -> Result<u64> { printed(&out, "bitig-slidebench", name) };
     let slide_frames = field("slide-frames")?;
     anyhow::ensure!(slide_frames > 0, "no slide frames were drawn");
     for (name, counter, bin, tool) in targets {
