@@ -15,7 +15,7 @@
 
 extern crate alloc;
 
-use bitig_format::{Bundle, ColorRole, Line, Page, Rgb, TextBlock, Theme};
+use bitig_format::{AtlasGlyph, Bundle, ColorRole, Line, Page, Rgb, TextBlock, Theme};
 use embedded_graphics_core::{
     draw_target::DrawTarget,
     geometry::{OriginDimensions, Point, Size},
@@ -30,28 +30,89 @@ pub struct Mask<'a> {
     pub stride: usize,
     pub w: u32,
     pub h: u32,
-    /// Where the mask lies in the bundle's atlases, if it does: the atlas's index and the
-    /// offset of the mask's first byte (an [`Inked`] atlas has the same layout).
-    pub atlas: Option<(u16, usize)>,
+    /// Which glyph of the bundle this is, if it is one: its strike and its entry there (the
+    /// key of its cell in an [`Inked`]).
+    pub glyph: Option<(u16, u16)>,
 }
 
-/// A bundle's atlases with every coverage byte already blended, for each of a few inks on one
+/// Glyph `entry` of strike `strike` in `bundle`, as a mask into its atlas.
+pub fn glyph_mask<'b>(bundle: &'b Bundle<'_>, strike: u16, entry: u16) -> Option<Mask<'b>> {
+    let ag = bundle
+        .strikes
+        .get(usize::from(strike))?
+        .glyphs
+        .get(usize::from(entry))?;
+    atlas_mask(bundle, ag, (strike, entry))
+}
+
+/// `ag` (glyph `key` of the bundle) as a mask into its atlas.
+#[inline(always)]
+fn atlas_mask<'b>(bundle: &'b Bundle<'_>, ag: &AtlasGlyph, key: (u16, u16)) -> Option<Mask<'b>> {
+    let atlas = bundle.atlases.get(usize::from(ag.atlas.0))?;
+    let stride = usize::from(atlas.width);
+    let start = usize::from(ag.y) * stride + usize::from(ag.x);
+    Some(Mask {
+        data: atlas.alpha.get(start..)?,
+        stride,
+        w: u32::from(ag.w),
+        h: u32::from(ag.h),
+        glyph: Some(key),
+    })
+}
+
+/// Where one glyph's pre-blended rows are in an [`Inked`]'s bytes.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    /// The first byte of its first row.
+    at: u32,
+    /// Bytes from one row to the next: the row's `3 * w` bytes, then background pixels up to
+    /// the next multiple of 16.
+    pitch: u16,
+}
+
+/// A bundle's glyphs with every coverage byte already blended, for each of a few inks on one
 /// background: RGB888, 3 bytes where the atlas has one. Made once a bundle (the kiosk's reader
 /// makes it for its theme's inks when a bundle loads). A glyph row on plain background is then
 /// a copy of its bytes from here, where it was a look-up per pixel.
+///
+/// Each glyph has a cell of its own: its rows one after the other, each padded with
+/// background pixels to a multiple of 16 bytes. A glyph's rows are then a few neighbouring
+/// cache lines (in an atlas they were a row of the atlas apart), and a row on plain
+/// background is copied as whole 16-byte blocks: the padding only writes background over
+/// background.
 #[derive(Debug)]
 pub struct Inked {
     background: Rgb,
-    /// Per ink: the ink and its blended atlases, in the bundle's order.
-    inks: alloc::vec::Vec<(Rgb, alloc::vec::Vec<alloc::vec::Vec<u8>>)>,
+    /// Per strike, per glyph entry: its cell (the same in every ink's bytes).
+    cells: alloc::vec::Vec<alloc::vec::Vec<Cell>>,
+    /// Per ink: the ink and every glyph's cell blended in it.
+    inks: alloc::vec::Vec<(Rgb, alloc::vec::Vec<u8>)>,
 }
 
 impl Inked {
-    /// The bundle's atlases blended for each of `inks` (repeats are made once) on
+    /// The bundle's glyphs blended for each of `inks` (repeats are made once) on
     /// `background`.
     pub fn new(bundle: &Bundle<'_>, background: Rgb, inks: &[Rgb]) -> Inked {
-        let alphas: alloc::vec::Vec<&[u8]> = bundle.atlases.iter().map(|a| a.alpha).collect();
-        Inked::from_atlases(&alphas, background, inks)
+        let strikes: alloc::vec::Vec<alloc::vec::Vec<Mask<'_>>> = (0..bundle.strikes.len())
+            .map(|s| {
+                let n = bundle.strikes[s].glyphs.len();
+                (0..n)
+                    .map(|e| {
+                        // A glyph whose mask lies outside its atlas (not in a valid
+                        // bundle) gets an empty cell and is drawn the slow way.
+                        glyph_mask(bundle, s as u16, e as u16).unwrap_or(Mask {
+                            data: &[],
+                            stride: 0,
+                            w: 0,
+                            h: 0,
+                            glyph: None,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: alloc::vec::Vec<&[Mask<'_>]> = strikes.iter().map(|s| s.as_slice()).collect();
+        Inked::from_masks(&refs, background, inks)
     }
 
     /// For the bundle's pages: its theme's four inks on its background.
@@ -60,38 +121,78 @@ impl Inked {
         Inked::new(bundle, t.background, &[t.text, t.muted, t.accent, t.title])
     }
 
-    /// The same from the atlases' coverage bytes alone.
-    pub fn from_atlases(alphas: &[&[u8]], background: Rgb, inks: &[Rgb]) -> Inked {
-        let mut out: alloc::vec::Vec<(Rgb, alloc::vec::Vec<alloc::vec::Vec<u8>>)> =
-            alloc::vec::Vec::new();
+    /// The same from the glyphs' masks, per strike in entry order. A mask whose rows run
+    /// past its data gets an empty cell.
+    pub fn from_masks(strikes: &[&[Mask<'_>]], background: Rgb, inks: &[Rgb]) -> Inked {
+        let mut total = 0usize;
+        let cells: alloc::vec::Vec<alloc::vec::Vec<Cell>> = strikes
+            .iter()
+            .map(|masks| {
+                masks
+                    .iter()
+                    .map(|m| {
+                        let pitch = (m.w as usize * 3).div_ceil(16) * 16;
+                        let fits = m.h == 0
+                            || m.data.len() >= (m.h as usize - 1) * m.stride + m.w as usize;
+                        // Pitch 0: no cell (the glyph is drawn the slow way).
+                        let pitch = if fits {
+                            u16::try_from(pitch).unwrap_or(0)
+                        } else {
+                            0
+                        };
+                        let cell = Cell {
+                            at: u32::try_from(total).unwrap_or(u32::MAX),
+                            pitch,
+                        };
+                        total += m.h as usize * usize::from(pitch);
+                        cell
+                    })
+                    .collect()
+            })
+            .collect();
+        let bg = [background.0, background.1, background.2];
+        let mut out: alloc::vec::Vec<(Rgb, alloc::vec::Vec<u8>)> = alloc::vec::Vec::new();
         for &ink in inks {
             if out.iter().any(|(i, _)| *i == ink) {
                 continue;
             }
             let t = blend_table(ink, background);
-            let atlases = alphas
-                .iter()
-                .map(|a| a.iter().flat_map(|&c| t[usize::from(c)]).collect())
-                .collect();
-            out.push((ink, atlases));
+            let mut bytes = alloc::vec::Vec::with_capacity(total);
+            for (masks, cells) in strikes.iter().zip(&cells) {
+                for (m, cell) in masks.iter().zip(cells) {
+                    let pitch = usize::from(cell.pitch);
+                    if pitch == 0 {
+                        continue;
+                    }
+                    for row in 0..m.h as usize {
+                        let cov = &m.data[row * m.stride..row * m.stride + m.w as usize];
+                        bytes.extend(cov.iter().flat_map(|&c| t[usize::from(c)]));
+                        bytes.extend((m.w as usize * 3..pitch).map(|k| bg[k % 3]));
+                    }
+                }
+            }
+            out.push((ink, bytes));
         }
         Inked {
             background,
+            cells,
             inks: out,
         }
     }
 
     /// Bytes held, for the memory figures.
     pub fn bytes(&self) -> usize {
-        self.inks
-            .iter()
-            .flat_map(|(_, a)| a.iter().map(alloc::vec::Vec::len))
-            .sum()
+        self.inks.iter().map(|(_, b)| b.len()).sum()
     }
 
-    fn atlas(&self, ink: Rgb, atlas: u16) -> Option<&[u8]> {
-        let (_, a) = self.inks.iter().find(|(i, _)| *i == ink)?;
-        a.get(usize::from(atlas)).map(alloc::vec::Vec::as_slice)
+    /// The cell of glyph (`strike`, `entry`) and the bytes of `ink` it lies in.
+    fn cell(&self, ink: Rgb, (strike, entry): (u16, u16)) -> Option<(Cell, &[u8])> {
+        let (_, bytes) = self.inks.iter().find(|(i, _)| *i == ink)?;
+        let cell = *self
+            .cells
+            .get(usize::from(strike))?
+            .get(usize::from(entry))?;
+        Some((cell, bytes))
     }
 }
 
@@ -130,6 +231,19 @@ fn copy_row(dst: &mut [u8], src: &[u8]) {
         i += 16;
     }
     dst[n - 16..n].copy_from_slice(&src[n - 16..n]);
+}
+
+/// Copies rows of `B` 16-byte blocks, one after the other in `src`, to rows `stride` bytes
+/// apart in `dst`.
+#[inline(always)]
+fn copy_blocks<const B: usize>(dst: &mut [u8], stride: usize, src: &[u8]) {
+    let n = 16 * B;
+    for (d, s) in dst.chunks_mut(stride).zip(src.chunks_exact(n)) {
+        let d = &mut d[..n];
+        for k in 0..B {
+            d[16 * k..16 * k + 16].copy_from_slice(&s[16 * k..16 * k + 16]);
+        }
+    }
 }
 
 /// Something glyph masks can be blended into. One required method; the text functions below
@@ -219,6 +333,9 @@ impl<'b> Canvas<'b> {
         self.clear_from = [0; TRACKED_ROWS];
         // One row pixel by pixel, then every other row as a memcpy of it: as fast as a frame
         // copy, where a per-pixel loop over the whole frame was 7x slower (opt-level "s").
+        // Doubling instead (the rows done so far copied after themselves, ten large copies)
+        // was faster on x86_64, but its copies read the frame back from memory: on a Pi 3's
+        // cache geometry (cachegrind) 26,500 read misses a page against 16,900.
         let row_len = self.width as usize * 3;
         let height = self.height as usize;
         if height == 0 {
@@ -253,43 +370,74 @@ impl<'b> Canvas<'b> {
     }
 
     /// Copies the clipped glyph `(sx0, sy0, sx1, sy1)` of a mask at (`x`, `y`) from its
-    /// pre-blended rows in `atlas` (the mask's first byte at `at`, `mask_stride` bytes per
-    /// row of coverage), if every one of its rows lies on plain background. Returns false,
-    /// having written nothing, if not (the caller then goes row by row).
+    /// pre-blended `cell` in `bytes`, if every one of its rows lies on plain background.
+    /// Returns false, having written nothing, if not (the caller then goes row by row).
     fn copy_glyph(
         &mut self,
         x: i32,
         y: i32,
         (sx0, sy0, sx1, sy1): (u32, u32, u32, u32),
-        mask_stride: usize,
-        atlas: &[u8],
-        at: usize,
+        cell: Cell,
+        bytes: &[u8],
     ) -> bool {
         let (cols, rows) = ((sx1 - sx0) as usize, (sy1 - sy0) as usize);
+        let (row_bytes, pitch) = (cols * 3, usize::from(cell.pitch));
+        if pitch < row_bytes {
+            return false; // no cell
+        }
         let dx = (x + sx0 as i32) as usize;
         let dy = (y + sy0 as i32) as usize;
-        let Some(clear) = self.clear_from.get(dy..dy + rows) else {
+        // One pass over the rows' clear columns checks them and marks the glyph drawn. If
+        // one row is not clear from `dx`, the caller blends the glyph pixel by pixel, which
+        // marks the same columns (its rows then take the path that reads each pixel: the
+        // same bytes).
+        let end = (dx + cols).min(usize::from(u16::MAX)) as u16;
+        let Some(clear) = self.clear_from.get_mut(dy..dy + rows) else {
             return false;
         };
-        if clear.iter().any(|&c| dx < usize::from(c)) {
+        let mut worst = 0;
+        for c in clear {
+            worst = worst.max(*c);
+            *c = (*c).max(end);
+        }
+        if dx < usize::from(worst) {
             return false;
         }
-        let (row_bytes, src_stride) = (cols * 3, mask_stride * 3);
-        let src_start = (at + sy0 as usize * mask_stride + sx0 as usize) * 3;
+        // A whole, unclipped row with its padding, in 16-byte blocks, where the padding fits
+        // in the canvas's row: right of the glyph the row is plain background (it is clear
+        // from `dx`), and the padding is background too. Else the glyph's bytes alone.
+        let whole = sx0 == 0 && dx * 3 + pitch <= self.width as usize * 3;
+        let n = if whole { pitch } else { row_bytes };
+        let src_start = cell.at as usize + sy0 as usize * pitch + sx0 as usize * 3;
         let dst_start = dy * self.stride + dx * 3;
         let (Some(src), Some(dst)) = (
-            atlas.get(src_start..src_start + (rows - 1) * src_stride + row_bytes),
+            bytes.get(src_start..src_start + (rows - 1) * pitch + n),
             self.buf
-                .get_mut(dst_start..dst_start + (rows - 1) * self.stride + row_bytes),
+                .get_mut(dst_start..dst_start + (rows - 1) * self.stride + n),
         ) else {
             return false;
         };
-        for (d, s) in dst.chunks_mut(self.stride).zip(src.chunks(src_stride)) {
-            copy_row(&mut d[..row_bytes], &s[..row_bytes]);
-        }
-        let end = (dx + cols).min(usize::from(u16::MAX)) as u16;
-        for c in &mut self.clear_from[dy..dy + rows] {
-            *c = (*c).max(end);
+        if whole {
+            // Rows of one, two or three blocks (nearly every glyph of a page) unrolled.
+            let stride = self.stride;
+            match pitch / 16 {
+                1 => copy_blocks::<1>(dst, stride, src),
+                2 => copy_blocks::<2>(dst, stride, src),
+                3 => copy_blocks::<3>(dst, stride, src),
+                _ => {
+                    for (d, s) in dst.chunks_mut(stride).zip(src.chunks(pitch)) {
+                        let (d, _) = d.as_chunks_mut::<16>();
+                        let (s, _) = s.as_chunks::<16>();
+                        for (d, s) in d.iter_mut().zip(s) {
+                            *d = *s;
+                        }
+                    }
+                }
+            }
+        } else {
+            for (d, s) in dst.chunks_mut(self.stride).zip(src.chunks(pitch)) {
+                copy_row(&mut d[..row_bytes], &s[..row_bytes]);
+            }
         }
         true
     }
@@ -327,24 +475,23 @@ impl GlyphTarget for Canvas<'_> {
         // On the filled background, a pixel's blend is a look-up: the same bytes as the
         // arithmetic, which only pixels already inked (overlapping glyphs, the spoken mark)
         // still need.
-        let bg = self.background.map(|b| [b.0, b.1, b.2]);
-        if let Some(b) = bg {
-            if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
-                self.table = Some((c, blend_table(c, Rgb(b[0], b[1], b[2]))));
-            }
-        }
         // The mask's rows pre-blended, when the canvas has them for this ink.
-        let inked = match (self.inked, mask.atlas) {
-            (Some(i), Some((atlas, at))) if Some(i.background) == self.background => {
-                i.atlas(c, atlas).map(|a| (a, at))
-            }
+        let inked = match (self.inked, mask.glyph) {
+            (Some(i), Some(glyph)) if Some(i.background) == self.background => i.cell(c, glyph),
             _ => None,
         };
         // Almost every glyph of a page: pre-blended, and plain background under all its
         // rows. Its rows are then copied with the bounds checked once for the whole glyph.
-        if let Some((a, at)) = inked {
-            if self.copy_glyph(x, y, (sx0, sy0, sx1, sy1), mask.stride, a, at) {
+        if let Some((cell, bytes)) = inked {
+            if self.copy_glyph(x, y, (sx0, sy0, sx1, sy1), cell, bytes) {
                 return Ok(());
+            }
+        }
+        // Only the glyphs that are not copied need the table (made when the ink changes).
+        let bg = self.background.map(|b| [b.0, b.1, b.2]);
+        if let Some(b) = bg {
+            if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
+                self.table = Some((c, blend_table(c, Rgb(b[0], b[1], b[2]))));
             }
         }
         for sy in sy0..sy1 {
@@ -360,10 +507,13 @@ impl GlyphTarget for Canvas<'_> {
                 .clear_from
                 .get(dy)
                 .is_some_and(|c| dx >= usize::from(*c));
-            let pre = inked.filter(|_| clear).and_then(|(a, at)| {
-                let o = (at + sy as usize * mask.stride + sx0 as usize) * 3;
-                a.get(o..o + cols * 3)
-            });
+            let pre = inked
+                .filter(|(cell, _)| clear && usize::from(cell.pitch) >= cols * 3)
+                .and_then(|(cell, bytes)| {
+                    let o =
+                        cell.at as usize + sy as usize * usize::from(cell.pitch) + sx0 as usize * 3;
+                    bytes.get(o..o + cols * 3)
+                });
             match (&self.table, bg, pre) {
                 // Plain background under the whole row, blended already: a copy.
                 (_, _, Some(pre)) => copy_row(dst, pre),
@@ -592,20 +742,8 @@ pub fn draw_line<T: GlyphTarget>(
             if ag.w == 0 || ag.h == 0 {
                 continue;
             }
-            let Some(atlas) = bundle.atlases.get(usize::from(ag.atlas.0)) else {
+            let Some(mask) = atlas_mask(bundle, ag, (u16::from(run.strike.0), g.entry)) else {
                 continue;
-            };
-            let stride = usize::from(atlas.width);
-            let start = usize::from(ag.y) * stride + usize::from(ag.x);
-            let Some(data) = atlas.alpha.get(start..) else {
-                continue;
-            };
-            let mask = Mask {
-                data,
-                stride,
-                w: u32::from(ag.w),
-                h: u32::from(ag.h),
-                atlas: Some((u16::from(ag.atlas.0), start)),
             };
             let gx = pen + i32::from(ag.left);
             let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
@@ -638,23 +776,11 @@ pub fn draw_ascii<T: GlyphTarget>(
         let Some(ag) = strike.glyphs.get(usize::from(entry)) else {
             continue;
         };
-        let Some(atlas) = bundle.atlases.get(usize::from(ag.atlas.0)) else {
-            continue;
-        };
         if ag.w == 0 || ag.h == 0 {
             continue;
         }
-        let stride = usize::from(atlas.width);
-        let start = usize::from(ag.y) * stride + usize::from(ag.x);
-        let Some(data) = atlas.alpha.get(start..) else {
+        let Some(mask) = atlas_mask(bundle, ag, (u16::from(strip.strike.0), entry)) else {
             continue;
-        };
-        let mask = Mask {
-            data,
-            stride,
-            w: u32::from(ag.w),
-            h: u32::from(ag.h),
-            atlas: Some((u16::from(ag.atlas.0), start)),
         };
         target.blend_mask(
             pen + i32::from(ag.left),
@@ -771,7 +897,7 @@ mod tests {
             stride: 3,
             w: 3,
             h: 2,
-            atlas: None,
+            glyph: None,
         }
     }
 
@@ -810,13 +936,19 @@ mod tests {
         for (i, a) in cov.iter_mut().enumerate() {
             *a = i as u8;
         }
-        // The mask is also atlas 0 of an `Inked`, whose rows a third canvas copies.
+        // The mask is also glyph 0 of an `Inked`, whose rows a third canvas copies. Glyph 1,
+        // 7 columns of it, has rows of 21 bytes: its cell pads them to 32 with background.
         let m = Mask {
             data: &cov,
             stride: 16,
             w: 16,
             h: 16,
-            atlas: Some((0, 0)),
+            glyph: Some((0, 0)),
+        };
+        let narrow = Mask {
+            w: 7,
+            glyph: Some((0, 1)),
+            ..m
         };
         let bg = Rgb(251, 248, 241);
         let (ink, mark) = (Rgb(30, 42, 60), Rgb(200, 30, 40));
@@ -834,22 +966,35 @@ mod tests {
             c.draw_iter([Pixel(Point::new(30, 20), Rgb888::new(9, 9, 9))])
                 .expect("infallible");
             c.blend_mask(20, 12, m, ink).expect("infallible");
+            // Below them, on plain background (rows 36 on): whole padded rows (a row's
+            // padding ends inside the canvas), then a glyph whose padding would run past the
+            // right edge into the first glyph's ink on the next row (its bytes alone), one
+            // clipped by that edge, and one clipped by the bottom edge.
+            c.blend_mask(0, 38, narrow, ink).expect("infallible");
+            c.blend_mask(10, 36, narrow, mark).expect("infallible");
+            c.blend_mask(24, 37, narrow, ink).expect("infallible");
+            c.blend_mask(28, 40, narrow, mark).expect("infallible");
+            c.blend_mask(3, 56, narrow, ink).expect("infallible");
         };
-        let (mut fast, mut slow) = ([0u8; 32 * 24 * 3], [0u8; 32 * 24 * 3]);
-        let mut c = Canvas::new(&mut fast, 32, 24).expect("size");
+        let (mut fast, mut slow) = ([0u8; 32 * 64 * 3], [0u8; 32 * 64 * 3]);
+        let mut c = Canvas::new(&mut fast, 32, 64).expect("size");
         c.fill(bg);
         draw(&mut c);
-        let mut c = Canvas::new(&mut slow, 32, 24).expect("size");
-        c.fill_rect(0, 0, 32, 24, bg);
+        let mut c = Canvas::new(&mut slow, 32, 64).expect("size");
+        c.fill_rect(0, 0, 32, 64, bg);
         draw(&mut c);
         assert!(
             fast == slow,
             "the table's blend differs from the arithmetic"
         );
-        let inked = Inked::from_atlases(&[&cov], bg, &[ink, mark, ink]);
-        assert_eq!(inked.bytes(), 2 * 16 * 16 * 3, "one blended atlas an ink");
-        let mut copied = [0u8; 32 * 24 * 3];
-        let mut c = Canvas::new(&mut copied, 32, 24)
+        let inked = Inked::from_masks(&[&[m, narrow]], bg, &[ink, mark, ink]);
+        assert_eq!(
+            inked.bytes(),
+            2 * 16 * (48 + 32),
+            "per ink, 16 rows of each glyph at a pitch of 48 and of 32 bytes"
+        );
+        let mut copied = [0u8; 32 * 64 * 3];
+        let mut c = Canvas::new(&mut copied, 32, 64)
             .expect("size")
             .with_inked(&inked);
         c.fill(bg);
