@@ -381,10 +381,10 @@ impl<'b> Canvas<'b> {
         bytes: &[u8],
     ) -> bool {
         let (cols, rows) = ((sx1 - sx0) as usize, (sy1 - sy0) as usize);
-        let (row_bytes, pitch) = (cols * 3, usize::from(cell.pitch));
-        if pitch < row_bytes {
+        if cell.pitch == 0 {
             return false; // no cell
         }
+        let (row_bytes, pitch) = (cols * 3, usize::from(cell.pitch));
         let dx = (x + sx0 as i32) as usize;
         let dy = (y + sy0 as i32) as usize;
         // One pass over the rows' clear columns checks them and marks the glyph drawn. If
@@ -426,11 +426,7 @@ impl<'b> Canvas<'b> {
                 3 => copy_blocks::<3>(dst, stride, src),
                 _ => {
                     for (d, s) in dst.chunks_mut(stride).zip(src.chunks(pitch)) {
-                        let (d, _) = d.as_chunks_mut::<16>();
-                        let (s, _) = s.as_chunks::<16>();
-                        for (d, s) in d.iter_mut().zip(s) {
-                            *d = *s;
-                        }
+                        copy_row(&mut d[..pitch], s);
                     }
                 }
             }
@@ -472,9 +468,6 @@ impl GlyphTarget for Canvas<'_> {
             return Ok(());
         }
         let cols = (sx1 - sx0) as usize;
-        // On the filled background, a pixel's blend is a look-up: the same bytes as the
-        // arithmetic, which only pixels already inked (overlapping glyphs, the spoken mark)
-        // still need.
         // The mask's rows pre-blended, when the canvas has them for this ink.
         let inked = match (self.inked, mask.glyph) {
             (Some(i), Some(glyph)) if Some(i.background) == self.background => i.cell(c, glyph),
@@ -487,7 +480,10 @@ impl GlyphTarget for Canvas<'_> {
                 return Ok(());
             }
         }
-        // Only the glyphs that are not copied need the table (made when the ink changes).
+        // Only the glyphs that are not copied need the table (made when the ink changes): on
+        // the filled background, a pixel's blend is a look-up, the same bytes as the
+        // arithmetic, which only pixels already inked (overlapping glyphs, the spoken mark)
+        // still need.
         let bg = self.background.map(|b| [b.0, b.1, b.2]);
         if let Some(b) = bg {
             if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
@@ -507,13 +503,15 @@ impl GlyphTarget for Canvas<'_> {
                 .clear_from
                 .get(dy)
                 .is_some_and(|c| dx >= usize::from(*c));
-            let pre = inked
-                .filter(|(cell, _)| clear && usize::from(cell.pitch) >= cols * 3)
-                .and_then(|(cell, bytes)| {
-                    let o =
-                        cell.at as usize + sy as usize * usize::from(cell.pitch) + sx0 as usize * 3;
-                    bytes.get(o..o + cols * 3)
-                });
+            let pre =
+                inked
+                    .filter(|(cell, _)| clear && cell.pitch != 0)
+                    .and_then(|(cell, bytes)| {
+                        let o = cell.at as usize
+                            + sy as usize * usize::from(cell.pitch)
+                            + sx0 as usize * 3;
+                        bytes.get(o..o + cols * 3)
+                    });
             match (&self.table, bg, pre) {
                 // Plain background under the whole row, blended already: a copy.
                 (_, _, Some(pre)) => copy_row(dst, pre),
