@@ -15,7 +15,7 @@
 
 extern crate alloc;
 
-use bitig_format::{AtlasGlyph, Bundle, ColorRole, Line, Page, Rgb, TextBlock, Theme};
+use bitig_format::{AtlasGlyph, Bundle, ColorRole, Line, Page, Rgb, Run, TextBlock, Theme};
 use embedded_graphics_core::{
     draw_target::DrawTarget,
     geometry::{OriginDimensions, Point, Size},
@@ -185,14 +185,16 @@ impl Inked {
         self.inks.iter().map(|(_, b)| b.len()).sum()
     }
 
+    /// The cells of strike `strike`'s glyphs, by entry, and the bytes of `ink` they lie in.
+    fn strike(&self, ink: Rgb, strike: u16) -> Option<(&[Cell], &[u8])> {
+        let (_, bytes) = self.inks.iter().find(|(i, _)| *i == ink)?;
+        Some((self.cells.get(usize::from(strike))?, bytes))
+    }
+
     /// The cell of glyph (`strike`, `entry`) and the bytes of `ink` it lies in.
     fn cell(&self, ink: Rgb, (strike, entry): (u16, u16)) -> Option<(Cell, &[u8])> {
-        let (_, bytes) = self.inks.iter().find(|(i, _)| *i == ink)?;
-        let cell = *self
-            .cells
-            .get(usize::from(strike))?
-            .get(usize::from(entry))?;
-        Some((cell, bytes))
+        let (cells, bytes) = self.strike(ink, strike)?;
+        Some((*cells.get(usize::from(entry))?, bytes))
     }
 }
 
@@ -237,12 +239,13 @@ fn copy_row(dst: &mut [u8], src: &[u8]) {
 /// apart in `dst`.
 #[inline(always)]
 fn copy_blocks<const B: usize>(dst: &mut [u8], stride: usize, src: &[u8]) {
-    let n = 16 * B;
-    for (d, s) in dst.chunks_mut(stride).zip(src.chunks_exact(n)) {
-        let d = &mut d[..n];
-        for k in 0..B {
-            d[16 * k..16 * k + 16].copy_from_slice(&s[16 * k..16 * k + 16]);
-        }
+    let mut at = 0;
+    for s in src.chunks_exact(16 * B) {
+        let Some(d) = dst.get_mut(at..at + 16 * B) else {
+            return;
+        };
+        d.copy_from_slice(s);
+        at += stride;
     }
 }
 
@@ -254,6 +257,50 @@ pub trait GlyphTarget {
     /// outside the target are clipped.
     fn blend_mask(&mut self, x: i32, y: i32, mask: Mask<'_>, color: Rgb)
         -> Result<(), Self::Error>;
+
+    /// Draws the glyphs of `run` in `color`, the pen starting at `pen` on the baseline
+    /// `base_y`. By default each glyph's mask through [`blend_mask`](Self::blend_mask); a
+    /// target may look up what a run shares (its strike, its ink) once for all its glyphs.
+    fn draw_run(
+        &mut self,
+        bundle: &Bundle<'_>,
+        run: &Run,
+        pen: i32,
+        base_y: i32,
+        color: Rgb,
+    ) -> Result<(), Self::Error> {
+        draw_run_masks(self, bundle, run, pen, base_y, color)
+    }
+}
+
+/// [`GlyphTarget::draw_run`]'s default: each glyph's mask through `blend_mask`.
+fn draw_run_masks<T: GlyphTarget + ?Sized>(
+    target: &mut T,
+    bundle: &Bundle<'_>,
+    run: &Run,
+    mut pen: i32,
+    base_y: i32,
+    color: Rgb,
+) -> Result<(), T::Error> {
+    let Some(strike) = bundle.strikes.get(usize::from(run.strike.0)) else {
+        return Ok(());
+    };
+    for g in &run.glyphs {
+        pen += i32::from(g.dx);
+        let Some(ag) = strike.glyphs.get(usize::from(g.entry)) else {
+            continue;
+        };
+        if ag.w == 0 || ag.h == 0 {
+            continue;
+        }
+        let Some(mask) = atlas_mask(bundle, ag, (u16::from(run.strike.0), g.entry)) else {
+            continue;
+        };
+        let gx = pen + i32::from(ag.left);
+        let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
+        target.blend_mask(gx, gy, mask, color)?;
+    }
+    Ok(())
 }
 
 /// `(fg * a + bg * (255 - a)) / 255`, rounded, in integers.
@@ -288,6 +335,22 @@ pub struct Canvas<'b> {
     /// right, so almost all of them); one that starts left of it (a kerned overlap, a mark,
     /// the line above's descender) blends pixel by pixel.
     clear_from: [u16; TRACKED_ROWS],
+    /// `(top, bottom, bound)`: rows `top..bottom` of `clear_from` are all `bound` or less. A
+    /// summary of the rows the current line's glyphs fall in, so that the next glyph to the
+    /// right is checked in O(1), where a check row by row cost a fifth of a page's time
+    /// (its loop's exit is mispredicted glyph after glyph). Kept true by [`mark`], the one
+    /// writer of `clear_from` besides `fill`.
+    ///
+    /// [`mark`]: Canvas::mark
+    band: (usize, usize, u16),
+    /// Rows `filled..height` still owe the last [`fill`](Canvas::fill) (see there).
+    filled: usize,
+    /// A row written by the fill that the rows after it are copied from, while nothing has
+    /// been drawn on it.
+    plain_row: Option<usize>,
+    /// 16 pixels of the fill's colour: 48 bytes, a whole number of pixels and of 16-byte
+    /// blocks.
+    pattern: [u8; 48],
 }
 
 impl<'b> Canvas<'b> {
@@ -306,6 +369,10 @@ impl<'b> Canvas<'b> {
             table: None,
             inked: None,
             clear_from: [u16::MAX; TRACKED_ROWS],
+            band: (0, 0, 0),
+            filled: height as usize,
+            plain_row: None,
+            pattern: [0; 48],
         })
     }
 
@@ -325,31 +392,67 @@ impl<'b> Canvas<'b> {
     }
 
     /// Fills the whole canvas with one colour.
+    ///
+    /// The rows are written as they are needed, from the top: before anything is drawn on a
+    /// row, every row above it is filled, and the rest when the canvas is dropped. A line's
+    /// glyphs then land on rows just filled, where after a fill of the whole frame (larger
+    /// than a Pi 3's 512 KB L2) many were read back from memory first.
     pub fn fill(&mut self, c: Rgb) {
         if self.background != Some(c) {
             self.background = Some(c);
             self.table = None;
         }
         self.clear_from = [0; TRACKED_ROWS];
-        // One row pixel by pixel, then every other row as a memcpy of it: as fast as a frame
-        // copy, where a per-pixel loop over the whole frame was 7x slower (opt-level "s").
-        // Doubling instead (the rows done so far copied after themselves, ten large copies)
-        // was faster on x86_64, but its copies read the frame back from memory: on a Pi 3's
-        // cache geometry (cachegrind) 26,500 read misses a page against 16,900.
-        let row_len = self.width as usize * 3;
-        let height = self.height as usize;
-        if height == 0 {
+        self.band = (0, TRACKED_ROWS, 0);
+        for px in self.pattern.chunks_exact_mut(3) {
+            px.copy_from_slice(&[c.0, c.1, c.2]);
+        }
+        self.filled = 0;
+        self.plain_row = None;
+    }
+
+    /// Rows `..to` hold what they should: the fill's rows among them are written.
+    #[inline(always)]
+    fn fill_to(&mut self, to: usize) {
+        if to > self.filled {
+            self.fill_rows(to);
+        }
+    }
+
+    /// Writes the fill's rows from `filled` to `to` (at most the height): copies of a row
+    /// that is still plain fill (nothing drawn on it since), written from the pattern when
+    /// there is none. Most pages keep their first row clear (the top margin): it is written
+    /// from the pattern once, and every other row is a copy of it.
+    #[inline(never)]
+    fn fill_rows(&mut self, to: usize) {
+        let to = to.min(self.height as usize);
+        if to <= self.filled {
             return;
         }
-        let (first, rest) = self.buf[..self.stride * height].split_at_mut(self.stride);
-        for px in first[..row_len].chunks_exact_mut(3) {
-            px[0] = c.0;
-            px[1] = c.1;
-            px[2] = c.2;
+        let (n, row_len) = (self.stride, self.width as usize * 3);
+        let clean = |r: usize| self.clear_from.get(r).is_some_and(|&c| c == 0);
+        let from = match self.plain_row {
+            Some(r) if r < self.filled && clean(r) => r,
+            _ => {
+                // 16 pixels (48 bytes) at a time: whole pixels and whole 16-byte blocks.
+                let r = self.filled;
+                let mut blocks = self.buf[r * n..r * n + row_len].chunks_exact_mut(48);
+                for b in &mut blocks {
+                    b.copy_from_slice(&self.pattern);
+                }
+                let tail = blocks.into_remainder();
+                tail.copy_from_slice(&self.pattern[..tail.len()]);
+                self.filled += 1;
+                self.plain_row = Some(r);
+                r
+            }
+        };
+        let (above, below) = self.buf[..to * n].split_at_mut(self.filled * n);
+        let src = &above[from * n..from * n + row_len];
+        for row in below.chunks_exact_mut(n) {
+            row[..row_len].copy_from_slice(src);
         }
-        for row in rest.chunks_exact_mut(self.stride) {
-            row[..row_len].copy_from_slice(&first[..row_len]);
-        }
+        self.filled = to;
     }
 
     /// Fills a rectangle (clipped).
@@ -358,6 +461,7 @@ impl<'b> Canvas<'b> {
         let y0 = y.clamp(0, self.height as i32) as usize;
         let x1 = (x.saturating_add(w as i32)).clamp(0, self.width as i32) as usize;
         let y1 = (y.saturating_add(h as i32)).clamp(0, self.height as i32) as usize;
+        self.fill_to(y1);
         for row in y0..y1 {
             self.touched(row, x1);
             let line = &mut self.buf[row * self.stride..];
@@ -387,27 +491,38 @@ impl<'b> Canvas<'b> {
         let (row_bytes, pitch) = (cols * 3, usize::from(cell.pitch));
         let dx = (x + sx0 as i32) as usize;
         let dy = (y + sy0 as i32) as usize;
-        // One pass over the rows' clear columns checks them and marks the glyph drawn. If
-        // one row is not clear from `dx`, the caller blends the glyph pixel by pixel, which
-        // marks the same columns (its rows then take the path that reads each pixel: the
-        // same bytes).
-        let end = (dx + cols).min(usize::from(u16::MAX)) as u16;
-        let Some(clear) = self.clear_from.get_mut(dy..dy + rows) else {
-            return false;
-        };
-        let mut worst = 0;
-        for c in clear {
-            worst = worst.max(*c);
-            *c = (*c).max(end);
-        }
-        if dx < usize::from(worst) {
-            return false;
-        }
         // A whole, unclipped row with its padding, in 16-byte blocks, where the padding fits
-        // in the canvas's row: right of the glyph the row is plain background (it is clear
-        // from `dx`), and the padding is background too. Else the glyph's bytes alone.
+        // in the canvas's row. Else the glyph's bytes alone.
         let whole = sx0 == 0 && dx * 3 + pitch <= self.width as usize * 3;
         let n = if whole { pitch } else { row_bytes };
+        // Under every row, the `n` bytes written must be plain background: at once if the
+        // rows lie in the band and its bound is `dx` or less (nothing drawn from `dx` on),
+        // else row by row: a row whose mark is right of `dx` (something drawn on it further
+        // right: the line above's descender, a kerned neighbour) has its pixels compared
+        // with the background. A pixel of the background's colour blends the same, whatever
+        // drew it. If one row is not clear, the caller blends the glyph, reading each pixel.
+        let (top, bottom, bound) = self.band;
+        let inside = top <= dy && dy + rows <= bottom;
+        if !(inside && usize::from(bound) <= dx) {
+            let Some(clear) = self.clear_from.get(dy..dy + rows) else {
+                return false;
+            };
+            let mut worst = 0;
+            for (r, &c) in clear.iter().enumerate() {
+                if usize::from(c) > dx && !self.is_background((dy + r) * self.stride + dx * 3, n) {
+                    return false;
+                }
+                worst = worst.max(c);
+            }
+            // Clear: the band becomes these rows, with the band's if the two meet and its
+            // rows are clear from `dx` too.
+            self.band = if usize::from(bound) <= dx && dy <= bottom && top <= dy + rows {
+                (top.min(dy), bottom.max(dy + rows), bound.max(worst))
+            } else {
+                (dy, dy + rows, worst)
+            };
+        }
+        self.mark(dy..dy + rows, dx + cols);
         let src_start = cell.at as usize + sy0 as usize * pitch + sx0 as usize * 3;
         let dst_start = dy * self.stride + dx * 3;
         let (Some(src), Some(dst)) = (
@@ -438,25 +553,99 @@ impl<'b> Canvas<'b> {
         true
     }
 
+    /// Whether the `n` bytes at `at` are pixels of the fill's colour.
+    fn is_background(&self, at: usize, n: usize) -> bool {
+        self.background.is_some()
+            && self
+                .buf
+                .get(at..at + n)
+                .is_some_and(|px| px.chunks(48).all(|p| p == &self.pattern[..p.len()]))
+    }
+
     /// Row `row` is no longer plain background left of column `x_end`.
     #[inline(always)]
     fn touched(&mut self, row: usize, x_end: usize) {
-        if let Some(c) = self.clear_from.get_mut(row) {
-            *c = (*c).max(x_end.min(usize::from(u16::MAX)) as u16);
+        self.mark(row..row + 1, x_end);
+    }
+
+    /// Rows `rows` are no longer plain background left of column `x_end`: each keeps the
+    /// larger of its mark and `x_end`, and the band's bound grows to match if they meet it.
+    #[inline(always)]
+    fn mark(&mut self, rows: core::ops::Range<usize>, x_end: usize) {
+        let end = x_end.min(usize::from(u16::MAX)) as u16;
+        let (top, bottom, bound) = self.band;
+        if rows.start < bottom && top < rows.end {
+            self.band.2 = bound.max(end);
         }
+        let n = self.clear_from.len();
+        for c in &mut self.clear_from[rows.start.min(n)..rows.end.min(n)] {
+            *c = (*c).max(end);
+        }
+    }
+
+    /// Whether the band tells the truth (for the tests).
+    #[cfg(test)]
+    fn band_holds(&self) -> bool {
+        let (top, bottom, bound) = self.band;
+        self.clear_from[top..bottom].iter().all(|&c| c <= bound)
     }
 
     pub fn pixel(&self, x: u32, y: u32) -> Option<Rgb> {
         if x >= self.width || y >= self.height {
             return None;
         }
+        if y as usize >= self.filled {
+            return self.background; // not written yet
+        }
         let i = y as usize * self.stride + x as usize * 3;
         Some(Rgb(self.buf[i], self.buf[i + 1], self.buf[i + 2]))
     }
 }
 
+/// Blends `c` into the pixels `dst` with the coverages `src`, reading each pixel: one on the
+/// canvas's background `bg` through its `table`, any other by the arithmetic.
+fn blend_pixels(
+    src: &[u8],
+    dst: &mut [u8],
+    c: Rgb,
+    table: Option<&[[u8; 3]; 256]>,
+    bg: Option<[u8; 3]>,
+) {
+    for (&a, px) in src.iter().zip(dst.chunks_exact_mut(3)) {
+        match a {
+            0 => {}
+            255 => {
+                px[0] = c.0;
+                px[1] = c.1;
+                px[2] = c.2;
+            }
+            a => match (table, bg) {
+                (Some(t), Some(b)) if px[..] == b[..] => {
+                    px.copy_from_slice(&t[usize::from(a)]);
+                }
+                _ => {
+                    px[0] = blend_channel(c.0, px[0], a);
+                    px[1] = blend_channel(c.1, px[1], a);
+                    px[2] = blend_channel(c.2, px[2], a);
+                }
+            },
+        }
+    }
+}
+
 impl GlyphTarget for Canvas<'_> {
     type Error = core::convert::Infallible;
+
+    fn draw_run(
+        &mut self,
+        bundle: &Bundle<'_>,
+        run: &Run,
+        pen: i32,
+        base_y: i32,
+        color: Rgb,
+    ) -> Result<(), Self::Error> {
+        self.draw_run_cells(bundle, run, pen, base_y, color)
+    }
 
     fn blend_mask(&mut self, x: i32, y: i32, mask: Mask<'_>, c: Rgb) -> Result<(), Self::Error> {
         // Clip the mask rectangle to the canvas.
@@ -467,6 +656,7 @@ impl GlyphTarget for Canvas<'_> {
         if sx0 >= sx1 || sy0 >= sy1 {
             return Ok(());
         }
+        self.fill_to((y + sy1 as i32) as usize);
         let cols = (sx1 - sx0) as usize;
         // The mask's rows pre-blended, when the canvas has them for this ink.
         let inked = match (self.inked, mask.glyph) {
@@ -480,12 +670,13 @@ impl GlyphTarget for Canvas<'_> {
                 return Ok(());
             }
         }
-        // Only the glyphs that are not copied need the table (made when the ink changes): on
-        // the filled background, a pixel's blend is a look-up, the same bytes as the
-        // arithmetic, which only pixels already inked (overlapping glyphs, the spoken mark)
-        // still need.
+        // Glyphs with no cell use the table (made when the ink changes): on the filled
+        // background, a pixel's blend is a look-up, the same bytes as the arithmetic, which
+        // only pixels already inked (overlapping glyphs, the spoken mark) still need. (Glyphs
+        // with a cell copy their pixels on the background, and the few over ink are left
+        // to the arithmetic.)
         let bg = self.background.map(|b| [b.0, b.1, b.2]);
-        if let Some(b) = bg {
+        if let (Some(b), None) = (bg, inked) {
             if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
                 self.table = Some((c, blend_table(c, Rgb(b[0], b[1], b[2]))));
             }
@@ -499,56 +690,96 @@ impl GlyphTarget for Canvas<'_> {
             let dx = (x + sx0 as i32) as usize;
             let dst_start = dy * self.stride + dx * 3;
             let dst = &mut self.buf[dst_start..dst_start + cols * 3];
-            let clear = self
+            // The row's pixels from `split` on lie on plain background; those before it are
+            // over something drawn already (a kerned neighbour, the line above's descender,
+            // the spoken mark): a few columns, most rows none, or the whole row where the
+            // canvas knows no background.
+            let split = self
                 .clear_from
                 .get(dy)
-                .is_some_and(|c| dx >= usize::from(*c));
-            let pre =
-                inked
-                    .filter(|(cell, _)| clear && cell.pitch != 0)
-                    .and_then(|(cell, bytes)| {
-                        let o = cell.at as usize
-                            + sy as usize * usize::from(cell.pitch)
-                            + sx0 as usize * 3;
-                        bytes.get(o..o + cols * 3)
-                    });
-            match (&self.table, bg, pre) {
-                // Plain background under the whole row, blended already: a copy.
-                (_, _, Some(pre)) => copy_row(dst, pre),
-                // Plain background under the whole row: every pixel from the table, no
-                // branch and no read (coverage 0 gives the background, 255 the ink).
-                (Some((_, t)), Some(_), None) if clear => {
-                    for (&a, px) in src.iter().zip(dst.chunks_exact_mut(3)) {
+                .map_or(cols, |&c| usize::from(c).saturating_sub(dx).min(cols));
+            let (over, on_bg) = (src.split_at(split), dst.split_at_mut(split * 3));
+            let pre = inked.and_then(|(cell, bytes)| {
+                let pitch = usize::from(cell.pitch);
+                let o = cell.at as usize + sy as usize * pitch + (sx0 as usize + split) * 3;
+                (pitch != 0).then(|| bytes.get(o..o + (cols - split) * 3))?
+            });
+            let table = self
+                .table
+                .as_ref()
+                .filter(|_| inked.is_none())
+                .map(|(_, t)| t);
+            match (pre, table, bg) {
+                // Blended already: a copy.
+                (Some(pre), _, _) => copy_row(on_bg.1, pre),
+                // Every pixel from the table, no branch and no read (coverage 0 gives the
+                // background, 255 the ink).
+                (None, Some(t), Some(_)) => {
+                    for (&a, px) in over.1.iter().zip(on_bg.1.chunks_exact_mut(3)) {
                         px.copy_from_slice(&t[usize::from(a)]);
                     }
                 }
-                (table, bg, None) => {
-                    let table = table.as_ref().map(|(_, t)| t);
-                    for (&a, px) in src.iter().zip(dst.chunks_exact_mut(3)) {
-                        match a {
-                            0 => {}
-                            255 => {
-                                px[0] = c.0;
-                                px[1] = c.1;
-                                px[2] = c.2;
-                            }
-                            a => match (table, bg) {
-                                (Some(t), Some(b)) if px[..] == b[..] => {
-                                    px.copy_from_slice(&t[usize::from(a)]);
-                                }
-                                _ => {
-                                    px[0] = blend_channel(c.0, px[0], a);
-                                    px[1] = blend_channel(c.1, px[1], a);
-                                    px[2] = blend_channel(c.2, px[2], a);
-                                }
-                            },
-                        }
-                    }
-                }
+                (None, table, bg) => blend_pixels(over.1, on_bg.1, c, table, bg),
             }
+            blend_pixels(over.0, on_bg.0, c, table, bg);
             self.touched(dy, dx + cols);
         }
         Ok(())
+    }
+}
+
+impl Canvas<'_> {
+    /// [`GlyphTarget::draw_run`] for a canvas: the run's cells and ink are looked up once,
+    /// and a glyph wholly inside the canvas goes straight to its cell. The rest (clipped,
+    /// over ink, no cell) are blended as masks.
+    fn draw_run_cells(
+        &mut self,
+        bundle: &Bundle<'_>,
+        run: &Run,
+        mut pen: i32,
+        base_y: i32,
+        color: Rgb,
+    ) -> Result<(), core::convert::Infallible> {
+        let s = u16::from(run.strike.0);
+        let pre = match self.inked {
+            Some(i) if Some(i.background) == self.background => i.strike(color, s),
+            _ => None,
+        };
+        let (Some(strike), Some((cells, bytes))) = (bundle.strikes.get(usize::from(s)), pre) else {
+            return draw_run_masks(self, bundle, run, pen, base_y, color);
+        };
+        let (width, height) = (self.width as i32, self.height as i32);
+        for g in &run.glyphs {
+            pen += i32::from(g.dx);
+            let Some(ag) = strike.glyphs.get(usize::from(g.entry)) else {
+                continue;
+            };
+            if ag.w == 0 || ag.h == 0 {
+                continue;
+            }
+            let gx = pen + i32::from(ag.left);
+            let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
+            let (w, h) = (u32::from(ag.w), u32::from(ag.h));
+            if gx >= 0 && gy >= 0 && gx + w as i32 <= width && gy + h as i32 <= height {
+                if let Some(&cell) = cells.get(usize::from(g.entry)) {
+                    self.fill_to(gy as usize + h as usize);
+                    if self.copy_glyph(gx, gy, (0, 0, w, h), cell, bytes) {
+                        continue;
+                    }
+                }
+            }
+            if let Some(mask) = atlas_mask(bundle, ag, (s, g.entry)) {
+                self.blend_mask(gx, gy, mask, color)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Canvas<'_> {
+    /// The rows the fill still owes.
+    fn drop(&mut self) {
+        self.fill_to(self.height as usize);
     }
 }
 
@@ -566,6 +797,7 @@ impl DrawTarget for Canvas<'_> {
     where
         I: IntoIterator<Item = Pixel<Self::Color>>,
     {
+        self.fill_to(self.height as usize);
         for Pixel(p, c) in pixels {
             if p.x >= 0 && p.y >= 0 && (p.x as u32) < self.width && (p.y as u32) < self.height {
                 self.touched(p.y as usize, p.x as usize + 1);
@@ -727,26 +959,8 @@ pub fn draw_line<T: GlyphTarget>(
 ) -> Result<(), T::Error> {
     let base_y = oy + i32::from(line.y);
     for run in &line.runs {
-        let Some(strike) = bundle.strikes.get(usize::from(run.strike.0)) else {
-            continue;
-        };
-        let color = ink.color(run.color);
-        let mut pen = ox + i32::from(line.x) + i32::from(run.x);
-        for g in &run.glyphs {
-            pen += i32::from(g.dx);
-            let Some(ag) = strike.glyphs.get(usize::from(g.entry)) else {
-                continue;
-            };
-            if ag.w == 0 || ag.h == 0 {
-                continue;
-            }
-            let Some(mask) = atlas_mask(bundle, ag, (u16::from(run.strike.0), g.entry)) else {
-                continue;
-            };
-            let gx = pen + i32::from(ag.left);
-            let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
-            target.blend_mask(gx, gy, mask, color)?;
-        }
+        let pen = ox + i32::from(line.x) + i32::from(run.x);
+        target.draw_run(bundle, run, pen, base_y, ink.color(run.color))?;
     }
     Ok(())
 }
@@ -961,6 +1175,7 @@ mod tests {
             c.blend_mask(4, 3, m, ink).expect("infallible");
             c.fill_rect(26, 0, 3, 10, mark);
             c.blend_mask(24, 2, m, ink).expect("infallible");
+            assert!(c.band_holds(), "the band {:?} is wrong", c.band);
             c.draw_iter([Pixel(Point::new(30, 20), Rgb888::new(9, 9, 9))])
                 .expect("infallible");
             c.blend_mask(20, 12, m, ink).expect("infallible");
@@ -973,14 +1188,17 @@ mod tests {
             c.blend_mask(24, 37, narrow, ink).expect("infallible");
             c.blend_mask(28, 40, narrow, mark).expect("infallible");
             c.blend_mask(3, 56, narrow, ink).expect("infallible");
+            assert!(c.band_holds(), "the band {:?} is wrong", c.band);
         };
         let (mut fast, mut slow) = ([0u8; 32 * 64 * 3], [0u8; 32 * 64 * 3]);
         let mut c = Canvas::new(&mut fast, 32, 64).expect("size");
         c.fill(bg);
         draw(&mut c);
+        drop(c);
         let mut c = Canvas::new(&mut slow, 32, 64).expect("size");
         c.fill_rect(0, 0, 32, 64, bg);
         draw(&mut c);
+        drop(c);
         assert!(
             fast == slow,
             "the table's blend differs from the arithmetic"
@@ -997,6 +1215,7 @@ mod tests {
             .with_inked(&inked);
         c.fill(bg);
         draw(&mut c);
+        drop(c);
         assert!(
             copied == slow,
             "the pre-blended rows differ from the arithmetic"
