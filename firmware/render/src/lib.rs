@@ -15,7 +15,7 @@
 
 extern crate alloc;
 
-use bitig_format::{AtlasGlyph, Bundle, ColorRole, Line, Page, Rgb, Run, TextBlock, Theme};
+use bitig_format::{AtlasGlyph, Bundle, ColorRole, Line, Page, Rgb, Run, Strike, TextBlock, Theme};
 use embedded_graphics_core::{
     draw_target::DrawTarget,
     geometry::{OriginDimensions, Point, Size},
@@ -278,29 +278,40 @@ fn draw_run_masks<T: GlyphTarget + ?Sized>(
     target: &mut T,
     bundle: &Bundle<'_>,
     run: &Run,
-    mut pen: i32,
+    pen: i32,
     base_y: i32,
     color: Rgb,
 ) -> Result<(), T::Error> {
     let Some(strike) = bundle.strikes.get(usize::from(run.strike.0)) else {
         return Ok(());
     };
-    for g in &run.glyphs {
-        pen += i32::from(g.dx);
-        let Some(ag) = strike.glyphs.get(usize::from(g.entry)) else {
-            continue;
-        };
-        if ag.w == 0 || ag.h == 0 {
-            continue;
+    for (gx, gy, entry, ag) in run_glyphs(strike, run, pen, base_y) {
+        if let Some(mask) = atlas_mask(bundle, ag, (u16::from(run.strike.0), entry)) {
+            target.blend_mask(gx, gy, mask, color)?;
         }
-        let Some(mask) = atlas_mask(bundle, ag, (u16::from(run.strike.0), g.entry)) else {
-            continue;
-        };
-        let gx = pen + i32::from(ag.left);
-        let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
-        target.blend_mask(gx, gy, mask, color)?;
     }
     Ok(())
+}
+
+/// The glyphs of `run` (of `strike`) that have pixels, in order, the pen starting at `pen`
+/// on the baseline `base_y`: where each one's top-left goes, its entry, and its place in the
+/// atlas.
+#[inline(always)]
+fn run_glyphs<'s>(
+    strike: &'s Strike,
+    run: &'s Run,
+    mut pen: i32,
+    base_y: i32,
+) -> impl Iterator<Item = (i32, i32, u16, &'s AtlasGlyph)> + 's {
+    run.glyphs.iter().filter_map(move |g| {
+        pen += i32::from(g.dx);
+        let ag = strike.glyphs.get(usize::from(g.entry))?;
+        if ag.w == 0 || ag.h == 0 {
+            return None;
+        }
+        let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
+        Some((pen + i32::from(ag.left), gy, g.entry, ag))
+    })
 }
 
 /// `(fg * a + bg * (255 - a)) / 255`, rounded, in integers.
@@ -736,7 +747,7 @@ impl Canvas<'_> {
         &mut self,
         bundle: &Bundle<'_>,
         run: &Run,
-        mut pen: i32,
+        pen: i32,
         base_y: i32,
         color: Rgb,
     ) -> Result<(), core::convert::Infallible> {
@@ -749,26 +760,17 @@ impl Canvas<'_> {
             return draw_run_masks(self, bundle, run, pen, base_y, color);
         };
         let (width, height) = (self.width as i32, self.height as i32);
-        for g in &run.glyphs {
-            pen += i32::from(g.dx);
-            let Some(ag) = strike.glyphs.get(usize::from(g.entry)) else {
-                continue;
-            };
-            if ag.w == 0 || ag.h == 0 {
-                continue;
-            }
-            let gx = pen + i32::from(ag.left);
-            let gy = base_y - i32::from(g.dy) - i32::from(ag.top);
+        for (gx, gy, entry, ag) in run_glyphs(strike, run, pen, base_y) {
             let (w, h) = (u32::from(ag.w), u32::from(ag.h));
             if gx >= 0 && gy >= 0 && gx + w as i32 <= width && gy + h as i32 <= height {
-                if let Some(&cell) = cells.get(usize::from(g.entry)) {
+                if let Some(&cell) = cells.get(usize::from(entry)) {
                     self.fill_to(gy as usize + h as usize);
                     if self.copy_glyph(gx, gy, (0, 0, w, h), cell, bytes) {
                         continue;
                     }
                 }
             }
-            if let Some(mask) = atlas_mask(bundle, ag, (s, g.entry)) {
+            if let Some(mask) = atlas_mask(bundle, ag, (s, entry)) {
                 self.blend_mask(gx, gy, mask, color)?;
             }
         }

@@ -298,6 +298,15 @@ impl Reader {
         c.slide.end();
     }
 
+    /// The end of a slide the platform copied: the page that came in goes to Slint, and the
+    /// counter and the progress bar, which waited for it, are brought up to date (Slint's
+    /// one frame of the turn).
+    fn settle(&mut self, ui: &Ui<'_>, c: &Ctx) {
+        self.end_slide(c);
+        self.show_held(ui);
+        self.refresh_bottom(ui, c, page_count(c));
+    }
+
     /// The slide needs the frame timer: the platform does not copy the pages, so the reader
     /// moves them through Slint's properties, a tick at a time.
     pub fn needs_frame_timer(&self, c: &Ctx) -> bool {
@@ -352,10 +361,7 @@ impl Reader {
             // The slide's timer may read the clock a millisecond short of its end (whole
             // milliseconds): that is the end too, not a timer to start again for 1 ms.
             if now + 2 >= sl.start_ms + SLIDE_MS {
-                self.end_slide(c);
-                self.show_held(ui);
-                let count = c.nav.page_count(&BundleContent(&c.bundle)).max(1);
-                self.refresh_bottom(ui, c, count);
+                self.settle(ui, c);
             }
             return;
         }
@@ -376,7 +382,7 @@ impl Reader {
     /// languages, size, parallel view); the page only when it changes.
     pub fn refresh(&mut self, ui: &Ui<'_>, c: &Ctx) {
         let n = &c.nav;
-        let count = n.page_count(&BundleContent(&c.bundle)).max(1);
+        let count = page_count(c);
         if c.bundle.documents.get(n.doc).is_none() {
             return;
         }
@@ -563,6 +569,11 @@ impl Reader {
     pub fn mark_moved(&self, c: &Ctx) -> bool {
         self.page_drawn.is_some_and(|d| d.5 != spoken_mark(c))
     }
+}
+
+/// Pages of the open edition at the open size, at least 1 (for the counter and the bar).
+fn page_count(c: &Ctx) -> u16 {
+    c.nav.page_count(&BundleContent(&c.bundle)).max(1)
 }
 
 /// The sentence the voice speaks, marked on the page if it is this edition's.
