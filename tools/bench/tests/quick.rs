@@ -18,7 +18,7 @@ fn quick_mode_runs_and_prints_every_row() {
         "| render: Bitig, per page |",
         "| render: (a) rustybuzz + fontdue at run time |",
         "| render: (b) Slint Text, software renderer |",
-        "| render: (c) memcpy of one frame (floor) |",
+        "| render: (c) memcpy of one frame (floor), timed after each page |",
         "| allocations: Bitig drawing every page once | 0 |",
         "| allocations per page turn: the kiosk's own code | 0 (0 in 8 turns after warm-up) | 0 | yes |",
         "| allocations per page turn: whole UI thread, Slint's runtime included |",
