@@ -668,7 +668,6 @@ impl GlyphTarget for Canvas<'_> {
             return Ok(());
         }
         self.fill_to((y + sy1 as i32) as usize);
-        let cols = (sx1 - sx0) as usize;
         // The mask's rows pre-blended, when the canvas has them for this ink.
         let inked = match (self.inked, mask.glyph) {
             (Some(i), Some(glyph)) if Some(i.background) == self.background => i.cell(c, glyph),
@@ -681,6 +680,24 @@ impl GlyphTarget for Canvas<'_> {
                 return Ok(());
             }
         }
+        self.blend_rows((x, y), (sx0, sy0, sx1, sy1), &mask, c, inked);
+        Ok(())
+    }
+}
+
+impl Canvas<'_> {
+    /// Blends the clipped rows `(sx0, sy0, sx1, sy1)` of `mask` at (`x`, `y`) row by row,
+    /// reading the pixels under them: a glyph not copied whole. `inked` is its cell in `c`,
+    /// if it has one.
+    fn blend_rows(
+        &mut self,
+        (x, y): (i32, i32),
+        (sx0, sy0, sx1, sy1): (u32, u32, u32, u32),
+        mask: &Mask<'_>,
+        c: Rgb,
+        inked: Option<(Cell, &[u8])>,
+    ) {
+        let cols = (sx1 - sx0) as usize;
         // Glyphs with no cell use the table (made when the ink changes): on the filled
         // background, a pixel's blend is a look-up, the same bytes as the arithmetic, which
         // only pixels already inked (overlapping glyphs, the spoken mark) still need. (Glyphs
@@ -695,7 +712,7 @@ impl GlyphTarget for Canvas<'_> {
         for sy in sy0..sy1 {
             let src_start = sy as usize * mask.stride + sx0 as usize;
             let Some(src) = mask.data.get(src_start..src_start + cols) else {
-                return Ok(());
+                return;
             };
             let dy = (y + sy as i32) as usize;
             let dx = (x + sx0 as i32) as usize;
@@ -735,11 +752,8 @@ impl GlyphTarget for Canvas<'_> {
             blend_pixels(over.0, on_bg.0, c, table, bg);
             self.touched(dy, dx + cols);
         }
-        Ok(())
     }
-}
 
-impl Canvas<'_> {
     /// [`GlyphTarget::draw_run`] for a canvas: the run's cells and ink are looked up once,
     /// and a glyph wholly inside the canvas goes straight to its cell. The rest (clipped,
     /// over ink, no cell) are blended as masks.
@@ -765,9 +779,19 @@ impl Canvas<'_> {
             if gx >= 0 && gy >= 0 && gx + w as i32 <= width && gy + h as i32 <= height {
                 if let Some(&cell) = cells.get(usize::from(entry)) {
                     self.fill_to(gy as usize + h as usize);
-                    if self.copy_glyph(gx, gy, (0, 0, w, h), cell, bytes) {
-                        continue;
+                    if !self.copy_glyph(gx, gy, (0, 0, w, h), cell, bytes) {
+                        // Over ink: row by row, with the cell already found.
+                        if let Some(mask) = atlas_mask(bundle, ag, (s, entry)) {
+                            self.blend_rows(
+                                (gx, gy),
+                                (0, 0, w, h),
+                                &mask,
+                                color,
+                                Some((cell, bytes)),
+                            );
+                        }
                     }
+                    continue;
                 }
             }
             if let Some(mask) = atlas_mask(bundle, ag, (s, entry)) {
