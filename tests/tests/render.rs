@@ -10,10 +10,13 @@
 //!
 //! The pages are drawn where glyphs are clipped by each edge and where a second page lies
 //! over the first (glyphs on ink, which the fast paths must leave to the blend).
+//!
+//! A reused buffer (`Canvas::refill` with the `Held` record of the drawing before) restores
+//! only what that drawing changed; it must give the bytes of a drawing into a new buffer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bitig_format::{Bundle, Page};
-use bitig_render::{draw_page, Canvas, Ink, Inked};
+use bitig_render::{draw_page, Canvas, Held, Ink, Inked};
 use bitig_tests::*;
 
 /// Where a page goes on the canvas, then (optionally) a second one over it.
@@ -119,5 +122,115 @@ fn a_fill_reaches_every_row() {
             &[1, 2, 3]
         };
         assert_eq!(p, want, "pixel ({x}, {y})");
+    }
+}
+
+/// What one drawing puts on a canvas filled already: a page at `at` (and another over it),
+/// on some steps a mark under the page's start and a rule at the right edge.
+fn paint(c: &mut Canvas<'_>, b: &Bundle<'_>, pages: (&Page, &Page), at: Placing, step: usize) {
+    let theme = b.profile.theme;
+    let w = i32::from(b.profile.page_width);
+    if step % 3 == 1 {
+        c.fill_rect(at.0 .0 + 20, at.0 .1 + 8, 90, 14, theme.muted);
+        c.fill_rect(w - 3, 0, 1, 40, theme.accent);
+    }
+    let ((x, y), over) = at;
+    draw_page(c, b, pages.0, x, y, Ink::Theme(theme)).unwrap();
+    if let Some((x, y)) = over {
+        draw_page(c, b, pages.1, x, y, Ink::Theme(theme)).unwrap();
+    }
+}
+
+/// The first pixel where `got` and `want` differ, as (x, y, got, want).
+fn first_difference(got: &[u8], want: &[u8], w: usize) -> Option<(usize, usize, Vec<u8>, Vec<u8>)> {
+    let k = (0..got.len().min(want.len())).find(|&k| got[k] != want[k])?;
+    let px = k / 3;
+    Some((
+        px % w,
+        px / w,
+        got[px * 3..px * 3 + 3].to_vec(),
+        want[px * 3..px * 3 + 3].to_vec(),
+    ))
+}
+
+#[test]
+fn a_page_drawn_over_the_one_before_gives_the_bytes_of_a_new_buffer() {
+    let bytes = tiny_bundle();
+    let b = Bundle::from_bundle_bytes(&bytes).unwrap();
+    let inked = Inked::theme(&b);
+    let theme = b.profile.theme;
+    let (w, h) = (
+        u32::from(b.profile.page_width),
+        u32::from(b.profile.page_height),
+    );
+    let pages: Vec<&Page> = b
+        .documents
+        .iter()
+        .flat_map(|d| &d.editions)
+        .flat_map(|e| &e.layouts)
+        .flat_map(|l| &l.pages)
+        .collect();
+    let placings: [Placing; 4] = [
+        ((0, 0), None),
+        ((-9, -13), None),
+        ((w as i32 / 3, h as i32 / 2), None),
+        ((0, 0), Some((3, 2))),
+    ];
+    // Garbage at first: the record knows nothing of it.
+    let mut buf: Vec<u8> = (0..w * h * 3).map(|i| (i * 7) as u8).collect();
+    let mut held = Held::unknown();
+    let mut step = 0;
+    for round in 0..2 {
+        for (i, page) in pages.iter().enumerate() {
+            let other = pages[(i + 1) % pages.len()];
+            for at in placings {
+                // Now and then another background: the record then does not apply.
+                let bg = if step % 7 == 6 {
+                    theme.surface
+                } else {
+                    theme.background
+                };
+                {
+                    let c = Canvas::refill(&mut buf, w, h, &mut held, bg).unwrap();
+                    let mut c = c.with_inked(&inked);
+                    paint(&mut c, &b, (page, other), at, step);
+                }
+                let mut want = vec![0u8; buf.len()];
+                {
+                    let mut c = Canvas::new(&mut want, w, h).unwrap().with_inked(&inked);
+                    c.fill(bg);
+                    paint(&mut c, &b, (page, other), at, step);
+                }
+                if let Some((x, y, got, want)) = first_difference(&buf, &want, w as usize) {
+                    panic!(
+                        "round {round}, page {i} at {at:?} (step {step}), over the drawing \
+                         before: pixel ({x}, {y}) is {got:?}, a new buffer gives {want:?}"
+                    );
+                }
+                step += 1;
+            }
+        }
+    }
+    // The same buffer at another size: the record does not apply either.
+    let (w2, h2) = (w - 5, h - 3);
+    let n = (w2 * h2 * 3) as usize;
+    {
+        let c = Canvas::refill(&mut buf[..n], w2, h2, &mut held, theme.background).unwrap();
+        paint(
+            &mut c.with_inked(&inked),
+            &b,
+            (pages[0], pages[1]),
+            placings[0],
+            0,
+        );
+    }
+    let mut want = vec![0u8; n];
+    {
+        let mut c = Canvas::new(&mut want, w2, h2).unwrap().with_inked(&inked);
+        c.fill(theme.background);
+        paint(&mut c, &b, (pages[0], pages[1]), placings[0], 0);
+    }
+    if let Some(d) = first_difference(&buf[..n], &want, w2 as usize) {
+        panic!("resized to {w2}x{h2}: (x, y, got, want) = {d:?}");
     }
 }

@@ -395,6 +395,9 @@ fn mark(
 /// they are unshared), in rotation, so Slint always sees a new buffer address.
 pub struct PageBuffers {
     bufs: [SharedPixelBuffer<Rgb8Pixel>; 3],
+    /// What each buffer holds: the next page drawn into it restores only the pixels the
+    /// page before changed.
+    held: Box<[bitig_render::Held; 3]>,
     /// The bundle's atlases blended for the theme's inks, made once a bundle.
     inked: bitig_render::Inked,
     next: usize,
@@ -412,6 +415,7 @@ impl PageBuffers {
                 SharedPixelBuffer::new(width, height),
                 SharedPixelBuffer::new(width, height),
             ],
+            held: Box::new([const { bitig_render::Held::unknown() }; 3]),
             next: 0,
             drawings: 0,
         }
@@ -438,10 +442,10 @@ impl PageBuffers {
         let buf = &mut self.bufs[i];
         let (w, h) = (buf.width(), buf.height());
         let bytes = buf.make_mut_bytes();
-        if let Some(c) = bitig_render::Canvas::new(bytes, w, h) {
+        let theme = bundle.profile.theme;
+        let held = &mut self.held[i];
+        if let Some(c) = bitig_render::Canvas::refill(bytes, w, h, held, theme.background) {
             let mut c = c.with_inked(&self.inked);
-            let theme = bundle.profile.theme;
-            c.fill(theme.background);
             let half = (w / 2) as i32;
             c.fill_rect(half, 16, 1, h.saturating_sub(32), theme.muted);
             if let (Some(p), Some(m)) = (left, spoken) {
@@ -470,9 +474,9 @@ impl PageBuffers {
         let buf = &mut self.bufs[i];
         let (w, h) = (buf.width(), buf.height());
         let bytes = buf.make_mut_bytes();
-        if let Some(c) = bitig_render::Canvas::new(bytes, w, h) {
+        let (held, background) = (&mut self.held[i], bundle.profile.theme.background);
+        if let Some(c) = bitig_render::Canvas::refill(bytes, w, h, held, background) {
             let mut c = c.with_inked(&self.inked);
-            c.fill(bundle.profile.theme.background);
             if let Some(p) = page {
                 if let Some(m) = spoken {
                     mark(&mut c, bundle, p, m, 0);

@@ -238,14 +238,14 @@ fn copy_row(dst: &mut [u8], src: &[u8]) {
 /// Copies rows of `B` 16-byte blocks, one after the other in `src`, to rows `stride` bytes
 /// apart in `dst`.
 #[inline(always)]
-fn copy_blocks<const B: usize>(dst: &mut [u8], stride: usize, src: &[u8]) {
-    let mut at = 0;
-    for s in src.chunks_exact(16 * B) {
-        let Some(d) = dst.get_mut(at..at + 16 * B) else {
-            return;
-        };
-        d.copy_from_slice(s);
-        at += stride;
+fn copy_blocks<const N: usize>(dst: &mut [u8], stride: usize, src: &[u8]) {
+    let (mut d, mut s) = (dst, src);
+    while let (Some((row, _)), Some((from, rest))) =
+        (d.split_first_chunk_mut::<N>(), s.split_first_chunk::<N>())
+    {
+        *row = *from;
+        s = rest;
+        d = d.get_mut(stride..).unwrap_or_default();
     }
 }
 
@@ -326,6 +326,44 @@ pub fn blend_channel(fg: u8, bg: u8, a: u8) -> u8 {
 /// below always take the exact per-pixel path.
 const TRACKED_ROWS: usize = 2048;
 
+/// What a reused buffer holds after a drawing, kept beside the buffer by its owner: the
+/// colour of the drawing's fill and, per row, the column from which the row is still plain
+/// fill. A canvas made with it ([`Canvas::refill`]) then restores only the pixels the
+/// drawing before changed: the page's margins, the gaps between its lines and the ends of
+/// its short lines are already the background, and are not written again.
+#[derive(Debug, Clone)]
+pub struct Held {
+    background: Option<Rgb>,
+    size: (u32, u32),
+    clear_from: [u16; TRACKED_ROWS],
+}
+
+impl Held {
+    /// A buffer whose pixels are not known (new, or written by something else): the next
+    /// canvas over it fills every pixel.
+    pub const fn unknown() -> Held {
+        Held {
+            background: None,
+            size: (0, 0),
+            clear_from: [u16::MAX; TRACKED_ROWS],
+        }
+    }
+
+    /// The columns of row `row`, as a number of bytes from the row's start, that may not be
+    /// plain `background` (the whole row, `row_len`, if the record cannot tell).
+    fn owed(&self, row: usize, row_len: usize) -> usize {
+        self.clear_from
+            .get(row)
+            .map_or(row_len, |&c| (usize::from(c) * 3).min(row_len))
+    }
+}
+
+impl Default for Held {
+    fn default() -> Held {
+        Held::unknown()
+    }
+}
+
 /// An RGB888 frame buffer in memory (row-major, 3 bytes per pixel, `stride` bytes per row).
 #[derive(Debug)]
 pub struct Canvas<'b> {
@@ -346,13 +384,16 @@ pub struct Canvas<'b> {
     /// right, so almost all of them); one that starts left of it (a kerned overlap, a mark,
     /// the line above's descender) blends pixel by pixel.
     clear_from: [u16; TRACKED_ROWS],
-    /// `(top, bottom, bound)`: rows `top..bottom` of `clear_from` are all `bound` or less. A
-    /// summary of the rows the current line's glyphs fall in, so that the next glyph to the
-    /// right is checked in O(1), where a check row by row cost a fifth of a page's time
-    /// (its loop's exit is mispredicted glyph after glyph). Kept true by [`mark`], the one
-    /// writer of `clear_from` besides `fill`.
+    /// `(top, bottom, bound)`: the rows the current line's glyphs fall in, and one mark for
+    /// all of them: `bound`, which is at least each row's `clear_from`. A glyph inside the
+    /// band and right of `bound` is then checked in O(1), where a check row by row cost a
+    /// fifth of a page's time (its loop's exit is mispredicted glyph after glyph), and marked
+    /// in O(1) too: only `bound` grows. The rows' own marks are brought up to `bound` when
+    /// the band is read row by row or left ([`settle_band`]). [`mark`] and `fill` are the
+    /// only writers of `clear_from`.
     ///
     /// [`mark`]: Canvas::mark
+    /// [`settle_band`]: Canvas::settle_band
     band: (usize, usize, u16),
     /// Rows `filled..height` still owe the last [`fill`](Canvas::fill) (see there).
     filled: usize,
@@ -362,6 +403,12 @@ pub struct Canvas<'b> {
     /// 16 pixels of the fill's colour: 48 bytes, a whole number of pixels and of 16-byte
     /// blocks.
     pattern: [u8; 48],
+    /// The record of what the buffer holds, if the owner keeps one: read by the fill (when
+    /// `prior` is set) and written when the canvas drops.
+    held: Option<&'b mut Held>,
+    /// Whether `held` tells what the buffer held when the current fill began, in its
+    /// colour: the fill then writes only the columns `held` says are not plain.
+    prior: bool,
 }
 
 impl<'b> Canvas<'b> {
@@ -384,7 +431,30 @@ impl<'b> Canvas<'b> {
             filled: height as usize,
             plain_row: None,
             pattern: [0; 48],
+            held: None,
+            prior: false,
         })
+    }
+
+    /// Wraps `buf`, which `held` describes, and fills it with `background` (see
+    /// [`fill`](Canvas::fill)). If `held` says the buffer was last filled with `background`
+    /// at this size, only the pixels drawn since are restored. When the canvas drops, `held`
+    /// is left describing the buffer. Returns `None` if `buf` is too small.
+    pub fn refill(
+        buf: &'b mut [u8],
+        width: u32,
+        height: u32,
+        held: &'b mut Held,
+        background: Rgb,
+    ) -> Option<Canvas<'b>> {
+        let mut c = Canvas::new(buf, width, height)?;
+        let prior = held.background == Some(background) && held.size == (width, height);
+        // Unknown until the canvas drops and writes it again.
+        held.background = None;
+        c.held = Some(held);
+        c.fill(background);
+        c.prior = prior;
+        Some(c)
     }
 
     /// Glyph rows on the plain background are copied from `inked` (used only while the
@@ -414,12 +484,13 @@ impl<'b> Canvas<'b> {
             self.table = None;
         }
         self.clear_from = [0; TRACKED_ROWS];
-        self.band = (0, TRACKED_ROWS, 0);
+        self.band = (0, 0, 0);
         for px in self.pattern.chunks_exact_mut(3) {
             px.copy_from_slice(&[c.0, c.1, c.2]);
         }
         self.filled = 0;
         self.plain_row = None;
+        self.prior = false;
     }
 
     /// Rows `..to` hold what they should: the fill's rows among them are written.
@@ -440,8 +511,11 @@ impl<'b> Canvas<'b> {
         if to <= self.filled {
             return;
         }
+        if self.prior {
+            return self.restore_rows(to);
+        }
         let (n, row_len) = (self.stride, self.width as usize * 3);
-        let clean = |r: usize| self.clear_from.get(r).is_some_and(|&c| c == 0);
+        let clean = |r: usize| self.mark_of(r) == Some(0);
         let from = match self.plain_row {
             Some(r) if r < self.filled && clean(r) => r,
             _ => {
@@ -462,6 +536,44 @@ impl<'b> Canvas<'b> {
         let src = &above[from * n..from * n + row_len];
         for row in below.chunks_exact_mut(n) {
             row[..row_len].copy_from_slice(src);
+        }
+        self.filled = to;
+    }
+
+    /// [`fill_rows`](Canvas::fill_rows) over a buffer that `held` describes: of each row,
+    /// only the columns `held` says were drawn on are written, from a row that is plain fill
+    /// (or from the pattern, if there is none yet).
+    fn restore_rows(&mut self, to: usize) {
+        let (n, row_len) = (self.stride, self.width as usize * 3);
+        let Some(held) = self.held.as_deref() else {
+            return;
+        };
+        for r in self.filled..to {
+            let owed = held.owed(r, row_len);
+            let plain = self.plain_row.filter(|&p| self.mark_of(p) == Some(0));
+            if owed == 0 {
+                // Plain already: the source of the rows after it.
+                if plain.is_none() {
+                    self.plain_row = Some(r);
+                }
+                continue;
+            }
+            let (above, row) = self.buf.split_at_mut(r * n);
+            let row = &mut row[..owed];
+            match plain {
+                Some(p) => row.copy_from_slice(&above[p * n..p * n + owed]),
+                None => {
+                    let mut blocks = row.chunks_exact_mut(48);
+                    for b in &mut blocks {
+                        b.copy_from_slice(&self.pattern);
+                    }
+                    let tail = blocks.into_remainder();
+                    tail.copy_from_slice(&self.pattern[..tail.len()]);
+                    if owed == row_len {
+                        self.plain_row = Some(r);
+                    }
+                }
+            }
         }
         self.filled = to;
     }
@@ -515,6 +627,7 @@ impl<'b> Canvas<'b> {
         let (top, bottom, bound) = self.band;
         let inside = top <= dy && dy + rows <= bottom;
         if !(inside && usize::from(bound) <= dx) {
+            self.settle_band();
             let Some(clear) = self.clear_from.get(dy..dy + rows) else {
                 return false;
             };
@@ -547,9 +660,9 @@ impl<'b> Canvas<'b> {
             // Rows of one, two or three blocks (nearly every glyph of a page) unrolled.
             let stride = self.stride;
             match pitch / 16 {
-                1 => copy_blocks::<1>(dst, stride, src),
-                2 => copy_blocks::<2>(dst, stride, src),
-                3 => copy_blocks::<3>(dst, stride, src),
+                1 => copy_blocks::<16>(dst, stride, src),
+                2 => copy_blocks::<32>(dst, stride, src),
+                3 => copy_blocks::<48>(dst, stride, src),
                 _ => {
                     for (d, s) in dst.chunks_mut(stride).zip(src.chunks(pitch)) {
                         copy_row(&mut d[..pitch], s);
@@ -587,6 +700,9 @@ impl<'b> Canvas<'b> {
         let (top, bottom, bound) = self.band;
         if rows.start < bottom && top < rows.end {
             self.band.2 = bound.max(end);
+            if top <= rows.start && rows.end <= bottom {
+                return; // the band's bound is these rows' mark
+            }
         }
         let n = self.clear_from.len();
         for c in &mut self.clear_from[rows.start.min(n)..rows.end.min(n)] {
@@ -594,11 +710,42 @@ impl<'b> Canvas<'b> {
         }
     }
 
-    /// Whether the band tells the truth (for the tests).
+    /// Row `row`'s mark: the column from which it is plain background (`None` past the
+    /// tracked rows).
+    #[inline(always)]
+    fn mark_of(&self, row: usize) -> Option<u16> {
+        let (top, bottom, bound) = self.band;
+        let c = *self.clear_from.get(row)?;
+        Some(if top <= row && row < bottom {
+            c.max(bound)
+        } else {
+            c
+        })
+    }
+
+    /// Writes the band's bound into its rows' own marks, for a reader of `clear_from`.
+    fn settle_band(&mut self) {
+        let (top, bottom, bound) = self.band;
+        let n = self.clear_from.len();
+        for c in &mut self.clear_from[top.min(n)..bottom.min(n)] {
+            *c = (*c).max(bound);
+        }
+    }
+
+    /// Whether the marks tell the truth (for the tests): in every row written, the pixels
+    /// from the row's mark on are the background, and the band's rows are within its bound.
     #[cfg(test)]
     fn band_holds(&self) -> bool {
         let (top, bottom, bound) = self.band;
+        let Some(bg) = self.background else {
+            return true;
+        };
         self.clear_from[top..bottom].iter().all(|&c| c <= bound)
+            && (0..self.filled.min(TRACKED_ROWS)).all(|r| {
+                let from = usize::from(self.mark_of(r).unwrap_or(0)).min(self.width as usize);
+                let row = &self.buf[r * self.stride..r * self.stride + self.width as usize * 3];
+                row[from * 3..].chunks(3).all(|p| p == [bg.0, bg.1, bg.2])
+            })
     }
 
     pub fn pixel(&self, x: u32, y: u32) -> Option<Rgb> {
@@ -703,6 +850,7 @@ impl Canvas<'_> {
         // only pixels already inked (overlapping glyphs, the spoken mark) still need. (Glyphs
         // with a cell copy their pixels on the background, and the few over ink are left
         // to the arithmetic.)
+        self.settle_band();
         let bg = self.background.map(|b| [b.0, b.1, b.2]);
         if let (Some(b), None) = (bg, inked) {
             if self.table.as_ref().is_none_or(|(ink, _)| *ink != c) {
@@ -806,6 +954,12 @@ impl Drop for Canvas<'_> {
     /// The rows the fill still owes.
     fn drop(&mut self) {
         self.fill_to(self.height as usize);
+        self.settle_band();
+        if let Some(held) = self.held.as_deref_mut() {
+            held.background = self.background;
+            held.size = (self.width, self.height);
+            held.clear_from = self.clear_from;
+        }
     }
 }
 

@@ -347,7 +347,12 @@ fn page_render(
     let t = Instant::now();
     let inked = bitig_render::Inked::theme(b);
     let inked_ms = t.elapsed().as_secs_f64() * 1e3;
-    let (bitig_each, fill_us, memcpy_us) = render_bitig(b, &inked, &all, reps, &mut frame);
+    let PageTimes {
+        each: bitig_each,
+        restore_us,
+        unknown_us,
+        memcpy_us,
+    } = render_bitig(b, &inked, &all, reps, &mut frame);
     let bitig_us: f64 = bitig_each.iter().sum::<f64>() / bitig_each.len().max(1) as f64;
     let rt: Vec<Vec<RtLine>> = all.iter().map(|(e, p)| runtime_lines(b, e, p)).collect();
     let runtime_us = render_runtime(fonts, &rt, reps, &mut frame, (w, h))?;
@@ -355,11 +360,18 @@ fn page_render(
 
     row(
         rows,
-        "render: Bitig, per page",
+        "render: Bitig, per page, over the page before (the kiosk's reused buffers)",
         format!(
-            "{bitig_us:.1} µs (background fill {fill_us:.1} µs, glyphs {:.1} µs)",
-            bitig_us - fill_us
+            "{bitig_us:.1} µs (background restored {restore_us:.1} µs, glyphs {:.1} µs)",
+            bitig_us - restore_us
         ),
+        "",
+        None,
+    );
+    row(
+        rows,
+        "render: Bitig, per page, into a buffer of unknown pixels (every pixel filled)",
+        format!("{unknown_us:.1} µs = {:.2}× floor", unknown_us / memcpy_us),
         "",
         None,
     );
@@ -400,8 +412,9 @@ fn page_render(
 
     // 2. Allocations while drawing pages.
     let before = ALLOCS.load(Ordering::Relaxed);
+    let mut held = bitig_render::Held::unknown();
     for (_, p) in &all {
-        draw_bitig(b, &inked, p, &mut frame, w, h);
+        draw_bitig(b, &inked, p, &mut frame, &mut held, (w, h));
     }
     let allocs = ALLOCS.load(Ordering::Relaxed) - before;
     row(
@@ -417,47 +430,79 @@ fn page_render(
     })
 }
 
-/// Bitig's time per page (µs), page by page, and the background fill alone.
-/// Bitig's time per page (each page drawn `reps` times), the background fill's, and (c) the
-/// memcpy of one frame's, in µs. The memcpy is timed `reps` times right after each page, into
-/// the same frame, so that both sides see the machine in the same state: on this VM a
-/// memcpy timed on its own, at another moment, took from 31 to 46 µs.
+/// Bitig's time per page (each page drawn `reps` times), in µs, as the kiosk's reader draws
+/// it: into a buffer that holds the page before (its page buffers are reused), each drawing
+/// timed on its own after the page before is drawn, untimed. With them: an empty page over
+/// each page (what restoring the background costs), each page into a buffer whose pixels are
+/// not known (every pixel filled), and (c) the memcpy of one frame. The memcpy is timed
+/// `reps` times right after each page, into the same frame, so that both sides see the
+/// machine in the same state: on this VM a memcpy timed on its own, at another moment, took
+/// from 31 to 46 µs.
 fn render_bitig(
     b: &Bundle<'_>,
     inked: &bitig_render::Inked,
     all: &[(&bitig_format::Edition<'_>, &Page)],
     reps: usize,
     frame: &mut [u8],
-) -> (Vec<f64>, f64, f64) {
-    let (w, h) = (u32::from(b.profile.width), u32::from(b.profile.height));
+) -> PageTimes {
+    use bitig_render::Held;
+    let size = (u32::from(b.profile.width), u32::from(b.profile.height));
     let src = vec![0x5au8; frame.len()];
+    let mut held = Held::unknown();
     for (_, p) in all {
-        draw_bitig(b, inked, p, frame, w, h); // warm caches
+        draw_bitig(b, inked, p, frame, &mut held, size); // warm caches
     }
-    let mut each = Vec::new();
-    let mut copies = Duration::ZERO;
-    for (_, p) in all {
-        let t = time(reps, || {
-            draw_bitig(b, inked, p, black_box(&mut *frame), w, h)
-        });
-        each.push(per_page(t, reps));
-        copies += time(reps, || {
-            black_box(&mut *frame).copy_from_slice(black_box(&src));
-        });
-    }
-    let memcpy_us = per_page(copies, reps * all.len());
-    // The same without glyphs: how much of Bitig's time is the background fill.
     let empty = Page {
         first_block: 0,
         lines: Vec::new(),
     };
-    let fill_us = per_page(
-        time(reps * 10, || {
-            draw_bitig(b, inked, &empty, black_box(&mut *frame), w, h)
-        }),
-        reps * 10,
-    );
-    (each, fill_us, memcpy_us)
+    // `page` drawn over `before` (untimed), `reps` times.
+    let mut over = |before: &Page, page: &Page, frame: &mut [u8]| {
+        let mut t = Duration::ZERO;
+        for _ in 0..reps {
+            draw_bitig(b, inked, before, frame, &mut held, size);
+            let start = Instant::now();
+            draw_bitig(b, inked, page, black_box(&mut *frame), &mut held, size);
+            t += start.elapsed();
+        }
+        // The memcpy below leaves other pixels than `held` says.
+        held = Held::unknown();
+        t
+    };
+    let (mut each, mut restore, mut copies) = (Vec::new(), Duration::ZERO, Duration::ZERO);
+    for (i, (_, p)) in all.iter().enumerate() {
+        let before = all[(i + all.len() - 1) % all.len()].1;
+        each.push(per_page(over(before, p, frame), reps));
+        restore += over(p, &empty, frame);
+        copies += time(reps, || {
+            black_box(&mut *frame).copy_from_slice(black_box(&src));
+        });
+    }
+    let mut unknown = Duration::ZERO;
+    for (_, p) in all {
+        unknown += time(reps, || {
+            let mut held = Held::unknown();
+            draw_bitig(b, inked, p, black_box(&mut *frame), &mut held, size)
+        });
+    }
+    PageTimes {
+        each,
+        restore_us: per_page(restore, reps * all.len()),
+        unknown_us: per_page(unknown, reps * all.len()),
+        memcpy_us: per_page(copies, reps * all.len()),
+    }
+}
+
+/// What [`render_bitig`] measures, in µs a page.
+struct PageTimes {
+    /// Each page over the page before.
+    each: Vec<f64>,
+    /// An empty page over each page: the background restored.
+    restore_us: f64,
+    /// Each page into a buffer whose pixels are not known.
+    unknown_us: f64,
+    /// (c) a memcpy of one frame, timed after each page.
+    memcpy_us: f64,
 }
 
 /// (a) Shaping with rustybuzz and rasterizing with fontdue at run time: µs per page.
@@ -841,8 +886,9 @@ fn pages_as_png(
                     } else {
                         &l.pages[..]
                     };
+                    let mut held = bitig_render::Held::unknown();
                     for p in pages {
-                        draw_bitig(&bb, &inked, p, &mut f, pw, ph);
+                        draw_bitig(&bb, &inked, p, &mut f, &mut held, (pw, ph));
                         png_total +=
                             bitig_io::png::encode(pw, ph, bitig_io::png::Color::Rgb, &f)?.len();
                     }

@@ -15,7 +15,8 @@ fn quick_mode_runs_and_prints_every_row() {
         String::from_utf8_lossy(&o.stderr)
     );
     for row in [
-        "| render: Bitig, per page |",
+        "| render: Bitig, per page, over the page before (the kiosk's reused buffers) |",
+        "| render: Bitig, per page, into a buffer of unknown pixels (every pixel filled) |",
         "| render: (a) rustybuzz + fontdue at run time |",
         "| render: (b) Slint Text, software renderer |",
         "| render: (c) memcpy of one frame (floor), timed after each page |",

@@ -29,18 +29,19 @@ pub fn texts<'b>(e: &bitig_format::Edition<'b>) -> Vec<&'b str> {
 }
 
 /// Bitig: fill the page and blit its pre-shaped glyphs from the atlases, as the kiosk's reader
-/// does: with the atlases blended for the theme's inks (`Inked::theme`, made once a bundle).
+/// does: with the atlases blended for the theme's inks (`Inked::theme`, made once a bundle),
+/// into a frame that `held` describes (what the drawing before left in it: the kiosk's page
+/// buffers are reused), and leaves `held` describing it.
 pub fn draw_bitig(
     b: &Bundle<'_>,
     inked: &bitig_render::Inked,
     page: &Page,
     frame: &mut [u8],
-    w: u32,
-    h: u32,
+    held: &mut bitig_render::Held,
+    (w, h): (u32, u32),
 ) {
-    if let Some(c) = bitig_render::Canvas::new(frame, w, h) {
+    if let Some(c) = bitig_render::Canvas::refill(frame, w, h, held, b.profile.theme.background) {
         let mut c = c.with_inked(inked);
-        c.fill(b.profile.theme.background);
         let _ = bitig_render::draw_page(
             &mut c,
             b,
