@@ -47,6 +47,16 @@ fn draw(b: &Bundle<'_>, pages: (&Page, &Page), at: Placing, how: &str, inked: &I
     buf
 }
 
+/// Every page of every layout of `b`.
+fn all_pages<'b>(b: &'b Bundle<'_>) -> Vec<&'b Page> {
+    b.documents
+        .iter()
+        .flat_map(|d| &d.editions)
+        .flat_map(|e| &e.layouts)
+        .flat_map(|l| &l.pages)
+        .collect()
+}
+
 #[test]
 fn every_way_of_drawing_a_page_gives_the_same_bytes() {
     let bytes = tiny_bundle();
@@ -56,13 +66,7 @@ fn every_way_of_drawing_a_page_gives_the_same_bytes() {
         i32::from(b.profile.page_width),
         i32::from(b.profile.page_height),
     );
-    let pages: Vec<&Page> = b
-        .documents
-        .iter()
-        .flat_map(|d| &d.editions)
-        .flat_map(|e| &e.layouts)
-        .flat_map(|l| &l.pages)
-        .collect();
+    let pages = all_pages(&b);
     assert!(
         pages.len() >= 2,
         "the tiny bundle has {} pages",
@@ -84,15 +88,10 @@ fn every_way_of_drawing_a_page_gives_the_same_bytes() {
             let plain = draw(&b, (page, other), at, "plain", &inked);
             for how in ["inked", "table"] {
                 let got = draw(&b, (page, other), at, how, &inked);
-                if let Some(k) = (0..got.len()).find(|&k| got[k] != plain[k]) {
-                    let px = k / 3;
+                if let Some((x, y, got, want)) = first_difference(&got, &plain, w as usize) {
                     panic!(
-                        "page {i} placed at {at:?}, drawn {how}: pixel ({}, {}) is {:?}, \
-                         the arithmetic gives {:?}",
-                        px as i32 % w,
-                        px as i32 / w,
-                        &got[px * 3..px * 3 + 3],
-                        &plain[px * 3..px * 3 + 3]
+                        "page {i} placed at {at:?}, drawn {how}: pixel ({x}, {y}) is {got:?}, \
+                         the arithmetic gives {want:?}"
                     );
                 }
             }
@@ -163,13 +162,7 @@ fn a_page_drawn_over_the_one_before_gives_the_bytes_of_a_new_buffer() {
         u32::from(b.profile.page_width),
         u32::from(b.profile.page_height),
     );
-    let pages: Vec<&Page> = b
-        .documents
-        .iter()
-        .flat_map(|d| &d.editions)
-        .flat_map(|e| &e.layouts)
-        .flat_map(|l| &l.pages)
-        .collect();
+    let pages = all_pages(&b);
     let placings: [Placing; 4] = [
         ((0, 0), None),
         ((-9, -13), None),

@@ -235,8 +235,9 @@ fn copy_row(dst: &mut [u8], src: &[u8]) {
     dst[n - 16..n].copy_from_slice(&src[n - 16..n]);
 }
 
-/// Copies rows of `B` 16-byte blocks, one after the other in `src`, to rows `stride` bytes
-/// apart in `dst`.
+/// Copies rows of `N` bytes (one, two or three 16-byte blocks), one after the other in `src`,
+/// to rows `stride` bytes apart in `dst`, as many as both hold. Each row is split off as an
+/// array, so a row costs one length check.
 #[inline(always)]
 fn copy_blocks<const N: usize>(dst: &mut [u8], stride: usize, src: &[u8]) {
     let (mut d, mut s) = (dst, src);
@@ -511,7 +512,7 @@ impl<'b> Canvas<'b> {
         if to <= self.filled {
             return;
         }
-        if self.prior {
+        if self.prior && self.held.is_some() {
             return self.restore_rows(to);
         }
         let (n, row_len) = (self.stride, self.width as usize * 3);
